@@ -1,0 +1,454 @@
+/**
+ * GoDaddy Domains API v1 adapter (facts and sources: /work/shared/reference/providers.md §2).
+ *
+ * GoDaddy has no record ids and no batch: the unit of writing is the rrset (type + relative name). A change is applied
+ * by reading the zone once, rebuilding each touched rrset from what was read (untouched values written back exactly as
+ * GoDaddy returned them) and replacing that rrset with one `PUT /v1/domains/{domain}/records/{type}/{name}`; an rrset
+ * that ends empty is removed with `DELETE` because GoDaddy ignores `PUT []` (lexicon `godaddy.py`). `PUT /records`
+ * (whole zone) and `PATCH` are never used: the first wipes the zone, the second only appends.
+ */
+import { registrableDomain } from '../src/domain.js';
+import { send, withRetries, retryAfterSeconds, type AdapterDeps, type HttpReply, type RetryPolicy } from './http.js';
+import {
+  ProviderError,
+  type ApplyResult,
+  type DesiredRecord,
+  type DnsProvider,
+  type DnsRecord,
+  type ProviderCapabilities,
+  type ProviderCredentials,
+  type ProviderSession,
+  type RecordChange,
+  type Zone,
+  type ZoneContents,
+} from './types.js';
+
+/** A record as GoDaddy's `DNSRecord` schema has it (gd-swagger); `name` is relative, `@` for the apex. */
+export interface GodaddyRecord {
+  readonly type: string;
+  readonly name: string;
+  readonly data: string;
+  readonly ttl?: number;
+  readonly priority?: number;
+  readonly port?: number;
+  readonly weight?: number;
+  readonly service?: string;
+  readonly protocol?: string;
+}
+
+/** One value in a `PUT …/records/{type}/{name}` body: a DNSRecord without name and type (gd-swagger). */
+export type GodaddyRrsetValue = Omit<GodaddyRecord, 'name' | 'type'>;
+
+export const GODADDY_MIN_TTL = 600;
+export const GODADDY_MAX_TTL = 604_800;
+
+/**
+ * Types the adapter writes. v1 has no CAA (lexicon PR #506); NS and SOA are readable but `DELETE type/name` does not
+ * accept them (gd-swagger), so an NS rrset could never be emptied: they are left to the registrar's own tools.
+ */
+export const GODADDY_CAPABILITIES: ProviderCapabilities = {
+  recordTypes: new Set(['A', 'AAAA', 'CNAME', 'MX', 'SRV', 'TXT']),
+  // lego `minTTL = 600`; lexicon clamps to 600–604800.
+  minTtl: GODADDY_MIN_TTL,
+  maxTtl: GODADDY_MAX_TTL,
+  atomicApply: false,
+};
+
+export interface GodaddyOptions {
+  /** Records asked for per `GET …/records` page; a zone larger than this is read in several pages. @default 500 */
+  readonly pageSize?: number;
+}
+
+const PROVIDER = 'godaddy' as const;
+
+/**
+ * 409 answers for a few seconds after an edit (lexicon retries 409 ten times); 429 carries `retryAfterSec`.
+ * Only used for reads and for rrset PUT/DELETE, which are idempotent.
+ */
+const RETRY_POLICY: RetryPolicy = {
+  attempts: 10,
+  baseDelayMs: 250,
+  maxDelayMs: 20_000,
+  retryOn: (error) => error.kind === 'rate_limited' || error.kind === 'unavailable' || error.kind === 'timeout',
+};
+
+export function createGodaddyProvider(deps: AdapterDeps, options: GodaddyOptions = {}): DnsProvider {
+  return {
+    id: PROVIDER,
+    capabilities: GODADDY_CAPABILITIES,
+    requiredCredentials: ['apiSecret'],
+    connect: (credentials) => new GodaddySession(deps, credentials, options.pageSize ?? 500),
+  };
+}
+
+class GodaddySession implements ProviderSession {
+  constructor(
+    private readonly deps: AdapterDeps,
+    private readonly credentials: ProviderCredentials,
+    private readonly pageSize: number,
+  ) {}
+
+  /** The zone is the registrable domain: GoDaddy hosts zones only for domains (no call needed). */
+  async findZone(domain: string): Promise<Zone> {
+    const apex = registrableDomain(domain);
+    if (!apex) throw new ProviderError(PROVIDER, 'rejected', 'not a registrable domain name');
+    return { name: apex, id: apex };
+  }
+
+  /** `GET /v1/domains/{domain}`: lexicon's `authenticate()`; proves the key can see the domain, writes nothing. */
+  async authorize(domain: string): Promise<Zone> {
+    const zone = await this.findZone(domain);
+    const deadline = this.deadline();
+    const reply = await this.call('GET', domainPath(zone.name), undefined, deadline);
+    const detail = parseBody(reply);
+    if (!isObject(detail)) throw new ProviderError(PROVIDER, 'protocol', 'domain details were not an object');
+    return zone;
+  }
+
+  async readZone(zone: Zone): Promise<ZoneContents> {
+    const deadline = this.deadline();
+    const records: DnsRecord[] = [];
+    // gd-swagger `recordGet` takes `offset`/`limit`; a page shorter than asked is the last one.
+    for (let offset = 0; ; ) {
+      const path = `${domainPath(zone.name)}/records?offset=${offset}&limit=${this.pageSize}`;
+      const page = parseRecordList(parseBody(await this.call('GET', path, undefined, deadline)));
+      for (const raw of page) records.push(fromGodaddy(raw, zone.name));
+      if (page.length < this.pageSize) break;
+      offset += page.length;
+    }
+    return { records };
+  }
+
+  async applyChanges(zone: Zone, contents: ZoneContents, changes: readonly RecordChange[]): Promise<ApplyResult> {
+    if (changes.length === 0) return { applied: [] };
+    const plan = planRrsetWrites(zone.name, contents.records, changes);
+    const deadline = this.deadline();
+    const pending = new Map<RecordChange, number>();
+    for (const write of plan) for (const change of write.changes) pending.set(change, (pending.get(change) ?? 0) + 1);
+    const applied: RecordChange[] = [];
+    for (const write of plan) {
+      const path = `${domainPath(zone.name)}/records/${write.type}/${encodeName(write.name)}`;
+      try {
+        if (write.values.length === 0) await this.call('DELETE', path, undefined, deadline, { missingIsDone: true });
+        else await this.call('PUT', path, JSON.stringify(write.values), deadline);
+      } catch (error) {
+        if (!(error instanceof ProviderError)) throw error;
+        throw new ProviderError(PROVIDER, error.kind, error.reason, {
+          cause: error,
+          retryAfterSeconds: error.retryAfterSeconds,
+          applied,
+        });
+      }
+      // A change that moves a record between rrsets counts once both of its rrsets are written.
+      for (const change of write.changes) {
+        const left = (pending.get(change) ?? 1) - 1;
+        pending.set(change, left);
+        if (left === 0) applied.push(change);
+      }
+    }
+    return { applied };
+  }
+
+  private deadline(): number {
+    return Date.now() + (this.deps.deadlineMs ?? 30_000);
+  }
+
+  private secrets(): string[] {
+    return [this.credentials.apiKey, this.credentials.apiSecret ?? ''].filter((s) => s.length >= 4);
+  }
+
+  private async call(
+    method: 'GET' | 'PUT' | 'DELETE',
+    path: string,
+    body: string | undefined,
+    deadline: number,
+    options: { missingIsDone?: boolean } = {},
+  ): Promise<HttpReply> {
+    const { apiKey, apiSecret } = this.credentials;
+    if (!apiKey || !apiSecret) throw new ProviderError(PROVIDER, 'auth', 'API key and secret are required');
+    const headers: Record<string, string> = { authorization: `sso-key ${apiKey}:${apiSecret}`, accept: 'application/json' };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const url = `${this.deps.baseUrl.replace(/\/+$/, '')}${path}`;
+    return withRetries(
+      RETRY_POLICY,
+      async (attempt) => {
+        const signal = AbortSignal.timeout(Math.max(1, deadline - Date.now()));
+        const reply = await send(PROVIDER, this.deps.dispatcher, url, { method, headers, body, signal });
+        if (reply.status >= 200 && reply.status < 300) return reply;
+        // A retried DELETE whose first try did reach GoDaddy finds the rrset gone: that is the wanted end state.
+        if (options.missingIsDone && attempt > 1 && reply.status === 404) return reply;
+        throw godaddyErrorFromReply(reply, this.secrets());
+      },
+      { deadline, sleep: this.deps.sleep },
+    );
+  }
+}
+
+/** One rrset replacement: the full body to PUT (empty → DELETE) and the changes it carries. */
+export interface RrsetWrite {
+  readonly type: string;
+  /** Relative name, `@` for the apex. */
+  readonly name: string;
+  readonly values: GodaddyRrsetValue[];
+  readonly changes: RecordChange[];
+}
+
+/**
+ * Pure planning: groups changes by rrset, in the order each rrset is first named, and rebuilds every touched rrset
+ * from the zone as read. Everything that would make GoDaddy refuse a write is refused here, before any call, so a
+ * plan never stops half-way for a reason known in advance.
+ */
+export function planRrsetWrites(apex: string, records: readonly DnsRecord[], changes: readonly RecordChange[]): RrsetWrite[] {
+  const writes = new Map<string, RrsetWrite & { entries: (DnsRecord | null)[]; values: GodaddyRrsetValue[] }>();
+  const rrset = (type: string, fullName: string) => {
+    const t = type.toUpperCase();
+    if (!GODADDY_CAPABILITIES.recordTypes.has(t)) throw rejected(`GoDaddy's API cannot write ${t} records`);
+    const name = relativeName(fullName, apex);
+    const key = `${t} ${name}`;
+    let write = writes.get(key);
+    if (!write) {
+      const existing = records.filter((r) => r.type.toUpperCase() === t && relativeName(r.name, apex) === name);
+      write = { type: t, name, entries: [...existing], values: existing.map(keptValue), changes: [] };
+      writes.set(key, write);
+    }
+    return write;
+  };
+  const take = (write: ReturnType<typeof rrset>, before: DnsRecord): number => {
+    const index = write.entries.findIndex((e) => e !== null && sameRecord(e, before));
+    if (index < 0) {
+      throw new ProviderError(PROVIDER, 'conflict', `the ${before.type} record at ${before.name} is no longer in the zone as read`);
+    }
+    write.entries[index] = null;
+    return index;
+  };
+  const attach = (write: ReturnType<typeof rrset>, change: RecordChange) => {
+    if (!write.changes.includes(change)) write.changes.push(change);
+  };
+  for (const change of changes) {
+    if (change.action === 'DELETE') {
+      const write = rrset(change.before.type, change.before.name);
+      write.values[take(write, change.before)] = TOMBSTONE;
+      attach(write, change);
+      continue;
+    }
+    const value = newValue(change.record, apex);
+    const target = rrset(change.record.type, change.record.name);
+    if (change.action === 'UPDATE') {
+      const source = rrset(change.before.type, change.before.name);
+      const index = take(source, change.before);
+      if (source === target) {
+        target.values[index] = value; // in place, so the rrset keeps its order
+      } else {
+        source.values[index] = TOMBSTONE;
+        target.values.push(value);
+        attach(source, change);
+      }
+    } else {
+      target.values.push(value);
+    }
+    attach(target, change);
+  }
+  const plan = [...writes.values()].map(({ type, name, values, changes: carried }) => ({
+    type,
+    name,
+    values: values.filter((v) => v !== TOMBSTONE),
+    changes: carried,
+  }));
+  for (const write of plan) {
+    for (const value of write.values) {
+      // The PUT body is validated as a whole (`records[i].ttl`, win-acme#1947): one value under 600 fails the rrset.
+      if (value.ttl !== undefined && (value.ttl < GODADDY_MIN_TTL || value.ttl > GODADDY_MAX_TTL)) {
+        throw rejected(
+          `the ${write.type} record set at ${write.name === '@' ? apex : `${write.name}.${apex}`} would hold TTL ${value.ttl}, ` +
+            `outside GoDaddy's allowed ${GODADDY_MIN_TTL}–${GODADDY_MAX_TTL} seconds`,
+        );
+      }
+    }
+  }
+  return plan;
+}
+
+const TOMBSTONE: GodaddyRrsetValue = Object.freeze({ data: '' });
+
+/** An untouched value goes back exactly as GoDaddy returned it, minus name/type (not part of the rrset body). */
+function keptValue(record: DnsRecord): GodaddyRrsetValue {
+  if (isGodaddyRecord(record.raw)) {
+    const { name: _name, type: _type, ...value } = record.raw;
+    return value;
+  }
+  // Not from readZone: rebuild from the neutral form (keeps content, TTL and priority).
+  return newValue(record, '');
+}
+
+function newValue(record: DesiredRecord, apex: string): GodaddyRrsetValue {
+  const type = record.type.toUpperCase();
+  if (type === 'SRV') {
+    // Neutral SRV content is "weight port target" (seed-zone.ts); GoDaddy keeps them as fields, with
+    // service/protocol taken from the owner name `_service._proto` [infer from gd-swagger DNSRecord].
+    const [weight, port, target] = record.content.trim().split(/\s+/);
+    const labels = apex ? relativeName(record.name, apex).split('.') : record.name.split('.');
+    return {
+      data: target ?? '',
+      ttl: record.ttl,
+      priority: record.priority ?? 0,
+      weight: Number(weight),
+      port: Number(port),
+      service: labels[0] ?? '',
+      protocol: labels[1] ?? '',
+    };
+  }
+  const base = { data: record.content, ttl: record.ttl };
+  return type === 'MX' ? { ...base, priority: record.priority ?? 0 } : base;
+}
+
+function sameRecord(a: DnsRecord, b: DnsRecord): boolean {
+  return a.type.toUpperCase() === b.type.toUpperCase() && a.name === b.name && a.content === b.content && a.priority === b.priority;
+}
+
+/** GoDaddy wire record → neutral form (pure; exported for tests). */
+export function fromGodaddy(raw: GodaddyRecord, apex: string): DnsRecord {
+  const type = raw.type.toUpperCase();
+  const name = fullName(raw.name, apex);
+  let content = raw.data;
+  if (type === 'TXT') content = unquoteTxt(content);
+  if (type === 'CNAME' || type === 'MX' || type === 'NS' || type === 'SRV') {
+    // GoDaddy shows a target at the apex as `@` (its DNS manager's own convention).
+    content = content === '@' ? apex : content.replace(/\.$/, '');
+  }
+  if (type === 'SRV') content = `${raw.weight ?? 0} ${raw.port ?? 0} ${content}`;
+  const priority = type === 'MX' || type === 'SRV' ? (raw.priority ?? 0) : undefined;
+  return { type, name, content, ttl: raw.ttl ?? 3600, ...(priority === undefined ? {} : { priority }), raw };
+}
+
+/** `"a" "b"` (quoted 255-byte chunks) → `ab`; an unquoted value (GoDaddy's usual form) is kept as it is. */
+export function unquoteTxt(data: string): string {
+  const trimmed = data.trim();
+  if (!/^"(?:[^"\\]|\\.)*"(?:\s*"(?:[^"\\]|\\.)*")*$/.test(trimmed)) return data;
+  return [...trimmed.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((m) => (m[1] ?? '').replace(/\\(.)/g, '$1')).join('');
+}
+
+function fullName(relative: string, apex: string): string {
+  const name = relative.toLowerCase().replace(/\.$/, '');
+  return name === '@' || name === '' ? apex : `${name}.${apex}`;
+}
+
+/** Full name → GoDaddy's relative name; sending an FQDN would create `x.example.com.example.com`. */
+function relativeName(full: string, apex: string): string {
+  const name = full.toLowerCase().replace(/\.$/, '');
+  if (name === apex) return '@';
+  if (name.endsWith(`.${apex}`)) return name.slice(0, -(apex.length + 1));
+  throw rejected(`${name} is not inside the zone ${apex}`);
+}
+
+/** Path segment for a relative name; `@` stays literal as lego sends it. */
+function encodeName(relative: string): string {
+  return encodeURIComponent(relative).replace(/%40/g, '@');
+}
+
+function domainPath(domain: string): string {
+  return `/v1/domains/${encodeURIComponent(domain)}`;
+}
+
+interface GodaddyErrorBody {
+  code?: unknown;
+  message?: unknown;
+  fields?: unknown;
+  retryAfterSec?: unknown;
+}
+
+/**
+ * A non-2xx GoDaddy reply → ProviderError. Bodies follow the swagger `Error` schema `{code, message, fields[]}` and
+ * `ErrorLimit` (429, with the required `retryAfterSec`). Provider text is scrubbed of the caller's key and secret.
+ */
+export function godaddyErrorFromReply(reply: HttpReply, secrets: readonly string[] = []): ProviderError {
+  let body: GodaddyErrorBody = {};
+  let malformed = false;
+  try {
+    const parsed: unknown = JSON.parse(reply.text);
+    if (isObject(parsed)) body = parsed;
+    else malformed = true;
+  } catch {
+    malformed = true;
+  }
+  const code = typeof body.code === 'string' ? body.code : '';
+  const message = typeof body.message === 'string' ? scrub(body.message, secrets) : '';
+  const status = reply.status;
+  if (status === 401) {
+    // MISSING_CREDENTIALS (allinssl#160) vs UNABLE_TO_AUTHENTICATE (acme.sh#1564): both are the caller's credentials.
+    return new ProviderError(PROVIDER, 'auth', code === 'MISSING_CREDENTIALS' ? 'API key and secret are required' : 'invalid API key or secret');
+  }
+  if (status === 403) {
+    // Since 2024 GoDaddy limits the production DNS API to accounts with 10+ domains and/or a Discount Domain Club
+    // (Premier) plan (lego godaddy.toml, Posh-ACME #547): the key is valid, the account is not eligible.
+    if (code === 'ACCESS_DENIED') return new ProviderError(PROVIDER, 'forbidden', 'account not eligible for API access');
+    return new ProviderError(PROVIDER, 'forbidden', `access denied${message ? `: ${message}` : ''}`);
+  }
+  if (status === 404) {
+    return new ProviderError(PROVIDER, 'not_found', code === 'UNKNOWN_DOMAIN' || !code
+      ? 'domain not found in this account, or it has no zone file'
+      : `not found: ${code}`);
+  }
+  if (status === 429) {
+    const seconds = typeof body.retryAfterSec === 'number' && body.retryAfterSec >= 0 ? body.retryAfterSec : retryAfterSeconds(reply.headers);
+    return new ProviderError(PROVIDER, 'rate_limited', 'rate limit reached (60 requests per minute per endpoint)', {
+      retryAfterSeconds: seconds,
+    });
+  }
+  if (status === 409) {
+    // Short-lived after an edit (lexicon `_request`): the provider's state, not the caller's change.
+    return new ProviderError(PROVIDER, 'unavailable', 'the zone is still busy with an earlier change (HTTP 409)');
+  }
+  if (status >= 500) {
+    return new ProviderError(PROVIDER, 'unavailable', malformed ? `HTTP ${status} with ${describeBody(reply.text)}` : `HTTP ${status}${code ? ` ${code}` : ''}`);
+  }
+  if (malformed) return new ProviderError(PROVIDER, 'protocol', `HTTP ${status} with ${describeBody(reply.text)}`);
+  if (status === 400 || status === 422) {
+    const details = Array.isArray(body.fields)
+      ? body.fields
+          .filter(isObject)
+          .map((f) => [f.path, f.message].filter((p): p is string => typeof p === 'string').join(' '))
+          .filter(Boolean)
+      : [];
+    const text = details.length > 0 ? details.map((d) => scrub(d, secrets)).join('; ') : message;
+    return new ProviderError(PROVIDER, 'rejected', `${code || `HTTP ${status}`}${text ? `: ${text}` : ''}`.slice(0, 500));
+  }
+  return new ProviderError(PROVIDER, 'protocol', `unexpected HTTP ${status}${code ? ` ${code}` : ''}`);
+}
+
+function describeBody(text: string): string {
+  return /^\s*</.test(text) ? 'an HTML page' : 'a malformed body';
+}
+
+function scrub(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const secret of secrets) if (secret) out = out.split(secret).join('[redacted]');
+  return out;
+}
+
+function parseBody(reply: HttpReply): unknown {
+  try {
+    return JSON.parse(reply.text);
+  } catch {
+    throw new ProviderError(PROVIDER, 'protocol', `HTTP ${reply.status} with ${describeBody(reply.text)} instead of JSON`);
+  }
+}
+
+function parseRecordList(value: unknown): GodaddyRecord[] {
+  if (!Array.isArray(value)) throw new ProviderError(PROVIDER, 'protocol', 'the record list was not an array');
+  for (const item of value) {
+    if (!isGodaddyRecord(item)) throw new ProviderError(PROVIDER, 'protocol', 'a record lacked type, name or data');
+  }
+  return value as GodaddyRecord[];
+}
+
+function isGodaddyRecord(value: unknown): value is GodaddyRecord {
+  return isObject(value) && typeof value.type === 'string' && typeof value.name === 'string' && typeof value.data === 'string';
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function rejected(reason: string): ProviderError {
+  return new ProviderError(PROVIDER, 'rejected', reason);
+}

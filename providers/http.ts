@@ -1,0 +1,179 @@
+/**
+ * The one outbound HTTP client every adapter uses: an undici Agent with keep-alive and bounded timeouts, injected
+ * (never a global dispatcher, never global fetch), plus the small helpers adapters share: a bounded body read, error
+ * mapping to `ProviderError`, and a retry loop that honours the provider's own "wait this long" signals.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Agent, errors as undiciErrors, request, type Dispatcher } from 'undici';
+import { ProviderError, type ProviderId } from './types.js';
+
+export interface HttpAgentOptions {
+  /** Sockets per origin. @default 16 */
+  connections?: number;
+  /** @default 5000 */
+  connectTimeoutMs?: number;
+  /** Time to the response headers. @default 15000 */
+  headersTimeoutMs?: number;
+  /** Time between body chunks. @default 30000 */
+  bodyTimeoutMs?: number;
+  /** Idle keep-alive. @default 10000 */
+  keepAliveTimeoutMs?: number;
+}
+
+export function createHttpAgent(options: HttpAgentOptions = {}): Agent {
+  return new Agent({
+    connections: options.connections ?? 16,
+    keepAliveTimeout: options.keepAliveTimeoutMs ?? 10_000,
+    keepAliveMaxTimeout: 60_000,
+    headersTimeout: options.headersTimeoutMs ?? 15_000,
+    bodyTimeout: options.bodyTimeoutMs ?? 30_000,
+    connect: { timeout: options.connectTimeoutMs ?? 5_000 },
+  });
+}
+
+/** What every adapter factory receives. */
+export interface AdapterDeps {
+  /** Base URL of the provider API, from config (tests point it at a loopback fake). */
+  readonly baseUrl: string;
+  readonly dispatcher: Dispatcher;
+  /** Overall deadline for one provider call, retries included. @default 30000 */
+  readonly deadlineMs?: number;
+  /** Waits between retries; tests shorten it. @default real timers */
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+export interface HttpReply {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  readonly text: string;
+}
+
+/** Upstream bodies larger than this are refused: no DNS API answer is anywhere near it. */
+const MAX_BODY_BYTES = 8 * 1024 * 1024;
+
+export interface SendOptions {
+  readonly method: Dispatcher.HttpMethod;
+  readonly headers?: Record<string, string>;
+  readonly body?: string;
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * One HTTP exchange. Network failures become `ProviderError` (`timeout` or `unavailable`) naming no URL query or
+ * header, so no credential can leak through an error message.
+ */
+export async function send(provider: ProviderId, dispatcher: Dispatcher, url: string, options: SendOptions): Promise<HttpReply> {
+  let reply: Dispatcher.ResponseData;
+  try {
+    reply = await request(url, {
+      dispatcher,
+      method: options.method,
+      headers: options.headers,
+      body: options.body,
+      signal: options.signal,
+    });
+  } catch (error) {
+    throw networkError(provider, error);
+  }
+  try {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of reply.body) {
+      size += (chunk as Buffer).length;
+      if (size > MAX_BODY_BYTES) {
+        reply.body.destroy();
+        throw new ProviderError(provider, 'protocol', 'reply body too large');
+      }
+      chunks.push(chunk as Buffer);
+    }
+    return { status: reply.statusCode, headers: reply.headers, text: Buffer.concat(chunks).toString('utf8') };
+  } catch (error) {
+    if (error instanceof ProviderError) throw error;
+    throw networkError(provider, error);
+  }
+}
+
+function networkError(provider: ProviderId, error: unknown): ProviderError {
+  if (error instanceof ProviderError) return error;
+  const code = (error as { code?: string } | null)?.code ?? '';
+  const name = (error as { name?: string } | null)?.name ?? '';
+  if (
+    error instanceof undiciErrors.HeadersTimeoutError ||
+    error instanceof undiciErrors.BodyTimeoutError ||
+    error instanceof undiciErrors.ConnectTimeoutError ||
+    name === 'TimeoutError' ||
+    name === 'AbortError'
+  ) {
+    return new ProviderError(provider, 'timeout', 'the provider did not answer in time', { cause: error });
+  }
+  const what =
+    code === 'ECONNREFUSED'
+      ? 'connection refused'
+      : code === 'ECONNRESET' || code === 'UND_ERR_SOCKET'
+        ? 'connection reset'
+        : code === 'ENOTFOUND' || code === 'EAI_AGAIN'
+          ? 'host not found'
+          : 'network error';
+  return new ProviderError(provider, 'unavailable', what, { cause: error });
+}
+
+/** Parses JSON or reports the reply as malformed (an HTML error page from an edge, a truncated body). */
+export function parseJson<T>(provider: ProviderId, reply: HttpReply): T {
+  try {
+    return JSON.parse(reply.text) as T;
+  } catch {
+    const looksHtml = /^\s*</.test(reply.text);
+    throw new ProviderError(
+      provider,
+      reply.status >= 500 ? 'unavailable' : 'protocol',
+      `HTTP ${reply.status} with ${looksHtml ? 'an HTML page' : 'a malformed body'} instead of JSON`,
+    );
+  }
+}
+
+/** Seconds from a `Retry-After` header (delta-seconds or HTTP date), if present and sane. */
+export function retryAfterSeconds(headers: HttpReply['headers']): number | undefined {
+  const raw = headers['retry-after'];
+  const value = Array.isArray(raw) ? raw[0] : raw;
+  if (!value) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds;
+  const date = Date.parse(value);
+  if (Number.isFinite(date)) return Math.max(0, (date - Date.now()) / 1000);
+  return undefined;
+}
+
+export interface RetryPolicy {
+  /** Attempts in all, the first included. */
+  readonly attempts: number;
+  /** Base delay of the jittered exponential backoff. */
+  readonly baseDelayMs: number;
+  /** Longest single wait; a longer Retry-After is not waited for (the error is reported instead). */
+  readonly maxDelayMs: number;
+  /** Decides whether this error may be retried. Only for calls that are safe to repeat. */
+  readonly retryOn: (error: ProviderError) => boolean;
+}
+
+/**
+ * Runs `attempt` until it succeeds, the policy says stop, or the deadline would pass. Honours the provider's
+ * `retryAfterSeconds` when it is within `maxDelayMs`.
+ */
+export async function withRetries<T>(
+  policy: RetryPolicy,
+  attempt: (n: number) => Promise<T>,
+  options: { deadline?: number; sleep?: (ms: number) => Promise<void> } = {},
+): Promise<T> {
+  const wait = options.sleep ?? ((ms: number) => sleep(ms));
+  for (let n = 1; ; n++) {
+    try {
+      return await attempt(n);
+    } catch (error) {
+      if (!(error instanceof ProviderError) || n >= policy.attempts || !policy.retryOn(error)) throw error;
+      const backoff = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (n - 1)) * (0.5 + Math.random() / 2);
+      const delay = error.retryAfterSeconds !== undefined ? error.retryAfterSeconds * 1000 : backoff;
+      if (delay > policy.maxDelayMs) throw error;
+      if (options.deadline !== undefined && Date.now() + delay >= options.deadline) throw error;
+      await wait(delay);
+    }
+  }
+}

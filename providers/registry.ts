@@ -1,0 +1,40 @@
+/**
+ * Which providers exist, what credentials each needs, and how they are built from config. The required-credential
+ * table is data read by the input validation (codes 5/6/7) and by each adapter's `requiredCredentials`, so the two
+ * can never disagree.
+ */
+import type { Dispatcher } from 'undici';
+import type { Config } from '../src/config.js';
+import type { Store } from '../src/storage/store.js';
+import { createCloudflareProvider } from './cloudflare.js';
+import { createGodaddyProvider } from './godaddy.js';
+import { createNamecheapProvider } from './namecheap.js';
+import { createSandboxProvider } from './sandbox.js';
+import type { CredentialField, DnsProvider, ProviderId } from './types.js';
+
+export const PROVIDER_IDS = ['cloudflare', 'godaddy', 'namecheap', 'sandbox'] as const satisfies readonly ProviderId[];
+
+/** Credentials each provider needs besides `apiKey` (always required). */
+export const REQUIRED_CREDENTIALS: Readonly<Record<ProviderId, readonly CredentialField[]>> = {
+  cloudflare: [],
+  godaddy: ['apiSecret'],
+  namecheap: ['apiUser', 'username'],
+  sandbox: [],
+};
+
+export function isProviderId(value: string): value is ProviderId {
+  return (PROVIDER_IDS as readonly string[]).includes(value);
+}
+
+export type ProviderRegistry = ReadonlyMap<ProviderId, DnsProvider>;
+
+export function createProviderRegistry(config: Config, deps: { dispatcher: Dispatcher; store: Store }): ProviderRegistry {
+  const common = { dispatcher: deps.dispatcher, deadlineMs: config.PROVIDER_DEADLINE_MS };
+  const providers: DnsProvider[] = [
+    createCloudflareProvider({ ...common, baseUrl: config.CLOUDFLARE_API_URL }),
+    createGodaddyProvider({ ...common, baseUrl: config.GODADDY_API_URL }),
+    createNamecheapProvider({ ...common, baseUrl: config.NAMECHEAP_API_URL, clientIp: config.NAMECHEAP_CLIENT_IP }),
+  ];
+  if (config.sandboxEnabled) providers.push(createSandboxProvider({ store: deps.store }));
+  return new Map(providers.map((p) => [p.id, p]));
+}

@@ -1,0 +1,158 @@
+/**
+ * The small interface every DNS provider adapter implements. It speaks in normalised records and record changes;
+ * how a provider really writes (Cloudflare's batch, GoDaddy's rrset PUT, Namecheap's whole-zone setHosts) is the
+ * adapter's private business.
+ *
+ * Flow used by the service: `connect(credentials)` → `findZone(domain)` → `readZone(zone)` → (plan, elsewhere) →
+ * `applyChanges(zone, contents, changes)`. `authorize(domain)` proves read access without writing anything.
+ */
+
+export type ProviderId = 'cloudflare' | 'godaddy' | 'namecheap' | 'sandbox';
+
+export const PROVIDER_NAMES: Readonly<Record<ProviderId, string>> = {
+  cloudflare: 'Cloudflare',
+  godaddy: 'GoDaddy',
+  namecheap: 'Namecheap',
+  sandbox: 'Sandbox',
+};
+
+/** Credentials as the caller sent them. Which fields a provider needs is declared in its `requiredCredentials`. */
+export interface ProviderCredentials {
+  readonly apiKey: string;
+  readonly apiSecret?: string | undefined;
+  readonly apiUser?: string | undefined;
+  readonly username?: string | undefined;
+}
+
+export type CredentialField = keyof ProviderCredentials;
+
+/**
+ * A DNS record in provider-neutral form.
+ * - `name`: the full domain name, lower case, no trailing dot (`_dmarc.example.com`; the apex is `example.com`).
+ * - `type`: upper case (`TXT`, `CNAME`, …).
+ * - `content`: TXT = the value with quotes removed and 255-byte chunks joined; CNAME/MX/NS = target host without a
+ *   trailing dot; others as the provider shows them.
+ * - `priority`: MX preference (and SRV priority), absent for other types.
+ */
+export interface DnsRecord {
+  readonly type: string;
+  readonly name: string;
+  readonly content: string;
+  readonly ttl: number;
+  readonly priority?: number | undefined;
+  /** The provider's record id where it has one (Cloudflare). */
+  readonly id?: string | undefined;
+  /**
+   * The record exactly as the provider returned it, so that an adapter can write an untouched record back
+   * byte-for-byte (Namecheap) or keep fields the neutral form drops (Cloudflare `proxied`, comments, tags).
+   */
+  readonly raw?: unknown;
+}
+
+/** A record to write: what the planner produces. */
+export interface DesiredRecord {
+  readonly type: string;
+  readonly name: string;
+  readonly content: string;
+  readonly ttl: number;
+  readonly priority?: number | undefined;
+}
+
+/** One write. UPDATE and DELETE always name the existing record they replace or remove. */
+export type RecordChange =
+  | { readonly action: 'CREATE'; readonly record: DesiredRecord }
+  | { readonly action: 'UPDATE'; readonly before: DnsRecord; readonly record: DesiredRecord }
+  | { readonly action: 'DELETE'; readonly before: DnsRecord };
+
+/** The zone that holds a domain at one provider. */
+export interface Zone {
+  /** The zone apex, e.g. `example.co.uk`. */
+  readonly name: string;
+  /** The provider's zone id (Cloudflare) or the apex again where the provider has none. */
+  readonly id: string;
+}
+
+/** What `readZone` returns: all records, plus state the adapter needs to write the zone back (Namecheap EmailType). */
+export interface ZoneContents {
+  readonly records: readonly DnsRecord[];
+  readonly adapterState?: unknown;
+}
+
+export interface ApplyResult {
+  /** The changes that reached the provider, in the order they were applied. */
+  readonly applied: readonly RecordChange[];
+}
+
+/** Capabilities as data, so services never ask `if (provider === 'namecheap')`. */
+export interface ProviderCapabilities {
+  /** Record types the API can read and write. */
+  readonly recordTypes: ReadonlySet<string>;
+  /** Lowest TTL the API accepts; lower template TTLs are raised to it. */
+  readonly minTtl: number;
+  readonly maxTtl: number;
+  /** True when a whole plan is applied in one transaction (Cloudflare batch, Namecheap setHosts). */
+  readonly atomicApply: boolean;
+}
+
+export interface ProviderSession {
+  /** Finds the zone holding `domain` (walking up to the registrable domain where the provider needs it). */
+  findZone(domain: string): Promise<Zone>;
+  /** Proves the credentials can read `domain`'s zone; writes nothing. */
+  authorize(domain: string): Promise<Zone>;
+  readZone(zone: Zone): Promise<ZoneContents>;
+  /**
+   * Applies the changes so that every record not named in them stays exactly as `contents` holds it.
+   * `contents` must be what `readZone` returned for this zone within the same command.
+   */
+  applyChanges(zone: Zone, contents: ZoneContents, changes: readonly RecordChange[]): Promise<ApplyResult>;
+}
+
+export interface DnsProvider {
+  readonly id: ProviderId;
+  readonly capabilities: ProviderCapabilities;
+  /** Credential fields this provider needs besides `apiKey` (GoDaddy: apiSecret; Namecheap: apiUser, username). */
+  readonly requiredCredentials: readonly CredentialField[];
+  connect(credentials: ProviderCredentials): ProviderSession;
+}
+
+/**
+ * Why a provider call failed. Adapters throw only this; the service turns it into code 9 or 10.
+ * - `auth`: the credentials are wrong, expired or not allowed (→ 9).
+ * - `forbidden`: authenticated but not allowed for this zone or account (GoDaddy ACCESS_DENIED, Namecheap IP) (→ 9).
+ * - `not_found`: the zone is not in this account (→ 9).
+ * - `rejected`: the provider refused the change as invalid (→ 9).
+ * - `rate_limited`, `unavailable`, `timeout`, `protocol` (unexpected/malformed reply): the provider failed (→ 10).
+ */
+export type ProviderErrorKind =
+  | 'auth'
+  | 'forbidden'
+  | 'not_found'
+  | 'rejected'
+  | 'conflict'
+  | 'rate_limited'
+  | 'unavailable'
+  | 'timeout'
+  | 'protocol';
+
+export class ProviderError extends Error {
+  override readonly name = 'ProviderError';
+  constructor(
+    readonly provider: ProviderId,
+    readonly kind: ProviderErrorKind,
+    /** A human reason without any secret, e.g. "account not eligible for API access". */
+    readonly reason: string,
+    options: { cause?: unknown; retryAfterSeconds?: number; applied?: readonly RecordChange[] } = {},
+  ) {
+    super(`${PROVIDER_NAMES[provider]}: ${reason}`, { cause: options.cause });
+    this.retryAfterSeconds = options.retryAfterSeconds;
+    this.applied = options.applied ?? [];
+  }
+  readonly retryAfterSeconds: number | undefined;
+  /** For providers that apply a plan in several calls: what did reach the provider before the failure. */
+  readonly applied: readonly RecordChange[];
+
+  /** True for kinds that mean the caller's credentials or account are at fault (code 9), not the provider (10). */
+  get isCallerFault(): boolean {
+    return this.kind === 'auth' || this.kind === 'forbidden' || this.kind === 'not_found' || this.kind === 'rejected' || this.kind === 'conflict';
+  }
+}

@@ -1,0 +1,36 @@
+import { builder } from './builder.js';
+import type { DnsErrorShape } from '../src/graphql/context.js';
+
+/** An expected failure of a DNS command; `code` is the REST code for the same failure (the lowest, where several apply). */
+export const DnsError = builder.objectRef<DnsErrorShape>('DnsError').implement({
+  description: 'An expected failure of a DNS command. `code` is the platform REST API code for the same failure.',
+  isTypeOf: (value) => (value as { __typename?: string }).__typename === 'DnsError',
+  fields: (t) => ({
+    code: t.exposeInt('code'),
+    message: t.exposeString('message'),
+  }),
+});
+
+export const DnsProviderName = builder.enumType('DnsProviderName', {
+  values: { CLOUDFLARE: { value: 'cloudflare' }, GODADDY: { value: 'godaddy' }, NAMECHEAP: { value: 'namecheap' }, SANDBOX: { value: 'sandbox' } } as const,
+});
+
+export const DnsCredentialsInput = builder.inputType('DnsCredentialsInput', {
+  description: "The customer's DNS provider credentials: never stored, never logged.",
+  fields: (t) => ({
+    apiKey: t.string({ required: true, description: 'Cloudflare API token, GoDaddy key, or Namecheap API key.' }),
+    apiSecret: t.string({ required: false, description: 'GoDaddy API secret.' }),
+    apiUser: t.string({ required: false, description: 'Namecheap ApiUser.' }),
+    username: t.string({ required: false, description: 'Namecheap UserName.' }),
+  }),
+});
+
+/** GraphQL credentials → the procedures' flat input (the same names REST maps its parameters to). */
+export function credentialFields(credentials: { apiKey: string; apiSecret?: string | null; apiUser?: string | null; username?: string | null }) {
+  return {
+    apiKey: credentials.apiKey,
+    apiSecret: credentials.apiSecret ?? undefined,
+    apiUser: credentials.apiUser ?? undefined,
+    username: credentials.username ?? undefined,
+  };
+}

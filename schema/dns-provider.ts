@@ -1,0 +1,25 @@
+import { builder } from './builder.js';
+import { DnsError } from './dns-error.js';
+import { runForGraphql } from '../src/graphql/context.js';
+import { dnsProvider, type DnsProviderOutput } from '../src/procedures/dns-provider.js';
+
+export const DnsProviderDetection = builder.objectRef<DnsProviderOutput>('DnsProviderDetection').implement({
+  description: "Which DNS host serves a domain, from its NS records.",
+  isTypeOf: (value) => typeof (value as { provider?: unknown }).provider === 'string',
+  fields: (t) => ({
+    provider: t.exposeString('provider', { description: 'Lower-case provider id, as on REST (`cloudflare`, `route53`, …).' }),
+    supported: t.exposeBoolean('supported', { description: 'Whether this service can manage records at that provider.' }),
+    nameservers: t.exposeStringList('nameservers'),
+  }),
+});
+
+const DnsProviderResult = builder.unionType('DnsProviderResult', { types: [DnsProviderDetection, DnsError] });
+
+builder.queryField('dnsProvider', (t) =>
+  t.field({
+    type: DnsProviderResult,
+    description: 'Detects the DNS provider of a domain (REST: dns.provider).',
+    args: { domain: t.arg.string({ required: true }) },
+    resolve: (_root, args, ctx) => runForGraphql(ctx, dnsProvider, { domain: args.domain }),
+  }),
+);

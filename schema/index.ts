@@ -1,0 +1,8 @@
+/** Imports every schema file for its side effect of registering types, then builds the schema. */
+import { builder } from './builder.js';
+import './dns-error.js';
+import './dns-provider.js';
+import './authorize-dns.js';
+import './set-dns-records.js';
+
+export const schema = builder.toSchema();

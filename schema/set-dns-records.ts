@@ -1,0 +1,68 @@
+import { builder } from './builder.js';
+import { credentialFields, DnsCredentialsInput, DnsError, DnsProviderName } from './dns-error.js';
+import { runForGraphql } from '../src/graphql/context.js';
+import { dnsSet } from '../src/procedures/dns-set.js';
+import type { ChangeView, SetRecordsResult } from '../src/services/dns-service.js';
+
+const DnsRecordType = builder.enumType('DnsRecordType', {
+  values: { CAMPAIGN: { value: 'campaign' }, EMAIL_GATEWAY: { value: 'email-gateway' } } as const,
+});
+
+export const DnsChangeAction = builder.enumType('DnsChangeAction', {
+  values: ['CREATE', 'UPDATE', 'DELETE', 'KEEP', 'CONFLICT'] as const,
+});
+
+export const DnsChange = builder.objectRef<ChangeView>('DnsChange').implement({
+  description: 'One line of a plan: what happens (or would happen) to one record.',
+  fields: (t) => ({
+    action: t.field({ type: DnsChangeAction, resolve: (c) => c.action }),
+    type: t.string({ resolve: (c) => c.type }),
+    name: t.string({ description: 'The full domain name of the record.', resolve: (c) => c.name }),
+    content: t.string({ resolve: (c) => c.content }),
+    ttl: t.int({ resolve: (c) => c.ttl }),
+    previous: t.string({ nullable: true, description: 'The content this change replaces or conflicts with.', resolve: (c) => c.previous }),
+  }),
+});
+
+type SetSuccess = SetRecordsResult & { success: true };
+
+const SetDnsRecordsSuccess = builder.objectRef<SetSuccess>('SetDnsRecordsSuccess').implement({
+  isTypeOf: (value) => Array.isArray((value as { changes?: unknown }).changes),
+  fields: (t) => ({
+    success: t.exposeBoolean('success'),
+    applied: t.exposeBoolean('applied', { description: 'False for a dry run; true once the zone holds the record set.' }),
+    changes: t.field({ type: [DnsChange], resolve: (r) => [...r.changes] }),
+  }),
+});
+
+const SetDnsRecordsInput = builder.inputType('SetDnsRecordsInput', {
+  fields: (t) => ({
+    domain: t.string({ required: true }),
+    provider: t.field({ type: DnsProviderName, required: true }),
+    recordType: t.field({ type: DnsRecordType, required: true }),
+    credentials: t.field({ type: DnsCredentialsInput, required: true }),
+    dryRun: t.boolean({ required: false, description: 'Plan only: return the changes and write nothing.' }),
+    force: t.boolean({ required: false, description: 'Replace exactly the conflicting records the plan names.' }),
+  }),
+});
+
+const SetDnsRecordsResult = builder.unionType('SetDnsRecordsResult', { types: [SetDnsRecordsSuccess, DnsError] });
+
+builder.mutationField('setDnsRecords', (t) =>
+  t.field({
+    type: SetDnsRecordsResult,
+    description: 'Writes the record set through the provider: read, plan, then apply (REST: dns.set).',
+    args: { input: t.arg({ type: SetDnsRecordsInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => {
+      const result = await runForGraphql(ctx, dnsSet, {
+        domain: input.domain,
+        provider: input.provider,
+        recordType: input.recordType,
+        dryRun: input.dryRun ?? false,
+        force: input.force ?? false,
+        ...credentialFields(input.credentials),
+      });
+      return '__typename' in result ? result : { ...result, success: true as const };
+    },
+  }),
+);

@@ -1,0 +1,131 @@
+/**
+ * The config schema: every environment variable the service reads, its default and its validation, in one place.
+ * `loadConfig(process.env)` runs at start-up and fails with one clear message naming every bad variable.
+ */
+import { isIP } from 'node:net';
+import path from 'node:path';
+import { z } from 'zod';
+
+const flag = (defaultValue: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'expected true or false' })
+    .optional()
+    .transform((v) => (v === undefined ? defaultValue : v === 'true' || v === '1' || v === 'yes'));
+
+const positiveInt = (defaultValue: number, max = 1_000_000_000) =>
+  z.coerce.number({ error: 'expected a number' }).int('expected a whole number').min(1).max(max).default(defaultValue);
+
+const httpUrl = (defaultValue: string) =>
+  z
+    .url({ protocol: /^https?$/, error: 'expected an http(s) URL' })
+    .default(defaultValue)
+    .transform((u) => u.replace(/\/+$/, ''));
+
+/** `ip` or `ip:port` (`[v6]:port` for IPv6), the form `dns.Resolver#setServers` accepts. */
+const resolverList = z
+  .string()
+  .optional()
+  .transform((value, ctx) => {
+    if (!value || value.trim() === '') return [] as string[];
+    const servers = value.split(',').map((s) => s.trim()).filter(Boolean);
+    for (const server of servers) {
+      const m = /^\[([^\]]+)\](?::(\d+))?$/.exec(server) ?? /^([^:]+)(?::(\d+))?$/.exec(server);
+      const host = m?.[1] ?? server;
+      const port = m?.[2] ? Number(m[2]) : 53;
+      if (!isIP(host) || port < 1 || port > 65535) {
+        ctx.addIssue({ code: 'custom', message: `"${server}" is not ip[:port]` });
+      }
+    }
+    return servers;
+  });
+
+const databaseUrl = z
+  .string()
+  .optional()
+  .transform((value, ctx) => {
+    const url = value && value.trim() !== '' ? value.trim() : `sqlite:${path.join('data', 'dns-gateway.db')}`;
+    if (url.startsWith('sqlite:')) return { kind: 'sqlite' as const, path: url.slice('sqlite:'.length) || ':memory:', url };
+    if (/^postgres(ql)?:\/\//.test(url)) return { kind: 'postgres' as const, url };
+    ctx.addIssue({ code: 'custom', message: 'expected sqlite:<path> or postgres://…' });
+    return z.NEVER;
+  });
+
+/** The placeholder master sending domain used outside production when none is configured (RFC 2606 name). */
+export const DEMO_MASTER_DOMAIN = 'sender.example.net';
+
+const nodeEnv = z.enum(['development', 'production', 'test']).default('development');
+
+export const configSchema = z
+  .object({
+    NODE_ENV: nodeEnv,
+    PORT: z.coerce.number({ error: 'expected a port number' }).int().min(0).max(65535).default(4000),
+    HOST: z.string().min(1).default('127.0.0.1'),
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: z.string().regex(/^rediss?:\/\//, 'expected redis://…').optional(),
+    DNS_RESOLVERS: resolverList,
+    /** Per-query DNS timeout; the whole detection is bounded by twice this per server tried. */
+    DNS_TIMEOUT_MS: positiveInt(2000, 60_000),
+    CLOUDFLARE_API_URL: httpUrl('https://api.cloudflare.com/client/v4'),
+    GODADDY_API_URL: httpUrl('https://api.godaddy.com'),
+    NAMECHEAP_API_URL: httpUrl('https://api.namecheap.com/xml.response'),
+    NAMECHEAP_CLIENT_IP: z
+      .string()
+      .refine((v) => isIP(v) === 4, 'expected the IPv4 address Namecheap has whitelisted')
+      .optional(),
+    /** Overall deadline of one provider command (all its calls and retries). */
+    PROVIDER_DEADLINE_MS: positiveInt(30_000, 600_000),
+    SANDBOX_PROVIDER: z.enum(['true', 'false', '1', '0']).optional(),
+    RECORD_TEMPLATES_DIR: z.string().min(1).optional(),
+    MAIL_MASTER_DOMAIN: z.string().min(1).optional(),
+    MAIL_SUBDOMAIN: z.string().min(1).default('sl'),
+    MAIL_DKIM_SELECTOR: z.string().min(1).default('key1'),
+    MAIL_TRACK_PREFIX: z.string().min(1).default('track'),
+    MAIL_SPF_INCLUDE: z.string().min(1).optional(),
+    MAIL_DMARC_RUA: z.string().min(1).optional(),
+    RATE_LIMIT_MAX: positiveInt(100),
+    RATE_LIMIT_WINDOW_SECONDS: positiveInt(60, 86_400),
+    AUTH_FAILURE_LIMIT: positiveInt(30),
+    /** Sessions expire after this much inactivity. */
+    SESSION_IDLE_MINUTES: positiveInt(30, 7 * 24 * 60),
+    /** Largest accepted request body. */
+    MAX_BODY_BYTES: positiveInt(1024 * 1024, 64 * 1024 * 1024),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** Print the first-start admin key (on by default; tests switch it off to keep output quiet). */
+    PRINT_INITIAL_KEY: flag(true),
+  })
+  .transform((env) => ({
+    ...env,
+    /** The sandbox provider is on by default and off in production, unless said otherwise. */
+    sandboxEnabled:
+      env.SANDBOX_PROVIDER === undefined ? env.NODE_ENV !== 'production' : env.SANDBOX_PROVIDER === 'true' || env.SANDBOX_PROVIDER === '1',
+    /**
+     * Outside production a missing MAIL_MASTER_DOMAIN falls back to a documentation domain so that `npm start`
+     * works on a fresh machine (with the sandbox provider); start-up warns about it. Production must set it.
+     */
+    demoDefaults: env.MAIL_MASTER_DOMAIN === undefined && env.NODE_ENV !== 'production' ? ['MAIL_MASTER_DOMAIN'] : [],
+    /** Template variables from the operator's config (only those a loaded template uses are required). */
+    templateVariables: Object.fromEntries(
+      Object.entries({
+        MAIL_MASTER_DOMAIN: env.MAIL_MASTER_DOMAIN ?? (env.NODE_ENV !== 'production' ? DEMO_MASTER_DOMAIN : undefined),
+        MAIL_SUBDOMAIN: env.MAIL_SUBDOMAIN,
+        MAIL_DKIM_SELECTOR: env.MAIL_DKIM_SELECTOR,
+        MAIL_TRACK_PREFIX: env.MAIL_TRACK_PREFIX,
+        MAIL_SPF_INCLUDE: env.MAIL_SPF_INCLUDE,
+        MAIL_DMARC_RUA: env.MAIL_DMARC_RUA,
+      }).filter((e): e is [string, string] => e[1] !== undefined),
+    ) as Record<string, string>,
+  }));
+
+export type Config = z.output<typeof configSchema>;
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Validates the environment; throws `ConfigError` listing every invalid variable (never its value: it may be a secret). */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const result = configSchema.safeParse(env);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((issue) => `  ${issue.path.join('.') || '(environment)'}: ${issue.message}`);
+  throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+}

@@ -1,0 +1,171 @@
+/**
+ * Which DNS provider hosts a domain's zone: find the nearest NS rrset from the name up to its registrable domain,
+ * then match the nameserver host names against the provider table.
+ *
+ * Never queries above the registrable domain: the NS of a public suffix (`co.uk`) says nothing about the customer.
+ * Lookup failures (timeout, SERVFAIL) propagate as `DnsLookupError` and are never cached as "no provider".
+ */
+import { registrableDomain } from '../domain.js';
+import { NAMESERVER_PATTERNS, matchNameserver, normaliseHost } from './nameserver-patterns.js';
+import type { NameserverPattern } from './nameserver-patterns.js';
+import type { DnsAnswer, Resolver } from './resolver.js';
+
+export interface Detection {
+  /** Provider id from the table (`cloudflare`, `route53`, …). */
+  readonly provider: string;
+  readonly providerName: string;
+  readonly supported: boolean;
+  /** The zone's NS host names, lower case, no trailing dot, sorted. */
+  readonly nameservers: string[];
+  /** The name the NS rrset was found at: the zone apex that the provider must be asked about. */
+  readonly zone: string;
+}
+
+export interface ProviderDetectorOptions {
+  readonly resolver: Pick<Resolver, 'query'>;
+  /**
+   * Clock in milliseconds, for cache expiry.
+   * @default Date.now
+   */
+  readonly now?: () => number;
+  /**
+   * Names kept in the cache; the least recently used is dropped past this.
+   * @default 1000
+   */
+  readonly maxCacheEntries?: number;
+  /**
+   * Upper bound on how long any answer is cached, whatever its TTL says.
+   * @default 3600
+   */
+  readonly maxTtlSeconds?: number;
+  /** @default NAMESERVER_PATTERNS */
+  readonly patterns?: readonly NameserverPattern[];
+}
+
+export interface ProviderDetector {
+  /**
+   * `domain` must already be normalised (src/domain.ts). Returns null when no delegation is found up to the
+   * registrable domain, or when the nearest NS rrset matches no known provider.
+   */
+  detect(domain: string): Promise<Detection | null>;
+}
+
+/** The NS answer at one name: the rrset, or nothing there (NXDOMAIN / NODATA). */
+type NsLookup = { readonly nameservers: string[] } | { readonly nameservers: null };
+
+interface CacheEntry {
+  readonly value: NsLookup;
+  readonly expiresAt: number;
+}
+
+/** `mail.example.co.uk` with apex `example.co.uk` → [`mail.example.co.uk`, `example.co.uk`]. */
+export function namesUpTo(domain: string, apex: string): string[] {
+  if (domain !== apex && !domain.endsWith(`.${apex}`)) return [];
+  const names: string[] = [];
+  let current = domain;
+  while (current !== apex) {
+    names.push(current);
+    current = current.slice(current.indexOf('.') + 1);
+  }
+  names.push(apex);
+  return names;
+}
+
+/**
+ * The winner among the NS hosts: the provider that the most hosts match. A tie goes to a supported provider, then to
+ * the one earlier in the table. Hosts matching nothing do not vote, so a zone on Cloudflare plus one vanity or
+ * unknown NS is still Cloudflare; a zone split evenly between Cloudflare and Route 53 (multi-provider DNS) is
+ * reported as Cloudflare, which can then write its half.
+ */
+export function pickProvider(hosts: readonly string[], table: readonly NameserverPattern[] = NAMESERVER_PATTERNS): NameserverPattern | null {
+  const votes = new Map<NameserverPattern, number>();
+  for (const host of hosts) {
+    const match = matchNameserver(host, table);
+    if (match) votes.set(match, (votes.get(match) ?? 0) + 1);
+  }
+  let best: NameserverPattern | null = null;
+  let bestVotes = 0;
+  for (const entry of table) {
+    const count = votes.get(entry) ?? 0;
+    if (count === 0) continue;
+    if (count > bestVotes || (count === bestVotes && best !== null && !best.supported && entry.supported)) {
+      best = entry;
+      bestVotes = count;
+    }
+  }
+  return best;
+}
+
+export function createProviderDetector(options: ProviderDetectorOptions): ProviderDetector {
+  const { resolver } = options;
+  const now = options.now ?? Date.now;
+  const maxEntries = Math.max(1, options.maxCacheEntries ?? 1000);
+  const maxTtlMs = (options.maxTtlSeconds ?? 3600) * 1000;
+  const table = options.patterns ?? NAMESERVER_PATTERNS;
+  // Map keeps insertion order: re-inserting on each hit makes the first key the least recently used.
+  const cache = new Map<string, CacheEntry>();
+  const inFlight = new Map<string, Promise<NsLookup>>();
+
+  function cached(name: string): NsLookup | undefined {
+    const entry = cache.get(name);
+    if (!entry) return undefined;
+    cache.delete(name);
+    if (entry.expiresAt <= now()) return undefined;
+    cache.set(name, entry);
+    return entry.value;
+  }
+
+  function remember(name: string, value: NsLookup, ttlSeconds: number | undefined): void {
+    // No TTL (a negative answer without SOA) or TTL 0 means "do not cache" (RFC 2308 §5).
+    if (ttlSeconds === undefined || ttlSeconds <= 0) return;
+    cache.delete(name);
+    cache.set(name, { value, expiresAt: now() + Math.min(ttlSeconds * 1000, maxTtlMs) });
+    while (cache.size > maxEntries) {
+      const oldest = cache.keys().next().value;
+      if (oldest === undefined) break;
+      cache.delete(oldest);
+    }
+  }
+
+  async function queryNs(name: string): Promise<NsLookup> {
+    const response = await resolver.query(name, 'NS');
+    // Only NS records owned by the name itself mark a zone cut there; a CNAME answer means "not an apex".
+    const records = response.answers.filter(
+      (a): a is Extract<DnsAnswer, { data: string }> => a.type === 'NS' && normaliseHost(a.name) === name,
+    );
+    if (records.length > 0) {
+      const nameservers = [...new Set(records.map((r) => normaliseHost(r.data)))].sort();
+      remember(name, { nameservers }, Math.min(...records.map((r) => r.ttl)));
+      return { nameservers };
+    }
+    const none: NsLookup = { nameservers: null };
+    remember(name, none, response.negativeTtl);
+    return none;
+  }
+
+  function lookupNs(name: string): Promise<NsLookup> {
+    const hit = cached(name);
+    if (hit) return Promise.resolve(hit);
+    const pending = inFlight.get(name);
+    if (pending) return pending;
+    const started = queryNs(name).finally(() => inFlight.delete(name));
+    inFlight.set(name, started);
+    return started;
+  }
+
+  return {
+    async detect(domain) {
+      const apex = registrableDomain(domain);
+      if (apex === null) return null;
+      for (const name of namesUpTo(domain, apex)) {
+        const { nameservers } = await lookupNs(name);
+        if (nameservers === null) continue;
+        // The nearest delegation is the zone: a parent's NS would name a provider that cannot write this name.
+        const match = pickProvider(nameservers, table);
+        if (!match) return null;
+        return { provider: match.id, providerName: match.name, supported: match.supported, nameservers, zone: name };
+      }
+      return null;
+    },
+  };
+}

@@ -1,0 +1,67 @@
+/**
+ * Which DNS host a nameserver name belongs to, as data. Sources are in /work/shared/reference/providers.md §4
+ * (lexicon provider `get_nameservers`, jakejarvis/domainstack.io `lib/providers/rules/dns.ts`, dnscontrol, provider
+ * docs). The NS of the zone decides which API can write it, not the registrar.
+ */
+
+export interface NameserverPattern {
+  /** Stable lower-case id (`cloudflare`, `route53`, …). Supported ids equal the adapters' `ProviderId`s. */
+  readonly id: string;
+  /** Display name. */
+  readonly name: string;
+  /** Whether this service has an adapter that can write the zone. */
+  readonly supported: boolean;
+  /** Tested against a host name that is lower case with no trailing dot. Anchored at the end, on a label boundary. */
+  readonly pattern: RegExp;
+}
+
+const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** Matches a host that is, or ends in `.`, one of the given domains (`ns.cloudflare.com` but not `evilns.cloudflare.com.x`). */
+function suffixes(...domains: string[]): RegExp {
+  return new RegExp(`(?:^|\\.)(?:${domains.map(escape).join('|')})$`);
+}
+
+export const NAMESERVER_PATTERNS: readonly NameserverPattern[] = [
+  // Supported (adapters exist).
+  { id: 'cloudflare', name: 'Cloudflare', supported: true, pattern: suffixes('ns.cloudflare.com') },
+  { id: 'godaddy', name: 'GoDaddy', supported: true, pattern: suffixes('domaincontrol.com') },
+  // registrar-servers.com also serves FreeDNS zones the API cannot edit; the adapter reports that, not detection.
+  { id: 'namecheap', name: 'Namecheap', supported: true, pattern: suffixes('registrar-servers.com', 'namecheaphosting.com') },
+
+  // Recognised but not supported.
+  { id: 'route53', name: 'Amazon Route 53', supported: false, pattern: /(?:^|\.)awsdns-\d+\.(?:com|net|org|co\.uk)$/ },
+  { id: 'googlecloud', name: 'Google Cloud DNS', supported: false, pattern: /(?:^|\.)ns-cloud-[a-e]\d+\.googledomains\.com$/ },
+  { id: 'azure', name: 'Azure DNS', supported: false, pattern: /(?:^|\.)azure-dns\.(?:com|net|org|info)$/ },
+  { id: 'digitalocean', name: 'DigitalOcean', supported: false, pattern: suffixes('digitalocean.com') },
+  { id: 'hetzner', name: 'Hetzner', supported: false, pattern: suffixes('ns.hetzner.com', 'hetzner.de') },
+  { id: 'ovh', name: 'OVHcloud', supported: false, pattern: suffixes('ovh.net', 'anycast.me') },
+  { id: 'gandi', name: 'Gandi', supported: false, pattern: suffixes('gandi.net') },
+  { id: 'porkbun', name: 'Porkbun', supported: false, pattern: suffixes('porkbun.com') },
+  { id: 'squarespace', name: 'Squarespace Domains', supported: false, pattern: suffixes('squarespacedns.com') },
+  { id: 'wix', name: 'Wix', supported: false, pattern: suffixes('wixdns.net') },
+  { id: 'ionos', name: 'IONOS', supported: false, pattern: /(?:^|\.)ui-dns\.(?:com|org|de|biz)$/ },
+  { id: 'vercel', name: 'Vercel', supported: false, pattern: suffixes('vercel-dns.com') },
+  // Netlify DNS is served by NS1 (dns1.pXX.nsone.net): the two cannot be told apart by NS.
+  { id: 'ns1', name: 'NS1 / Netlify DNS', supported: false, pattern: suffixes('nsone.net') },
+  { id: 'dnsimple', name: 'DNSimple', supported: false, pattern: suffixes('dnsimple.com', 'dnsimple-edge.net', 'dnsimple-edge.org') },
+  { id: 'bluehost', name: 'Bluehost', supported: false, pattern: suffixes('bluehost.com') },
+  { id: 'namecom', name: 'Name.com', supported: false, pattern: suffixes('name.com') },
+  { id: 'linode', name: 'Linode', supported: false, pattern: suffixes('linode.com') },
+  { id: 'akamai', name: 'Akamai Edge DNS', supported: false, pattern: suffixes('akam.net') },
+  { id: 'dnsmadeeasy', name: 'DNS Made Easy', supported: false, pattern: suffixes('dnsmadeeasy.com', 'constellix.com', 'constellix.net') },
+  { id: 'hurricane', name: 'Hurricane Electric', supported: false, pattern: suffixes('he.net') },
+  { id: 'hostinger', name: 'Hostinger', supported: false, pattern: suffixes('dns-parking.com') },
+  { id: 'alibaba', name: 'Alibaba Cloud DNS', supported: false, pattern: suffixes('hichina.com', 'alidns.com') },
+];
+
+/** Lower case, trailing dot stripped: the only form patterns are tested against. */
+export function normaliseHost(host: string): string {
+  return host.trim().toLowerCase().replace(/\.$/, '');
+}
+
+/** The first table entry whose pattern matches `host` (any case, with or without a trailing dot), if any. */
+export function matchNameserver(host: string, table: readonly NameserverPattern[] = NAMESERVER_PATTERNS): NameserverPattern | undefined {
+  const normalised = normaliseHost(host);
+  return table.find((entry) => entry.pattern.test(normalised));
+}

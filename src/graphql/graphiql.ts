@@ -1,0 +1,80 @@
+/**
+ * Offline GraphiQL. The assets come from the installed `@graphql-yoga/render-graphiql` package (never a CDN) and are
+ * served as separate, cacheable files under `/graphiql/`, so the page itself is a few hundred bytes instead of the
+ * 9 MB that `renderGraphiQL` inlines into every load. The bundle is loaded on first use, not at start-up.
+ */
+import { createHash } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
+
+interface Asset {
+  readonly body: Buffer;
+  readonly type: string;
+  readonly etag: string;
+}
+
+export const GRAPHIQL_ASSET_PREFIX = '/graphiql/';
+
+let assets: Promise<Map<string, Asset>> | undefined;
+
+function loadAssets(): Promise<Map<string, Asset>> {
+  assets ??= import('@graphql-yoga/render-graphiql/graphiql').then((bundle) => {
+    const make = (text: string, type: string): Asset => {
+      const body = Buffer.from(text, 'utf8');
+      return { body, type, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"` };
+    };
+    return new Map([
+      ['app.js', make(bundle.js, 'application/javascript; charset=utf-8')],
+      ['app.css', make(bundle.css, 'text/css; charset=utf-8')],
+      ['editor.worker.js', make(bundle.editorWorkerService, 'application/javascript; charset=utf-8')],
+      ['json.worker.js', make(bundle.jsonWorker, 'application/javascript; charset=utf-8')],
+      ['graphql.worker.js', make(bundle.graphqlWorker, 'application/javascript; charset=utf-8')],
+    ]);
+  });
+  return assets;
+}
+
+/** Serves `/graphiql/<asset>`; returns false when the path is not one of them. */
+export async function serveGraphiqlAsset(pathname: string, ifNoneMatch: string | undefined, res: ServerResponse): Promise<boolean> {
+  if (!pathname.startsWith(GRAPHIQL_ASSET_PREFIX)) return false;
+  const asset = (await loadAssets()).get(pathname.slice(GRAPHIQL_ASSET_PREFIX.length));
+  if (!asset) return false;
+  const headers = { etag: asset.etag, 'cache-control': 'public, max-age=86400' };
+  if (ifNoneMatch === asset.etag) {
+    res.writeHead(304, headers).end();
+  } else {
+    res.writeHead(200, { ...headers, 'content-type': asset.type, 'content-length': asset.body.length }).end(asset.body);
+  }
+  return true;
+}
+
+/** The GraphiQL page: yoga calls this for a browser GET on /graphql. */
+export function renderGraphiqlPage(options: { title?: string; endpoint?: string } = {}): string {
+  const config = JSON.stringify({ endpoint: options.endpoint ?? '/graphql', title: options.title ?? 'DNS gateway' });
+  const p = GRAPHIQL_ASSET_PREFIX;
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8" />
+<title>${escapeHtml(options.title ?? 'DNS gateway')} · GraphiQL</title>
+<link rel="stylesheet" href="${p}app.css" />
+</head>
+<body id="body" class="no-focus-outline">
+<noscript>GraphiQL needs JavaScript.</noscript>
+<div id="root"></div>
+<script>
+self.MonacoEnvironment = {
+  globalAPI: false,
+  getWorkerUrl: function (moduleId, label) {
+    return { editorWorkerService: '${p}editor.worker.js', json: '${p}json.worker.js', graphql: '${p}graphql.worker.js' }[label];
+  },
+};
+</script>
+<script src="${p}app.js"></script>
+<script>YogaGraphiQL.renderYogaGraphiQL(document.querySelector('#root'), ${config.replace(/</g, '\\u003c')});</script>
+</body>
+</html>`;
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}

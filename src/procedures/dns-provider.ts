@@ -1,0 +1,32 @@
+import { AppError } from '../errors.js';
+import { authenticate } from './middleware/authenticate.js';
+import { rateLimit } from './middleware/rate-limit.js';
+import { requirePermission } from './middleware/require-permission.js';
+import { commandInput, domainInput } from './inputs.js';
+import { defineProcedure } from './procedure.js';
+
+export interface DnsProviderOutput {
+  /** Lower-case provider id (`cloudflare`, `route53`, …). */
+  readonly provider: string;
+  /** True when this service can manage zones at that provider. */
+  readonly supported: boolean;
+  readonly nameservers: readonly string[];
+}
+
+/** dns.provider: which DNS host serves a domain, from its NS records. */
+export const dnsProvider = defineProcedure({
+  name: 'dns.provider',
+  input: commandInput({ domain: domainInput }),
+  middleware: [authenticate, rateLimit, requirePermission('User.Update')],
+  async handler({ domain }, ctx): Promise<DnsProviderOutput> {
+    let detection;
+    try {
+      detection = await ctx.services.detector.detect(domain);
+    } catch (error) {
+      ctx.services.logger.warn({ domain, err: (error as Error).message }, 'NS lookup failed');
+      throw AppError.of('DETECTION_FAILED', undefined, { cause: error });
+    }
+    if (!detection) throw AppError.of('PROVIDER_UNDETERMINED');
+    return { provider: detection.provider, supported: detection.supported, nameservers: detection.nameservers };
+  },
+});

@@ -1,0 +1,46 @@
+import { z } from 'zod';
+import type { SetRecordsResult } from '../services/dns-service.js';
+import { authenticate } from './middleware/authenticate.js';
+import { rateLimit } from './middleware/rate-limit.js';
+import { requirePermission } from './middleware/require-permission.js';
+import { commandInput, flagInput, providerCommandFields, requireProviderCredentials } from './inputs.js';
+import { defineProcedure } from './procedure.js';
+
+export const RECORD_SETS = ['campaign', 'email-gateway'] as const;
+
+/** `RecordType`: missing or anything but a known record set → 4. */
+const recordTypeInput = z.unknown().transform((value, ctx): (typeof RECORD_SETS)[number] => {
+  if (value === undefined || value === null || (typeof value === 'string' && value.trim() === '')) {
+    ctx.addIssue({ code: 'custom', message: 'RECORD_TYPE_MISSING' });
+    return z.NEVER;
+  }
+  const name = typeof value === 'string' ? value.trim().toLowerCase() : '';
+  const known = RECORD_SETS.find((r) => r === name);
+  if (!known) {
+    ctx.addIssue({ code: 'custom', message: 'RECORD_TYPE_UNKNOWN' });
+    return z.NEVER;
+  }
+  return known;
+});
+
+export const setInput = commandInput(
+  { ...providerCommandFields, recordType: recordTypeInput, dryRun: flagInput('DryRun'), force: flagInput('Force') },
+  requireProviderCredentials,
+);
+
+/** dns.set: writes the record set through the provider (read, plan, then apply; a dry run only plans). */
+export const dnsSet = defineProcedure({
+  name: 'dns.set',
+  input: setInput,
+  middleware: [authenticate, rateLimit, requirePermission('User.Update')],
+  async handler(input, ctx): Promise<SetRecordsResult> {
+    return ctx.services.dns.setRecords({
+      domain: input.domain,
+      provider: input.provider,
+      recordType: input.recordType,
+      dryRun: input.dryRun ?? false,
+      force: input.force ?? false,
+      credentials: { apiKey: input.apiKey, apiSecret: input.apiSecret, apiUser: input.apiUser, username: input.username },
+    });
+  },
+});

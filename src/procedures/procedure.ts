@@ -1,0 +1,85 @@
+/**
+ * The transport-agnostic core, tRPC-style: a procedure is a zod input schema, a middleware chain and a handler that
+ * knows nothing of HTTP. REST and GraphQL both build a `CallContext` from their request and call `runProcedure`;
+ * neither does anything else with a command.
+ */
+import type { z } from 'zod';
+import { AppError, ERROR_CATALOGUE, errorItem, type ErrorItem, type ErrorKey } from '../errors.js';
+import type { Principal } from '../auth/types.js';
+import type { Services } from '../services.js';
+
+/** The rate-limit state the transport reports in `RateLimit-*` headers. */
+export interface RateLimitState {
+  readonly limit: number;
+  readonly remaining: number;
+  readonly resetSeconds: number;
+}
+
+/** What a transport knows about the caller before any middleware runs. */
+export interface CallerCredentials {
+  /** From `Authorization: Bearer …` or the `APIKey` parameter. */
+  readonly apiKey?: string | undefined;
+  readonly sessionId?: string | undefined;
+  /** The client address, for the failed-authentication throttle. */
+  readonly ip: string;
+}
+
+export interface CallContext {
+  readonly services: Services;
+  readonly caller: CallerCredentials;
+  /** Which transport called: for logs only; handlers must not branch on it. */
+  readonly transport: 'rest' | 'graphql';
+  /** Set by `authenticate`. */
+  principal?: Principal;
+  /** Set by `rateLimit`, read by the transport for the response headers. */
+  rateLimit?: RateLimitState;
+}
+
+export type Middleware = (ctx: CallContext) => Promise<void>;
+
+export interface Procedure<Input, Output> {
+  readonly name: string;
+  readonly input: z.ZodType<Input>;
+  readonly middleware: readonly Middleware[];
+  readonly handler: (input: Input, ctx: CallContext) => Promise<Output>;
+}
+
+export function defineProcedure<Input, Output>(procedure: Procedure<Input, Output>): Procedure<Input, Output> {
+  return procedure;
+}
+
+function isErrorKey(value: string): value is ErrorKey {
+  return Object.hasOwn(ERROR_CATALOGUE, value);
+}
+
+/**
+ * Validates raw input. Schemas name catalogue entries as their issue messages (`{ error: 'DOMAIN_MISSING' }`), so
+ * every failed field becomes its documented code; all of them are reported together, sorted by code.
+ */
+export function parseInput<Input>(schema: z.ZodType<Input>, raw: unknown): Input {
+  const result = schema.safeParse(raw);
+  if (result.success) return result.data;
+  const items = new Map<string, ErrorItem>();
+  for (const issue of result.error.issues) {
+    const [key, ...detail] = issue.message.split('|');
+    const item = key && isErrorKey(key)
+      ? errorItem(key, detail.join('|') || undefined)
+      : errorItem('PARAMETER_INVALID', `${issue.path.join('.') || 'input'}: ${issue.message}`);
+    if (!items.has(item.key)) items.set(item.key, item);
+  }
+  // Where one code has both a "missing" and a more specific entry (1: missing vs invalid domain), keep one per code.
+  const byCode = new Map<number, ErrorItem>();
+  for (const item of items.values()) if (!byCode.has(item.code)) byCode.set(item.code, item);
+  throw new AppError([...byCode.values()]);
+}
+
+/** Runs middleware in order, then validates the input and calls the handler. */
+export async function runProcedure<Input, Output>(
+  procedure: Procedure<Input, Output>,
+  rawInput: unknown,
+  ctx: CallContext,
+): Promise<Output> {
+  for (const middleware of procedure.middleware) await middleware(ctx);
+  const input = parseInput(procedure.input, rawInput);
+  return procedure.handler(input, ctx);
+}

@@ -1,0 +1,25 @@
+/**
+ * The command list: one table from command name to procedure. REST dispatches through it; GraphQL resolvers name
+ * their procedure from it. A command not in this table does not exist (100003).
+ */
+import { dnsAuthorize } from './dns-authorize.js';
+import { dnsProvider } from './dns-provider.js';
+import { dnsSet } from './dns-set.js';
+import { userLogin } from './user-login.js';
+import type { Procedure } from './procedure.js';
+
+export const router = {
+  'dns.provider': dnsProvider,
+  'dns.authorize': dnsAuthorize,
+  'dns.set': dnsSet,
+  'user.login': userLogin,
+} as const;
+
+export type CommandName = keyof typeof router;
+
+/** Command names are matched case-insensitively (`User.Login` and `user.login` are one command, as on the platform). */
+const byLowerName = new Map<string, Procedure<any, any>>(Object.entries(router).map(([name, p]) => [name.toLowerCase(), p]));
+
+export function findProcedure(command: string): Procedure<any, any> | undefined {
+  return byLowerName.get(command.toLowerCase());
+}

@@ -1,0 +1,131 @@
+/**
+ * The REST compatibility transport: `/api/v1/<command>` and `/api.php?Command=<command>`, Octeth-style. It turns a
+ * request into (command, input, caller), runs the procedure, and writes the platform's envelopes. Nothing here knows
+ * what a command does.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { AppError, isAppError } from '../errors.js';
+import { findProcedure } from '../procedures/router.js';
+import { runProcedure, type CallContext, type CallerCredentials } from '../procedures/procedure.js';
+import { rateLimitHeaders } from '../rate-limit/headers.js';
+import type { Services } from '../services.js';
+import { param, readParams, type RawParams } from './params.js';
+import { errorReply, responseFormat, sendReply, successReply, type ResponseBody, type ResponseFormat, type Transport } from './respond.js';
+
+const V1_PREFIX = '/api/v1/';
+const LEGACY_PATH = '/api.php';
+
+export function isRestPath(path: string): boolean {
+  return path === LEGACY_PATH || path.startsWith(V1_PREFIX);
+}
+
+/**
+ * Octeth parameter names → procedure input fields. Names are exact: `APIKey` (the caller's key for this service,
+ * read by `callerFrom`) and `ApiKey` (the DNS provider's key) differ only in case and must never be mixed up.
+ */
+const INPUT_PARAMETERS: Readonly<Record<string, readonly string[]>> = {
+  domain: ['Domain', 'domain'],
+  provider: ['Provider', 'provider'],
+  recordType: ['RecordType', 'recordtype', 'recordType'],
+  apiKey: ['ApiKey'],
+  apiSecret: ['ApiSecret'],
+  apiUser: ['ApiUser'],
+  username: ['Username', 'username', 'UserName'],
+  password: ['Password', 'password'],
+  dryRun: ['DryRun', 'dryrun', 'dryRun'],
+  force: ['Force', 'force'],
+};
+
+function inputFrom(raw: RawParams): Record<string, unknown> {
+  const input: Record<string, unknown> = {};
+  for (const [field, names] of Object.entries(INPUT_PARAMETERS)) {
+    const value = param(raw, ...names);
+    if (value !== undefined) input[field] = value;
+  }
+  return input;
+}
+
+/** The caller's own credentials: `Authorization: Bearer` first, else the `APIKey` / `SessionID` parameters. */
+function callerFrom(req: IncomingMessage, raw: RawParams): CallerCredentials {
+  const ip = req.socket.remoteAddress ?? 'unknown';
+  const bearer = req.headers.authorization ? /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization)?.[1] : undefined;
+  if (bearer) return bearer.startsWith('dgs_') ? { sessionId: bearer, ip } : { apiKey: bearer, ip };
+  const apiKey = param(raw, 'APIKey', 'apikey');
+  const sessionId = param(raw, 'SessionID', 'sessionid');
+  return {
+    ip,
+    apiKey: typeof apiKey === 'string' && apiKey !== '' ? apiKey : undefined,
+    sessionId: typeof sessionId === 'string' && sessionId !== '' ? sessionId : undefined,
+  };
+}
+
+/** Which command a request names; a body `Command` that disagrees with the v1 path is refused (100003). */
+function commandFrom(transport: Transport, path: string, raw: RawParams): string {
+  const named = param(raw, 'Command', 'command');
+  if (named !== undefined && typeof named !== 'string') throw AppError.of('INVALID_COMMAND', 'Command must be a string');
+  if (transport === 'v1') {
+    let fromPath: string;
+    try {
+      fromPath = decodeURIComponent(path.slice(V1_PREFIX.length));
+    } catch {
+      throw AppError.of('INVALID_COMMAND', 'malformed command in the path');
+    }
+    if (named !== undefined && named.toLowerCase() !== fromPath.toLowerCase()) {
+      throw AppError.of('INVALID_COMMAND', `Command ${quote(named)} does not match the path ${quote(fromPath)}`);
+    }
+    return fromPath;
+  }
+  if (!named) throw AppError.of('INVALID_COMMAND', 'Command is missing');
+  return named;
+}
+
+/** Quotes user text for a message: bounded, and printable only. */
+function quote(text: string): string {
+  return JSON.stringify(text.length > 64 ? `${text.slice(0, 64)}…` : text);
+}
+
+/** The success body of each command, exactly as the platform answered it. */
+function successPayload(command: string, output: unknown, input: Record<string, unknown>): ResponseBody {
+  switch (command) {
+    case 'dns.provider':
+      return { provider: (output as { provider: string }).provider };
+    case 'dns.set': {
+      // A plain dns.set answers exactly {"success":true}; a dry run adds the plan.
+      const dryRun = (output as { applied: boolean }).applied === false && input.dryRun !== undefined;
+      return dryRun ? { success: true, changes: (output as { changes: unknown }).changes } : { success: true };
+    }
+    default:
+      return output as ResponseBody;
+  }
+}
+
+export async function handleRest(services: Services, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+  const transport: Transport = url.pathname === LEGACY_PATH ? 'legacy' : 'v1';
+  let format: ResponseFormat = responseFormat(url.searchParams.get('ResponseFormat'));
+  let ctx: CallContext | undefined;
+  let reply;
+  try {
+    if (req.method !== 'GET' && req.method !== 'POST') {
+      res.writeHead(405, { allow: 'GET, POST', 'content-type': 'application/json; charset=utf-8' });
+      res.end(JSON.stringify({ Errors: [{ Code: 405, Message: 'Method not allowed: use GET or POST' }] }));
+      return;
+    }
+    const raw = await readParams(req, url, { maxBodyBytes: services.config.MAX_BODY_BYTES });
+    format = responseFormat(param(raw, 'ResponseFormat'));
+    const command = commandFrom(transport, url.pathname, raw);
+    const procedure = findProcedure(command);
+    if (!procedure) throw AppError.of('INVALID_COMMAND', `${quote(command)} not found`);
+    ctx = { services, caller: callerFrom(req, raw), transport: 'rest' };
+    const input = inputFrom(raw);
+    const output = await runProcedure(procedure, input, ctx);
+    reply = successReply(successPayload(procedure.name, output, input), transport, format);
+  } catch (error) {
+    if (!isAppError(error)) {
+      if (req.destroyed) return; // the client went away mid-body: nobody to answer
+      services.logger.error({ err: error, path: url.pathname }, 'REST request failed');
+    }
+    reply = errorReply(isAppError(error) ? error : AppError.of('INTERNAL_ERROR'), transport, format);
+  }
+  const headers = ctx?.rateLimit ? { ...reply.headers, ...rateLimitHeaders(ctx.rateLimit) } : reply.headers;
+  sendReply(res, { ...reply, headers });
+}

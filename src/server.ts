@@ -1,0 +1,104 @@
+/**
+ * The HTTP server: one node:http listener routing to the two transports (REST compatibility, GraphQL) and a few
+ * operational endpoints. Both transports are thin layers over the procedures in src/procedures.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Config } from './config.js';
+import { createServices, type ServiceOverrides, type Services } from './services.js';
+import { createGraphqlHandler } from './graphql/yoga.js';
+import { serveGraphiqlAsset } from './graphql/graphiql.js';
+import { handleRest, isRestPath } from './rest/handler.js';
+import type { CallerCredentials } from './procedures/procedure.js';
+
+export interface RunningServer {
+  readonly url: string;
+  readonly server: Server;
+  readonly services: Services;
+  /** The admin key created on first start (empty database), to print once; null otherwise. */
+  readonly initialApiKey: string | null;
+  close(): Promise<void>;
+}
+
+/** Session ids and API keys are told apart by their prefix, so one `Authorization: Bearer` header serves both. */
+export function callerFromBearer(authorization: string | undefined, ip: string): CallerCredentials {
+  const match = authorization ? /^Bearer\s+(\S+)\s*$/i.exec(authorization) : null;
+  const token = match?.[1];
+  if (!token) return { ip };
+  return token.startsWith('dgs_') ? { sessionId: token, ip } : { apiKey: token, ip };
+}
+
+export function createRequestListener(services: Services): (req: IncomingMessage, res: ServerResponse) => void {
+  const yoga = createGraphqlHandler(services);
+  const { logger } = services;
+
+  const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = new URL(req.url ?? '/', 'http://gateway.invalid');
+    const path = url.pathname;
+    if (isRestPath(path)) return handleRest(services, req, res, url);
+    if (path === '/graphql') {
+      const caller = callerFromBearer(req.headers.authorization, req.socket.remoteAddress ?? 'unknown');
+      // requestListener = handle + write the response; the extra object is merged into yoga's server context.
+      await (yoga.requestListener as (...args: unknown[]) => Promise<void>)(req, res, { caller, state: {} });
+      return;
+    }
+    if (req.method === 'GET' && (await serveGraphiqlAsset(path, req.headers['if-none-match'], res))) return;
+    if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
+    if (path === '/readyz') {
+      const ready = await services.store.ping().then(
+        () => true,
+        () => false,
+      );
+      return sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'unavailable' });
+    }
+    sendJson(res, 404, { Errors: [{ Code: 404, Message: 'Not found' }] });
+  };
+
+  return (req, res) => {
+    route(req, res).catch((error: unknown) => {
+      logger.error({ err: error, path: req.url?.split('?')[0] }, 'unhandled request error');
+      if (!res.headersSent) sendJson(res, 500, { Errors: [{ Code: 500, Message: 'Internal server error' }] });
+      else res.destroy();
+    });
+  };
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) }).end(text);
+}
+
+export async function startServer(config: Config, overrides: ServiceOverrides = {}): Promise<RunningServer> {
+  const services = await createServices(config, overrides);
+  const server = createServer({ keepAliveTimeout: 65_000 }, createRequestListener(services));
+  // Slow-loris bounds: a client gets this long to send its headers and its whole request.
+  server.headersTimeout = 20_000;
+  server.requestTimeout = 60_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.PORT, config.HOST, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST;
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${host}:${port}`,
+    server,
+    services,
+    initialApiKey: services.initialApiKey,
+    close() {
+      closing ??= (async () => {
+        // Stop accepting, let in-flight requests finish, then release the database and the upstream pool.
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeIdleConnections();
+        });
+        await services.close();
+      })();
+      return closing;
+    },
+  };
+}

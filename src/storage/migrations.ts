@@ -1,0 +1,103 @@
+/**
+ * The schema, as ordered numbered migrations recorded in `schema_migrations`. The SQL sticks to what SQLite and
+ * PostgreSQL both accept (TEXT/INTEGER columns, application-made ids, ISO-8601 text timestamps) so that the later
+ * PostgreSQL store runs these same statements. Never edit a released migration: append a new one.
+ */
+
+export interface Migration {
+  /** Strictly increasing, starting at 1. */
+  readonly version: number;
+  readonly name: string;
+  /** Statements run in order, inside the migration's transaction. */
+  readonly statements: readonly string[];
+}
+
+/** Created before any migration runs; both engines accept it as written. */
+export const SCHEMA_MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS schema_migrations (
+  version INTEGER PRIMARY KEY,
+  name TEXT NOT NULL,
+  applied_at TEXT NOT NULL
+)`;
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'users, api keys, sessions',
+    statements: [
+      // username_key is the lower-cased username: a portable case-insensitive UNIQUE (no COLLATE NOCASE / citext).
+      `CREATE TABLE users (
+        id TEXT PRIMARY KEY,
+        username TEXT NOT NULL,
+        username_key TEXT NOT NULL UNIQUE,
+        password_hash TEXT NOT NULL,
+        permissions TEXT NOT NULL,
+        created_at TEXT NOT NULL
+      )`,
+      `CREATE TABLE api_keys (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        user_id TEXT NULL REFERENCES users (id) ON DELETE CASCADE,
+        key_hash TEXT NOT NULL,
+        permissions TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        revoked_at TEXT NULL,
+        last_used_at TEXT NULL
+      )`,
+      `CREATE INDEX api_keys_user_id ON api_keys (user_id)`,
+      `CREATE TABLE sessions (
+        id_hash TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        created_at TEXT NOT NULL,
+        last_seen_at TEXT NOT NULL
+      )`,
+      `CREATE INDEX sessions_last_seen_at ON sessions (last_seen_at)`,
+    ],
+  },
+  {
+    version: 2,
+    name: 'sandbox provider records',
+    statements: [
+      `CREATE TABLE sandbox_records (
+        zone TEXT NOT NULL,
+        id TEXT NOT NULL,
+        type TEXT NOT NULL,
+        name TEXT NOT NULL,
+        content TEXT NOT NULL,
+        ttl INTEGER NOT NULL,
+        priority INTEGER NULL,
+        PRIMARY KEY (zone, id)
+      )`,
+    ],
+  },
+  {
+    version: 3,
+    name: 'dns change journal',
+    statements: [
+      `CREATE TABLE dns_changes (
+        id TEXT PRIMARY KEY,
+        created_at TEXT NOT NULL,
+        principal TEXT NOT NULL,
+        domain TEXT NOT NULL,
+        provider TEXT NOT NULL,
+        record_type TEXT NOT NULL,
+        applied INTEGER NOT NULL CHECK (applied IN (0, 1)),
+        changes TEXT NOT NULL
+      )`,
+      `CREATE INDEX dns_changes_domain_created_at ON dns_changes (domain, created_at)`,
+      `CREATE INDEX dns_changes_created_at ON dns_changes (created_at)`,
+    ],
+  },
+];
+
+/** The migrations not yet in `applied`, in order. Throws if the list itself is out of order (a programming error). */
+export function pendingMigrations(applied: ReadonlySet<number>, migrations: readonly Migration[] = MIGRATIONS): Migration[] {
+  migrations.forEach((m, i) => {
+    if (m.version !== i + 1) throw new Error(`migration ${m.name} has version ${m.version}, expected ${i + 1}`);
+  });
+  const known = new Set(migrations.map((m) => m.version));
+  const unknown = [...applied].filter((v) => !known.has(v));
+  if (unknown.length > 0) {
+    throw new Error(`the database has schema version ${Math.max(...unknown)}, newer than this release knows; upgrade the service`);
+  }
+  return migrations.filter((m) => !applied.has(m.version));
+}

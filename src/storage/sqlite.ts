@@ -1,0 +1,349 @@
+/**
+ * The SQLite `Store`, on better-sqlite3. Statements are synchronous underneath; the async interface is what lets a
+ * PostgreSQL store replace this one unchanged.
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type { Permission } from '../auth/types.js';
+import { MIGRATIONS, SCHEMA_MIGRATIONS_TABLE, pendingMigrations, type Migration } from './migrations.js';
+import {
+  StoreConflictError,
+  type ApiKeyInfo,
+  type ApiKeyRow,
+  type ChangeEntry,
+  type ListChangesQuery,
+  type NewApiKey,
+  type NewUser,
+  type SandboxApplyOutcome,
+  type SandboxRecordRow,
+  type SandboxWrite,
+  type SessionRow,
+  type Store,
+  type UserRow,
+} from './store.js';
+
+export interface SqliteStoreOptions {
+  /** How long a statement waits for another connection's write lock before failing. @default 5000 */
+  busyTimeoutMs?: number;
+  /** Only for tests of the migration runner. @default MIGRATIONS */
+  migrations?: readonly Migration[];
+}
+
+const MEMORY = ':memory:';
+
+/** Opens (creating the file and its directory if missing) and migrates a SQLite database. */
+export function openSqliteStore(file: string, options: SqliteStoreOptions = {}): Store {
+  if (file !== MEMORY) mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const db = new Database(file);
+  try {
+    db.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
+    // WAL lets the CLI and a running server use one file at once; in-memory databases have no journal file.
+    if (file !== MEMORY) db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    migrate(db, options.migrations ?? MIGRATIONS);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+  return new SqliteStore(db);
+}
+
+function migrate(db: Database.Database, migrations: readonly Migration[]): void {
+  // IMMEDIATE takes the write lock before reading the applied versions, so two processes starting together
+  // cannot both decide to run the same migration.
+  db.transaction(() => {
+    db.exec(SCHEMA_MIGRATIONS_TABLE);
+    const rows = db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[];
+    const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
+    for (const migration of pendingMigrations(new Set(rows.map((r) => r.version)), migrations)) {
+      for (const statement of migration.statements) db.exec(statement);
+      record.run(migration.version, migration.name, new Date().toISOString());
+    }
+  }).immediate();
+}
+
+interface UserDbRow {
+  id: string;
+  username: string;
+  password_hash: string;
+  permissions: string;
+  created_at: string;
+}
+
+interface ApiKeyDbRow {
+  id: string;
+  name: string;
+  user_id: string | null;
+  username: string | null;
+  key_hash: string;
+  permissions: string;
+  created_at: string;
+  revoked_at: string | null;
+  last_used_at: string | null;
+}
+
+interface SessionDbRow {
+  id_hash: string;
+  user_id: string;
+  created_at: string;
+  last_seen_at: string;
+}
+
+interface ChangeDbRow {
+  id: string;
+  created_at: string;
+  principal: string;
+  domain: string;
+  provider: string;
+  record_type: string;
+  applied: number;
+  changes: string;
+}
+
+const parsePermissions = (json: string): Permission[] => {
+  const value: unknown = JSON.parse(json);
+  return Array.isArray(value) ? value.filter((p): p is string => typeof p === 'string') : [];
+};
+
+const toUser = (r: UserDbRow): UserRow => ({
+  id: r.id,
+  username: r.username,
+  passwordHash: r.password_hash,
+  permissions: parsePermissions(r.permissions),
+  createdAt: r.created_at,
+});
+
+const toKeyInfo = (r: ApiKeyDbRow): ApiKeyInfo => ({
+  id: r.id,
+  name: r.name,
+  userId: r.user_id,
+  username: r.username,
+  permissions: parsePermissions(r.permissions),
+  createdAt: r.created_at,
+  revokedAt: r.revoked_at,
+  lastUsedAt: r.last_used_at,
+});
+
+const toSession = (r: SessionDbRow): SessionRow => ({
+  idHash: r.id_hash,
+  userId: r.user_id,
+  createdAt: r.created_at,
+  lastSeenAt: r.last_seen_at,
+});
+
+const toChange = (r: ChangeDbRow): ChangeEntry => ({
+  id: r.id,
+  createdAt: r.created_at,
+  principal: r.principal,
+  domain: r.domain,
+  provider: r.provider,
+  recordType: r.record_type,
+  applied: r.applied === 1,
+  changes: JSON.parse(r.changes) as unknown,
+});
+
+/** The case-insensitive key of a username (also used by the later PostgreSQL store). */
+export const usernameKey = (username: string): string => username.normalize('NFC').toLowerCase();
+
+function isUniqueViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}
+
+const KEY_COLUMNS = `k.id, k.name, k.user_id, u.username, k.key_hash, k.permissions, k.created_at, k.revoked_at, k.last_used_at`;
+
+class SqliteStore implements Store {
+  readonly engine = 'sqlite' as const;
+  readonly #db: Database.Database;
+  readonly #sql: ReturnType<typeof prepareStatements>;
+
+  constructor(db: Database.Database) {
+    this.#db = db;
+    this.#sql = prepareStatements(db);
+  }
+
+  async ping(): Promise<void> {
+    this.#sql.ping.get();
+  }
+
+  async createUser(user: NewUser): Promise<UserRow> {
+    try {
+      this.#sql.insertUser.run(user.id, user.username, usernameKey(user.username), user.passwordHash, JSON.stringify(user.permissions), user.createdAt);
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new StoreConflictError(`a user named "${user.username}" already exists`, { cause: error });
+      throw error;
+    }
+    return { ...user, permissions: [...user.permissions] };
+  }
+
+  async findUserByUsername(username: string): Promise<UserRow | null> {
+    const row = this.#sql.userByKey.get(usernameKey(username)) as UserDbRow | undefined;
+    return row ? toUser(row) : null;
+  }
+
+  async findUserById(id: string): Promise<UserRow | null> {
+    const row = this.#sql.userById.get(id) as UserDbRow | undefined;
+    return row ? toUser(row) : null;
+  }
+
+  async insertApiKey(key: NewApiKey): Promise<void> {
+    this.#insertKey(key);
+  }
+
+  #insertKey(key: NewApiKey): void {
+    try {
+      this.#sql.insertKey.run(key.id, key.name, key.userId, key.keyHash, JSON.stringify(key.permissions), key.createdAt);
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new StoreConflictError(`an API key with id ${key.id} already exists`, { cause: error });
+      throw error;
+    }
+  }
+
+  async insertApiKeyIfNoneExist(key: NewApiKey): Promise<boolean> {
+    return this.#db
+      .transaction(() => {
+        const { n } = this.#sql.countKeysAndUsers.get() as { n: number };
+        if (n > 0) return false;
+        this.#insertKey(key);
+        return true;
+      })
+      .immediate();
+  }
+
+  async findApiKey(id: string): Promise<ApiKeyRow | null> {
+    const row = this.#sql.keyById.get(id) as ApiKeyDbRow | undefined;
+    return row ? { ...toKeyInfo(row), keyHash: row.key_hash } : null;
+  }
+
+  async listApiKeys(): Promise<ApiKeyInfo[]> {
+    return (this.#sql.listKeys.all() as ApiKeyDbRow[]).map(toKeyInfo);
+  }
+
+  async revokeApiKey(id: string, at: string): Promise<boolean> {
+    return this.#db.transaction(() => {
+      if (!this.#sql.keyExists.get(id)) return false;
+      this.#sql.revokeKey.run(at, id);
+      return true;
+    })();
+  }
+
+  async touchApiKey(id: string, at: string): Promise<void> {
+    this.#sql.touchKey.run(at, id);
+  }
+
+  async insertSession(session: SessionRow): Promise<void> {
+    this.#sql.insertSession.run(session.idHash, session.userId, session.createdAt, session.lastSeenAt);
+  }
+
+  async findSession(idHash: string): Promise<SessionRow | null> {
+    const row = this.#sql.sessionByHash.get(idHash) as SessionDbRow | undefined;
+    return row ? toSession(row) : null;
+  }
+
+  async touchSession(idHash: string, at: string): Promise<void> {
+    this.#sql.touchSession.run(at, idHash);
+  }
+
+  async deleteSession(idHash: string): Promise<void> {
+    this.#sql.deleteSession.run(idHash);
+  }
+
+  async deleteSessionsIdleSince(cutoff: string): Promise<number> {
+    return this.#sql.deleteIdleSessions.run(cutoff).changes;
+  }
+
+  async readSandboxZone(zone: string): Promise<SandboxRecordRow[]> {
+    return this.#sql.sandboxZone.all(zone) as SandboxRecordRow[];
+  }
+
+  async applySandboxWrites(zone: string, writes: readonly SandboxWrite[]): Promise<SandboxApplyOutcome> {
+    const sql = this.#sql;
+    class MissingRecord extends Error {
+      constructor(readonly outcome: SandboxApplyOutcome) {
+        super('missing sandbox record');
+      }
+    }
+    try {
+      this.#db.transaction(() => {
+        writes.forEach((write, index) => {
+          let changed: number;
+          if (write.op === 'insert') {
+            const r = write.record;
+            changed = sql.sandboxInsert.run(zone, write.id, r.type, r.name, r.content, r.ttl, r.priority).changes;
+          } else if (write.op === 'update') {
+            const r = write.record;
+            changed = sql.sandboxUpdate.run(r.type, r.name, r.content, r.ttl, r.priority, zone, write.id).changes;
+          } else {
+            changed = sql.sandboxDelete.run(zone, write.id).changes;
+          }
+          // Throwing inside the transaction function is how better-sqlite3 rolls the whole transaction back.
+          if (changed !== 1) throw new MissingRecord({ ok: false, index, missingId: write.id });
+        });
+      }).immediate();
+    } catch (error) {
+      if (error instanceof MissingRecord) return error.outcome;
+      throw error;
+    }
+    return { ok: true };
+  }
+
+  async insertChange(entry: ChangeEntry): Promise<void> {
+    this.#sql.insertChange.run(
+      entry.id,
+      entry.createdAt,
+      entry.principal,
+      entry.domain,
+      entry.provider,
+      entry.recordType,
+      entry.applied ? 1 : 0,
+      JSON.stringify(entry.changes ?? null),
+    );
+  }
+
+  async listChanges(query: ListChangesQuery = {}): Promise<ChangeEntry[]> {
+    const limit = Math.max(1, Math.min(1000, Math.trunc(query.limit ?? 50)));
+    const rows = (query.domain === undefined ? this.#sql.listChanges.all(limit) : this.#sql.listChangesForDomain.all(query.domain, limit)) as ChangeDbRow[];
+    return rows.map(toChange);
+  }
+
+  async getChange(id: string): Promise<ChangeEntry | null> {
+    const row = this.#sql.changeById.get(id) as ChangeDbRow | undefined;
+    return row ? toChange(row) : null;
+  }
+
+  async close(): Promise<void> {
+    if (this.#db.open) this.#db.close();
+  }
+}
+
+function prepareStatements(db: Database.Database) {
+  const p = (sql: string) => db.prepare(sql);
+  return {
+    ping: p('SELECT 1 AS ok'),
+    insertUser: p('INSERT INTO users (id, username, username_key, password_hash, permissions, created_at) VALUES (?, ?, ?, ?, ?, ?)'),
+    userByKey: p('SELECT id, username, password_hash, permissions, created_at FROM users WHERE username_key = ?'),
+    userById: p('SELECT id, username, password_hash, permissions, created_at FROM users WHERE id = ?'),
+    insertKey: p('INSERT INTO api_keys (id, name, user_id, key_hash, permissions, created_at) VALUES (?, ?, ?, ?, ?, ?)'),
+    countKeysAndUsers: p('SELECT (SELECT COUNT(*) FROM api_keys) + (SELECT COUNT(*) FROM users) AS n'),
+    keyById: p(`SELECT ${KEY_COLUMNS} FROM api_keys k LEFT JOIN users u ON u.id = k.user_id WHERE k.id = ?`),
+    keyExists: p('SELECT 1 FROM api_keys WHERE id = ?'),
+    listKeys: p(`SELECT ${KEY_COLUMNS} FROM api_keys k LEFT JOIN users u ON u.id = k.user_id ORDER BY k.created_at, k.id`),
+    revokeKey: p('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL'),
+    touchKey: p('UPDATE api_keys SET last_used_at = ? WHERE id = ?'),
+    insertSession: p('INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at) VALUES (?, ?, ?, ?)'),
+    sessionByHash: p('SELECT id_hash, user_id, created_at, last_seen_at FROM sessions WHERE id_hash = ?'),
+    touchSession: p('UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?'),
+    deleteSession: p('DELETE FROM sessions WHERE id_hash = ?'),
+    deleteIdleSessions: p('DELETE FROM sessions WHERE last_seen_at < ?'),
+    sandboxZone: p('SELECT zone, id, type, name, content, ttl, priority FROM sandbox_records WHERE zone = ? ORDER BY name, type, id'),
+    sandboxInsert: p('INSERT INTO sandbox_records (zone, id, type, name, content, ttl, priority) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+    sandboxUpdate: p('UPDATE sandbox_records SET type = ?, name = ?, content = ?, ttl = ?, priority = ? WHERE zone = ? AND id = ?'),
+    sandboxDelete: p('DELETE FROM sandbox_records WHERE zone = ? AND id = ?'),
+    insertChange: p('INSERT INTO dns_changes (id, created_at, principal, domain, provider, record_type, applied, changes) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
+    listChanges: p('SELECT * FROM dns_changes ORDER BY created_at DESC, id DESC LIMIT ?'),
+    listChangesForDomain: p('SELECT * FROM dns_changes WHERE domain = ? ORDER BY created_at DESC, id DESC LIMIT ?'),
+    changeById: p('SELECT * FROM dns_changes WHERE id = ?'),
+  };
+}

@@ -1,0 +1,179 @@
+/* eslint-disable */
+import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-node/core';
+export type Maybe<T> = T | null;
+export type InputMaybe<T> = T | null | undefined;
+export type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
+export type MakeOptional<T, K extends keyof T> = Omit<T, K> & { [SubKey in K]?: Maybe<T[SubKey]> };
+export type MakeMaybe<T, K extends keyof T> = Omit<T, K> & { [SubKey in K]: Maybe<T[SubKey]> };
+export type MakeEmpty<T extends { [key: string]: unknown }, K extends keyof T> = { [_ in K]?: never };
+export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
+/** All built-in and custom scalars, mapped to their actual values */
+export type Scalars = {
+  ID: { input: string; output: string; }
+  String: { input: string; output: string; }
+  Boolean: { input: boolean; output: boolean; }
+  Int: { input: number; output: number; }
+  Float: { input: number; output: number; }
+};
+
+export type AuthorizeDnsInput = {
+  credentials: DnsCredentialsInput;
+  domain: Scalars['String']['input'];
+  provider: DnsProviderName;
+};
+
+export type AuthorizeDnsResult = AuthorizeDnsSuccess | DnsError;
+
+export type AuthorizeDnsSuccess = {
+  __typename?: 'AuthorizeDnsSuccess';
+  success: Scalars['Boolean']['output'];
+};
+
+/** One line of a plan: what happens (or would happen) to one record. */
+export type DnsChange = {
+  __typename?: 'DnsChange';
+  action: DnsChangeAction;
+  content: Scalars['String']['output'];
+  /** The full domain name of the record. */
+  name: Scalars['String']['output'];
+  /** The content this change replaces or conflicts with. */
+  previous?: Maybe<Scalars['String']['output']>;
+  ttl: Scalars['Int']['output'];
+  type: Scalars['String']['output'];
+};
+
+export enum DnsChangeAction {
+  Conflict = 'CONFLICT',
+  Create = 'CREATE',
+  Delete = 'DELETE',
+  Keep = 'KEEP',
+  Update = 'UPDATE'
+}
+
+/** The customer's DNS provider credentials: never stored, never logged. */
+export type DnsCredentialsInput = {
+  /** Cloudflare API token, GoDaddy key, or Namecheap API key. */
+  apiKey: Scalars['String']['input'];
+  /** GoDaddy API secret. */
+  apiSecret?: InputMaybe<Scalars['String']['input']>;
+  /** Namecheap ApiUser. */
+  apiUser?: InputMaybe<Scalars['String']['input']>;
+  /** Namecheap UserName. */
+  username?: InputMaybe<Scalars['String']['input']>;
+};
+
+/** An expected failure of a DNS command. `code` is the platform REST API code for the same failure. */
+export type DnsError = {
+  __typename?: 'DnsError';
+  code: Scalars['Int']['output'];
+  message: Scalars['String']['output'];
+};
+
+/** Which DNS host serves a domain, from its NS records. */
+export type DnsProviderDetection = {
+  __typename?: 'DnsProviderDetection';
+  nameservers: Array<Scalars['String']['output']>;
+  /** Lower-case provider id, as on REST (`cloudflare`, `route53`, …). */
+  provider: Scalars['String']['output'];
+  /** Whether this service can manage records at that provider. */
+  supported: Scalars['Boolean']['output'];
+};
+
+export enum DnsProviderName {
+  Cloudflare = 'CLOUDFLARE',
+  Godaddy = 'GODADDY',
+  Namecheap = 'NAMECHEAP',
+  Sandbox = 'SANDBOX'
+}
+
+export type DnsProviderResult = DnsError | DnsProviderDetection;
+
+export enum DnsRecordType {
+  Campaign = 'CAMPAIGN',
+  EmailGateway = 'EMAIL_GATEWAY'
+}
+
+export type Mutation = {
+  __typename?: 'Mutation';
+  /** Checks that the credentials can manage the domain at the provider, writing nothing (REST: dns.authorize). */
+  authorizeDns: AuthorizeDnsResult;
+  /** Writes the record set through the provider: read, plan, then apply (REST: dns.set). */
+  setDnsRecords: SetDnsRecordsResult;
+};
+
+
+export type MutationAuthorizeDnsArgs = {
+  input: AuthorizeDnsInput;
+};
+
+
+export type MutationSetDnsRecordsArgs = {
+  input: SetDnsRecordsInput;
+};
+
+export type Query = {
+  __typename?: 'Query';
+  /** Detects the DNS provider of a domain (REST: dns.provider). */
+  dnsProvider: DnsProviderResult;
+};
+
+
+export type QueryDnsProviderArgs = {
+  domain: Scalars['String']['input'];
+};
+
+export type SetDnsRecordsInput = {
+  credentials: DnsCredentialsInput;
+  domain: Scalars['String']['input'];
+  /** Plan only: return the changes and write nothing. */
+  dryRun?: InputMaybe<Scalars['Boolean']['input']>;
+  /** Replace exactly the conflicting records the plan names. */
+  force?: InputMaybe<Scalars['Boolean']['input']>;
+  provider: DnsProviderName;
+  recordType: DnsRecordType;
+};
+
+export type SetDnsRecordsResult = DnsError | SetDnsRecordsSuccess;
+
+export type SetDnsRecordsSuccess = {
+  __typename?: 'SetDnsRecordsSuccess';
+  /** False for a dry run; true once the zone holds the record set. */
+  applied: Scalars['Boolean']['output'];
+  changes: Array<DnsChange>;
+  success: Scalars['Boolean']['output'];
+};
+
+export type DnsProviderQueryVariables = Exact<{
+  domain: Scalars['String']['input'];
+}>;
+
+
+export type DnsProviderQuery = { __typename?: 'Query', dnsProvider:
+    | { __typename: 'DnsError', code: number, message: string }
+    | { __typename: 'DnsProviderDetection', provider: string, supported: boolean, nameservers: Array<string> }
+   };
+
+export type AuthorizeDnsMutationVariables = Exact<{
+  input: AuthorizeDnsInput;
+}>;
+
+
+export type AuthorizeDnsMutation = { __typename?: 'Mutation', authorizeDns:
+    | { __typename: 'AuthorizeDnsSuccess', success: boolean }
+    | { __typename: 'DnsError', code: number, message: string }
+   };
+
+export type SetDnsRecordsMutationVariables = Exact<{
+  input: SetDnsRecordsInput;
+}>;
+
+
+export type SetDnsRecordsMutation = { __typename?: 'Mutation', setDnsRecords:
+    | { __typename: 'DnsError', code: number, message: string }
+    | { __typename: 'SetDnsRecordsSuccess', success: boolean, applied: boolean, changes: Array<{ __typename?: 'DnsChange', action: DnsChangeAction, type: string, name: string, content: string, ttl: number, previous?: string | null }> }
+   };
+
+
+export const DnsProviderDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"DnsProvider"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"domain"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"dnsProvider"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"domain"},"value":{"kind":"Variable","name":{"kind":"Name","value":"domain"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"DnsProviderDetection"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"provider"}},{"kind":"Field","name":{"kind":"Name","value":"supported"}},{"kind":"Field","name":{"kind":"Name","value":"nameservers"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"DnsError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"code"}},{"kind":"Field","name":{"kind":"Name","value":"message"}}]}}]}}]}}]} as unknown as DocumentNode<DnsProviderQuery, DnsProviderQueryVariables>;
+export const AuthorizeDnsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"AuthorizeDns"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"AuthorizeDnsInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"authorizeDns"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"AuthorizeDnsSuccess"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"success"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"DnsError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"code"}},{"kind":"Field","name":{"kind":"Name","value":"message"}}]}}]}}]}}]} as unknown as DocumentNode<AuthorizeDnsMutation, AuthorizeDnsMutationVariables>;
+export const SetDnsRecordsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"SetDnsRecords"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"SetDnsRecordsInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"setDnsRecords"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"SetDnsRecordsSuccess"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"success"}},{"kind":"Field","name":{"kind":"Name","value":"applied"}},{"kind":"Field","name":{"kind":"Name","value":"changes"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"action"}},{"kind":"Field","name":{"kind":"Name","value":"type"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"content"}},{"kind":"Field","name":{"kind":"Name","value":"ttl"}},{"kind":"Field","name":{"kind":"Name","value":"previous"}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"DnsError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"code"}},{"kind":"Field","name":{"kind":"Name","value":"message"}}]}}]}}]}}]} as unknown as DocumentNode<SetDnsRecordsMutation, SetDnsRecordsMutationVariables>;
