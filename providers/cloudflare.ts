@@ -6,9 +6,22 @@
  * `POST /zones/{id}/dns_records/batch` (one DB transaction at Cloudflare, so a plan is all-or-nothing).
  */
 import { normaliseDomain } from '../src/domain.js';
-import { parseJson, send, withRetries, retryAfterSeconds, type AdapterDeps, type HttpReply, type RetryPolicy } from './http.js';
+import {
+  attemptSignal,
+  commandBounds,
+  parseJson,
+  send,
+  withRetries,
+  retryAfterSeconds,
+  writeReserveMs,
+  type AdapterDeps,
+  type CommandBounds,
+  type HttpReply,
+  type RetryPolicy,
+} from './http.js';
 import {
   ProviderError,
+  type ConnectOptions,
   type DesiredRecord,
   type ApplyResult,
   type DnsProvider,
@@ -56,7 +69,6 @@ interface CloudflareApiError {
 }
 
 const PROVIDER = 'cloudflare';
-const DEFAULT_DEADLINE_MS = 30_000;
 const DEFAULT_PAGE_SIZE = 5000;
 /** A runaway `total_pages` must not keep us paging forever: 1000 pages of 5000 is far past any real zone. */
 const MAX_PAGES = 1000;
@@ -71,9 +83,13 @@ const READ_RETRIES: RetryPolicy = {
 
 /**
  * The batch POST is not idempotent: a lost reply may mean it committed, and repeating it would give 81058 or
- * duplicates (providers.md §1 trap 4). Only a 429 is repeated: Cloudflare refuses a rate-limited call before it runs.
+ * duplicates (providers.md §1 trap 4). Only a 429 is repeated blindly: Cloudflare refuses a rate-limited call before
+ * it runs. Any other failure is settled by re-reading the zone (see `applyChanges`).
  */
 const BATCH_RETRIES: RetryPolicy = { ...READ_RETRIES, retryOn: (e) => e.kind === 'rate_limited' };
+
+/** Batch sends in one command: the first, and one more only when a re-read proved the first changed nothing. */
+const BATCH_SENDS = 2;
 
 export function createCloudflareProvider(deps: CloudflareAdapterDeps): DnsProvider {
   return {
@@ -86,19 +102,21 @@ export function createCloudflareProvider(deps: CloudflareAdapterDeps): DnsProvid
       atomicApply: true,
     },
     requiredCredentials: [],
-    connect: (credentials) => connectCloudflare(deps, credentials),
+    connect: (credentials, options) => connectCloudflare(deps, credentials, commandBounds(deps, options)),
   };
 }
 
-function connectCloudflare(deps: CloudflareAdapterDeps, credentials: ProviderCredentials): ProviderSession {
+function connectCloudflare(deps: CloudflareAdapterDeps, credentials: ProviderCredentials, bounds: CommandBounds): ProviderSession {
   const base = deps.baseUrl.replace(/\/+$/, '');
   const token = credentials.apiKey.trim();
   const pageSize = deps.pageSize ?? DEFAULT_PAGE_SIZE;
+  const { deadline } = bounds;
 
-  /** One logical call (its retries included) bounded by the deadline. */
+  /** One logical call (its retries included) bounded by the command's deadline. */
   async function call<T>(method: 'GET' | 'POST', path: string, policy: RetryPolicy, body?: unknown): Promise<Envelope<T>> {
     checkToken(token);
-    const deadline = Date.now() + (deps.deadlineMs ?? DEFAULT_DEADLINE_MS);
+    // A write leaves time to re-read the zone if its reply is lost.
+    const reserve = method === 'POST' ? writeReserveMs(bounds) : 0;
     return withRetries(
       policy,
       async () => {
@@ -107,11 +125,11 @@ function connectCloudflare(deps: CloudflareAdapterDeps, credentials: ProviderCre
           // The platform's "ApiKey" is an API token: Bearer, never X-Auth-Key (providers.md §1 trap 1).
           headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
           body: body === undefined ? undefined : JSON.stringify(body),
-          signal: AbortSignal.timeout(Math.max(1, deadline - Date.now())),
+          signal: attemptSignal(PROVIDER, bounds, reserve),
         });
         return readEnvelope<T>(reply, token);
       },
-      { deadline, sleep: deps.sleep },
+      { deadline: deadline - reserve, sleep: deps.sleep, signal: bounds.signal },
     );
   }
 
@@ -147,12 +165,47 @@ function connectCloudflare(deps: CloudflareAdapterDeps, credentials: ProviderCre
     throw new ProviderError(PROVIDER, 'protocol', `the record list did not end after ${MAX_PAGES} pages`);
   }
 
+  /**
+   * One batch. When its reply is lost (reset, timeout, 5xx, unreadable body) the batch may or may not have run; it is
+   * one transaction (providers.md §1 endpoints), so re-reading the zone tells which: applied → success; unchanged →
+   * sent once more; anything else → reported, naming what is known.
+   */
   async function applyChanges(zone: Zone, contents: ZoneContents, changes: readonly RecordChange[]): Promise<ApplyResult> {
     if (changes.length === 0) return { applied: [] };
     const { batch, applied } = buildBatch(zone, contents, changes);
-    const envelope = await call<unknown>('POST', `/zones/${encodeURIComponent(zone.id)}/dns_records/batch`, BATCH_RETRIES, batch);
-    if (!isObject(envelope.result)) throw new ProviderError(PROVIDER, 'protocol', 'the batch reply has no result');
-    return { applied };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const envelope = await call<unknown>('POST', `/zones/${encodeURIComponent(zone.id)}/dns_records/batch`, BATCH_RETRIES, batch);
+        if (!isObject(envelope.result)) throw new ProviderError(PROVIDER, 'protocol', 'the batch reply has no result');
+        return { applied };
+      } catch (error) {
+        if (!(error instanceof ProviderError)) throw error;
+        // A refusal of the first send is an answer (nothing ran). A 429 is refused before running, too. After a
+        // lost reply, even a refusal (81058 "identical record") may only mean the earlier send did commit.
+        if ((attempt === 1 && error.isCallerFault) || error.kind === 'rate_limited') throw error;
+        const outcome = await batchOutcome(zone, contents, changes);
+        if (outcome === 'applied') return { applied };
+        if (outcome === 'unchanged' && attempt < BATCH_SENDS) continue;
+        const known =
+          outcome === 'unchanged'
+            ? 'the zone was re-read: nothing was changed'
+            : outcome === 'diverged'
+              ? 'the zone was re-read and holds neither the old nor the new records (changed elsewhere?)'
+              : 'whether the change was applied could not be checked';
+        throw new ProviderError(PROVIDER, error.kind, `${error.reason}; ${known}`, { cause: error, retryAfterSeconds: error.retryAfterSeconds });
+      }
+    }
+  }
+
+  /** Re-reads the zone after a lost batch reply and says whether the batch ran, did not run, or cannot be told. */
+  async function batchOutcome(zone: Zone, contents: ZoneContents, changes: readonly RecordChange[]): Promise<BatchOutcome> {
+    let now: ZoneContents;
+    try {
+      now = await readZone(zone);
+    } catch {
+      return 'unknown';
+    }
+    return judgeBatch(contents.records, now.records, changes);
   }
 
   return { findZone, authorize, readZone, applyChanges };
@@ -174,6 +227,48 @@ export function candidateZoneNames(domain: string, registrable: string): string[
     name = name.slice(name.indexOf('.') + 1);
   }
   return names;
+}
+
+export type BatchOutcome = 'applied' | 'unchanged' | 'diverged' | 'unknown';
+
+/**
+ * Pure: compares the zone as read before a batch (`before`) with the zone now, for the batch's changes. Cloudflare runs
+ * a batch as one transaction, so the zone shows either every change or none of them.
+ */
+export function judgeBatch(before: readonly DnsRecord[], now: readonly DnsRecord[], changes: readonly RecordChange[]): BatchOutcome {
+  const oldIds = new Set(before.map((r) => r.id));
+  const byId = new Map(now.map((r) => [r.id, r]));
+  const created = now.filter((r) => !oldIds.has(r.id));
+  let applied = true;
+  let unchanged = true;
+  for (const change of changes) {
+    if (change.action === 'CREATE') {
+      const present = created.some((r) => matchesDesired(r, change.record));
+      applied &&= present;
+      unchanged &&= !present;
+    } else {
+      const id = change.before.id ?? before.find((r) => sameNeutral(r, change.before))?.id;
+      const current = id === undefined ? undefined : byId.get(id);
+      const untouched = current !== undefined && sameNeutral(current, change.before) && current.ttl === change.before.ttl;
+      unchanged &&= untouched;
+      applied &&= change.action === 'DELETE' ? current === undefined : current !== undefined && matchesDesired(current, change.record);
+    }
+  }
+  if (applied) return 'applied';
+  return unchanged ? 'unchanged' : 'diverged';
+}
+
+function sameNeutral(a: DnsRecord, b: DnsRecord): boolean {
+  return a.type === b.type.toUpperCase() && a.name === normaliseName(b.name) && a.content === b.content && a.priority === b.priority;
+}
+
+/** A record read back equals a desired one (the read side is normalised by `normaliseRecord`). */
+function matchesDesired(record: DnsRecord, desired: DesiredRecord): boolean {
+  const type = desired.type.toUpperCase();
+  const content = ['CNAME', 'MX', 'NS'].includes(type) ? stripDot(desired.content).toLowerCase() : desired.content;
+  const readContent = ['CNAME', 'MX', 'NS'].includes(type) ? record.content.toLowerCase() : record.content;
+  const priority = type === 'MX' || type === 'SRV' ? desired.priority ?? 0 : undefined;
+  return record.type === type && record.name === normaliseName(desired.name) && readContent === content && record.ttl === desired.ttl && record.priority === priority;
 }
 
 // ---------------------------------------------------------------------------------------------- replies and errors

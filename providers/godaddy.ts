@@ -8,7 +8,18 @@
  * (whole zone) and `PATCH` are never used: the first wipes the zone, the second only appends.
  */
 import { registrableDomain } from '../src/domain.js';
-import { send, withRetries, retryAfterSeconds, type AdapterDeps, type HttpReply, type RetryPolicy } from './http.js';
+import {
+  attemptSignal,
+  commandBounds,
+  send,
+  withRetries,
+  retryAfterSeconds,
+  writeReserveMs,
+  type AdapterDeps,
+  type CommandBounds,
+  type HttpReply,
+  type RetryPolicy,
+} from './http.js';
 import {
   ProviderError,
   type ApplyResult,
@@ -77,7 +88,7 @@ export function createGodaddyProvider(deps: AdapterDeps, options: GodaddyOptions
     id: PROVIDER,
     capabilities: GODADDY_CAPABILITIES,
     requiredCredentials: ['apiSecret'],
-    connect: (credentials) => new GodaddySession(deps, credentials, options.pageSize ?? 500),
+    connect: (credentials, connectOptions) => new GodaddySession(deps, credentials, options.pageSize ?? 500, commandBounds(deps, connectOptions)),
   };
 }
 
@@ -86,6 +97,8 @@ class GodaddySession implements ProviderSession {
     private readonly deps: AdapterDeps,
     private readonly credentials: ProviderCredentials,
     private readonly pageSize: number,
+    /** One deadline for the whole command: every read, write, retry and re-read below shares it. */
+    private readonly bounds: CommandBounds,
   ) {}
 
   /** The zone is the registrable domain: GoDaddy hosts zones only for domains (no call needed). */
@@ -98,20 +111,18 @@ class GodaddySession implements ProviderSession {
   /** `GET /v1/domains/{domain}`: lexicon's `authenticate()`; proves the key can see the domain, writes nothing. */
   async authorize(domain: string): Promise<Zone> {
     const zone = await this.findZone(domain);
-    const deadline = this.deadline();
-    const reply = await this.call('GET', domainPath(zone.name), undefined, deadline);
+    const reply = await this.call('GET', domainPath(zone.name), undefined);
     const detail = parseBody(reply);
     if (!isObject(detail)) throw new ProviderError(PROVIDER, 'protocol', 'domain details were not an object');
     return zone;
   }
 
   async readZone(zone: Zone): Promise<ZoneContents> {
-    const deadline = this.deadline();
     const records: DnsRecord[] = [];
     // gd-swagger `recordGet` takes `offset`/`limit`; a page shorter than asked is the last one.
     for (let offset = 0; ; ) {
       const path = `${domainPath(zone.name)}/records?offset=${offset}&limit=${this.pageSize}`;
-      const page = parseRecordList(parseBody(await this.call('GET', path, undefined, deadline)));
+      const page = parseRecordList(parseBody(await this.call('GET', path, undefined)));
       for (const raw of page) records.push(fromGodaddy(raw, zone.name));
       if (page.length < this.pageSize) break;
       offset += page.length;
@@ -119,25 +130,26 @@ class GodaddySession implements ProviderSession {
     return { records };
   }
 
+  /**
+   * One rrset call after another: GoDaddy cannot apply a plan atomically. PUT and DELETE of a whole rrset are
+   * idempotent, so they are retried; when one still fails in a way that may have reached GoDaddy, the rrset is re-read
+   * to learn whether it holds what was sent. The error then names exactly what was applied and what was not, and a new
+   * dns.set (which re-reads and plans afresh) finishes the rest.
+   */
   async applyChanges(zone: Zone, contents: ZoneContents, changes: readonly RecordChange[]): Promise<ApplyResult> {
     if (changes.length === 0) return { applied: [] };
     const plan = planRrsetWrites(zone.name, contents.records, changes);
-    const deadline = this.deadline();
     const pending = new Map<RecordChange, number>();
     for (const write of plan) for (const change of write.changes) pending.set(change, (pending.get(change) ?? 0) + 1);
     const applied: RecordChange[] = [];
     for (const write of plan) {
       const path = `${domainPath(zone.name)}/records/${write.type}/${encodeName(write.name)}`;
       try {
-        if (write.values.length === 0) await this.call('DELETE', path, undefined, deadline, { missingIsDone: true });
-        else await this.call('PUT', path, JSON.stringify(write.values), deadline);
+        await this.writeRrset(write, path);
       } catch (error) {
         if (!(error instanceof ProviderError)) throw error;
-        throw new ProviderError(PROVIDER, error.kind, error.reason, {
-          cause: error,
-          retryAfterSeconds: error.retryAfterSeconds,
-          applied,
-        });
+        const landed = !error.isCallerFault && (await this.rrsetHolds(write, path));
+        if (landed !== true) throw partialFailure(error, applied, changes, landed === undefined ? write : undefined);
       }
       // A change that moves a record between rrsets counts once both of its rrsets are written.
       for (const change of write.changes) {
@@ -149,8 +161,20 @@ class GodaddySession implements ProviderSession {
     return { applied };
   }
 
-  private deadline(): number {
-    return Date.now() + (this.deps.deadlineMs ?? 30_000);
+  private async writeRrset(write: RrsetWrite, path: string): Promise<void> {
+    if (write.values.length === 0) await this.call('DELETE', path, undefined, { missingIsDone: true });
+    else await this.call('PUT', path, JSON.stringify(write.values));
+  }
+
+  /** After a failed write: true = the rrset holds what was sent, false = it does not, undefined = cannot tell. */
+  private async rrsetHolds(write: RrsetWrite, path: string): Promise<boolean | undefined> {
+    try {
+      const reply = await this.call('GET', path, undefined, {}, true);
+      const now = parseRecordList(parseBody(reply)).map(({ name: _n, type: _t, ...value }) => value);
+      return sameValues(now, write.values);
+    } catch {
+      return undefined;
+    }
   }
 
   private secrets(): string[] {
@@ -161,27 +185,69 @@ class GodaddySession implements ProviderSession {
     method: 'GET' | 'PUT' | 'DELETE',
     path: string,
     body: string | undefined,
-    deadline: number,
     options: { missingIsDone?: boolean } = {},
+    /** A re-read after a failed write: a 404 there is an empty rrset. */
+    verifying = false,
   ): Promise<HttpReply> {
     const { apiKey, apiSecret } = this.credentials;
     if (!apiKey || !apiSecret) throw new ProviderError(PROVIDER, 'auth', 'API key and secret are required');
     const headers: Record<string, string> = { authorization: `sso-key ${apiKey}:${apiSecret}`, accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
     const url = `${this.deps.baseUrl.replace(/\/+$/, '')}${path}`;
+    // Writes keep back a share of the deadline, so that a lost write can still be checked by re-reading.
+    const reserve = method === 'GET' ? 0 : writeReserveMs(this.bounds);
     return withRetries(
       RETRY_POLICY,
       async (attempt) => {
-        const signal = AbortSignal.timeout(Math.max(1, deadline - Date.now()));
+        const signal = attemptSignal(PROVIDER, this.bounds, reserve);
         const reply = await send(PROVIDER, this.deps.dispatcher, url, { method, headers, body, signal });
         if (reply.status >= 200 && reply.status < 300) return reply;
         // A retried DELETE whose first try did reach GoDaddy finds the rrset gone: that is the wanted end state.
         if (options.missingIsDone && attempt > 1 && reply.status === 404) return reply;
+        if (verifying && reply.status === 404) return { ...reply, status: 200, text: '[]' };
         throw godaddyErrorFromReply(reply, this.secrets());
       },
-      { deadline, sleep: this.deps.sleep },
+      { deadline: this.bounds.deadline - reserve, sleep: this.deps.sleep, signal: this.bounds.signal },
     );
   }
+}
+
+/** The rrset as read equals the values sent (order aside): GoDaddy stores the PUT body as given. */
+function sameValues(now: readonly GodaddyRrsetValue[], sent: readonly GodaddyRrsetValue[]): boolean {
+  const key = (v: GodaddyRrsetValue) =>
+    JSON.stringify([v.data, v.ttl ?? 3600, v.priority ?? null, v.port ?? null, v.weight ?? null, v.service ?? null, v.protocol ?? null]);
+  const a = now.map(key).sort();
+  const b = sent.map(key).sort();
+  return a.length === b.length && a.every((k, i) => k === b[i]);
+}
+
+/**
+ * The error of a plan that stopped part-way: the provider's reason, then exactly which changes are in the zone and
+ * which are not (and which one is unknown, when its rrset could not be re-read).
+ */
+function partialFailure(
+  error: ProviderError,
+  applied: readonly RecordChange[],
+  changes: readonly RecordChange[],
+  unknown: RrsetWrite | undefined,
+): ProviderError {
+  const describe = (c: RecordChange) => {
+    const r = c.action === 'DELETE' ? c.before : c.record;
+    return `${c.action} ${r.type.toUpperCase()} ${r.name}`;
+  };
+  const uncertain = new Set(unknown?.changes ?? []);
+  const notApplied = changes.filter((c) => !applied.includes(c) && !uncertain.has(c));
+  const parts = [
+    applied.length === 0 ? 'no change was applied' : `${applied.length} of ${changes.length} changes were applied (${applied.map(describe).join(', ')})`,
+    ...(uncertain.size > 0 ? [`unknown whether ${[...uncertain].map(describe).join(', ')} was applied`] : []),
+    ...(notApplied.length > 0 && applied.length > 0 ? [`not applied: ${notApplied.map(describe).join(', ')}`] : []),
+  ];
+  const retry = applied.length > 0 || uncertain.size > 0 ? '; run dns.set again to finish' : '';
+  return new ProviderError(PROVIDER, error.kind, `${error.reason}; ${parts.join('; ')}${retry}`, {
+    cause: error,
+    retryAfterSeconds: error.retryAfterSeconds,
+    applied,
+  });
 }
 
 /** One rrset replacement: the full body to PUT (empty → DELETE) and the changes it carries. */

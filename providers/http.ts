@@ -5,7 +5,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, errors as undiciErrors, request, type Dispatcher } from 'undici';
-import { ProviderError, type ProviderId } from './types.js';
+import { ProviderError, type ConnectOptions, type ProviderId } from './types.js';
 
 export interface HttpAgentOptions {
   /** Sockets per origin. @default 16 */
@@ -36,7 +36,7 @@ export interface AdapterDeps {
   /** Base URL of the provider API, from config (tests point it at a loopback fake). */
   readonly baseUrl: string;
   readonly dispatcher: Dispatcher;
-  /** Overall deadline for one provider call, retries included. @default 30000 */
+  /** Overall deadline of one command (every call, retry and re-read of one session). @default 30000 */
   readonly deadlineMs?: number;
   /** Waits between retries; tests shorten it. @default real timers */
   readonly sleep?: (ms: number) => Promise<void>;
@@ -89,7 +89,10 @@ export async function send(provider: ProviderId, dispatcher: Dispatcher, url: st
     return { status: reply.statusCode, headers: reply.headers, text: Buffer.concat(chunks).toString('utf8') };
   } catch (error) {
     if (error instanceof ProviderError) throw error;
-    throw networkError(provider, error);
+    const mapped = networkError(provider, error);
+    // Headers arrived, the body did not: a reset or a short body. Say so, the reason matters for a write.
+    if (mapped.kind === 'unavailable') throw new ProviderError(provider, 'unavailable', 'the reply was cut off before its end', { cause: error });
+    throw mapped;
   }
 }
 
@@ -115,6 +118,50 @@ function networkError(provider: ProviderId, error: unknown): ProviderError {
           ? 'host not found'
           : 'network error';
   return new ProviderError(provider, 'unavailable', what, { cause: error });
+}
+
+/** The bounds of one command, fixed when the session is created and shared by all its calls. */
+export interface CommandBounds {
+  /** Epoch ms. */
+  readonly deadline: number;
+  /** The whole budget in ms (deadline minus the start), to size the share kept for re-reading after a lost write. */
+  readonly budgetMs: number;
+  readonly signal?: AbortSignal | undefined;
+}
+
+/** @default deadline = now + deps.deadlineMs (30000) */
+export function commandBounds(deps: Pick<AdapterDeps, 'deadlineMs'>, options: ConnectOptions = {}): CommandBounds {
+  const now = Date.now();
+  const deadline = options.deadline ?? now + (deps.deadlineMs ?? 30_000);
+  return { deadline, budgetMs: Math.max(1, deadline - now), signal: options.signal };
+}
+
+/**
+ * What a write attempt leaves unused of the deadline: enough to re-read the zone when its reply is lost, so that
+ * the command can still say whether the write applied. A quarter of the budget, at most 2 s (one loopback or
+ * nearby API read takes far less).
+ */
+export function writeReserveMs(bounds: CommandBounds): number {
+  return Math.min(2_000, Math.floor(bounds.budgetMs / 4));
+}
+
+/**
+ * The longest share of a command's budget one attempt may take, so that a call that hangs (headers never come)
+ * still leaves time to re-read and try once more within the same deadline.
+ */
+const ATTEMPT_SHARE = 0.4;
+
+/**
+ * The abort signal of one attempt: at most ATTEMPT_SHARE of the budget, never past the command's deadline less
+ * `reserveMs`, and the command's own signal. Throws `timeout` when no time is left, so an attempt is never started
+ * that could not finish.
+ */
+export function attemptSignal(provider: ProviderId, bounds: CommandBounds, reserveMs = 0): AbortSignal {
+  if (bounds.signal?.aborted) throw new ProviderError(provider, 'timeout', 'the command was cancelled');
+  const remaining = bounds.deadline - reserveMs - Date.now();
+  if (remaining <= 0) throw new ProviderError(provider, 'timeout', 'the provider did not answer in time');
+  const timeout = AbortSignal.timeout(Math.max(1, Math.min(remaining, Math.ceil(bounds.budgetMs * ATTEMPT_SHARE))));
+  return bounds.signal ? AbortSignal.any([timeout, bounds.signal]) : timeout;
 }
 
 /** Parses JSON or reports the reply as malformed (an HTML error page from an edge, a truncated body). */
@@ -161,14 +208,15 @@ export interface RetryPolicy {
 export async function withRetries<T>(
   policy: RetryPolicy,
   attempt: (n: number) => Promise<T>,
-  options: { deadline?: number; sleep?: (ms: number) => Promise<void> } = {},
+  options: { deadline?: number; sleep?: (ms: number) => Promise<void>; signal?: AbortSignal | undefined } = {},
 ): Promise<T> {
   const wait = options.sleep ?? ((ms: number) => sleep(ms));
   for (let n = 1; ; n++) {
     try {
       return await attempt(n);
     } catch (error) {
-      if (!(error instanceof ProviderError) || n >= policy.attempts || !policy.retryOn(error)) throw error;
+      if (!(error instanceof ProviderError) || n >= policy.attempts || !policy.retryOn(error) || options.signal?.aborted) throw error;
+      // Jittered (between half and all of the exponential step), so callers that failed together do not retry together.
       const backoff = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (n - 1)) * (0.5 + Math.random() / 2);
       const delay = error.retryAfterSeconds !== undefined ? error.retryAfterSeconds * 1000 : backoff;
       if (delay > policy.maxDelayMs) throw error;

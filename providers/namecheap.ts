@@ -7,7 +7,18 @@
  */
 import { XMLParser } from 'fast-xml-parser';
 import { splitRegistrable } from '../src/domain.js';
-import { retryAfterSeconds, send, withRetries, type AdapterDeps, type HttpReply, type RetryPolicy } from './http.js';
+import {
+  attemptSignal,
+  commandBounds,
+  retryAfterSeconds,
+  send,
+  withRetries,
+  writeReserveMs,
+  type AdapterDeps,
+  type CommandBounds,
+  type HttpReply,
+  type RetryPolicy,
+} from './http.js';
 import {
   ProviderError,
   type DesiredRecord,
@@ -45,14 +56,25 @@ const HOST_TARGET_TYPES = new Set(['CNAME', 'MX', 'NS', 'ALIAS']);
 
 /** dnscontrol's `doWithRetry` waits 5 s after each HTTP 405 (Namecheap's rate-limit reply). */
 const RATE_LIMIT_WAIT_SECONDS = 5;
+/**
+ * Both commands are safe to repeat: getHosts reads, and setHosts carries the full host list, so sending it twice
+ * leaves the same zone (the zone lock keeps our own writers apart). An unreadable 200 (`protocol`) is not repeated
+ * blindly: a setHosts is then checked by re-reading (see applyChanges).
+ */
 const RETRY_POLICY: RetryPolicy = {
   attempts: 6,
   baseDelayMs: 1_000,
   maxDelayMs: 20_000,
-  retryOn: (error) => error.kind === 'rate_limited' || error.kind === 'unavailable',
+  retryOn: (error) => error.kind === 'rate_limited' || error.kind === 'unavailable' || error.kind === 'timeout',
 };
-/** @default 30000 (AdapterDeps.deadlineMs) */
-const DEFAULT_DEADLINE_MS = 30_000;
+/**
+ * setHosts is repeated at once only when it surely did not run (a 405) or failed before or after running in a way
+ * that repeating the same full list cannot harm (5xx, reset). A timeout is settled by re-reading instead, so that
+ * the time left goes to the check and one more send rather than to backoff.
+ */
+const SET_HOSTS_RETRIES: RetryPolicy = { ...RETRY_POLICY, retryOn: (error) => error.kind === 'rate_limited' || error.kind === 'unavailable' };
+/** setHosts sends in one command: a second only when a re-read proved the first changed nothing. */
+const SET_HOSTS_SENDS = 2;
 
 const xml = new XMLParser({
   ignoreAttributes: false,
@@ -94,17 +116,17 @@ export function createNamecheapProvider(deps: NamecheapDeps): DnsProvider {
     id: 'namecheap',
     capabilities: { recordTypes: RECORD_TYPES, minTtl: MIN_TTL, maxTtl: MAX_TTL, atomicApply: true },
     requiredCredentials: ['apiUser', 'username'],
-    connect: (credentials) => connectSession(deps, credentials),
+    connect: (credentials, options) => connectSession(deps, credentials, commandBounds(deps, options)),
   };
 }
 
-function connectSession(deps: NamecheapDeps, credentials: ProviderCredentials): ProviderSession {
-  const call = (command: string, zone: Zone, params: Record<string, string>, deadline: number) =>
-    callApi(deps, credentials, command, zone, params, deadline);
-  const deadlineFromNow = () => Date.now() + (deps.deadlineMs ?? DEFAULT_DEADLINE_MS);
+function connectSession(deps: NamecheapDeps, credentials: ProviderCredentials, bounds: CommandBounds): ProviderSession {
+  // setHosts keeps back a share of the deadline, so that a lost reply can still be checked by re-reading.
+  const call = (command: string, zone: Zone, params: Record<string, string>) =>
+    callApi(deps, credentials, command, zone, params, bounds, command.endsWith('setHosts') ? writeReserveMs(bounds) : 0);
 
   const getHosts = async (zone: Zone): Promise<NamecheapZoneState> => {
-    const result = await call('namecheap.domains.dns.getHosts', zone, {}, deadlineFromNow());
+    const result = await call('namecheap.domains.dns.getHosts', zone, {});
     const node = result['domaindnsgethostsresult'];
     if (!isObject(node)) throw protocolError('getHosts reply has no DomainDNSGetHostsResult');
     if (node['IsUsingOurDNS'] === 'false') throw new ProviderError('namecheap', 'rejected', KNOWN_ERRORS['2030288']![1]);
@@ -157,12 +179,46 @@ function connectSession(deps: NamecheapDeps, credentials: ProviderCredentials): 
           if (value !== undefined) params[`${param}${n}`] = value;
         }
       });
-      const result = await call('namecheap.domains.dns.setHosts', zone, params, deadlineFromNow());
-      const node = result['domaindnssethostsresult'];
-      if (!isObject(node) || node['IsSuccess'] !== 'true') throw protocolError('setHosts did not report success');
-      return { applied: [...changes] };
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const result = await call('namecheap.domains.dns.setHosts', zone, params);
+          const node = result['domaindnssethostsresult'];
+          if (!isObject(node) || node['IsSuccess'] !== 'true') throw protocolError('setHosts did not report success');
+          return { applied: [...changes] };
+        } catch (error) {
+          if (!(error instanceof ProviderError) || error.isCallerFault || error.kind === 'rate_limited') throw error;
+          // The reply was lost or unreadable. setHosts replaces the list in one go, so the zone holds the new list or
+          // the old one: re-read to tell which.
+          let now: NamecheapZoneState | undefined;
+          try {
+            now = await getHosts(zone);
+          } catch {
+            now = undefined;
+          }
+          if (now && sameHosts(now.hosts, hosts)) return { applied: [...changes] };
+          const unchanged = now !== undefined && sameHosts(now.hosts, state.hosts);
+          if (unchanged && attempt < SET_HOSTS_SENDS) continue;
+          const known = !now
+            ? 'whether the change was applied could not be checked'
+            : unchanged
+              ? 'the zone was re-read: nothing was changed'
+              : 'the zone was re-read and holds neither the old nor the new hosts (changed elsewhere?)';
+          throw new ProviderError('namecheap', error.kind, `${error.reason}; ${known}`, { cause: error, retryAfterSeconds: error.retryAfterSeconds });
+        }
+      }
     },
   };
+}
+
+/** Two host lists hold the same records (ids, order and display-only attributes aside). */
+function sameHosts(a: readonly NamecheapHost[], b: readonly NamecheapHost[]): boolean {
+  const key = (h: NamecheapHost) => {
+    const type = (h['Type'] ?? '').toUpperCase();
+    return JSON.stringify([(h['Name'] ?? '').toLowerCase(), type, h['Address'] ?? '', type === 'MX' ? h['MXPref'] ?? '10' : '', h['TTL'] ?? '1800']);
+  };
+  const x = a.map(key).sort();
+  const y = b.map(key).sort();
+  return x.length === y.length && x.every((k, i) => k === y[i]);
 }
 
 /** The zone state readZone stored; anything else means the caller broke the readZone → applyChanges contract. */
@@ -246,7 +302,8 @@ async function callApi(
   command: string,
   zone: Zone,
   params: Record<string, string>,
-  deadline: number,
+  bounds: CommandBounds,
+  reserveMs: number,
 ): Promise<Record<string, unknown>> {
   if (!deps.clientIp) throw new ProviderError('namecheap', 'rejected', 'NAMECHEAP_CLIENT_IP is not configured');
   if (!credentials.apiUser) throw new ProviderError('namecheap', 'rejected', 'the Namecheap API user is missing');
@@ -266,19 +323,17 @@ async function callApi(
   const secrets = [credentials.apiKey, credentials.apiSecret].filter((s): s is string => !!s);
   // Retrying setHosts is safe too: it carries the full host list, so sending it twice leaves the same zone.
   return withRetries(
-    RETRY_POLICY,
+    command.endsWith('setHosts') ? SET_HOSTS_RETRIES : RETRY_POLICY,
     async () => {
-      const remaining = deadline - Date.now();
-      if (remaining <= 0) throw new ProviderError('namecheap', 'timeout', 'the provider did not answer in time');
       const reply = await send('namecheap', deps.dispatcher, deps.baseUrl, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/xml' },
         body,
-        signal: AbortSignal.timeout(remaining),
+        signal: attemptSignal('namecheap', bounds, reserveMs),
       });
       return parseReply(reply, secrets);
     },
-    { deadline, ...(deps.sleep ? { sleep: deps.sleep } : {}) },
+    { deadline: bounds.deadline - reserveMs, signal: bounds.signal, ...(deps.sleep ? { sleep: deps.sleep } : {}) },
   );
 }
 

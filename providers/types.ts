@@ -107,12 +107,23 @@ export interface ProviderSession {
   applyChanges(zone: Zone, contents: ZoneContents, changes: readonly RecordChange[]): Promise<ApplyResult>;
 }
 
+/**
+ * One command's bounds, shared by every call the session makes (retries and re-reads included). `connect()` is
+ * called once per command, so without options the deadline starts at `connect()`.
+ */
+export interface ConnectOptions {
+  /** Epoch milliseconds after which no call of this command may still run. @default Date.now() + deps.deadlineMs at connect() */
+  readonly deadline?: number | undefined;
+  /** Aborts every call of this command, e.g. when the client went away. @default none */
+  readonly signal?: AbortSignal | undefined;
+}
+
 export interface DnsProvider {
   readonly id: ProviderId;
   readonly capabilities: ProviderCapabilities;
   /** Credential fields this provider needs besides `apiKey` (GoDaddy: apiSecret; Namecheap: apiUser, username). */
   readonly requiredCredentials: readonly CredentialField[];
-  connect(credentials: ProviderCredentials): ProviderSession;
+  connect(credentials: ProviderCredentials, options?: ConnectOptions): ProviderSession;
 }
 
 /**

@@ -4,5 +4,6 @@ import './dns-error.js';
 import './dns-provider.js';
 import './authorize-dns.js';
 import './set-dns-records.js';
+import './dns-changes.js';
 
 export const schema = builder.toSchema();

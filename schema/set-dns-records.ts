@@ -4,7 +4,7 @@ import { runForGraphql } from '../src/graphql/context.js';
 import { dnsSet } from '../src/procedures/dns-set.js';
 import type { ChangeView, SetRecordsResult } from '../src/services/dns-service.js';
 
-const DnsRecordType = builder.enumType('DnsRecordType', {
+export const DnsRecordType = builder.enumType('DnsRecordType', {
   values: { CAMPAIGN: { value: 'campaign' }, EMAIL_GATEWAY: { value: 'email-gateway' } } as const,
 });
 
@@ -12,8 +12,12 @@ export const DnsChangeAction = builder.enumType('DnsChangeAction', {
   values: ['CREATE', 'UPDATE', 'DELETE', 'KEEP', 'CONFLICT'] as const,
 });
 
-export const DnsChange = builder.objectRef<ChangeView>('DnsChange').implement({
-  description: 'One line of a plan: what happens (or would happen) to one record.',
+/**
+ * Named `DnsRecordChange` (it was `DnsChange` before the journal took that name): selection sets never name it, so
+ * client documents written against the old name keep working.
+ */
+export const DnsRecordChange = builder.objectRef<ChangeView>('DnsRecordChange').implement({
+  description: 'One line of a plan or of a journal entry: what happens (or would happen, or happened) to one record.',
   fields: (t) => ({
     action: t.field({ type: DnsChangeAction, resolve: (c) => c.action }),
     type: t.string({ resolve: (c) => c.type }),
@@ -31,7 +35,7 @@ const SetDnsRecordsSuccess = builder.objectRef<SetSuccess>('SetDnsRecordsSuccess
   fields: (t) => ({
     success: t.exposeBoolean('success'),
     applied: t.exposeBoolean('applied', { description: 'False for a dry run; true once the zone holds the record set.' }),
-    changes: t.field({ type: [DnsChange], resolve: (r) => [...r.changes] }),
+    changes: t.field({ type: [DnsRecordChange], resolve: (r) => [...r.changes] }),
   }),
 });
 

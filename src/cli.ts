@@ -11,7 +11,7 @@ import { ApiKeyInputError, createApiKey, listApiKeys, revokeApiKey } from './aut
 import { UserInputError, createUser } from './auth/auth-service.js';
 import { DEFAULT_PERMISSION } from './auth/types.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
-import { UnsupportedDatabaseError, openStore } from './storage/open.js';
+import { DatabaseUnavailableError, UnsupportedDatabaseError, openStore } from './storage/open.js';
 import { StoreConflictError, type ApiKeyInfo, type Store } from './storage/store.js';
 
 export const USAGE = `Usage: dns-gateway <command> [options]
@@ -67,6 +67,7 @@ function describeFailure(error: unknown): string {
     error instanceof UserInputError ||
     error instanceof ApiKeyInputError ||
     error instanceof UnsupportedDatabaseError ||
+    error instanceof DatabaseUnavailableError ||
     error instanceof StoreConflictError
   ) {
     return error.message;

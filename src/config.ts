@@ -62,6 +62,28 @@ export const configSchema = z
     HOST: z.string().min(1).default('127.0.0.1'),
     DATABASE_URL: databaseUrl,
     REDIS_URL: z.string().regex(/^rediss?:\/\//, 'expected redis://…').optional(),
+    /**
+     * Prefix of every Redis key this service writes (rate-limit windows, zone locks), so that several deployments
+     * (or test runs) can share one Redis. Instances that must share budgets and locks need the same prefix.
+     * @default 'dnsgw:'
+     */
+    REDIS_KEY_PREFIX: z.string().min(1).max(100).default('dnsgw:'),
+    /**
+     * Lifetime of a distributed zone lock (Redis) between renewals; the holder renews it every third of this. A
+     * crashed instance's lock frees itself after at most this long.
+     * @default 15000
+     */
+    LOCK_TTL_MS: positiveInt(15_000, 600_000),
+    /**
+     * How long a command waits for another instance's (or request's) lock on the same zone before failing.
+     * @default 60000
+     */
+    LOCK_WAIT_MS: positiveInt(60_000, 3_600_000),
+    /**
+     * On SIGTERM/SIGINT, how long in-flight requests get to finish before their connections are cut.
+     * @default 30000
+     */
+    SHUTDOWN_GRACE_MS: positiveInt(30_000, 600_000),
     DNS_RESOLVERS: resolverList,
     /** Per-query DNS timeout; the whole detection is bounded by twice this per server tried. */
     DNS_TIMEOUT_MS: positiveInt(2000, 60_000),
@@ -74,6 +96,15 @@ export const configSchema = z
       .optional(),
     /** Overall deadline of one provider command (all its calls and retries). */
     PROVIDER_DEADLINE_MS: positiveInt(30_000, 600_000),
+    /**
+     * Upstream socket timeouts of the provider HTTP agent (providers/http.ts `createHttpAgent`): TCP connect, time to
+     * the response headers, and the longest pause between body chunks. Each attempt is also cut at a share of
+     * PROVIDER_DEADLINE_MS, so these only matter when they are shorter.
+     * @default 5000, 15000, 30000
+     */
+    PROVIDER_CONNECT_TIMEOUT_MS: positiveInt(5_000, 600_000),
+    PROVIDER_HEADERS_TIMEOUT_MS: positiveInt(15_000, 600_000),
+    PROVIDER_BODY_TIMEOUT_MS: positiveInt(30_000, 600_000),
     SANDBOX_PROVIDER: z.enum(['true', 'false', '1', '0']).optional(),
     RECORD_TEMPLATES_DIR: z.string().min(1).optional(),
     MAIL_MASTER_DOMAIN: z.string().min(1).optional(),

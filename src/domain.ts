@@ -14,6 +14,7 @@ export type DomainProblem =
   | 'single_label'
   | 'reserved'
   | 'bad_label'
+  | 'public_suffix'
   | 'no_public_suffix';
 
 export type DomainResult =
@@ -28,11 +29,15 @@ const REASONS: Record<DomainProblem, string> = {
   single_label: 'a single-label name is not a public domain',
   reserved: 'the name is reserved and not a public domain',
   bad_label: 'a label is empty, longer than 63 characters, or starts or ends with a hyphen',
+  public_suffix: 'the name is a public suffix (such as co.uk), not a registered domain',
   no_public_suffix: 'the name is not under a known public suffix',
 };
 
 /** Special-use names (RFC 6761, RFC 6762, RFC 8375) that no DNS provider hosts. */
 const RESERVED_SUFFIXES = ['localhost', 'local', 'test', 'invalid', 'example', 'internal', 'home.arpa', 'arpa', 'onion'];
+
+/** WHATWG URL "ends in a number": a last label of digits, or `0x` hex (trailing dot allowed). */
+const NUMERIC_LAST_LABEL = /(?:^|\.)(?:\d+|0x[0-9a-f]*)\.?$/i;
 
 function fail(problem: DomainProblem): DomainResult {
   return { ok: false, problem, reason: REASONS[problem] };
@@ -46,8 +51,12 @@ export function normaliseDomain(input: string): DomainResult {
   if (value.endsWith('.')) value = value.slice(0, -1);
   if (isIP(value) || isIP(value.replace(/^\[|\]$/g, ''))) return fail('ip_address');
   if (value.length > 253 * 4) return fail('too_long');
+  // WHATWG host parsing reads a name whose last label is a number (`127.1`, `0x7f.1`, `example.123`) as an IPv4
+  // address in one of its legacy forms, so such a name is an IP literal, never a domain.
+  if (NUMERIC_LAST_LABEL.test(value)) return fail('ip_address');
   const ascii = domainToASCII(value.toLowerCase());
   if (ascii === '') return fail('invalid_characters');
+  if (isIP(ascii) || NUMERIC_LAST_LABEL.test(ascii)) return fail('ip_address');
   if (ascii.length > 253) return fail('too_long');
   if (!/^[a-z0-9._-]+$/.test(ascii)) return fail('invalid_characters');
   const labels = ascii.split('.');
@@ -58,6 +67,7 @@ export function normaliseDomain(input: string): DomainResult {
   if (RESERVED_SUFFIXES.some((s) => ascii === s || ascii.endsWith(`.${s}`))) return fail('reserved');
   // `_` is legal in DNS names (e.g. `_dmarc`) but never in the registrable part of a domain.
   const parsed = parse(ascii, { allowPrivateDomains: false });
+  if (!parsed.domain && parsed.isIcann && parsed.publicSuffix === ascii) return fail('public_suffix');
   if (!parsed.domain || !parsed.publicSuffix || !parsed.isIcann) return fail('no_public_suffix');
   if (parsed.domain.includes('_')) return fail('invalid_characters');
   return { ok: true, domain: ascii, registrable: parsed.domain, publicSuffix: parsed.publicSuffix };

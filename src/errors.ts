@@ -65,6 +65,7 @@ export const ERROR_CATALOGUE = {
 
   // Journal (dns.changes / dns.revert).
   CHANGE_ID_MISSING: entry(11, 'Missing change ID', 400),
+  CHANGE_ID_INVALID: entry(11, 'Invalid change ID parameter', 400),
   CHANGE_NOT_FOUND: entry(12, 'Change not found', 404),
   REVERT_REFUSED: entry(9, 'Revert refused', 409),
 

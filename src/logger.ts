@@ -1,41 +1,126 @@
 /**
- * Structured logs (pino). Every field that can hold a credential is redacted by path, whatever the log call site
- * passes, so a secret cannot reach a log line by accident.
+ * Structured logs (pino). Secrets are kept out in three layers, so that no call site has to remember to:
+ * 1. pino `redact` paths for the documented places (request headers, REST parameters, credential objects);
+ * 2. a deep scrub of every logged object (any depth, errors included) that blanks each field whose *name* says it
+ *    holds a credential, whatever the call site passed;
+ * 3. the same scrub over string values and messages, which blanks `Bearer …`, `sso-key …` and `ApiKey=…`-style
+ *    fragments (a provider URL or an upstream error text echoed into an error message).
  */
-import { pino, type Logger } from 'pino';
+import { pino, stdSerializers, type Logger } from 'pino';
 
-/** Paths that may carry a caller's or a provider's secret. */
+const CENSOR = '[redacted]';
+
+/**
+ * Paths pino redacts by exact shape: request headers, REST parameters (Octeth names: `APIKey` is ours, `ApiKey` the
+ * provider's, background.md §1.5), and credential objects one level down. The deep scrub covers every other depth.
+ */
 export const REDACTED_PATHS = [
   'apiKey',
   'apiSecret',
+  'apiUser',
+  'username',
   'password',
   'sessionId',
+  'token',
   'key',
+  'secret',
   'credentials',
   '*.apiKey',
   '*.apiSecret',
+  '*.apiUser',
+  '*.username',
   '*.password',
   '*.sessionId',
+  '*.token',
+  '*.secret',
   '*.credentials',
   'req.headers.authorization',
   'req.headers.cookie',
+  'req.headers["x-api-key"]',
+  'req.headers["x-auth-key"]',
+  'res.headers["set-cookie"]',
   'headers.authorization',
+  'headers.cookie',
+  'headers["x-api-key"]',
+  'headers["x-auth-key"]',
   'params.APIKey',
   'params.ApiKey',
   'params.ApiSecret',
+  'params.ApiUser',
+  'params.Username',
+  'params.UserName',
   'params.SessionID',
   'params.Password',
   'params.password',
 ];
 
+/**
+ * Field names that hold a credential, in any case and with or without `-`/`_`: our API keys and session ids, the
+ * providers' keys, secrets, users and tokens (Namecheap `ApiUser`/`UserName`, GoDaddy `sso-key`, Cloudflare
+ * `X-Auth-Key`), passwords, and the HTTP headers that carry them.
+ */
+const SECRET_FIELD = /^(?:x-?)?(?:api-?key|api-?secret|api-?user|user-?name|password|passwd|pwd|secret|token|access-?token|auth-?key|auth-?token|session-?id|authorization|proxy-?authorization|cookie|set-?cookie|credentials?|key|client-?secret)$/i;
+
+const isSecretField = (name: string) => SECRET_FIELD.test(name.replace(/_/g, '-'));
+
+/** `Bearer x`, `sso-key k:s` (GoDaddy's Authorization scheme), `Basic x`. */
+const AUTH_SCHEME = /\b(Bearer|sso-key|Basic)\s+[^\s,;"'<>]+/gi;
+/** `name=value` or `name: value` for a credential name, as in a query string, a form body or a header dump. */
+const NAMED_VALUE = /\b((?:api[-_]?key|api[-_]?secret|api[-_]?user|user[-_]?name|password|passwd|secret|token|access[-_]?token|session[-_]?id|x-auth-key|authorization)"?\s*[=:]\s*"?)[^\s&"',;<>]+/gi;
+
+/** Blanks the credential fragments of free text. Exported for the places that build messages from upstream text. */
+export function scrubText(text: string): string {
+  return text.replace(AUTH_SCHEME, `$1 ${CENSOR}`).replace(NAMED_VALUE, `$1${CENSOR}`);
+}
+
+const MAX_DEPTH = 8;
+
+/**
+ * A copy of `value` with every credential field blanked and every string scrubbed. Errors are serialised first
+ * (pino's own err serializer: message, stack, enumerable fields and the `cause` chain), so their text is scrubbed
+ * too. Cycles and very deep objects are cut off rather than walked forever.
+ */
+export function scrubValue(value: unknown, depth = 0, seen = new WeakSet<object>()): unknown {
+  if (typeof value === 'string') return scrubText(value);
+  if (value === null || typeof value !== 'object') return value;
+  if (seen.has(value)) return '[circular]';
+  if (depth > MAX_DEPTH) return '[too deep]';
+  seen.add(value);
+  if (value instanceof Error) return scrubValue(stdSerializers.err(value), depth + 1, seen);
+  if (Array.isArray(value)) return value.map((item) => scrubValue(item, depth + 1, seen));
+  if (value instanceof Map) return scrubValue(Object.fromEntries(value), depth + 1, seen);
+  if (Buffer.isBuffer(value) || ArrayBuffer.isView(value)) return `[${value.byteLength} bytes]`;
+  const out: Record<string, unknown> = {};
+  for (const [name, field] of Object.entries(value)) {
+    out[name] = isSecretField(name) && field !== undefined && field !== null && field !== '' ? CENSOR : scrubValue(field, depth + 1, seen);
+  }
+  return out;
+}
+
 export type { Logger };
 
-export function createLogger(options: { level: string; destination?: NodeJS.WritableStream }): Logger {
+export interface LoggerOptions {
+  readonly level: string;
+  /** Where the JSON lines go. @default stdout */
+  readonly destination?: NodeJS.WritableStream;
+}
+
+export function createLogger(options: LoggerOptions): Logger {
   return pino(
     {
       level: options.level,
-      redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+      redact: { paths: REDACTED_PATHS, censor: CENSOR },
       base: undefined,
+      formatters: { log: (object) => scrubValue(object) as Record<string, unknown> },
+      // Already serialised and scrubbed by `formatters.log`; pino's err serializer leaves plain objects alone.
+      serializers: { err: (error: unknown) => (error instanceof Error ? scrubValue(error) : error) },
+      hooks: {
+        // Messages are code constants today; scrubbing them too keeps an interpolated upstream text safe tomorrow.
+        logMethod(args, method) {
+          const scrubbed = args.map((arg) => (typeof arg === 'string' ? scrubText(arg) : arg));
+          return method.apply(this, scrubbed as Parameters<typeof method>);
+        },
+      },
     },
     options.destination as pino.DestinationStream | undefined,
   );

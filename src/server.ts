@@ -45,22 +45,35 @@ export function createRequestListener(services: Services): (req: IncomingMessage
     if (req.method === 'GET' && (await serveGraphiqlAsset(path, req.headers['if-none-match'], res))) return;
     if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
     if (path === '/readyz') {
-      const ready = await services.store.ping().then(
-        () => true,
-        () => false,
-      );
-      return sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'unavailable' });
+      // Ready = the database and (when configured) Redis answer; a load balancer stops sending work otherwise.
+      const { ready, ...checks } = await services.ready();
+      return sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'unavailable', ...checks });
     }
     sendJson(res, 404, { Errors: [{ Code: 404, Message: 'Not found' }] });
   };
 
   return (req, res) => {
+    logRequest(logger, req, res);
     route(req, res).catch((error: unknown) => {
       logger.error({ err: error, path: req.url?.split('?')[0] }, 'unhandled request error');
       if (!res.headersSent) sendJson(res, 500, { Errors: [{ Code: 500, Message: 'Internal server error' }] });
       else res.destroy();
     });
   };
+}
+
+/**
+ * One info line per request once the reply is sent: method, path, status, duration. Never the query string (it may
+ * carry `APIKey` or `SessionID`), never headers or bodies.
+ */
+function logRequest(logger: Services['logger'], req: IncomingMessage, res: ServerResponse): void {
+  const started = process.hrtime.bigint();
+  const path = (req.url ?? '/').split('?')[0]!.slice(0, 200);
+  const done = () => {
+    const durationMs = Math.round(Number(process.hrtime.bigint() - started) / 1e5) / 10;
+    logger.info({ method: req.method, path, status: res.statusCode, durationMs, aborted: !res.writableFinished || undefined }, 'request');
+  };
+  res.once('close', done);
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
@@ -84,6 +97,18 @@ export async function startServer(config: Config, overrides: ServiceOverrides = 
   const { port } = server.address() as AddressInfo;
   const host = config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST;
   let closing: Promise<void> | undefined;
+  // While stopping, every reply ends its connection, so keep-alive clients move to another instance and the
+  // server's close completes as soon as the in-flight requests are answered.
+  const inFlight = new Set<ServerResponse>();
+  server.prependListener('request', (_req: IncomingMessage, res: ServerResponse) => {
+    if (closing) res.shouldKeepAlive = false;
+    inFlight.add(res);
+    res.once('close', () => inFlight.delete(res));
+    // A reply that had already started keep-alive when stopping began leaves an idle connection behind: close it.
+    res.once('finish', () => {
+      if (closing) setImmediate(() => server.closeIdleConnections());
+    });
+  });
   return {
     url: `http://${host}:${port}`,
     server,
@@ -91,11 +116,17 @@ export async function startServer(config: Config, overrides: ServiceOverrides = 
     initialApiKey: services.initialApiKey,
     close() {
       closing ??= (async () => {
-        // Stop accepting, let in-flight requests finish, then release the database and the upstream pool.
-        await new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeIdleConnections();
-        });
+        // Stop accepting, let in-flight requests finish (cut after SHUTDOWN_GRACE_MS), then release the zone locks,
+        // Redis, the database and the upstream pool.
+        const drained = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        // Replies not yet started say `Connection: close` and end their connection once sent (node's http server
+        // closes the socket after a reply that does not keep it alive).
+        for (const res of inFlight) if (!res.headersSent) res.shouldKeepAlive = false;
+        const grace = setTimeout(() => server.closeAllConnections(), config.SHUTDOWN_GRACE_MS);
+        grace.unref();
+        await drained;
+        clearTimeout(grace);
         await services.close();
       })();
       return closing;

@@ -3,6 +3,8 @@
  * their call context; tests build it with overrides (a fake provider registry, an in-memory store).
  */
 import type { Dispatcher } from 'undici';
+import { Redis } from 'ioredis';
+import pg from 'pg';
 import type { Config } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import { openStore } from './storage/open.js';
@@ -17,7 +19,9 @@ import { createProviderDetector } from './detection/detect.js';
 import { resolveTxtVia } from './records/spf-lookups.js';
 import { checkVariables, loadTemplates } from './records/template.js';
 import { createDnsService, type DnsService } from './services/dns-service.js';
-import { createInProcessZoneLock } from './services/zone-lock.js';
+import { createInProcessZoneLock, createPostgresZoneLock, createRedisZoneLock, type ZoneLock } from './services/zone-lock.js';
+import { createRedisRateLimitStore } from './rate-limit/redis-store.js';
+import { createChangeJournal } from './services/journal.js';
 import { createHttpAgent } from '../providers/http.js';
 import { createProviderRegistry, type ProviderRegistry } from '../providers/registry.js';
 
@@ -35,8 +39,21 @@ export interface Services {
   readonly dns: DnsService;
   /** The key created on the very first start (empty database), to be printed once; null otherwise. */
   readonly initialApiKey: string | null;
+  /** Whether the database (and Redis, when configured) answer now, for /readyz. */
+  ready(): Promise<Readiness>;
+  /** Releases zone locks still held, then disconnects Redis, the upstream pool and the database. */
   close(): Promise<void>;
 }
+
+export interface Readiness {
+  readonly ready: boolean;
+  readonly database: 'ok' | 'unavailable';
+  /** Absent without REDIS_URL. */
+  readonly redis?: 'ok' | 'unavailable';
+}
+
+/** How long /readyz waits for each dependency before calling it unavailable. */
+const READY_CHECK_TIMEOUT_MS = 2000;
 
 export interface ServiceOverrides {
   readonly logger?: Logger;
@@ -53,7 +70,17 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   }
 
   const store = await openStore(config.DATABASE_URL);
-  const dispatcher = createHttpAgent();
+  // Several instances share state only through these: PostgreSQL (the store) and Redis (budgets and zone locks).
+  const redis = config.REDIS_URL ? await connectRedis(config.REDIS_URL, logger).catch(async (error: unknown) => {
+    await store.close();
+    throw error;
+  }) : null;
+  const zoneLock = createZoneLock(config, redis, logger);
+  const dispatcher = createHttpAgent({
+    connectTimeoutMs: config.PROVIDER_CONNECT_TIMEOUT_MS,
+    headersTimeoutMs: config.PROVIDER_HEADERS_TIMEOUT_MS,
+    bodyTimeoutMs: config.PROVIDER_BODY_TIMEOUT_MS,
+  });
   const resolver = createResolver({ servers: config.DNS_RESOLVERS, timeoutMs: config.DNS_TIMEOUT_MS });
   const providers = (overrides.providers ?? ((deps) => createProviderRegistry(config, deps)))({ dispatcher, store });
   const initialApiKey = await ensureInitialAdminKey(store);
@@ -64,20 +91,96 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     store,
     initialApiKey,
     auth: createAuthService({ store, sessionIdleMinutes: config.SESSION_IDLE_MINUTES }),
-    rateLimiter: createRateLimiter({ max: config.RATE_LIMIT_MAX, windowSeconds: config.RATE_LIMIT_WINDOW_SECONDS }),
-    authFailures: createAuthFailureThrottle({ limitPerMinute: config.AUTH_FAILURE_LIMIT }),
+    rateLimiter: createRateLimiter({
+      max: config.RATE_LIMIT_MAX,
+      windowSeconds: config.RATE_LIMIT_WINDOW_SECONDS,
+      ...(redis ? { store: createRedisRateLimitStore({ redis, keyPrefix: `${config.REDIS_KEY_PREFIX}rl:requests:` }) } : {}),
+    }),
+    authFailures: createAuthFailureThrottle({
+      limitPerMinute: config.AUTH_FAILURE_LIMIT,
+      ...(redis ? { store: createRedisRateLimitStore({ redis, keyPrefix: `${config.REDIS_KEY_PREFIX}rl:auth-failures:` }) } : {}),
+    }),
     detector: createProviderDetector({ resolver }),
     dns: createDnsService({
       providers,
       templates,
       templateVariables: config.templateVariables,
       resolveTxt: resolveTxtVia(resolver),
-      zoneLock: createInProcessZoneLock(),
+      zoneLock,
+      journal: createChangeJournal({ store }),
       logger,
     }),
+    async ready() {
+      const database = await withinTimeout(store.ping());
+      const redisUp = redis ? await withinTimeout(redis.ping()) : undefined;
+      return {
+        ready: database && redisUp !== false,
+        database: database ? 'ok' : 'unavailable',
+        ...(redisUp === undefined ? {} : { redis: redisUp ? 'ok' : 'unavailable' }),
+      };
+    },
     async close() {
+      await zoneLock.close();
+      await redis?.quit().catch(() => redis.disconnect());
       await dispatcher.close();
       await store.close();
     },
   };
+}
+
+/** Connects before start-up goes on, so a wrong REDIS_URL stops the service instead of failing every request. */
+async function connectRedis(url: string, logger: Logger): Promise<Redis> {
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    // RESP2: the replies' shapes do not depend on the server's version.
+    protocol: 2,
+    connectTimeout: 5000,
+    // A request fails fast while Redis is down (its rate-limit check cannot be made) instead of queueing forever.
+    maxRetriesPerRequest: 1,
+  });
+  let lastReported = '';
+  redis.on('error', (error: Error) => {
+    // ioredis emits on every reconnect attempt; one line per distinct failure is enough. Never the URL (password).
+    if (error.message !== lastReported) logger.warn({ err: { message: error.message } }, 'redis connection problem');
+    lastReported = error.message;
+  });
+  redis.on('ready', () => {
+    lastReported = '';
+  });
+  try {
+    await redis.connect();
+  } catch (error) {
+    redis.disconnect();
+    throw new Error(`REDIS_URL: cannot connect to Redis (${error instanceof Error ? error.message : 'unknown error'})`, { cause: error });
+  }
+  return redis;
+}
+
+/** Redis lock when Redis is configured; else PostgreSQL advisory locks on a PostgreSQL database; else in-process. */
+function createZoneLock(config: Config, redis: Redis | null, logger: Logger): ZoneLock {
+  const onProblem = (message: string, error?: unknown) =>
+    logger.warn(error instanceof Error ? { err: { message: error.message } } : {}, message);
+  if (redis) {
+    return createRedisZoneLock({ redis, keyPrefix: `${config.REDIS_KEY_PREFIX}lock:`, ttlMs: config.LOCK_TTL_MS, waitMs: config.LOCK_WAIT_MS, onProblem });
+  }
+  if (config.DATABASE_URL.kind === 'postgres') {
+    // A pool of its own: each held lock pins a connection for the whole command.
+    const pool = new pg.Pool({ connectionString: config.DATABASE_URL.url, max: 20, application_name: 'dns-gateway-locks' });
+    pool.on('error', () => undefined);
+    return createPostgresZoneLock({ pool, waitMs: config.LOCK_WAIT_MS, onProblem });
+  }
+  return createInProcessZoneLock();
+}
+
+/** True when `check` settles fulfilled within READY_CHECK_TIMEOUT_MS. */
+async function withinTimeout(check: Promise<unknown>): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), READY_CHECK_TIMEOUT_MS);
+  });
+  try {
+    return await Promise.race([check.then(() => true, () => false), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -151,7 +151,7 @@ describe('dns-gateway CLI', () => {
     async () => {
       const postgres = await run(['keys', 'list'], { env: { DATABASE_URL: 'postgres://u:hunter2@db/gw' } });
       expect(postgres.code).toBe(1);
-      expect(postgres.stderr).toMatch(/PostgreSQL is not yet supported/);
+      expect(postgres.stderr).toMatch(/^dns-gateway: DATABASE_URL: cannot connect to PostgreSQL/m);
       expect(postgres.stderr).not.toContain('hunter2');
       const badConfig = await run(['keys', 'list'], { env: { SESSION_IDLE_MINUTES: 'soon' } });
       expect(badConfig.code).toBe(1);

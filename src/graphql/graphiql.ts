@@ -18,9 +18,15 @@ let assets: Promise<Map<string, Asset>> | undefined;
 
 function loadAssets(): Promise<Map<string, Asset>> {
   assets ??= import('@graphql-yoga/render-graphiql/graphiql').then((bundle) => {
-    const make = (text: string, type: string): Asset => {
-      const body = Buffer.from(text, 'utf8');
+    const make = (content: string | Buffer, type: string): Asset => {
+      const body = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
       return { body, type, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"` };
+    };
+    // The bundle ships its icon as a base64 data URL; served as a file, so the page stays small.
+    const makeFromDataUrl = (dataUrl: string): Asset => {
+      const match = /^data:([^;,]+);base64,(.*)$/s.exec(dataUrl);
+      if (!match?.[1] || match[2] === undefined) throw new Error('unexpected GraphiQL favicon format');
+      return make(Buffer.from(match[2], 'base64'), match[1]);
     };
     return new Map([
       ['app.js', make(bundle.js, 'application/javascript; charset=utf-8')],
@@ -28,6 +34,7 @@ function loadAssets(): Promise<Map<string, Asset>> {
       ['editor.worker.js', make(bundle.editorWorkerService, 'application/javascript; charset=utf-8')],
       ['json.worker.js', make(bundle.jsonWorker, 'application/javascript; charset=utf-8')],
       ['graphql.worker.js', make(bundle.graphqlWorker, 'application/javascript; charset=utf-8')],
+      ['favicon.ico', makeFromDataUrl(bundle.favicon)],
     ]);
   });
   return assets;
@@ -57,6 +64,7 @@ export function renderGraphiqlPage(options: { title?: string; endpoint?: string 
 <meta charset="utf-8" />
 <title>${escapeHtml(options.title ?? 'DNS gateway')} · GraphiQL</title>
 <link rel="stylesheet" href="${p}app.css" />
+<link rel="icon" href="${p}favicon.ico" />
 </head>
 <body id="body" class="no-focus-outline">
 <noscript>GraphiQL needs JavaScript.</noscript>

@@ -4,7 +4,9 @@
  * offline GraphiQL. Each request gets a fresh context bound to the caller's credentials.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createYoga, type Plugin } from 'graphql-yoga';
+import { createGraphQLError, createYoga, maskError, type Plugin } from 'graphql-yoga';
+import { ERROR_CATALOGUE } from '../errors.js';
+import type { Logger } from '../logger.js';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { schema } from '../../schema/index.js';
@@ -33,6 +35,105 @@ function useRateLimitHeaders(): Plugin<Record<string, unknown>, GraphqlServerCon
   };
 }
 
+/**
+ * Static limits checked before a document runs (graphql-armor). The service's own documents are far below them
+ * (test/graphql/operations.graphql: depth ≤ 3, cost ≤ 30, < 100 tokens); what they bound is abuse.
+ */
+export const ARMOR_LIMITS = {
+  /**
+   * Counted through fragments. The `__schema` introspection query is exempt (armor's default: GraphiQL's and
+   * codegen's query is 15 levels deep); its one unbounded path, `fields { type { fields … } } }`, is already capped
+   * by graphql-js's own MaxIntrospectionDepthRule (3 levels), which yoga runs with the standard rules.
+   */
+  maxDepth: { n: 10, flattenFragments: true },
+  /** `__typename` aliases are free (armor's default allow-list): clients use them for union handling. */
+  maxAliases: { n: 20 },
+  /** Bounds parsing work before anything else runs; also caps how many times a field can be repeated. */
+  maxTokens: { n: 2000 },
+  maxDirectives: { n: 20 },
+  /**
+   * armor's cost model (object 2, scalar 1, ×1.5 per level). `__schema` introspection is left out (the model makes
+   * the full introspection query cost ~15,000); graphql-js's introspection depth rule bounds it instead.
+   */
+  costLimit: { maxCost: 1000, flattenFragments: true },
+  blockFieldSuggestion: { enabled: true },
+} as const;
+
+/** The message every unexpected error is replaced with (yoga's own default wording). */
+export const MASKED_ERROR_MESSAGE = 'Unexpected error.';
+
+/**
+ * The body-size limit REST applies (`MAX_BODY_BYTES`, answered 413 / 100001), for GraphQL too: a declared length
+ * over the limit is refused before anything is read; a chunked body is counted as it streams and cut off at the
+ * limit, so yoga never buffers more than that.
+ */
+function useBodyLimit(maxBytes: number): Plugin<Record<string, unknown>, GraphqlServerContext> {
+  const { code, message } = ERROR_CATALOGUE.BODY_TOO_LARGE;
+  const tooLarge = () =>
+    createGraphQLError(`${message}: the limit is ${maxBytes} bytes`, {
+      extensions: { code: 'BAD_REQUEST', errorCode: code, http: { status: 413, headers: { connection: 'close' } } },
+    });
+  return {
+    onRequestParse({ request, requestParser, setRequestParser }) {
+      if (!requestParser || request.body === null) return;
+      const declared = Number(request.headers.get('content-length'));
+      if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge();
+      setRequestParser(async (original) => {
+        const body = await readLimited(original, maxBytes, tooLarge);
+        return requestParser(new Request(original.url, { method: original.method, headers: original.headers, body }));
+      });
+    },
+  };
+}
+
+async function readLimited(request: Request, maxBytes: number, tooLarge: () => Error): Promise<Uint8Array<ArrayBuffer>> {
+  const reader = request.body!.getReader();
+  const chunks: Uint8Array[] = [];
+  let received = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    received += value.byteLength;
+    if (received > maxBytes) {
+      await reader.cancel().catch(() => undefined);
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  const body = new Uint8Array(received);
+  let offset = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return body;
+}
+
+/**
+ * Masks every error that is not one of ours (a GraphQLError built on purpose: ours from the catalogue, yoga's and
+ * graphql-js's for malformed requests): the caller sees only "Unexpected error.", never a message, a stack or a
+ * provider's text; the log keeps the (scrubbed) original. `isDev: false` always: yoga's development mode would put
+ * the original message and stack in `extensions`. Yoga's own request errors carry `extensions.originalError` (for
+ * invalid JSON, V8's message quotes the body, which may hold a credential): its message is dropped.
+ */
+function maskUnexpected(logger: Logger) {
+  return (error: unknown, message: string): Error => {
+    const masked = maskError(error, message, false);
+    if (masked !== error) {
+      logger.error({ err: (error as { originalError?: unknown }).originalError ?? error }, 'unexpected GraphQL error');
+      return masked;
+    }
+    const extensions = (error as { extensions?: Record<string, unknown> }).extensions;
+    const original = extensions?.originalError as { name?: unknown; message?: unknown } | undefined;
+    if (original && typeof original === 'object' && 'message' in original) {
+      // Keep the field (yoga reads its presence to answer 400 rather than 200), drop the message. yoga's own
+      // createGraphQLError: graphql's CommonJS and ESM builds are different classes, and yoga checks for its own.
+      return createGraphQLError((error as Error).message, { extensions: { ...extensions, originalError: { name: original.name } } });
+    }
+    return masked;
+  };
+}
+
 export function createGraphqlHandler(services: Services) {
   return createYoga<GraphqlServerContext, GraphqlContext>({
     schema,
@@ -43,19 +144,13 @@ export function createGraphqlHandler(services: Services) {
     landingPage: false,
     batching: false,
     logging: false,
-    maskedErrors: true,
+    maskedErrors: { maskError: maskUnexpected(services.logger), errorMessage: MASKED_ERROR_MESSAGE, isDev: false },
     plugins: [
+      useBodyLimit(services.config.MAX_BODY_BYTES),
       // Browsers' "simple" requests (GET, form posts) must carry one of these headers: GraphiQL and real clients
       // send JSON with content-type, which is not simple, so they are unaffected.
       useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', 'authorization', 'apollo-require-preflight'] }),
-      EnvelopArmorPlugin({
-        maxDepth: { n: 10 },
-        maxAliases: { n: 20 },
-        maxTokens: { n: 2000 },
-        maxDirectives: { n: 20 },
-        costLimit: { maxCost: 2000 },
-        blockFieldSuggestion: { enabled: true },
-      }),
+      EnvelopArmorPlugin(ARMOR_LIMITS),
       useRateLimitHeaders(),
     ],
   });

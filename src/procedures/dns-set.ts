@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { SetRecordsResult } from '../services/dns-service.js';
+import { principalLabel } from '../services/journal.js';
 import { authenticate } from './middleware/authenticate.js';
 import { rateLimit } from './middleware/rate-limit.js';
 import { requirePermission } from './middleware/require-permission.js';
@@ -40,6 +41,7 @@ export const dnsSet = defineProcedure({
       recordType: input.recordType,
       dryRun: input.dryRun ?? false,
       force: input.force ?? false,
+      principal: principalLabel(ctx.principal!),
       credentials: { apiKey: input.apiKey, apiSecret: input.apiSecret, apiUser: input.apiUser, username: input.username },
     });
   },

@@ -3,7 +3,9 @@
  * their procedure from it. A command not in this table does not exist (100003).
  */
 import { dnsAuthorize } from './dns-authorize.js';
+import { dnsChanges } from './dns-changes.js';
 import { dnsProvider } from './dns-provider.js';
+import { dnsRevert } from './dns-revert.js';
 import { dnsSet } from './dns-set.js';
 import { userLogin } from './user-login.js';
 import type { Procedure } from './procedure.js';
@@ -12,6 +14,8 @@ export const router = {
   'dns.provider': dnsProvider,
   'dns.authorize': dnsAuthorize,
   'dns.set': dnsSet,
+  'dns.changes': dnsChanges,
+  'dns.revert': dnsRevert,
   'user.login': userLogin,
 } as const;
 

@@ -8,10 +8,15 @@
  *   atomic: same-tick calls all read the same old list and are all allowed (/work/shared/reference/stack.md §3).
  * - Refused calls are not counted (`uncountRejected`), so a client that waits `retryAfterSeconds` is served even if
  *   it retried meanwhile; otherwise every early retry would push its block further out.
+ *
+ * The per-identity chain only orders calls of this process. A store shared by several processes (Redis) must make
+ * the check-and-count itself atomic: such a store implements `AtomicWindowStore`, and the limiter then asks it to
+ * count instead of running the library's get → compare → set (same rules: sliding window, all-or-nothing `cost`,
+ * refused calls not counted).
  */
 import type { GraphQLResolveInfo } from 'graphql';
 import { getGraphQLRateLimiter } from 'graphql-rate-limit';
-import { createMemoryStore, type RateLimitStore } from './store.js';
+import { createMemoryStore, type RateLimitIdentity, type RateLimitStore } from './store.js';
 
 /** The pseudo field every call is counted under; it is also the `fieldIdentity` a store sees. */
 export const BUDGET_FIELD = 'api';
@@ -44,6 +49,28 @@ export interface RateLimitDecision {
   readonly resetSeconds: number;
   /** 0 when allowed; otherwise whole seconds (≥1) until the same request would be allowed. */
   readonly retryAfterSeconds: number;
+}
+
+/** One atomic check-and-count, as `AtomicWindowStore#consumeWindow` receives it. */
+export interface WindowRequest {
+  /** The caller's clock, ms since the epoch; calls stamped at or before `at - windowMs` no longer count. */
+  readonly at: number;
+  readonly windowMs: number;
+  readonly max: number;
+  readonly cost: number;
+}
+
+/** A store that can check and count in one atomic step, across every process sharing it. */
+export interface AtomicWindowStore extends RateLimitStore {
+  /**
+   * Drops calls that left the window, then counts `cost` calls stamped `at` if they fit under `max` (else none).
+   * Returns whether they were counted and the timestamps counted afterwards.
+   */
+  consumeWindow(identity: RateLimitIdentity, request: WindowRequest): Promise<{ allowed: boolean; timestamps: readonly number[] }>;
+}
+
+export function isAtomicWindowStore(store: RateLimitStore): store is AtomicWindowStore {
+  return typeof (store as Partial<AtomicWindowStore>).consumeWindow === 'function';
 }
 
 export interface RateLimiter {
@@ -80,7 +107,14 @@ export function createRateLimiter({ max, windowSeconds, store = createMemoryStor
     };
   };
 
+  const consumeAtomically = async (atomic: AtomicWindowStore, identity: string, cost: number): Promise<RateLimitDecision> => {
+    const at = now();
+    const { allowed, timestamps } = await atomic.consumeWindow({ contextIdentity: identity, fieldIdentity: BUDGET_FIELD }, { at, windowMs, max, cost });
+    return decision(timestamps, at, cost, allowed);
+  };
+
   const consumeNow = async (identity: string, cost: number): Promise<RateLimitDecision> => {
+    if (isAtomicWindowStore(store)) return consumeAtomically(store, identity, cost);
     const at = now();
     // The library stamps and filters with Date.now(); shifting what it reads and writes by this offset keeps the
     // store (and our arithmetic) in the injected clock's time. Zero with the default clock.

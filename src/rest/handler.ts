@@ -34,6 +34,7 @@ const INPUT_PARAMETERS: Readonly<Record<string, readonly string[]>> = {
   password: ['Password', 'password'],
   dryRun: ['DryRun', 'dryrun', 'dryRun'],
   force: ['Force', 'force'],
+  changeId: ['ChangeID', 'ChangeId', 'changeid', 'changeId'],
 };
 
 function inputFrom(raw: RawParams): Record<string, unknown> {
@@ -94,6 +95,11 @@ function successPayload(command: string, output: unknown, input: Record<string, 
       const dryRun = (output as { applied: boolean }).applied === false && input.dryRun !== undefined;
       return dryRun ? { success: true, changes: (output as { changes: unknown }).changes } : { success: true };
     }
+    case 'dns.changes':
+      return { changes: (output as { changes: unknown }).changes };
+    case 'dns.revert':
+      // As dns.set: exactly {"success":true}; GraphQL's revertDnsChange also shows the restoring writes.
+      return { success: true };
     default:
       return output as ResponseBody;
   }
@@ -121,7 +127,9 @@ export async function handleRest(services: Services, req: IncomingMessage, res: 
     reply = successReply(successPayload(procedure.name, output, input), transport, format);
   } catch (error) {
     if (!isAppError(error)) {
-      if (req.destroyed) return; // the client went away mid-body: nobody to answer
+      // The client went away mid-body: nobody to answer. (Not `req.destroyed`: that is also true once a body has been
+      // read to its end, and would leave every unexpected error after a POST unanswered.)
+      if (res.destroyed || req.socket.destroyed) return;
       services.logger.error({ err: error, path: url.pathname }, 'REST request failed');
     }
     reply = errorReply(isAppError(error) ? error : AppError.of('INTERNAL_ERROR'), transport, format);

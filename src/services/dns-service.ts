@@ -10,8 +10,19 @@ import { resolveTemplate, type TemplateSet } from '../records/template.js';
 import { isSpf } from '../records/spf.js';
 import { countSpfLookups } from '../records/spf-lookups.js';
 import type { ProviderRegistry } from '../../providers/registry.js';
-import { ProviderError, type DnsProvider, type ProviderCredentials, type ProviderId } from '../../providers/types.js';
+import {
+  ProviderError,
+  type DnsProvider,
+  type ProviderCredentials,
+  type ProviderId,
+  type ProviderSession,
+  type RecordChange,
+  type Zone,
+  type ZoneContents,
+} from '../../providers/types.js';
 import type { ZoneLock } from './zone-lock.js';
+import { journalWrites, planRevert, type ChangeJournal, type JournalEntry, type JournalWrite } from './journal.js';
+import { isProviderId } from '../../providers/registry.js';
 
 export type RecordSetName = 'campaign' | 'email-gateway';
 
@@ -25,9 +36,18 @@ export interface SetRecordsCommand extends ProviderCommand {
   readonly recordType: RecordSetName;
   readonly dryRun: boolean;
   readonly force: boolean;
+  /** Who asks, for the journal (`key:<id>` / `user:<id>`, see `principalLabel`); never a credential. */
+  readonly principal: string;
 }
 
-/** One line of a plan as callers see it (GraphQL `DnsChange`, REST dry-run `changes[]`). */
+export interface RevertCommand {
+  readonly changeId: string;
+  /** For the provider the journal entry names. */
+  readonly credentials: ProviderCredentials;
+  readonly principal: string;
+}
+
+/** One line of a plan or of a journal entry as callers see it (GraphQL `DnsRecordChange`, REST `changes[]`). */
 export interface ChangeView {
   readonly action: PlannedChange['action'];
   readonly type: string;
@@ -43,6 +63,24 @@ export interface SetRecordsResult {
   readonly changes: readonly ChangeView[];
 }
 
+/** A journal entry as callers see it (GraphQL `DnsChange`, REST `dns.changes`). Never holds a credential. */
+export interface ChangeEntryView {
+  readonly id: string;
+  readonly domain: string;
+  readonly provider: string;
+  readonly recordType: string;
+  readonly createdAt: string;
+  readonly applied: boolean;
+  /** The entry this one reverted; null for a dns.set. */
+  readonly revertOf: string | null;
+  readonly changes: readonly ChangeView[];
+}
+
+export interface RevertResult {
+  /** The writes that restored the records, as journaled in the revert's own entry. */
+  readonly changes: readonly ChangeView[];
+}
+
 /** RFC 7208 §4.6.4: more DNS-querying terms than this make SPF evaluation a permerror. */
 const SPF_LOOKUP_LIMIT = 10;
 
@@ -53,12 +91,22 @@ export interface DnsServiceDeps {
   /** TXT lookups through the configured resolvers, for the SPF lookup count. */
   readonly resolveTxt: (name: string) => Promise<string[]>;
   readonly zoneLock: ZoneLock;
+  readonly journal: ChangeJournal;
   readonly logger: Logger;
 }
 
 export interface DnsService {
   authorize(command: ProviderCommand): Promise<void>;
   setRecords(command: SetRecordsCommand): Promise<SetRecordsResult>;
+  /** The journal of `domain`, newest first. */
+  listChanges(domain: string): Promise<ChangeEntryView[]>;
+  /** One journal entry; CHANGE_NOT_FOUND (12) when there is none. */
+  getChange(id: string): Promise<ChangeEntryView>;
+  /**
+   * Undoes exactly the writes of one journal entry, if every record it wrote is still as it left it; otherwise
+   * REVERT_REFUSED (9, HTTP 409) naming the records that differ, and nothing is written. The revert is journaled.
+   */
+  revert(command: RevertCommand): Promise<RevertResult>;
 }
 
 export function createDnsService(deps: DnsServiceDeps): DnsService {
@@ -67,6 +115,44 @@ export function createDnsService(deps: DnsServiceDeps): DnsService {
     // The sandbox is absent when SANDBOX_PROVIDER is off: then it is an unsupported provider like any unknown name.
     if (!provider) throw AppError.of('PROVIDER_UNSUPPORTED', `${id} is not enabled on this server`);
     return provider;
+  };
+
+  const findEntry = async (id: string): Promise<JournalEntry> => {
+    const entry = await deps.journal.get(id);
+    if (!entry) throw AppError.of('CHANGE_NOT_FOUND', `no change ${JSON.stringify(id.length > 64 ? `${id.slice(0, 64)}…` : id)}`);
+    return entry;
+  };
+
+  /**
+   * Applies `changes` and journals what reached the provider, including the part of a plan a non-atomic provider
+   * applied before failing (so that it can still be listed and reverted).
+   */
+  const applyAndJournal = async (
+    session: ProviderSession,
+    zone: Zone,
+    contents: ZoneContents,
+    changes: readonly RecordChange[],
+    entry: { principal: string; domain: string; provider: ProviderId; recordType: string; revertOf: string | null },
+  ): Promise<readonly JournalWrite[]> => {
+    let applied: readonly RecordChange[];
+    try {
+      applied = (await session.applyChanges(zone, contents, changes)).applied;
+    } catch (error) {
+      if (error instanceof ProviderError && error.applied.length > 0) await journal(journalWrites(error.applied));
+      throw error;
+    }
+    const writes = journalWrites(applied);
+    await journal(writes);
+    return writes;
+
+    async function journal(writes: readonly JournalWrite[]): Promise<void> {
+      try {
+        await deps.journal.record({ ...entry, applied: true, writes });
+      } catch (error) {
+        // The zone has changed already: failing the request now would only invite a retry of a finished write.
+        deps.logger.error({ err: error, provider: entry.provider, domain: entry.domain }, 'could not journal applied DNS changes');
+      }
+    }
   };
 
   return {
@@ -82,12 +168,11 @@ export function createDnsService(deps: DnsServiceDeps): DnsService {
     async setRecords(command) {
       const provider = adapterFor(command.provider);
       const template = deps.templates.get(command.recordType);
-      const session = provider.connect(command.credentials);
-      // Read-merge-write on one zone is serialised: two requests must not both read the old zone and each write
-      // back their own version of it (Namecheap's setHosts would silently drop the other's records).
-      const lockKey = `${provider.id}:${registrableDomain(command.domain) ?? command.domain}`;
       try {
-        return await deps.zoneLock.run(lockKey, async () => {
+        return await deps.zoneLock.run(lockKey(provider.id, command.domain), async (lease) => {
+          // Connect inside the lock: the command's provider deadline starts here, not while waiting for the lock.
+          // A lock lost mid-command (Redis lease expired) aborts every provider call of the command.
+          const session = provider.connect(command.credentials, { signal: lease.signal });
           const zone = await session.findZone(command.domain);
           const contents = await session.readZone(zone);
           const desired = resolveTemplate(template, { domain: command.domain, variables: deps.templateVariables });
@@ -108,9 +193,15 @@ export function createDnsService(deps: DnsServiceDeps): DnsService {
           }
           if (command.dryRun) return { applied: false, changes };
           if (plan.writes.length > 0) {
-            const result = await session.applyChanges(zone, contents, plan.writes);
+            const written = await applyAndJournal(session, zone, contents, plan.writes, {
+              principal: command.principal,
+              domain: command.domain,
+              provider: provider.id,
+              recordType: command.recordType,
+              revertOf: null,
+            });
             deps.logger.info(
-              { provider: provider.id, zone: zone.name, recordType: command.recordType, writes: result.applied.length },
+              { provider: provider.id, zone: zone.name, recordType: command.recordType, writes: written.length },
               'dns records applied',
             );
           }
@@ -120,6 +211,68 @@ export function createDnsService(deps: DnsServiceDeps): DnsService {
         throw toAppError(error, 'set', deps.logger);
       }
     },
+
+    async listChanges(domain) {
+      return (await deps.journal.list(domain)).map(toEntryView);
+    },
+
+    async getChange(id) {
+      return toEntryView(await findEntry(id));
+    },
+
+    async revert(command) {
+      const entry = await findEntry(command.changeId);
+      // Entries are written by this service only; a provider it no longer knows is one it cannot write to.
+      if (!isProviderId(entry.provider)) throw AppError.of('PROVIDER_UNSUPPORTED', `${entry.provider} is not a known provider`);
+      const provider = adapterFor(entry.provider);
+      try {
+        return await deps.zoneLock.run(lockKey(provider.id, entry.domain), async (lease) => {
+          const session = provider.connect(command.credentials, { signal: lease.signal });
+          const zone = await session.findZone(entry.domain);
+          const contents = await session.readZone(zone);
+          const plan = planRevert(entry.writes, contents.records);
+          if (!plan.ok) throw AppError.of('REVERT_REFUSED', `the zone was edited since change ${entry.id}: ${plan.problems.join('; ')}`);
+          const written = await applyAndJournal(session, zone, contents, plan.changes, {
+            principal: command.principal,
+            domain: entry.domain,
+            provider: provider.id,
+            recordType: entry.recordType,
+            revertOf: entry.id,
+          });
+          deps.logger.info({ provider: provider.id, zone: zone.name, revertOf: entry.id, writes: written.length }, 'dns change reverted');
+          return { changes: written.map(writeView) };
+        });
+      } catch (error) {
+        throw toAppError(error, 'set', deps.logger);
+      }
+    },
+  };
+}
+
+/**
+ * Read-merge-write on one zone is serialised: two requests must not both read the old zone and each write back their
+ * own version of it (Namecheap's setHosts would silently drop the other's records). Reverts take the same lock.
+ */
+function lockKey(provider: ProviderId, domain: string): string {
+  return `${provider}:${registrableDomain(domain) ?? domain}`;
+}
+
+/** A journal write in the plan's terms: `content` is the value written (for a DELETE, the value removed). */
+function writeView(write: JournalWrite): ChangeView {
+  const shown = (write.after ?? write.before)!;
+  return { action: write.action, type: shown.type, name: shown.name, content: shown.content, ttl: shown.ttl, previous: write.before?.content ?? null };
+}
+
+function toEntryView(entry: JournalEntry): ChangeEntryView {
+  return {
+    id: entry.id,
+    domain: entry.domain,
+    provider: entry.provider,
+    recordType: entry.recordType,
+    createdAt: entry.createdAt,
+    applied: entry.applied,
+    revertOf: entry.revertOf,
+    changes: entry.writes.map(writeView),
   };
 }
 
@@ -166,8 +319,7 @@ function toAppError(error: unknown, phase: 'authorize' | 'set', logger: Logger):
     const key = error.isCallerFault
       ? phase === 'authorize' ? 'AUTHORIZATION_FAILED' : 'SET_FAILED'
       : phase === 'authorize' ? 'AUTHORIZATION_ERROR' : 'SET_ERROR';
-    const applied = error.applied.length > 0 ? ` (${error.applied.length} change(s) were applied before the failure)` : '';
-    return AppError.of(key, `${error.message}${applied}`, { cause: error });
+    return AppError.of(key, `${error.message}`, { cause: error });
   }
   logger.error({ err: error }, `unexpected error during dns.${phase}`);
   return AppError.of('INTERNAL_ERROR', undefined, { cause: error });

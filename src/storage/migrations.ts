@@ -1,8 +1,11 @@
 /**
  * The schema, as ordered numbered migrations recorded in `schema_migrations`. The SQL sticks to what SQLite and
- * PostgreSQL both accept (TEXT/INTEGER columns, application-made ids, ISO-8601 text timestamps) so that the later
- * PostgreSQL store runs these same statements. Never edit a released migration: append a new one.
+ * PostgreSQL both accept (TEXT/INTEGER columns, application-made ids, ISO-8601 text timestamps) so that both stores
+ * run these same statements, through `forEngine` (the one per-engine mapping, below). Never edit a released
+ * migration: append a new one.
  */
+
+export type StorageEngine = 'sqlite' | 'postgres';
 
 export interface Migration {
   /** Strictly increasing, starting at 1. */
@@ -100,4 +103,15 @@ export function pendingMigrations(applied: ReadonlySet<number>, migrations: read
     throw new Error(`the database has schema version ${Math.max(...unknown)}, newer than this release knows; upgrade the service`);
   }
   return migrations.filter((m) => !applied.has(m.version));
+}
+
+/**
+ * A statement as `engine` runs it. SQLite compares and sorts TEXT bytewise; PostgreSQL uses the database's locale
+ * collation (en_US ignores punctuation and case at first level), which would make `ORDER BY name` and the
+ * timestamp comparisons (`last_seen_at < ?`) disagree between engines. `COLLATE "C"` is PostgreSQL's bytewise
+ * order, so both engines sort and compare text identically. Only the type keyword `TEXT` is mapped: the migrations
+ * use it for nothing else.
+ */
+export function forEngine(statement: string, engine: StorageEngine): string {
+  return engine === 'postgres' ? statement.replace(/\bTEXT\b/g, 'TEXT COLLATE "C"') : statement;
 }

@@ -1,12 +1,18 @@
 /**
- * Picks the store for `DATABASE_URL`. SQLite today; PostgreSQL arrives later behind the same `Store` interface and
- * the same migrations (src/storage/migrations.ts).
+ * Picks the store for `DATABASE_URL`: SQLite (`sqlite:<path>`, the single-machine default) or PostgreSQL
+ * (`postgres://…`, for several instances). Both run the same migrations (src/storage/migrations.ts) behind the same
+ * `Store` interface.
  */
 import type { Config } from '../config.js';
+import { openPostgresStore, type PostgresStoreOptions } from './postgres.js';
+
+export { DatabaseUnavailableError } from './postgres.js';
 import { openSqliteStore, type SqliteStoreOptions } from './sqlite.js';
 import type { Store } from './store.js';
 
 export type DatabaseUrl = Config['DATABASE_URL'];
+
+export type OpenStoreOptions = SqliteStoreOptions & PostgresStoreOptions;
 
 /** Thrown for a DATABASE_URL this release cannot open; the message names the engine, never the URL (it may hold a password). */
 export class UnsupportedDatabaseError extends Error {
@@ -14,14 +20,12 @@ export class UnsupportedDatabaseError extends Error {
 }
 
 /**
- * Opens and migrates the database. Accepts the parsed `config.DATABASE_URL` or the raw `sqlite:<path>` text
- * (`sqlite::memory:` for an in-memory database).
+ * Opens and migrates the database. Accepts the parsed `config.DATABASE_URL` or the raw text (`sqlite:<path>`,
+ * `sqlite::memory:` for an in-memory database, or `postgres://user:password@host:port/database`).
  */
-export async function openStore(database: DatabaseUrl | string, options: SqliteStoreOptions = {}): Promise<Store> {
+export async function openStore(database: DatabaseUrl | string, options: OpenStoreOptions = {}): Promise<Store> {
   const target = typeof database === 'string' ? parseDatabaseUrl(database) : database;
-  if (target.kind === 'postgres') {
-    throw new UnsupportedDatabaseError('DATABASE_URL: PostgreSQL is not yet supported; use sqlite:<path> for now');
-  }
+  if (target.kind === 'postgres') return openPostgresStore(target.url, options);
   return openSqliteStore(target.path, options);
 }
 

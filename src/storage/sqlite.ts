@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Permission } from '../auth/types.js';
-import { MIGRATIONS, SCHEMA_MIGRATIONS_TABLE, pendingMigrations, type Migration } from './migrations.js';
+import { MIGRATIONS, SCHEMA_MIGRATIONS_TABLE, forEngine, pendingMigrations, type Migration } from './migrations.js';
 import {
   StoreConflictError,
   type ApiKeyInfo,
@@ -54,17 +54,18 @@ function migrate(db: Database.Database, migrations: readonly Migration[]): void 
   // IMMEDIATE takes the write lock before reading the applied versions, so two processes starting together
   // cannot both decide to run the same migration.
   db.transaction(() => {
-    db.exec(SCHEMA_MIGRATIONS_TABLE);
+    db.exec(forEngine(SCHEMA_MIGRATIONS_TABLE, 'sqlite'));
     const rows = db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[];
     const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
     for (const migration of pendingMigrations(new Set(rows.map((r) => r.version)), migrations)) {
-      for (const statement of migration.statements) db.exec(statement);
+      for (const statement of migration.statements) db.exec(forEngine(statement, 'sqlite'));
       record.run(migration.version, migration.name, new Date().toISOString());
     }
   }).immediate();
 }
 
-interface UserDbRow {
+/* Row shapes and mappers, shared with the PostgreSQL store (same columns, same text encodings). */
+export interface UserDbRow {
   id: string;
   username: string;
   password_hash: string;
@@ -72,7 +73,7 @@ interface UserDbRow {
   created_at: string;
 }
 
-interface ApiKeyDbRow {
+export interface ApiKeyDbRow {
   id: string;
   name: string;
   user_id: string | null;
@@ -84,14 +85,14 @@ interface ApiKeyDbRow {
   last_used_at: string | null;
 }
 
-interface SessionDbRow {
+export interface SessionDbRow {
   id_hash: string;
   user_id: string;
   created_at: string;
   last_seen_at: string;
 }
 
-interface ChangeDbRow {
+export interface ChangeDbRow {
   id: string;
   created_at: string;
   principal: string;
@@ -107,7 +108,7 @@ const parsePermissions = (json: string): Permission[] => {
   return Array.isArray(value) ? value.filter((p): p is string => typeof p === 'string') : [];
 };
 
-const toUser = (r: UserDbRow): UserRow => ({
+export const toUser = (r: UserDbRow): UserRow => ({
   id: r.id,
   username: r.username,
   passwordHash: r.password_hash,
@@ -115,7 +116,7 @@ const toUser = (r: UserDbRow): UserRow => ({
   createdAt: r.created_at,
 });
 
-const toKeyInfo = (r: ApiKeyDbRow): ApiKeyInfo => ({
+export const toKeyInfo = (r: ApiKeyDbRow): ApiKeyInfo => ({
   id: r.id,
   name: r.name,
   userId: r.user_id,
@@ -126,14 +127,14 @@ const toKeyInfo = (r: ApiKeyDbRow): ApiKeyInfo => ({
   lastUsedAt: r.last_used_at,
 });
 
-const toSession = (r: SessionDbRow): SessionRow => ({
+export const toSession = (r: SessionDbRow): SessionRow => ({
   idHash: r.id_hash,
   userId: r.user_id,
   createdAt: r.created_at,
   lastSeenAt: r.last_seen_at,
 });
 
-const toChange = (r: ChangeDbRow): ChangeEntry => ({
+export const toChange = (r: ChangeDbRow): ChangeEntry => ({
   id: r.id,
   createdAt: r.created_at,
   principal: r.principal,
@@ -144,7 +145,7 @@ const toChange = (r: ChangeDbRow): ChangeEntry => ({
   changes: JSON.parse(r.changes) as unknown,
 });
 
-/** The case-insensitive key of a username (also used by the later PostgreSQL store). */
+/** The case-insensitive key of a username (also used by the PostgreSQL store). */
 export const usernameKey = (username: string): string => username.normalize('NFC').toLowerCase();
 
 function isUniqueViolation(error: unknown): boolean {
@@ -152,7 +153,7 @@ function isUniqueViolation(error: unknown): boolean {
   return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
 }
 
-const KEY_COLUMNS = `k.id, k.name, k.user_id, u.username, k.key_hash, k.permissions, k.created_at, k.revoked_at, k.last_used_at`;
+export const KEY_COLUMNS = `k.id, k.name, k.user_id, u.username, k.key_hash, k.permissions, k.created_at, k.revoked_at, k.last_used_at`;
 
 class SqliteStore implements Store {
   readonly engine = 'sqlite' as const;

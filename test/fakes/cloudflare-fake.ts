@@ -65,7 +65,15 @@ export type FakeFailure =
   /** The connection drops before the request is handled. */
   | { readonly kind: 'drop' }
   /** The request is handled (a batch commits) and then the connection drops: a lost reply. */
-  | { readonly kind: 'drop_after_apply' };
+  | { readonly kind: 'drop_after_apply' }
+  /** The request is read and never answered: no headers, the connection stays open (a stuck upstream) [infer]. */
+  | { readonly kind: 'hang' }
+  /** HTTP 200 with a body that is not JSON, and the request is not handled (a broken proxy) [infer]. */
+  | { readonly kind: 'malformed' }
+  /** The request is handled (a batch commits), then the edge answers with its HTML error page instead (§1 "Rate limits"). */
+  | { readonly kind: 'html_after_apply'; readonly status: number }
+  /** The request is handled, then the reply stops half-way: Content-Length promises more than is sent [infer]. */
+  | { readonly kind: 'truncated_after_apply' };
 
 export interface CloudflareFakeOptions {
   readonly tokens: Readonly<Record<string, FakeToken>>;
@@ -136,17 +144,20 @@ export async function startCloudflareFake(options: CloudflareFakeOptions): Promi
 
     const failure = takeFailure(path);
     if (failure?.kind === 'drop') return void res.destroy();
+    // Left open; close() ends it with closeAllConnections, a client gives up on its own timeout.
+    if (failure?.kind === 'hang') return;
+    if (failure?.kind === 'malformed') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{"result":[{"id":"0f3c","type":"TXT","na');
+      return;
+    }
     if (failure?.kind === 'rate_limit') {
       // §1 "Rate limits": 429, Retry-After only on 429, body code 971.
       res.writeHead(429, { 'content-type': 'application/json', 'retry-after': String(failure.retryAfter ?? 1) });
       res.end(JSON.stringify({ success: false, errors: [{ code: 971, message: 'Please wait and consider throttling your request speed' }], messages: [], result: null }));
       return;
     }
-    if (failure?.kind === 'html') {
-      res.writeHead(failure.status, { 'content-type': 'text/html' });
-      res.end(`<html><head><title>${failure.status} Bad Gateway</title></head><body><center><h1>${failure.status}</h1></center><hr><center>cloudflare</center></body></html>`);
-      return;
-    }
+    if (failure?.kind === 'html') return htmlPage(res, failure.status);
 
     let status = 200;
     let payload: Record<string, unknown>;
@@ -161,8 +172,17 @@ export async function startCloudflareFake(options: CloudflareFakeOptions): Promi
       payload = { result: null, success: false, errors: error.errors, messages: [] };
     }
     if (failure?.kind === 'drop_after_apply') return void res.destroy();
+    if (failure?.kind === 'html_after_apply') return htmlPage(res, failure.status);
+    const replyText = JSON.stringify(payload);
+    if (failure?.kind === 'truncated_after_apply') {
+      res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(replyText) });
+      res.write(replyText.slice(0, Math.floor(replyText.length / 2)));
+      // Let the half body leave before the reset, so the client sees headers then a short body.
+      setTimeout(() => res.destroy(), 20);
+      return;
+    }
     res.writeHead(status, { 'content-type': 'application/json' });
-    res.end(JSON.stringify(payload));
+    res.end(replyText);
   }
 
   function takeFailure(path: string): FakeFailure | undefined {
@@ -255,6 +275,11 @@ export async function startCloudflareFake(options: CloudflareFakeOptions): Promi
       });
     });
   });
+}
+
+function htmlPage(res: ServerResponse, status: number): void {
+  res.writeHead(status, { 'content-type': 'text/html' });
+  res.end(`<html><head><title>${status} Bad Gateway</title></head><body><center><h1>${status}</h1></center><hr><center>cloudflare</center></body></html>`);
 }
 
 // ------------------------------------------------------------------------------------------------------ lists

@@ -35,7 +35,24 @@ export interface GodaddyFakeCall {
 }
 
 /** A one-off failure served instead of the real answer, for the next `times` matching requests. */
-export interface GodaddyFault {
+export type GodaddyFault = GodaddyStatusFault | GodaddyTransportFault;
+
+/**
+ * Failures of the connection or of the reply rather than of GoDaddy's logic [infer: no source documents them; any
+ * HTTP upstream can fail so]. `hang`, `reset` and `malformed` happen before the request is handled (nothing changes;
+ * use `malformed` on reads: a 200 to a write means it committed); `truncated` and `error_after_commit` after it (a
+ * write has committed, its reply is lost).
+ */
+export interface GodaddyTransportFault {
+  readonly kind: 'hang' | 'reset' | 'malformed' | 'truncated' | 'error_after_commit';
+  /** @default 1 */
+  readonly times?: number;
+  readonly method?: string;
+  readonly pathIncludes?: string;
+}
+
+export interface GodaddyStatusFault {
+  readonly kind?: undefined;
   readonly status: 409 | 429 | 500 | 502 | 503;
   /** @default 1 */
   readonly times?: number;
@@ -62,6 +79,8 @@ export interface GodaddyFake {
   /** A deep copy of a zone's records, for before/after comparisons. */
   snapshot(domain?: string): GodaddyRecord[];
   failNext(fault: GodaddyFault): void;
+  /** Drops every queued fault (a lasting one, once its test has seen it). */
+  clearFaults(): void;
   setBehaviour(behaviour: GodaddyFakeBehaviour): void;
   close(): Promise<void>;
 }
@@ -123,7 +142,32 @@ export async function startGodaddyFake(options: { accounts?: GodaddyFakeAccount[
         res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(payload));
       };
       const fault = takeFault(call);
-      if (fault) return serveFault(res, call, fault);
+      if (fault?.kind === 'hang') return; // left open until the client gives up or close() ends it
+      if (fault?.kind === 'reset') return void res.destroy();
+      if (fault?.kind === 'malformed') {
+        call.status = 200;
+        return void res.writeHead(200, { 'content-type': 'application/json' }).end('[{"type":"A","name":"@","da');
+      }
+      if (fault?.kind === 'truncated' || fault?.kind === 'error_after_commit') {
+        // Handled for real (a write commits), then the reply is replaced by the failure.
+        const after = fault.kind;
+        const lostReply = (status: number) => {
+          call.status = status;
+          if (after === 'error_after_commit') {
+            call.status = 500;
+            res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ code: 'INTERNAL_SERVER_ERROR', message: 'Internal Server Error' }));
+            return;
+          }
+          // Headers promise a body that never fully comes.
+          res.writeHead(status, { 'content-type': 'application/json', 'content-length': '64' });
+          res.write('{"code":');
+          setTimeout(() => res.destroy(), 20);
+        };
+        const account = authenticate(req.headers.authorization, reply);
+        if (!account) return;
+        return route(account, call, url.pathname, (status) => lostReply(status));
+      }
+      if (fault && fault.kind === undefined) return serveFault(res, call, fault);
       const limited = rateLimited(call);
       if (limited !== undefined) {
         return reply(429, { code: 'TOO_MANY_REQUESTS', message: 'Too many requests', retryAfterSec: limited });
@@ -142,7 +186,7 @@ export async function startGodaddyFake(options: { accounts?: GodaddyFakeAccount[
     return found.fault;
   }
 
-  function serveFault(res: ServerResponse, call: GodaddyFakeCall, fault: GodaddyFault): void {
+  function serveFault(res: ServerResponse, call: GodaddyFakeCall, fault: GodaddyStatusFault): void {
     call.status = fault.status;
     if (fault.html) {
       res.writeHead(fault.status, { 'content-type': 'text/html' }).end(`<html><body><h1>${fault.status} Bad Gateway</h1></body></html>`);
@@ -306,6 +350,7 @@ export async function startGodaddyFake(options: { accounts?: GodaddyFakeAccount[
     calls,
     snapshot: (domain = SEED_APEX) => structuredClone(zones.get(domain) ?? []),
     failNext: (fault) => void faults.push({ fault, left: fault.times ?? 1 }),
+    clearFaults: () => void faults.splice(0),
     setBehaviour: (next) => void (behaviour = { ...behaviour, ...next }),
     close: () =>
       new Promise<void>((resolve, reject) => {

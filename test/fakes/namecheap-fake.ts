@@ -46,7 +46,15 @@ export interface FakeCall {
 export type FakeFailure =
   | { readonly kind: 'rate_limit' }
   | { readonly kind: 'http'; readonly status: number; readonly body: string; readonly contentType?: string }
-  | { readonly kind: 'error'; readonly number: string; readonly text: string };
+  | { readonly kind: 'error'; readonly number: string; readonly text: string }
+  // Transport failures [infer: undocumented, any HTTP upstream can fail so]. `hang` (no headers ever), `reset` and
+  // `malformed` (HTTP 200, not XML) happen before the command runs; `truncated` and `error_after_commit` after it:
+  // a setHosts has replaced the list, and its reply is lost (cut short, or an IIS 500 page instead).
+  | { readonly kind: 'hang' }
+  | { readonly kind: 'reset' }
+  | { readonly kind: 'malformed' }
+  | { readonly kind: 'truncated' }
+  | { readonly kind: 'error_after_commit' };
 
 export interface NamecheapFakeOptions {
   /** @default 'acme-api' */
@@ -65,8 +73,8 @@ export interface NamecheapFake {
   readonly baseUrl: string;
   readonly state: { readonly zones: Map<string, FakeZone> };
   readonly calls: FakeCall[];
-  /** The next `times` requests fail this way (after being logged). */
-  failNext(failure: FakeFailure, times?: number): void;
+  /** The next `times` requests (of `options.command` only, when given: e.g. 'namecheap.domains.dns.sethosts') fail this way (after being logged). */
+  failNext(failure: FakeFailure, times?: number, options?: { command?: string }): void;
   /** `rateLimited: true` answers every request with HTTP 405 until switched off. */
   setBehaviour(behaviour: { rateLimited?: boolean }): void;
   close(): Promise<void>;
@@ -108,7 +116,7 @@ export async function startNamecheapFake(options: NamecheapFakeOptions = {}): Pr
   // No SRV: the API cannot read or set them (dnscontrol features); CAA is fine.
   const zones = new Map(Object.entries(options.zones ?? { [SEED_APEX]: { emailType: 'MX', hosts: seedHosts(SEED_APEX, seedRecords({ srv: false })) } }));
   const calls: FakeCall[] = [];
-  const failures: FakeFailure[] = [];
+  const failures: { failure: FakeFailure; command?: string | undefined }[] = [];
   let rateLimited = false;
   let nextHostId = 100_000;
 
@@ -126,11 +134,27 @@ export async function startNamecheapFake(options: NamecheapFakeOptions = {}): Pr
     if (url.pathname !== '/xml.response') return reply(res, 404, 'text/html', '<html><body>404 - File or directory not found.</body></html>');
     // Rate limit is HTTP 405, not 429 (dnscontrol namecheapProvider.go doWithRetry; nc-sdk DoXMLWithContext).
     if (rateLimited) return rateLimit(res);
-    const failure = failures.shift();
+    const queued = failures.findIndex((f) => f.command === undefined || f.command === command);
+    const failure = queued < 0 ? undefined : failures.splice(queued, 1)[0]?.failure;
+    if (failure?.kind === 'hang') return; // left open until the client gives up or close() ends it
+    if (failure?.kind === 'reset') return void res.destroy();
+    if (failure?.kind === 'malformed') return reply(res, 200, 'text/xml; charset=utf-8', '<?xml version="1.0" encoding="utf-8"?>\n<ApiResponse Status="OK" xmlns="http://api.namecheap.com/xml.response">\n  <Errors />\n  <Comm');
+    if (failure?.kind === 'truncated' || failure?.kind === 'error_after_commit') {
+      // Run the command for real against a response that goes nowhere, then lose the reply.
+      handleCommand(params, command, discardedResponse());
+      if (failure.kind === 'error_after_commit') return reply(res, 500, 'text/html', '<html><body>500 - Internal server error.</body></html>');
+      res.writeHead(200, { 'content-type': 'text/xml; charset=utf-8', 'content-length': '512' });
+      res.write('<?xml version="1.0" encoding="utf-8"?>\n<ApiResponse Status="OK"');
+      setTimeout(() => res.destroy(), 20);
+      return;
+    }
     if (failure?.kind === 'rate_limit') return rateLimit(res);
     if (failure?.kind === 'http') return reply(res, failure.status, failure.contentType ?? 'text/html', failure.body);
     if (failure?.kind === 'error') return error(res, command, failure.number, failure.text);
+    handleCommand(params, command, res);
+  }
 
+  function handleCommand(params: Record<string, string>, command: string, res: ServerResponse): void {
     // Global parameters and their error numbers (namecheap.com/support/api/global-parameters; lego fixture
     // getHosts_errorBadAPIKey1.xml for the 1011102 text; go-namecheap-sdk#4 for the 1011150 text).
     if (!params['apiuser']) return error(res, command, '1010101', 'Parameter APIUser is missing');
@@ -210,8 +234,8 @@ export async function startNamecheapFake(options: NamecheapFakeOptions = {}): Pr
     baseUrl: `http://127.0.0.1:${port}/xml.response`,
     state: { zones },
     calls,
-    failNext(failure, times = 1) {
-      for (let i = 0; i < times; i++) failures.push(failure);
+    failNext(failure, times = 1, options = {}) {
+      for (let i = 0; i < times; i++) failures.push({ failure, command: options.command?.toLowerCase() });
     },
     setBehaviour(behaviour) {
       if (behaviour.rateLimited !== undefined) rateLimited = behaviour.rateLimited;
@@ -222,6 +246,12 @@ export async function startNamecheapFake(options: NamecheapFakeOptions = {}): Pr
         server.close((err) => (err ? reject(err) : resolve()));
       }),
   };
+}
+
+/** A response sink for a command whose real reply is lost: it accepts writes and sends nothing. */
+function discardedResponse(): ServerResponse {
+  const sink = { writeHead: () => sink, end: () => sink, write: () => true };
+  return sink as unknown as ServerResponse;
 }
 
 function readBody(req: IncomingMessage): Promise<string> {

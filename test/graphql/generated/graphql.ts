@@ -29,17 +29,22 @@ export type AuthorizeDnsSuccess = {
   success: Scalars['Boolean']['output'];
 };
 
-/** One line of a plan: what happens (or would happen) to one record. */
+/** One applied change of the journal: which records changed, when, and how. Never holds a credential. */
 export type DnsChange = {
   __typename?: 'DnsChange';
-  action: DnsChangeAction;
-  content: Scalars['String']['output'];
-  /** The full domain name of the record. */
-  name: Scalars['String']['output'];
-  /** The content this change replaces or conflicts with. */
-  previous?: Maybe<Scalars['String']['output']>;
-  ttl: Scalars['Int']['output'];
-  type: Scalars['String']['output'];
+  /** True once the writes reached the provider. */
+  applied: Scalars['Boolean']['output'];
+  /** The writes, in the order the provider applied them; `previous` is the content before. */
+  changes: Array<DnsRecordChange>;
+  /** ISO-8601 UTC. */
+  createdAt: Scalars['String']['output'];
+  domain: Scalars['String']['output'];
+  /** What revertDnsChange takes (REST: ChangeID). */
+  id: Scalars['ID']['output'];
+  provider: DnsProviderName;
+  recordType: DnsRecordType;
+  /** The change this one reverted; null for a setDnsRecords. */
+  revertOf?: Maybe<Scalars['ID']['output']>;
 };
 
 export enum DnsChangeAction {
@@ -88,6 +93,19 @@ export enum DnsProviderName {
 
 export type DnsProviderResult = DnsError | DnsProviderDetection;
 
+/** One line of a plan or of a journal entry: what happens (or would happen, or happened) to one record. */
+export type DnsRecordChange = {
+  __typename?: 'DnsRecordChange';
+  action: DnsChangeAction;
+  content: Scalars['String']['output'];
+  /** The full domain name of the record. */
+  name: Scalars['String']['output'];
+  /** The content this change replaces or conflicts with. */
+  previous?: Maybe<Scalars['String']['output']>;
+  ttl: Scalars['Int']['output'];
+  type: Scalars['String']['output'];
+};
+
 export enum DnsRecordType {
   Campaign = 'CAMPAIGN',
   EmailGateway = 'EMAIL_GATEWAY'
@@ -97,6 +115,8 @@ export type Mutation = {
   __typename?: 'Mutation';
   /** Checks that the credentials can manage the domain at the provider, writing nothing (REST: dns.authorize). */
   authorizeDns: AuthorizeDnsResult;
+  /** Restores exactly the records one change touched, through the same provider; refused (DnsError code 9, nothing written) when any of them was edited since (REST: dns.revert). */
+  revertDnsChange: RevertDnsChangeResult;
   /** Writes the record set through the provider: read, plan, then apply (REST: dns.set). */
   setDnsRecords: SetDnsRecordsResult;
 };
@@ -107,19 +127,46 @@ export type MutationAuthorizeDnsArgs = {
 };
 
 
+export type MutationRevertDnsChangeArgs = {
+  input: RevertDnsChangeInput;
+};
+
+
 export type MutationSetDnsRecordsArgs = {
   input: SetDnsRecordsInput;
 };
 
 export type Query = {
   __typename?: 'Query';
+  /** The journal of the domain's applied changes, newest first (REST: dns.changes). */
+  dnsChanges: Array<DnsChange>;
   /** Detects the DNS provider of a domain (REST: dns.provider). */
   dnsProvider: DnsProviderResult;
 };
 
 
+export type QueryDnsChangesArgs = {
+  domain: Scalars['String']['input'];
+};
+
+
 export type QueryDnsProviderArgs = {
   domain: Scalars['String']['input'];
+};
+
+export type RevertDnsChangeInput = {
+  /** Credentials for the change's provider. */
+  credentials: DnsCredentialsInput;
+  id: Scalars['ID']['input'];
+};
+
+export type RevertDnsChangeResult = DnsError | RevertDnsChangeSuccess;
+
+export type RevertDnsChangeSuccess = {
+  __typename?: 'RevertDnsChangeSuccess';
+  /** The writes that restored the records. */
+  changes: Array<DnsRecordChange>;
+  success: Scalars['Boolean']['output'];
 };
 
 export type SetDnsRecordsInput = {
@@ -139,7 +186,7 @@ export type SetDnsRecordsSuccess = {
   __typename?: 'SetDnsRecordsSuccess';
   /** False for a dry run; true once the zone holds the record set. */
   applied: Scalars['Boolean']['output'];
-  changes: Array<DnsChange>;
+  changes: Array<DnsRecordChange>;
   success: Scalars['Boolean']['output'];
 };
 
@@ -170,10 +217,29 @@ export type SetDnsRecordsMutationVariables = Exact<{
 
 export type SetDnsRecordsMutation = { __typename?: 'Mutation', setDnsRecords:
     | { __typename: 'DnsError', code: number, message: string }
-    | { __typename: 'SetDnsRecordsSuccess', success: boolean, applied: boolean, changes: Array<{ __typename?: 'DnsChange', action: DnsChangeAction, type: string, name: string, content: string, ttl: number, previous?: string | null }> }
+    | { __typename: 'SetDnsRecordsSuccess', success: boolean, applied: boolean, changes: Array<{ __typename?: 'DnsRecordChange', action: DnsChangeAction, type: string, name: string, content: string, ttl: number, previous?: string | null }> }
+   };
+
+export type DnsChangesQueryVariables = Exact<{
+  domain: Scalars['String']['input'];
+}>;
+
+
+export type DnsChangesQuery = { __typename?: 'Query', dnsChanges: Array<{ __typename?: 'DnsChange', id: string, domain: string, provider: DnsProviderName, recordType: DnsRecordType, createdAt: string, applied: boolean, revertOf?: string | null, changes: Array<{ __typename?: 'DnsRecordChange', action: DnsChangeAction, type: string, name: string, content: string, ttl: number, previous?: string | null }> }> };
+
+export type RevertDnsChangeMutationVariables = Exact<{
+  input: RevertDnsChangeInput;
+}>;
+
+
+export type RevertDnsChangeMutation = { __typename?: 'Mutation', revertDnsChange:
+    | { __typename: 'DnsError', code: number, message: string }
+    | { __typename: 'RevertDnsChangeSuccess', success: boolean, changes: Array<{ __typename?: 'DnsRecordChange', action: DnsChangeAction, type: string, name: string, content: string, ttl: number, previous?: string | null }> }
    };
 
 
 export const DnsProviderDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"DnsProvider"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"domain"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"dnsProvider"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"domain"},"value":{"kind":"Variable","name":{"kind":"Name","value":"domain"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"DnsProviderDetection"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"provider"}},{"kind":"Field","name":{"kind":"Name","value":"supported"}},{"kind":"Field","name":{"kind":"Name","value":"nameservers"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"DnsError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"code"}},{"kind":"Field","name":{"kind":"Name","value":"message"}}]}}]}}]}}]} as unknown as DocumentNode<DnsProviderQuery, DnsProviderQueryVariables>;
 export const AuthorizeDnsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"AuthorizeDns"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"AuthorizeDnsInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"authorizeDns"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"AuthorizeDnsSuccess"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"success"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"DnsError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"code"}},{"kind":"Field","name":{"kind":"Name","value":"message"}}]}}]}}]}}]} as unknown as DocumentNode<AuthorizeDnsMutation, AuthorizeDnsMutationVariables>;
 export const SetDnsRecordsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"SetDnsRecords"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"SetDnsRecordsInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"setDnsRecords"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"SetDnsRecordsSuccess"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"success"}},{"kind":"Field","name":{"kind":"Name","value":"applied"}},{"kind":"Field","name":{"kind":"Name","value":"changes"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"action"}},{"kind":"Field","name":{"kind":"Name","value":"type"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"content"}},{"kind":"Field","name":{"kind":"Name","value":"ttl"}},{"kind":"Field","name":{"kind":"Name","value":"previous"}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"DnsError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"code"}},{"kind":"Field","name":{"kind":"Name","value":"message"}}]}}]}}]}}]} as unknown as DocumentNode<SetDnsRecordsMutation, SetDnsRecordsMutationVariables>;
+export const DnsChangesDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"DnsChanges"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"domain"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"dnsChanges"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"domain"},"value":{"kind":"Variable","name":{"kind":"Name","value":"domain"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"domain"}},{"kind":"Field","name":{"kind":"Name","value":"provider"}},{"kind":"Field","name":{"kind":"Name","value":"recordType"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"applied"}},{"kind":"Field","name":{"kind":"Name","value":"revertOf"}},{"kind":"Field","name":{"kind":"Name","value":"changes"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"action"}},{"kind":"Field","name":{"kind":"Name","value":"type"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"content"}},{"kind":"Field","name":{"kind":"Name","value":"ttl"}},{"kind":"Field","name":{"kind":"Name","value":"previous"}}]}}]}}]}}]} as unknown as DocumentNode<DnsChangesQuery, DnsChangesQueryVariables>;
+export const RevertDnsChangeDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"RevertDnsChange"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"RevertDnsChangeInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"revertDnsChange"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"RevertDnsChangeSuccess"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"success"}},{"kind":"Field","name":{"kind":"Name","value":"changes"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"action"}},{"kind":"Field","name":{"kind":"Name","value":"type"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"content"}},{"kind":"Field","name":{"kind":"Name","value":"ttl"}},{"kind":"Field","name":{"kind":"Name","value":"previous"}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"DnsError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"code"}},{"kind":"Field","name":{"kind":"Name","value":"message"}}]}}]}}]}}]} as unknown as DocumentNode<RevertDnsChangeMutation, RevertDnsChangeMutationVariables>;

@@ -1,0 +1,83 @@
+/**
+ * The gateway as a child process (`src/cli.ts serve`, as `npm start` runs it), wired to the upstream fakes, with a
+ * SQLite file in a temp dir and the rate limit raised out of the way.
+ */
+import type { ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { collectOutput, freePort, spawnTs, stopChild, waitForHttp } from './children.js';
+import { BENCH_CREDENTIALS } from './upstream-protocol.js';
+import type { Upstream } from './upstream-client.js';
+
+export interface GatewayProcess {
+  readonly url: string;
+  readonly pid: number;
+  readonly child: ChildProcess;
+  /** Spawn to the first 200 from /healthz. */
+  readonly startupMs: number;
+  /** The admin key printed on stdout by the first start on an empty database; null on later starts. */
+  readonly initialKey: string | null;
+  stop(): Promise<void>;
+}
+
+/** Extra variables for the gateway (`--env K=V` on the bench command line), applied over the defaults below. */
+let overrides: Record<string, string> = {};
+export function setGatewayEnvOverrides(values: Record<string, string>): void {
+  overrides = { ...values };
+}
+
+export function gatewayEnv(upstream: Upstream, dataDir: string, port: number): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    // Production mode, as deployed; the sandbox provider is switched on explicitly for the dry-run scenario.
+    NODE_ENV: 'production',
+    SANDBOX_PROVIDER: 'true',
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    DATABASE_URL: `sqlite:${path.join(dataDir, 'bench.db')}`,
+    LOG_LEVEL: 'info',
+    // Out of the way: the bench measures the request path, not the limiter's refusals.
+    RATE_LIMIT_MAX: '100000000',
+    DNS_RESOLVERS: upstream.dnsAddress,
+    CLOUDFLARE_API_URL: upstream.cloudflareUrl,
+    GODADDY_API_URL: upstream.godaddyUrl,
+    NAMECHEAP_API_URL: upstream.namecheapUrl,
+    NAMECHEAP_CLIENT_IP: BENCH_CREDENTIALS.namecheapClientIp,
+    MAIL_MASTER_DOMAIN: 'mta.sender-platform.net',
+    // Set so that dns.set merges an include into the seeded apex SPF (an UPDATE) and counts its lookups.
+    MAIL_SPF_INCLUDE: '_spf.sender-platform.net',
+    ...overrides,
+  };
+}
+
+/** Starts `tsx src/cli.ts serve` and waits for /healthz. `nodeFlags` e.g. `--cpu-prof`. */
+export async function startGatewayProcess(upstream: Upstream, dataDir: string, options: { nodeFlags?: readonly string[]; expectKey?: boolean } = {}): Promise<GatewayProcess> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const startedAt = performance.now();
+  const child = spawnTs('src/cli.ts', ['serve'], { env: gatewayEnv(upstream, dataDir, port), nodeFlags: options.nodeFlags ?? [] });
+  const output = collectOutput(child);
+  let startupMs: number;
+  try {
+    startupMs = await waitForHttp(`${url}/healthz`, child, startedAt);
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw new Error(`${(error as Error).message}\n--- gateway stderr ---\n${output.stderr()}`);
+  }
+  // The key is the only stdout line that is not a JSON log line. It is printed just after the server starts
+  // listening, so it may trail the first /healthz answer by a moment.
+  const findKey = () => output.stdout().split('\n').find((line) => line.startsWith('dgk_'));
+  let keyLine = findKey();
+  for (let waited = 0; options.expectKey && keyLine === undefined && waited < 5_000; waited += 10) {
+    await new Promise((r) => setTimeout(r, 10));
+    keyLine = findKey();
+  }
+  return {
+    url,
+    pid: child.pid!,
+    child,
+    startupMs,
+    initialKey: keyLine?.trim() ?? null,
+    stop: () => stopChild(child),
+  };
+}

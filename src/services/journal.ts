@@ -1,0 +1,227 @@
+/**
+ * The change journal: every plan that reached a provider is stored (who, when, domain, provider, record set, and
+ * each written change with the record before and after it), so that it can be listed and reverted.
+ *
+ * What is stored is the normalised record only (type, name, content, ttl, priority): never a credential, never the
+ * provider's raw wire form. Dry runs and applies that had nothing to write are not journaled: nothing changed.
+ *
+ * The pure part (journal writes from applied changes, and the inverse of an entry against the zone as it is now)
+ * is exported for the service; the store part is `createChangeJournal`.
+ */
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { normaliseName } from '../records/names.js';
+import type { ChangeEntry, Store } from '../storage/store.js';
+import type { DesiredRecord, DnsRecord, RecordChange } from '../../providers/types.js';
+
+/** A record as the journal keeps it: the neutral form of providers/types.ts without ids or raw wire data. */
+export interface JournalRecord {
+  readonly type: string;
+  readonly name: string;
+  readonly content: string;
+  readonly ttl: number;
+  /** MX preference / SRV priority; null for other types. */
+  readonly priority: number | null;
+}
+
+/** One written change: `before` is null for a CREATE, `after` is null for a DELETE. */
+export interface JournalWrite {
+  readonly action: 'CREATE' | 'UPDATE' | 'DELETE';
+  readonly before: JournalRecord | null;
+  readonly after: JournalRecord | null;
+}
+
+export interface JournalEntry {
+  readonly id: string;
+  /** ISO-8601 UTC. */
+  readonly createdAt: string;
+  /** `key:<api key id>` or `user:<user id>`: never a key, a session id or a provider credential. */
+  readonly principal: string;
+  readonly domain: string;
+  readonly provider: string;
+  readonly recordType: string;
+  /** True once the writes reached the provider (every stored entry, as dry runs and no-ops are not stored). */
+  readonly applied: boolean;
+  /** The entry this one reverted, or null for a dns.set. */
+  readonly revertOf: string | null;
+  /** In the order the provider applied them. */
+  readonly writes: readonly JournalWrite[];
+}
+
+export type NewJournalEntry = Omit<JournalEntry, 'id' | 'createdAt'>;
+
+// ------------------------------------------------------------------------------------------------- pure logic
+
+export function journalRecord(record: DesiredRecord | DnsRecord): JournalRecord {
+  return {
+    type: record.type.toUpperCase(),
+    name: normaliseName(record.name),
+    content: record.content,
+    ttl: record.ttl,
+    priority: record.priority ?? null,
+  };
+}
+
+/** The changes an adapter reported as applied, in the journal's form. */
+export function journalWrites(applied: readonly RecordChange[]): JournalWrite[] {
+  return applied.map((change): JournalWrite => {
+    switch (change.action) {
+      case 'CREATE':
+        return { action: 'CREATE', before: null, after: journalRecord(change.record) };
+      case 'UPDATE':
+        return { action: 'UPDATE', before: journalRecord(change.before), after: journalRecord(change.record) };
+      case 'DELETE':
+        return { action: 'DELETE', before: journalRecord(change.before), after: null };
+    }
+  });
+}
+
+/** Host-valued contents compare as DNS compares names: case-insensitively, without the trailing dot. */
+const HOST_VALUED = new Set(['CNAME', 'MX', 'NS', 'PTR', 'ALIAS']);
+
+/** True when the zone record is the journal record: same type, name, content, TTL and priority. */
+export function sameRecord(record: DnsRecord | JournalRecord, wanted: JournalRecord): boolean {
+  const type = record.type.toUpperCase();
+  if (type !== wanted.type || normaliseName(record.name) !== wanted.name) return false;
+  if (record.ttl !== wanted.ttl || (record.priority ?? null) !== wanted.priority) return false;
+  return HOST_VALUED.has(type) ? normaliseName(record.content) === normaliseName(wanted.content) : record.content === wanted.content;
+}
+
+export function describeRecord(record: JournalRecord): string {
+  const content = record.content.length > 60 ? `${record.content.slice(0, 57)}...` : record.content;
+  return `${record.type} ${record.name} "${content}" (TTL ${record.ttl}${record.priority === null ? '' : `, priority ${record.priority}`})`;
+}
+
+function desired(record: JournalRecord): DesiredRecord {
+  const base = { type: record.type, name: record.name, content: record.content, ttl: record.ttl };
+  return record.priority === null ? base : { ...base, priority: record.priority };
+}
+
+export type RevertPlan =
+  | { readonly ok: true; readonly changes: readonly RecordChange[] }
+  | { readonly ok: false; readonly problems: readonly string[] };
+
+/**
+ * The writes that undo `writes`, given the zone as it is now. Every record the entry wrote must still be exactly as
+ * written (CREATE/UPDATE: present and equal to `after`; DELETE: `before` absent again); otherwise the revert would
+ * overwrite someone's later edit, so it is refused with one problem per record that differs.
+ * The inverses come in reverse order, so a forced replacement (DELETE A, CREATE CNAME) is undone CNAME first.
+ */
+export function planRevert(writes: readonly JournalWrite[], current: readonly DnsRecord[]): RevertPlan {
+  const claimed = new Set<DnsRecord>();
+  const problems: string[] = [];
+  const changes: RecordChange[] = [];
+  for (const write of [...writes].reverse()) {
+    if (write.after) {
+      const now = current.find((r) => !claimed.has(r) && sameRecord(r, write.after!));
+      if (!now) {
+        problems.push(`${describeRecord(write.after)} was changed or removed since`);
+        continue;
+      }
+      claimed.add(now);
+      changes.push(write.before ? { action: 'UPDATE', before: now, record: desired(write.before) } : { action: 'DELETE', before: now });
+    } else if (write.before) {
+      if (current.some((r) => sameRecord(r, write.before!))) {
+        problems.push(`${describeRecord(write.before)}, deleted by this change, exists again`);
+        continue;
+      }
+      changes.push({ action: 'CREATE', record: desired(write.before) });
+    }
+  }
+  return problems.length > 0 ? { ok: false, problems: problems.reverse() } : { ok: true, changes };
+}
+
+// ------------------------------------------------------------------------------------------------ stored form
+
+const storedRecord = z.object({
+  type: z.string(),
+  name: z.string(),
+  content: z.string(),
+  ttl: z.number(),
+  priority: z.number().nullable(),
+});
+
+const storedWrite = z.object({
+  action: z.enum(['CREATE', 'UPDATE', 'DELETE']),
+  before: storedRecord.nullable(),
+  after: storedRecord.nullable(),
+});
+
+/** The `changes` column: an object, so that fields can be added later without breaking rows written before. */
+const storedChanges = z.object({
+  revertOf: z.string().nullable().default(null),
+  writes: z.array(storedWrite),
+});
+
+function fromRow(row: ChangeEntry): JournalEntry | null {
+  const parsed = storedChanges.safeParse(row.changes);
+  // A row this code cannot read (written by hand, or by a newer release) is left out rather than failing the list.
+  if (!parsed.success) return null;
+  return {
+    id: row.id,
+    createdAt: row.createdAt,
+    principal: row.principal,
+    domain: row.domain,
+    provider: row.provider,
+    recordType: row.recordType,
+    applied: row.applied,
+    revertOf: parsed.data.revertOf,
+    writes: parsed.data.writes,
+  };
+}
+
+// -------------------------------------------------------------------------------------------------- the store
+
+export interface ChangeJournal {
+  record(entry: NewJournalEntry): Promise<JournalEntry>;
+  /** Newest first. */
+  list(domain: string, limit?: number): Promise<JournalEntry[]>;
+  get(id: string): Promise<JournalEntry | null>;
+}
+
+export interface ChangeJournalDeps {
+  readonly store: Store;
+  /** @default () => new Date() */
+  readonly now?: () => Date;
+  /** @default randomUUID */
+  readonly newId?: () => string;
+}
+
+/** Most entries a listing returns. @default 50 (the store's own default) */
+export const DEFAULT_LIST_LIMIT = 50;
+
+export function createChangeJournal(deps: ChangeJournalDeps): ChangeJournal {
+  const now = deps.now ?? (() => new Date());
+  const newId = deps.newId ?? randomUUID;
+  return {
+    async record(entry) {
+      const stored: JournalEntry = { ...entry, id: newId(), createdAt: now().toISOString() };
+      await deps.store.insertChange({
+        id: stored.id,
+        createdAt: stored.createdAt,
+        principal: stored.principal,
+        domain: stored.domain,
+        provider: stored.provider,
+        recordType: stored.recordType,
+        applied: stored.applied,
+        changes: { revertOf: stored.revertOf, writes: stored.writes },
+      });
+      return stored;
+    },
+    async list(domain, limit = DEFAULT_LIST_LIMIT) {
+      const rows = await deps.store.listChanges({ domain, limit });
+      return rows.map(fromRow).filter((e): e is JournalEntry => e !== null);
+    },
+    async get(id) {
+      const row = await deps.store.getChange(id);
+      return row ? fromRow(row) : null;
+    },
+  };
+}
+
+/** Who to journal for a caller: the API key's id, else the session's user id. Never the key or the session id. */
+export function principalLabel(principal: { readonly keyId: string | null; readonly userId: string | null }): string {
+  if (principal.keyId) return `key:${principal.keyId}`;
+  if (principal.userId) return `user:${principal.userId}`;
+  return 'unknown';
+}

@@ -1,0 +1,143 @@
+/**
+ * GraphiQL in a real (Debian) Chromium, offline: the page renders, loads its schema by introspection from the
+ * gateway, runs a query typed into its editors, and never asks anything of any origin but the gateway's.
+ *
+ * The browser is the system's /usr/bin/chromium driven by playwright-core (never a downloaded browser). Requests are
+ * recorded twice: in the browser (context-wide, so worker scripts count too) and at the gateway's HTTP server, which
+ * also sees what Playwright does not report (Chromium's favicon fetch).
+ */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page, type Request } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startGateway, type Gateway } from './helpers/gateway.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const hasChromium = existsSync(CHROMIUM);
+
+if (!hasChromium) {
+  // CI installs Chromium in .ci/run: missing there is a broken pipeline, not a reason to skip.
+  if (process.env.CI === 'true') throw new Error(`${CHROMIUM} is missing; CI must install the Debian "chromium" package`);
+  console.warn(`graphiql-browser: skipped, ${CHROMIUM} is not installed (apt-get install chromium)`);
+}
+
+/** Flags that keep Chromium from calling home (updates, sync, safe browsing lists, QUIC probes). */
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  // Safety net only: any name lookup fails, so even a regression cannot reach the internet. The request would still
+  // be recorded (and fail the assertions below), because Chromium emits the request before resolving the host.
+  '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
+];
+
+interface ServerHit {
+  readonly method: string;
+  readonly path: string;
+  status?: number;
+  authorization?: string;
+}
+
+describe.skipIf(!hasChromium)('GraphiQL in Chromium, offline', () => {
+  let gw: Gateway;
+  let context: BrowserContext;
+  let page: Page;
+  let userDataDir: string;
+  const browserRequests: Request[] = [];
+  const serverHits: ServerHit[] = [];
+  const pageErrors: string[] = [];
+  const consoleErrors: string[] = [];
+
+  beforeAll(async () => {
+    gw = await startGateway();
+    // An extra listener only observes: the gateway's own listener still answers every request.
+    gw.running.server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      const hit: ServerHit = { method: req.method ?? '', path: (req.url ?? '').split('?')[0]!, authorization: req.headers.authorization };
+      serverHits.push(hit);
+      res.on('finish', () => (hit.status = res.statusCode));
+    });
+    userDataDir = mkdtempSync(join(tmpdir(), 'graphiql-chromium-'));
+    context = await chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM, args: CHROMIUM_ARGS, viewport: { width: 1280, height: 720 } });
+    context.on('request', (request) => browserRequests.push(request));
+    page = context.pages()[0] ?? (await context.newPage());
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    page.on('console', (message) => {
+      if (message.type() === 'error') consoleErrors.push(message.text());
+    });
+  });
+
+  afterAll(async () => {
+    await context?.close();
+    await gw?.close();
+    if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+  });
+
+  it('renders, introspects the schema from the gateway, and runs a query with a header set in its editor', async () => {
+    const gatewayOrigin = new URL(gw.url).origin;
+    // A least-privilege key: it ends up in the screenshot, and only needs to show the header reaches the gateway.
+    const apiKey = await gw.createKey({ permissions: [] });
+    const introspection = page.waitForResponse((r) => r.request().method() === 'POST' && /IntrospectionQuery/.test(r.request().postData() ?? ''));
+
+    await page.goto(`${gw.url}/graphql`);
+    await page.locator('.graphiql-container .graphiql-query-editor .monaco-editor').waitFor({ state: 'visible' });
+
+    const introspected = await introspection;
+    expect(introspected.url()).toBe(`${gatewayOrigin}/graphql`);
+    expect(introspected.status()).toBe(200);
+    const schema = (await introspected.json()) as { data?: { __schema?: { queryType?: { name?: string } } } };
+    expect(schema.data?.__schema?.queryType?.name).toBe('Query');
+
+    // The docs explorer only lists root types once GraphiQL has built the schema from that response.
+    await page.getByRole('button', { name: 'Show Documentation Explorer' }).click();
+    const docs = page.locator('.graphiql-doc-explorer');
+    await expect.poll(() => docs.textContent(), { timeout: 5000 }).toMatch(/query:\s*Query/);
+    await expect.poll(() => docs.textContent(), { timeout: 5000 }).toMatch(/mutation:\s*Mutation/);
+
+    // Headers editor: GraphiQL sends these with every operation. insertText bypasses Monaco's bracket auto-closing.
+    await page.getByRole('button', { name: 'Headers', exact: true }).click();
+    await page.locator('.graphiql-editor-tool .graphiql-editor:visible .monaco-editor').click();
+    await page.keyboard.insertText(JSON.stringify({ Authorization: `Bearer ${apiKey}` }));
+
+    await page.locator('.graphiql-query-editor .monaco-editor').click();
+    await page.keyboard.press('ControlOrMeta+A');
+    await page.keyboard.press('Delete');
+    await page.keyboard.insertText('{ __typename }');
+
+    const execution = page.waitForResponse((r) => r.request().method() === 'POST' && /__typename/.test(r.request().postData() ?? ''));
+    await page.getByRole('button', { name: /^Execute query/ }).click();
+    const executed = await execution;
+    expect(executed.status()).toBe(200);
+    expect(await executed.json()).toEqual({ data: { __typename: 'Query' } });
+    expect(await executed.request().headerValue('authorization')).toBe(`Bearer ${apiKey}`);
+    // Monaco renders spaces as U+00A0; the result pane shows the response the gateway sent.
+    await expect
+      .poll(async () => ((await page.locator('.result-window').textContent()) ?? '').replace(/\s+/g, ' '), { timeout: 5000 })
+      .toMatch(/"__typename": "Query"/);
+
+    await page.screenshot({ path: '/tmp/graphiql.png' });
+
+    // Every request, page and worker alike, went to the gateway (inline data:/blob: URLs never leave the browser).
+    const offOrigin = browserRequests
+      .map((r) => r.url())
+      .filter((url) => !url.startsWith('data:') && !url.startsWith('blob:') && new URL(url).origin !== gatewayOrigin);
+    expect(offOrigin).toEqual([]);
+    const workerScripts = browserRequests.map((r) => new URL(r.url()).pathname).filter((path) => path.endsWith('.worker.js'));
+    expect(new Set(workerScripts)).toEqual(new Set(['/graphiql/editor.worker.js', '/graphiql/json.worker.js', '/graphiql/graphql.worker.js']));
+
+    // The gateway answered everything the browser asked for (favicon included) without an error status.
+    await expect.poll(() => serverHits.every((hit) => hit.status !== undefined), { timeout: 5000 }).toBe(true);
+    const failed = serverHits.filter((hit) => (hit.status ?? 0) >= 400).map((hit) => `${hit.method} ${hit.path} ${hit.status}`);
+    expect(failed).toEqual([]);
+    expect(serverHits.filter((hit) => hit.method === 'POST' && hit.path === '/graphql' && hit.authorization === `Bearer ${apiKey}`)).toHaveLength(1);
+    expect(pageErrors).toEqual([]);
+    expect(consoleErrors).toEqual([]);
+    // ~4 s alone; the ceiling is for a full parallel suite on two shared cores, where Chromium start-up is slower.
+  }, 45_000);
+});

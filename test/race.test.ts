@@ -1,0 +1,141 @@
+/**
+ * No lost updates. Namecheap's setHosts replaces the whole host list, so two read-merge-write commands on one zone
+ * that overlap each write back the zone as they read it, and the later one silently deletes the earlier one's records
+ * (providers.md §3 "Lost-update race"). The gateway serialises commands per zone (src/services/zone-lock.ts).
+ *
+ * 1. Through the gateway: 20 concurrent dns.set, each for its own sub-domain of one Namecheap zone; afterwards every
+ *    one of the 20 record sets is present and every seed record is unchanged.
+ * 2. Why the lock matters, shown directly on the adapter: the same 20 read-merge-writes overlapped without the lock
+ *    lose all but one record set; run through the in-process zone lock, none is lost.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Agent } from 'undici';
+import { createHttpAgent } from '../providers/http.js';
+import { createNamecheapProvider } from '../providers/namecheap.js';
+import type { DnsProvider, RecordChange, Zone } from '../providers/types.js';
+import { createInProcessZoneLock } from '../src/services/zone-lock.js';
+import { SEED_APEX } from './fakes/seed-zone.js';
+import { startNamecheapFake, type FakeHost, type NamecheapFake } from './fakes/namecheap-fake.js';
+import { bearer, postJson } from './helpers/gateway.js';
+import { NAMECHEAP_WHITELISTED_IP, SECRETS, startWorld, type World } from './helpers/world.js';
+
+const CONCURRENT = 20;
+const subdomains = Array.from({ length: CONCURRENT }, (_, i) => `s${i + 1}.${SEED_APEX}`);
+
+/** A host as content (Namecheap renumbers HostId on every setHosts). */
+const content = ({ HostId: _id, ...host }: FakeHost) => JSON.stringify(host);
+const fullName = (host: FakeHost) => (host.Name === '@' ? SEED_APEX : `${host.Name}.${SEED_APEX}`);
+
+describe('concurrent dns.set on one Namecheap zone, through the gateway', () => {
+  let world: World;
+  let key: string;
+  const body = (domain: string) => ({
+    Domain: domain,
+    Provider: 'namecheap',
+    ApiKey: SECRETS.namecheapKey,
+    ApiUser: SECRETS.namecheapUser,
+    Username: SECRETS.namecheapUser,
+    RecordType: 'campaign',
+  });
+
+  beforeAll(async () => {
+    // 20 dry runs + 20 writes + checks stay under the per-key request budget.
+    world = await startWorld({ RATE_LIMIT_MAX: '1000' });
+    key = await world.gateway.createKey();
+  });
+  afterAll(async () => {
+    await world.close();
+  });
+
+  it(`keeps all ${CONCURRENT} record sets and every seed record`, async () => {
+    const zone = world.namecheap.state.zones.get(SEED_APEX)!;
+    const seed = zone.hosts.map(content);
+
+    // What each command must add, from its own dry run against the untouched zone.
+    const expected = new Map<string, { type: string; name: string; content: string }[]>();
+    for (const domain of subdomains) {
+      const dry = await postJson(world.gateway, '/api/v1/dns.set', { ...body(domain), DryRun: true }, bearer(key));
+      const creates = (dry.json.changes as { action: string; type: string; name: string; content: string }[]).filter((c) => c.action === 'CREATE');
+      expect(creates.length).toBeGreaterThan(0);
+      expect(creates.every((c) => c.name.endsWith(`.${domain}`))).toBe(true);
+      expected.set(domain, creates);
+    }
+    expect(world.namecheap.calls.filter((c) => c.command === 'namecheap.domains.dns.sethosts')).toHaveLength(0);
+
+    const results = await Promise.all(subdomains.map((domain) => postJson(world.gateway, '/api/v1/dns.set', body(domain), bearer(key))));
+    expect(results.map((r) => r.json)).toEqual(subdomains.map(() => ({ success: true })));
+
+    // One whole-list write per command, and none of them lost another's records.
+    expect(world.namecheap.calls.filter((c) => c.command === 'namecheap.domains.dns.sethosts')).toHaveLength(CONCURRENT);
+    const now = zone.hosts;
+    for (const [domain, creates] of expected) {
+      for (const c of creates) {
+        const found = now.filter((h) => fullName(h) === c.name && h.Type === c.type && h.Address.replace(/\.$/, '') === c.content.replace(/\.$/, ''));
+        expect(found, `${c.type} ${c.name} for ${domain}`).toHaveLength(1);
+      }
+    }
+    const added = [...expected.values()].reduce((n, creates) => n + creates.length, 0);
+    expect(now).toHaveLength(seed.length + added);
+    const after = now.map(content);
+    expect(seed.filter((h) => !after.includes(h))).toEqual([]);
+  });
+});
+
+describe('why the lock matters: the same race on the adapter directly', () => {
+  let fake: NamecheapFake;
+  let agent: Agent;
+  let provider: DnsProvider;
+  const zone: Zone = { name: SEED_APEX, id: SEED_APEX };
+  const credentials = { apiKey: 'race-key-0123456789', apiUser: 'race-user', username: 'race-user' };
+  const create = (i: number): RecordChange => ({
+    action: 'CREATE',
+    record: { type: 'CNAME', name: `sl.s${i}.${SEED_APEX}`, content: `mta${i}.sender.example.net`, ttl: 3600 },
+  });
+  const present = () => subdomains.filter((_, i) => fake.state.zones.get(SEED_APEX)!.hosts.some((h) => h.Name === `sl.s${i + 1}`));
+
+  beforeAll(async () => {
+    agent = createHttpAgent({ keepAliveTimeoutMs: 100 });
+  });
+  afterAll(async () => {
+    await agent.close();
+  });
+
+  async function freshFake(): Promise<void> {
+    await fake?.close();
+    fake = await startNamecheapFake({ apiKey: credentials.apiKey, apiUser: credentials.apiUser, whitelistedIps: [NAMECHEAP_WHITELISTED_IP] });
+    provider = createNamecheapProvider({ baseUrl: fake.baseUrl, dispatcher: agent, clientIp: NAMECHEAP_WHITELISTED_IP });
+  }
+  afterAll(async () => {
+    await fake?.close();
+  });
+
+  /** One command: read the zone, then write it back with one more record (what dns.set does). */
+  async function readMergeWrite(i: number, afterRead: () => Promise<void> = async () => undefined): Promise<void> {
+    const session = provider.connect(credentials);
+    const contents = await session.readZone(zone);
+    await afterRead();
+    await session.applyChanges(zone, contents, [create(i)]);
+  }
+
+  it('without the lock, overlapping commands lose every record set but the last written', async () => {
+    await freshFake();
+    // Every command reads before any writes (a barrier makes the overlap certain, not a matter of timing).
+    let reads = 0;
+    let release!: () => void;
+    const allRead = new Promise<void>((resolve) => (release = resolve));
+    const barrier = async () => {
+      if (++reads === CONCURRENT) release();
+      await allRead;
+    };
+    await Promise.all(subdomains.map((_, i) => readMergeWrite(i + 1, barrier)));
+    expect(fake.calls.filter((c) => c.command === 'namecheap.domains.dns.sethosts')).toHaveLength(CONCURRENT);
+    expect(present()).toHaveLength(1);
+  });
+
+  it('through the zone lock, the same 20 commands keep all 20 record sets', async () => {
+    await freshFake();
+    const lock = createInProcessZoneLock();
+    await Promise.all(subdomains.map((_, i) => lock.run(`namecheap:${SEED_APEX}`, () => readMergeWrite(i + 1))));
+    expect(present()).toEqual(subdomains);
+  });
+});
