@@ -8,6 +8,7 @@
  * default graphql-provider, and summarise it), --env K=V (gateway setting, repeatable), --out FILE (default
  * bench/results.json).
  */
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -75,7 +76,7 @@ async function startBaseline(): Promise<{ url: string; pid: number; stop: () => 
 async function startAndTime(
   upstream: Upstream,
   dataDir: string,
-): Promise<{ gateway: GatewayProcess; apiKey: string; scenarioKeys: Record<string, string>; startup: Startup }> {
+): Promise<{ gateway: GatewayProcess; apiKey: string; scenarioKeys: Record<string, string[]>; startup: Startup }> {
   const first = await startGatewayProcess(upstream, dataDir, { expectKey: true });
   if (!first.initialKey) throw new Error('the first start on an empty database printed no admin key');
   await first.stop();
@@ -142,6 +143,9 @@ async function profileScenario(upstream: Upstream, dataDir: string, scenario: Sc
 async function main(): Promise<void> {
   const benchStarted = performance.now();
   const loadBefore = os.loadavg();
+  // Measure what `npm start` runs: the bundled server on plain node.
+  log('building dist/ (npm run build)…');
+  execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' });
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'dns-gateway-bench-'));
   const upstream = await startUpstream();
   const baseline = await startBaseline();
@@ -160,9 +164,13 @@ async function main(): Promise<void> {
 
     const idleRssBytes = currentRssBytes(gateway.pid);
     const only = args.only?.split(',');
-    const selected = SCENARIO_IDS.filter((id) => !only || only.includes(id) || id === 'baseline').map(
-      (id) => scenarios(scenarioKeys[id]!).find((s) => s.id === id)!,
-    );
+    const withKeys = (id: string): Scenario => {
+        const keys = scenarioKeys[id]!;
+        const forKey = (key: string) => scenarios(key).find((s) => s.id === id)!;
+        const scenario = forKey(keys[0]!);
+        return { ...scenario, request: { ...scenario.request, perConnection: keys.map((key) => forKey(key).request) } };
+    };
+    const selected = SCENARIO_IDS.filter((id) => !only || only.includes(id) || id === 'baseline').map(withKeys);
     const measured: Omit<Row, 'ratioToBaseline'>[] = [];
     for (const scenario of selected) {
       log(`measuring ${scenario.id}…`);
@@ -173,7 +181,7 @@ async function main(): Promise<void> {
 
     let profile: ProfileSummary | null = null;
     if (args.profile) {
-      const scenario = scenarios(apiKey).find((s) => s.id === args['profile-scenario']);
+      const scenario = SCENARIO_IDS.includes(args['profile-scenario'] ?? '') ? withKeys(args['profile-scenario']!) : undefined;
       if (!scenario || scenario.target !== 'gateway') throw new Error(`--profile-scenario: no gateway scenario "${args['profile-scenario']}"`);
       log(`profiling ${scenario.id}…`);
       profile = await profileScenario(upstream, dataDir, scenario);

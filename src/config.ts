@@ -116,6 +116,8 @@ export const configSchema = z
     RATE_LIMIT_MAX: positiveInt(100),
     RATE_LIMIT_WINDOW_SECONDS: positiveInt(60, 86_400),
     AUTH_FAILURE_LIMIT: positiveInt(30),
+    /** An authenticated API key is trusted this long without a database read; a revoked key stops within it. */
+    AUTH_KEY_CACHE_SECONDS: z.coerce.number({ error: 'expected a number' }).int().min(0).max(300).default(5),
     /** Sessions expire after this much inactivity. */
     SESSION_IDLE_MINUTES: positiveInt(30, 7 * 24 * 60),
     /** Largest accepted request body. */

@@ -6,9 +6,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config.js';
 import { createServices, type ServiceOverrides, type Services } from './services.js';
-import { createGraphqlHandler } from './graphql/yoga.js';
 import { serveGraphiqlAsset } from './graphql/graphiql.js';
+import { qualifiesForFastPath } from './graphql/fast-path.js';
 import { handleRest, isRestPath } from './rest/handler.js';
+import { loadRateLimitLibrary } from './rate-limit/limiter.js';
 import type { CallerCredentials } from './procedures/procedure.js';
 
 export interface RunningServer {
@@ -28,8 +29,28 @@ export function callerFromBearer(authorization: string | undefined, ip: string):
   return token.startsWith('dgs_') ? { sessionId: token, ip } : { apiKey: token, ip };
 }
 
-export function createRequestListener(services: Services): (req: IncomingMessage, res: ServerResponse) => void {
-  const yoga = createGraphqlHandler(services);
+export interface RequestListener {
+  (req: IncomingMessage, res: ServerResponse): void;
+  /** Loads the GraphQL transport (yoga, the Pothos schema); resolves when /graphql can be served. */
+  warmUp(): Promise<void>;
+}
+
+/**
+ * The GraphQL transport is the heaviest part to load (yoga, Pothos, graphql-armor: about half of start-up), so it is
+ * loaded right after the server listens, not before: health checks and REST are served meanwhile, /readyz answers
+ * ready only once it is loaded, and a /graphql request that comes first simply waits for it.
+ */
+function lazyGraphql(services: Services) {
+  let loading: Promise<{ yoga: Awaited<ReturnType<typeof import('./graphql/yoga.js')['createGraphqlHandler']>>; fastPath: ReturnType<typeof import('./graphql/fast-path.js')['createGraphqlFastPath']> }> | undefined;
+  return () =>
+    (loading ??= Promise.all([import('./graphql/yoga.js'), import('./graphql/fast-path.js')]).then(([{ createGraphqlHandler }, { createGraphqlFastPath }]) => {
+      const yoga = createGraphqlHandler(services);
+      return { yoga, fastPath: createGraphqlFastPath(yoga, services.config.MAX_BODY_BYTES) };
+    }));
+}
+
+export function createRequestListener(services: Services): RequestListener {
+  const graphql = lazyGraphql(services);
   const { logger } = services;
 
   const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -38,6 +59,8 @@ export function createRequestListener(services: Services): (req: IncomingMessage
     if (isRestPath(path)) return handleRest(services, req, res, url);
     if (path === '/graphql') {
       const caller = callerFromBearer(req.headers.authorization, req.socket.remoteAddress ?? 'unknown');
+      const { yoga, fastPath } = await graphql();
+      if (qualifiesForFastPath(req)) return fastPath(req, res, caller);
       // requestListener = handle + write the response; the extra object is merged into yoga's server context.
       await (yoga.requestListener as (...args: unknown[]) => Promise<void>)(req, res, { caller, state: {} });
       return;
@@ -46,13 +69,14 @@ export function createRequestListener(services: Services): (req: IncomingMessage
     if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
     if (path === '/readyz') {
       // Ready = the database and (when configured) Redis answer; a load balancer stops sending work otherwise.
-      const { ready, ...checks } = await services.ready();
+      const [{ ready, ...checks }, graphqlLoaded] = await Promise.all([services.ready(), graphql().then(() => true, () => false)]);
+      if (!graphqlLoaded) return sendJson(res, 503, { status: 'unavailable', ...checks, graphql: 'unavailable' });
       return sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'unavailable', ...checks });
     }
     sendJson(res, 404, { Errors: [{ Code: 404, Message: 'Not found' }] });
   };
 
-  return (req, res) => {
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
     logRequest(logger, req, res);
     route(req, res).catch((error: unknown) => {
       logger.error({ err: error, path: req.url?.split('?')[0] }, 'unhandled request error');
@@ -60,6 +84,7 @@ export function createRequestListener(services: Services): (req: IncomingMessage
       else res.destroy();
     });
   };
+  return Object.assign(listener, { warmUp: () => Promise.all([graphql(), loadRateLimitLibrary()]).then(() => undefined) });
 }
 
 /**
@@ -83,7 +108,8 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
 
 export async function startServer(config: Config, overrides: ServiceOverrides = {}): Promise<RunningServer> {
   const services = await createServices(config, overrides);
-  const server = createServer({ keepAliveTimeout: 65_000 }, createRequestListener(services));
+  const listener = createRequestListener(services);
+  const server = createServer({ keepAliveTimeout: 65_000 }, listener);
   // Slow-loris bounds: a client gets this long to send its headers and its whole request.
   server.headersTimeout = 20_000;
   server.requestTimeout = 60_000;
@@ -94,6 +120,8 @@ export async function startServer(config: Config, overrides: ServiceOverrides = 
       resolve();
     });
   });
+  // Load the GraphQL transport now that health checks can be answered (see lazyGraphql).
+  listener.warmUp().catch((error: unknown) => services.logger.error({ err: error }, 'GraphQL transport failed to load'));
   const { port } = server.address() as AddressInfo;
   const host = config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST;
   let closing: Promise<void> | undefined;

@@ -3,8 +3,7 @@
  * their call context; tests build it with overrides (a fake provider registry, an in-memory store).
  */
 import type { Dispatcher } from 'undici';
-import { Redis } from 'ioredis';
-import pg from 'pg';
+import type { Redis } from 'ioredis';
 import type { Config } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import { openStore } from './storage/open.js';
@@ -75,7 +74,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     await store.close();
     throw error;
   }) : null;
-  const zoneLock = createZoneLock(config, redis, logger);
+  const zoneLock = await createZoneLock(config, redis, logger);
   const dispatcher = createHttpAgent({
     connectTimeoutMs: config.PROVIDER_CONNECT_TIMEOUT_MS,
     headersTimeoutMs: config.PROVIDER_HEADERS_TIMEOUT_MS,
@@ -90,7 +89,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     logger,
     store,
     initialApiKey,
-    auth: createAuthService({ store, sessionIdleMinutes: config.SESSION_IDLE_MINUTES }),
+    auth: createAuthService({ store, sessionIdleMinutes: config.SESSION_IDLE_MINUTES, keyCacheSeconds: config.AUTH_KEY_CACHE_SECONDS }),
     rateLimiter: createRateLimiter({
       max: config.RATE_LIMIT_MAX,
       windowSeconds: config.RATE_LIMIT_WINDOW_SECONDS,
@@ -130,6 +129,8 @@ export async function createServices(config: Config, overrides: ServiceOverrides
 
 /** Connects before start-up goes on, so a wrong REDIS_URL stops the service instead of failing every request. */
 async function connectRedis(url: string, logger: Logger): Promise<Redis> {
+  // Loaded only when configured: a single instance does not pay for the client at start-up.
+  const { Redis } = await import('ioredis');
   const redis = new Redis(url, {
     lazyConnect: true,
     // RESP2: the replies' shapes do not depend on the server's version.
@@ -157,7 +158,7 @@ async function connectRedis(url: string, logger: Logger): Promise<Redis> {
 }
 
 /** Redis lock when Redis is configured; else PostgreSQL advisory locks on a PostgreSQL database; else in-process. */
-function createZoneLock(config: Config, redis: Redis | null, logger: Logger): ZoneLock {
+async function createZoneLock(config: Config, redis: Redis | null, logger: Logger): Promise<ZoneLock> {
   const onProblem = (message: string, error?: unknown) =>
     logger.warn(error instanceof Error ? { err: { message: error.message } } : {}, message);
   if (redis) {
@@ -165,6 +166,7 @@ function createZoneLock(config: Config, redis: Redis | null, logger: Logger): Zo
   }
   if (config.DATABASE_URL.kind === 'postgres') {
     // A pool of its own: each held lock pins a connection for the whole command.
+    const { default: pg } = await import('pg');
     const pool = new pg.Pool({ connectionString: config.DATABASE_URL.url, max: 20, application_name: 'dns-gateway-locks' });
     pool.on('error', () => undefined);
     return createPostgresZoneLock({ pool, waitMs: config.LOCK_WAIT_MS, onProblem });

@@ -73,6 +73,28 @@ describe('API keys', () => {
     expect((await listApiKeys(store))[0]?.revokedAt).not.toBeNull();
   });
 
+  it('with a key cache, serves a key without the store and stops a revoked key once the cache time has passed', async () => {
+    const auth = createAuthService({ store, sessionIdleMinutes: 30, now, keyCacheSeconds: 5 });
+    const created = await createApiKey(store, { name: 'cached' });
+    expect(await auth.authenticateApiKey(created.key)).not.toBeNull();
+    let reads = 0;
+    const findApiKey = store.findApiKey.bind(store);
+    store.findApiKey = async (id) => {
+      reads++;
+      return findApiKey(id);
+    };
+    expect(await auth.authenticateApiKey(created.key)).not.toBeNull();
+    expect(reads).toBe(0);
+    await revokeApiKey(store, created.id);
+    clock = new Date(clock.getTime() + 4_000);
+    expect(await auth.authenticateApiKey(created.key)).not.toBeNull();
+    clock = new Date(clock.getTime() + 1_001);
+    expect(await auth.authenticateApiKey(created.key)).toBeNull();
+    expect(reads).toBe(1);
+    // A wrong key is never served from the cache of a good one.
+    expect(await auth.authenticateApiKey(`${created.key.slice(0, -1)}x`)).toBeNull();
+  });
+
   it('defaults permissions to User.Update and carries the owning user', async () => {
     const alice = await createUser(store, { username: 'alice', password: 'pw', scrypt: FAST });
     const created = await createApiKey(store, { name: 'alice key', userId: alice.id });

@@ -44,6 +44,17 @@ export function spawnTs(script: string, args: readonly string[], options: { env?
   );
 }
 
+/** Spawns a built JavaScript file with plain node (no TypeScript loader), as production runs it. */
+export function spawnNode(script: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; nodeFlags?: readonly string[] } = {}): ChildProcess {
+  return track(
+    spawn(process.execPath, [...(options.nodeFlags ?? []), '--enable-source-maps', path.join(ROOT, script), ...args], {
+      cwd: ROOT,
+      env: options.env ?? process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+  );
+}
+
 /** Forks a TypeScript module with an IPC channel (for the upstream fakes, which answer call-log questions). */
 export function forkTs(script: string): ChildProcess {
   return track(fork(path.join(ROOT, script), [], { cwd: ROOT, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));

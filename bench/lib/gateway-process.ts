@@ -4,7 +4,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { collectOutput, freePort, spawnTs, stopChild, waitForHttp } from './children.js';
+import { collectOutput, freePort, spawnNode, stopChild, waitForHttp } from './children.js';
 import { BENCH_CREDENTIALS } from './upstream-protocol.js';
 import type { Upstream } from './upstream-client.js';
 
@@ -38,6 +38,9 @@ export function gatewayEnv(upstream: Upstream, dataDir: string, port: number): N
     LOG_LEVEL: 'info',
     // Out of the way: the bench measures the request path, not the limiter's refusals.
     RATE_LIMIT_MAX: '100000000',
+    // With one key per connection (lib/keys.ts), a 1 s window keeps each key's sliding log to its last second of
+    // requests: the limiter does per-request work comparable to production's 100-per-60 s logs.
+    RATE_LIMIT_WINDOW_SECONDS: '1',
     DNS_RESOLVERS: upstream.dnsAddress,
     CLOUDFLARE_API_URL: upstream.cloudflareUrl,
     GODADDY_API_URL: upstream.godaddyUrl,
@@ -50,12 +53,13 @@ export function gatewayEnv(upstream: Upstream, dataDir: string, port: number): N
   };
 }
 
-/** Starts `tsx src/cli.ts serve` and waits for /healthz. `nodeFlags` e.g. `--cpu-prof`. */
+/** Starts `node dist/cli.js serve` and waits for /healthz. `nodeFlags` e.g. `--cpu-prof`. */
 export async function startGatewayProcess(upstream: Upstream, dataDir: string, options: { nodeFlags?: readonly string[]; expectKey?: boolean } = {}): Promise<GatewayProcess> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const startedAt = performance.now();
-  const child = spawnTs('src/cli.ts', ['serve'], { env: gatewayEnv(upstream, dataDir, port), nodeFlags: options.nodeFlags ?? [] });
+  // The built server (`npm start` runs `npm run build` then `node dist/cli.js serve`); run.ts builds it first.
+  const child = spawnNode('dist/cli.js', ['serve'], { env: gatewayEnv(upstream, dataDir, port), nodeFlags: options.nodeFlags ?? [] });
   const output = collectOutput(child);
   let startupMs: number;
   try {

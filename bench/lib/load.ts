@@ -12,6 +12,8 @@ export interface RequestSpec {
   readonly path: string;
   readonly headers: Record<string, string>;
   readonly body?: string;
+  /** One request per connection (cycled): the same request with each connection's own API key. */
+  readonly perConnection?: readonly RequestSpec[];
 }
 
 export interface RunResult {
@@ -50,6 +52,7 @@ export function median(values: readonly number[]): number {
  */
 export async function runLoad(baseUrl: string, spec: RequestSpec, options: { connections: number; durationSeconds: number; serverPid: number; benchPids?: readonly number[] }): Promise<RunResult> {
   const latencies: number[] = [];
+  let nextClient = 0;
   const rssResettable = resetPeakRss(options.serverPid);
   const cpu = watchCpu([process.pid, options.serverPid, ...(options.benchPids ?? [])]);
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
@@ -64,6 +67,15 @@ export async function runLoad(baseUrl: string, spec: RequestSpec, options: { con
         duration: options.durationSeconds,
         // A request that takes this long counts as an error (a timeout), not as a slow sample.
         timeout: 10,
+        ...(spec.perConnection?.length
+          ? {
+              setupClient: (client: { setHeaders(h: Record<string, string>): void; setBody(b: string): void }) => {
+                const own = spec.perConnection![nextClient++ % spec.perConnection!.length]!;
+                client.setHeaders(own.headers);
+                if (own.body !== undefined) client.setBody(own.body);
+              },
+            }
+          : {}),
       },
       (error, finished) => (error ? reject(error) : resolve(finished)),
     );

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { StoreConflictError, type Store, type UserRow } from '../storage/store.js';
-import { verifyApiKey } from './api-keys.js';
+import { hashApiKey, verifyApiKey } from './api-keys.js';
 import { MAX_PASSWORD_LENGTH, decoyPasswordHash, hashPassword, verifyPassword, type ScryptParams } from './passwords.js';
 import { createSession, purgeIdleSessions, resolveSession } from './sessions.js';
 import { DEFAULT_PERMISSION, type AuthService, type Permission, type Principal, type UserInfo } from './types.js';
@@ -15,7 +15,16 @@ export interface AuthServiceOptions {
   readonly sessionIdleMinutes: number;
   /** @default () => new Date() */
   readonly now?: () => Date;
+  /**
+   * How long an authenticated key is trusted without asking the store again. A revoked key stops working within
+   * this time (on every instance). The server passes AUTH_KEY_CACHE_SECONDS.
+   * @default 0 (no cache)
+   */
+  readonly keyCacheSeconds?: number;
 }
+
+/** Keys remembered at most; the oldest entry is dropped past this. */
+const KEY_CACHE_MAX_ENTRIES = 10_000;
 
 /** `last_used_at` is written at most this often per key, so authentication is not a write per request. */
 const LAST_USED_RESOLUTION_MS = 60_000;
@@ -24,52 +33,73 @@ export function createAuthService(options: AuthServiceOptions): AuthService {
   const { store, sessionIdleMinutes } = options;
   const now = options.now ?? (() => new Date());
 
+  const keyCacheMs = (options.keyCacheSeconds ?? 0) * 1000;
+  // Keyed by the key's SHA-256, never the key itself; only successful authentications are remembered.
+  const keyCache = new Map<string, { principal: Principal; expiresAt: number }>();
+
   return {
     async authenticateApiKey(key) {
-      const row = await verifyApiKey(store, key);
-      if (!row) return null;
-      const at = now();
-      if (row.lastUsedAt === null || at.getTime() - Date.parse(row.lastUsedAt) >= LAST_USED_RESOLUTION_MS) {
-        await store.touchApiKey(row.id, at.toISOString());
+      const cacheKey = keyCacheMs > 0 && typeof key === 'string' ? hashApiKey(key) : null;
+      const cached = cacheKey ? keyCache.get(cacheKey) : undefined;
+      if (cached && cached.expiresAt > now().getTime()) return cached.principal;
+      if (cacheKey) keyCache.delete(cacheKey);
+      const principal = await authenticateKeyFromStore(key);
+      if (principal && cacheKey) {
+        if (keyCache.size >= KEY_CACHE_MAX_ENTRIES) keyCache.delete(keyCache.keys().next().value!);
+        keyCache.set(cacheKey, { principal, expiresAt: now().getTime() + keyCacheMs });
       }
-      return {
-        userId: row.userId,
-        username: row.username,
-        keyId: row.id,
-        sessionId: null,
-        permissions: new Set(row.permissions),
-        rateLimitIdentity: `key:${row.id}`,
-      } satisfies Principal;
+      return principal;
     },
 
-    async authenticateSession(sessionId) {
-      const session = await resolveSession(store, sessionId, { idleMinutes: sessionIdleMinutes, now: now() });
-      if (!session) return null;
-      const user = await store.findUserById(session.userId);
-      if (!user) return null;
-      return {
-        userId: user.id,
-        username: user.username,
-        keyId: null,
-        sessionId: sessionId as string,
-        permissions: new Set(user.permissions),
-        rateLimitIdentity: `user:${user.id}`,
-      } satisfies Principal;
-    },
+    authenticateSession: authenticateSessionFromStore,
 
-    async login(username, password) {
-      if (typeof username !== 'string' || typeof password !== 'string') return null;
-      if (password === '' || password.length > MAX_PASSWORD_LENGTH || validateUsername(username) !== null) return null;
-      const user = await store.findUserByUsername(username);
-      // Unknown users still cost one scrypt, so timing does not tell which usernames exist.
-      const matches = await verifyPassword(password, user?.passwordHash ?? (await decoyPasswordHash()));
-      if (!user || !matches) return null;
-      const at = now();
-      await purgeIdleSessions(store, { idleMinutes: sessionIdleMinutes, now: at });
-      const sessionId = await createSession(store, user.id, at);
-      return { sessionId, user: userInfo(user) };
-    },
+    login,
   };
+
+  async function authenticateKeyFromStore(key: string): Promise<Principal | null> {
+    const row = await verifyApiKey(store, key);
+    if (!row) return null;
+    const at = now();
+    if (row.lastUsedAt === null || at.getTime() - Date.parse(row.lastUsedAt) >= LAST_USED_RESOLUTION_MS) {
+      await store.touchApiKey(row.id, at.toISOString());
+    }
+    return {
+      userId: row.userId,
+      username: row.username,
+      keyId: row.id,
+      sessionId: null,
+      permissions: new Set(row.permissions),
+      rateLimitIdentity: `key:${row.id}`,
+    } satisfies Principal;
+  }
+
+  async function authenticateSessionFromStore(sessionId: string): Promise<Principal | null> {
+    const session = await resolveSession(store, sessionId, { idleMinutes: sessionIdleMinutes, now: now() });
+    if (!session) return null;
+    const user = await store.findUserById(session.userId);
+    if (!user) return null;
+    return {
+      userId: user.id,
+      username: user.username,
+      keyId: null,
+      sessionId: sessionId as string,
+      permissions: new Set(user.permissions),
+      rateLimitIdentity: `user:${user.id}`,
+    } satisfies Principal;
+  }
+
+  async function login(username: string, password: string): Promise<{ sessionId: string; user: UserInfo } | null> {
+    if (typeof username !== 'string' || typeof password !== 'string') return null;
+    if (password === '' || password.length > MAX_PASSWORD_LENGTH || validateUsername(username) !== null) return null;
+    const user = await store.findUserByUsername(username);
+    // Unknown users still cost one scrypt, so timing does not tell which usernames exist.
+    const matches = await verifyPassword(password, user?.passwordHash ?? (await decoyPasswordHash()));
+    if (!user || !matches) return null;
+    const at = now();
+    await purgeIdleSessions(store, { idleMinutes: sessionIdleMinutes, now: at });
+    const sessionId = await createSession(store, user.id, at);
+    return { sessionId, user: userInfo(user) };
+  }
 }
 
 export function userInfo(user: UserRow): UserInfo {

@@ -15,7 +15,6 @@
  * refused calls not counted).
  */
 import type { GraphQLResolveInfo } from 'graphql';
-import { getGraphQLRateLimiter } from 'graphql-rate-limit';
 import { createMemoryStore, type RateLimitIdentity, type RateLimitStore } from './store.js';
 
 /** The pseudo field every call is counted under; it is also the `fieldIdentity` a store sees. */
@@ -25,6 +24,16 @@ export const BUDGET_FIELD = 'api';
 const BUDGET_INFO = { fieldName: BUDGET_FIELD } as GraphQLResolveInfo;
 
 const wallClock = (): number => Date.now();
+
+let library: ReturnType<typeof importLibrary> | undefined;
+const importLibrary = () => import('graphql-rate-limit');
+/**
+ * graphql-rate-limit (with the graphql-shield and yup it pulls in) is loaded on first use, not at start-up; the
+ * server preloads it right after it listens.
+ */
+export function loadRateLimitLibrary() {
+  return (library ??= importLibrary());
+}
 
 export interface RateLimiterOptions {
   /** Requests allowed per identity within any window. */
@@ -93,7 +102,9 @@ export function createRateLimiter({ max, windowSeconds, store = createMemoryStor
   const serialise = createKeyedQueue();
 
   const decision = (timestamps: readonly number[], at: number, cost: number, allowed: boolean): RateLimitDecision => {
-    const counted = timestamps.filter((t) => t + windowMs > at).sort((a, b) => a - b);
+    const counted = timestamps.filter((t) => t + windowMs > at);
+    // Logs are appended in time order; only a store shared by several clocks can hand them back out of order.
+    if (!isAscending(counted)) counted.sort((a, b) => a - b);
     const secondsUntilLeaves = (t: number | undefined): number =>
       t === undefined ? 0 : Math.max(0, Math.ceil((t + windowMs - at) / 1000));
     // Refused: enough of the oldest requests must leave for `cost` more to fit.
@@ -116,32 +127,48 @@ export function createRateLimiter({ max, windowSeconds, store = createMemoryStor
   const consumeNow = async (identity: string, cost: number): Promise<RateLimitDecision> => {
     if (isAtomicWindowStore(store)) return consumeAtomically(store, identity, cost);
     const at = now();
-    // The library stamps and filters with Date.now(); shifting what it reads and writes by this offset keeps the
-    // store (and our arithmetic) in the injected clock's time. Zero with the default clock.
-    const offset = now === wallClock ? 0 : Date.now() - at;
-    const read = new Set<number>();
     let written: readonly number[] = [];
-    const clockAdapter: RateLimitStore = {
-      async getForIdentity(id) {
-        const shifted = (await store.getForIdentity(id)).map((t) => t + offset);
-        for (const t of shifted) read.add(t);
-        return shifted;
-      },
-      async setForIdentity(id, timestamps, ms) {
-        // A stamp it did not read is this call's, taken by Date.now() a moment after `offset`: record it as `at`
-        // exactly, so a millisecond of drift cannot outlive the window.
-        written = timestamps.map((t) => (read.has(t) ? t - offset : at));
-        await store.setForIdentity(id, written, ms);
-      },
-    };
+    let clockAdapter: RateLimitStore;
+    if (now === wallClock) {
+      // The library's clock is ours: pass reads through, only remember what it writes.
+      clockAdapter = {
+        getForIdentity: (id) => store.getForIdentity(id),
+        async setForIdentity(id, timestamps, ms) {
+          written = timestamps;
+          await store.setForIdentity(id, timestamps, ms);
+        },
+      };
+    } else {
+      // The library stamps and filters with Date.now(); shifting what it reads and writes by this offset keeps the
+      // store (and our arithmetic) in the injected clock's time.
+      const offset = Date.now() - at;
+      const read = new Set<number>();
+      clockAdapter = {
+        async getForIdentity(id) {
+          const shifted = (await store.getForIdentity(id)).map((t) => t + offset);
+          for (const t of shifted) read.add(t);
+          return shifted;
+        },
+        async setForIdentity(id, timestamps, ms) {
+          // A stamp it did not read is this call's, taken by Date.now() a moment after `offset`: record it as `at`
+          // exactly, so a millisecond of drift cannot outlive the window.
+          written = timestamps.map((t) => (read.has(t) ? t - offset : at));
+          await store.setForIdentity(id, written, ms);
+        },
+      };
+    }
     // Built per call so the adapter's offset and `written` belong to this call alone; it is only a closure.
+    const { getGraphQLRateLimiter } = await loadRateLimitLibrary();
     const check = getGraphQLRateLimiter({ store: clockAdapter, identifyContext: (ctx: { identity: string }) => ctx.identity });
     const refusal = await check(
       // `arrayLengthField` makes the library count `cost` calls at once, all or nothing.
       { parent: undefined, args: { calls: new Array<undefined>(cost) }, context: { identity }, info: BUDGET_INFO },
       { max, window: `${windowMs}ms`, arrayLengthField: 'calls', uncountRejected: true },
     );
-    return decision(written, at, cost, refusal === undefined);
+    // The library's own stamp may be a millisecond after `at`: measure from the later one, so that nothing counted
+    // seems to outlive the window.
+    const last = written[written.length - 1];
+    return decision(written, last !== undefined && last > at ? last : at, cost, refusal === undefined);
   };
 
   const peekNow = async (identity: string): Promise<RateLimitDecision> => {
@@ -166,6 +193,11 @@ export function createRateLimiter({ max, windowSeconds, store = createMemoryStor
       return serialise(identity, () => peekNow(identity));
     },
   };
+}
+
+function isAscending(values: readonly number[]): boolean {
+  for (let i = 1; i < values.length; i++) if (values[i]! < values[i - 1]!) return false;
+  return true;
 }
 
 function assertIdentity(identity: string): void {

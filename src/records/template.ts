@@ -12,6 +12,9 @@ import { readFile } from 'node:fs/promises';
 import { isIPv4, isIPv6 } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+// Bundled with the code (not read from disk at run time), so a built dist/ needs no copy of the folder.
+import campaignJson from './templates/campaign.json' with { type: 'json' };
+import emailGatewayJson from './templates/email-gateway.json' with { type: 'json' };
 import { z } from 'zod';
 import { isAtOrBelow, isValidHostName, normaliseName } from './names.js';
 
@@ -178,7 +181,10 @@ export const BUILT_IN_TEMPLATE_DIR = fileURLToPath(new URL('./templates/', impor
  */
 export async function loadTemplates(options: { dir?: string | undefined } = {}): Promise<TemplateSet> {
   const dir = options.dir ?? BUILT_IN_TEMPLATE_DIR;
-  const templates = await Promise.all(RECORD_SET_TYPES.map((type) => loadTemplateFile(dir, type)));
+  const builtIn: Record<RecordSetType, unknown> = { campaign: campaignJson, 'email-gateway': emailGatewayJson };
+  const templates = options.dir
+    ? await Promise.all(RECORD_SET_TYPES.map((type) => loadTemplateFile(dir, type)))
+    : RECORD_SET_TYPES.map((type) => checkServiceId(parseTemplate(builtIn[type], path.join(dir, `${type}.json`)), type, path.join(dir, `${type}.json`)));
   const byType = new Map(templates.map((t) => [t.serviceId, t] as const));
   return {
     source: dir,
@@ -209,7 +215,10 @@ async function loadTemplateFile(dir: string, type: RecordSetType): Promise<Recor
   } catch (error) {
     throw new TemplateError(`Invalid record template ${file}: not valid JSON (${(error as Error).message})`, { cause: error });
   }
-  const template = parseTemplate(json, file);
+  return checkServiceId(parseTemplate(json, file), type, file);
+}
+
+function checkServiceId(template: RecordTemplate, type: RecordSetType, file: string): RecordTemplate {
   if (template.serviceId !== type) {
     throw new TemplateError(`Invalid record template ${file}:\n  serviceId: "${template.serviceId}" does not match the file name (expected "${type}")`);
   }

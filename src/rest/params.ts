@@ -40,7 +40,7 @@ const DEFAULT_MAX_MULTIPART_FIELDS = 200;
  */
 export async function readParams(req: IncomingMessage, url: URL, options: ReadParamsOptions): Promise<RawParams> {
   const params = queryParams(url);
-  const body = await readBody(req, options.maxBodyBytes);
+  const body = await readRequestBody(req, options.maxBodyBytes);
   if (body.length === 0) return params;
 
   const bodyParams = await parseBody(body, req.headers, options);
@@ -95,7 +95,7 @@ export function flag(value: unknown): boolean | undefined | 'invalid' {
  * Collects the body without ever holding more than `maxBytes`. Uses listeners rather than `for await`, because
  * leaving an async iterator early destroys the request, and with it the socket the error response must go out on.
  */
-function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
+export function readRequestBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > maxBytes) {
     req.pause();

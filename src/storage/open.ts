@@ -4,9 +4,9 @@
  * `Store` interface.
  */
 import type { Config } from '../config.js';
-import { openPostgresStore, type PostgresStoreOptions } from './postgres.js';
+import type { PostgresStoreOptions } from './postgres.js';
 
-export { DatabaseUnavailableError } from './postgres.js';
+export { DatabaseUnavailableError } from './errors.js';
 import { openSqliteStore, type SqliteStoreOptions } from './sqlite.js';
 import type { Store } from './store.js';
 
@@ -25,7 +25,11 @@ export class UnsupportedDatabaseError extends Error {
  */
 export async function openStore(database: DatabaseUrl | string, options: OpenStoreOptions = {}): Promise<Store> {
   const target = typeof database === 'string' ? parseDatabaseUrl(database) : database;
-  if (target.kind === 'postgres') return openPostgresStore(target.url, options);
+  if (target.kind === 'postgres') {
+    // Loaded only when configured: the embedded default does not pay for the driver at start-up.
+    const { openPostgresStore } = await import('./postgres.js');
+    return openPostgresStore(target.url, options);
+  }
   return openSqliteStore(target.path, options);
 }
 

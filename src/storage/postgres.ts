@@ -51,10 +51,9 @@ const MIGRATION_LOCK_KEY = 0x646e_7367_77;
 
 const UNIQUE_VIOLATION = '23505';
 
-/** The database could not be reached or refused the login; the message names the cause, never the URL. */
-export class DatabaseUnavailableError extends Error {
-  override readonly name = 'DatabaseUnavailableError';
-}
+import { DatabaseUnavailableError } from './errors.js';
+
+export { DatabaseUnavailableError };
 
 /** Connects, migrates, and returns the store. `url` is a `postgres://` connection string; it never appears in errors. */
 export async function openPostgresStore(url: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {

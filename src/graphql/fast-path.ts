@@ -1,0 +1,170 @@
+/**
+ * The GraphQL fast path: a well-formed `POST /graphql` with a JSON body runs the SAME envelop plugin stack as yoga
+ * (`yoga.getEnveloped`: parse and validation caches, graphql-armor limits, masked errors, our context) straight on
+ * node:http, skipping yoga's Fetch-API request pipeline (per-request Request/AbortSignal/stream objects), which
+ * measured as most of the cost of a small operation (bench/README.md).
+ *
+ * Only the common, valid case takes it. Anything else (GET, other content types, batching, invalid JSON, a parse or
+ * validation error, a subscription) goes to yoga itself with the body already read, so every edge case keeps
+ * yoga's exact behaviour and status codes.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { getOperationAST, type DocumentNode, type ExecutionResult, type GraphQLError } from 'graphql';
+import type { YogaServerInstance } from 'graphql-yoga';
+import { isAppError } from '../errors.js';
+import { readRequestBody } from '../rest/params.js';
+import { rateLimitHeaders } from '../rate-limit/headers.js';
+import type { CallerCredentials } from '../procedures/procedure.js';
+import type { GraphqlContext } from './context.js';
+import type { GraphqlServerContext } from './yoga.js';
+
+type Yoga = YogaServerInstance<GraphqlServerContext, GraphqlContext>;
+
+interface GraphqlParams {
+  query: string;
+  variables?: Record<string, unknown> | null;
+  operationName?: string | null;
+  extensions?: Record<string, unknown> | null;
+}
+
+/** JSON bodies, without a charset other than UTF-8. */
+const JSON_CONTENT_TYPE = /^application\/json\s*(;\s*charset=utf-8\s*)?$/i;
+
+/** Clients that ask for plain JSON (or anything): the `application/graphql-response+json` rules are yoga's. */
+function acceptsPlainJson(accept: string | undefined): boolean {
+  return accept === undefined || accept === '*/*' || /^application\/json\s*(;[^,]*)?$/i.test(accept);
+}
+
+/** True when this request may take the fast path (decided from the headers alone, before the body is read). */
+export function qualifiesForFastPath(req: IncomingMessage): boolean {
+  return (
+    req.method === 'POST' &&
+    JSON_CONTENT_TYPE.test(req.headers['content-type'] ?? '') &&
+    req.headers['content-length'] !== undefined &&
+    req.headers['content-encoding'] === undefined &&
+    acceptsPlainJson(req.headers.accept)
+  );
+}
+
+function asParams(body: unknown): GraphqlParams | null {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return null;
+  const { query, variables, operationName, extensions } = body as Record<string, unknown>;
+  const isRecord = (v: unknown) => v === undefined || v === null || (typeof v === 'object' && !Array.isArray(v));
+  if (typeof query !== 'string' || !isRecord(variables) || !isRecord(extensions)) return null;
+  if (operationName !== undefined && operationName !== null && typeof operationName !== 'string') return null;
+  return body as GraphqlParams;
+}
+
+export function createGraphqlFastPath(yoga: Yoga, maxBodyBytes: number) {
+  /** Hands the request (body already read) to yoga and writes its answer. */
+  async function viaYoga(req: IncomingMessage, res: ServerResponse, body: Buffer, serverContext: GraphqlServerContext): Promise<void> {
+    const headers = new Headers();
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
+    }
+    const response = await yoga.fetch(`http://gateway.invalid${req.url ?? '/graphql'}`, { method: 'POST', headers, body: new Uint8Array(body) }, serverContext);
+    const text = Buffer.from(await response.arrayBuffer());
+    const out: Record<string, string> = {};
+    response.headers.forEach((value, name) => {
+      out[name] = value;
+    });
+    out['content-length'] = String(text.length);
+    res.writeHead(response.status, out).end(text);
+  }
+
+  return async function handle(req: IncomingMessage, res: ServerResponse, caller: CallerCredentials): Promise<void> {
+    const serverContext: GraphqlServerContext = { req, res, caller, state: {} };
+    let body: Buffer;
+    try {
+      body = await readRequestBody(req, maxBodyBytes);
+    } catch (error) {
+      if (!isAppError(error)) throw error;
+      // Over the size limit: the same 413 answer yoga's body-limit plugin gives, without reading the rest.
+      const text = JSON.stringify({ errors: [{ message: error.primary.message, extensions: { code: 'BAD_REQUEST', errorCode: error.primary.code } }] });
+      res.writeHead(413, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), connection: 'close' }).end(text);
+      return;
+    }
+    let params: GraphqlParams | null = null;
+    try {
+      params = asParams(JSON.parse(body.toString('utf8')));
+    } catch {
+      params = null;
+    }
+    if (!params) return viaYoga(req, res, body, serverContext);
+
+    const { parse, validate, contextFactory, execute, schema } = yoga.getEnveloped({ ...serverContext, params } as never);
+    let document: DocumentNode;
+    try {
+      document = parse(params.query);
+    } catch {
+      return viaYoga(req, res, body, serverContext);
+    }
+    const operation = getOperationAST(document, params.operationName ?? undefined);
+    let valid: boolean;
+    try {
+      // graphql-armor's rules throw rather than report when a limit is passed.
+      valid = validate(schema, document).length === 0;
+    } catch {
+      valid = false;
+    }
+    if (!operation || operation.operation === 'subscription' || !valid) return viaYoga(req, res, body, serverContext);
+    const contextValue = await contextFactory();
+    const result = (await execute({
+      schema,
+      document,
+      contextValue,
+      variableValues: params.variables ?? undefined,
+      operationName: params.operationName ?? undefined,
+    })) as ExecutionResult;
+
+    const { status, headers } = responseInit(result);
+    const rateLimit = serverContext.state.rateLimit;
+    const text = JSON.stringify(withoutInternals(result));
+    res
+      .writeHead(status, {
+        ...headers,
+        ...(rateLimit ? rateLimitHeaders(rateLimit) : {}),
+        'content-type': 'application/json; charset=utf-8',
+        'content-length': Buffer.byteLength(text),
+      })
+      .end(text);
+  };
+}
+
+interface HttpExtension {
+  status?: number;
+  headers?: Record<string, string>;
+}
+
+/** yoga's rule (error.ts getResponseInitByRespectingErrors): the highest `extensions.http.status` wins. */
+function responseInit(result: ExecutionResult): { status: number; headers: Record<string, string> } {
+  let status: number | undefined;
+  const headers: Record<string, string> = {};
+  let unexpected = false;
+  for (const error of result.errors ?? []) {
+    const http = error.extensions?.http as HttpExtension | undefined;
+    if (http) {
+      if (http.headers) Object.assign(headers, http.headers);
+      if (http.status && (!status || http.status > status)) status = http.status;
+    } else if (error.extensions?.unexpected) {
+      unexpected = true;
+    }
+  }
+  return { status: status ?? (unexpected && !('data' in result) ? 500 : 200), headers };
+}
+
+/** yoga's stringify (result-processor/stringify.ts): `extensions.http` and `unexpected` are internal. */
+function withoutInternals(result: ExecutionResult): ExecutionResult {
+  if (!result.errors?.length) return result;
+  return {
+    ...result,
+    errors: result.errors.map((error) => {
+      const json = (error as GraphQLError).toJSON();
+      if (json.extensions) {
+        const { http: _http, unexpected: _unexpected, ...rest } = json.extensions as Record<string, unknown>;
+        return { ...json, ...(Object.keys(rest).length ? { extensions: rest } : { extensions: undefined }) } as never;
+      }
+      return json as never;
+    }),
+  };
+}
