@@ -17,8 +17,11 @@ import type { FakeFailure as NamecheapFailure } from './fakes/namecheap-fake.js'
 import { bearer, postJson, type HttpResult } from './helpers/gateway.js';
 import { SECRETS, startWorld, type World } from './helpers/world.js';
 
-/** Short, so that a hang costs seconds, not the production 30 s. */
-const DEADLINE_MS = 3000;
+/**
+ * Short, so that a hang costs seconds, not the production 30 s; long enough that a loaded CI machine still fits a
+ * timed-out attempt, a re-read and one more send in it.
+ */
+const DEADLINE_MS = 5000;
 /** Gateway work around the provider calls (auth, planning, SQLite journal) on a busy 2-core machine. */
 const SLACK_MS = 1000;
 

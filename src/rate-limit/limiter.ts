@@ -141,11 +141,15 @@ export function createRateLimiter({ max, windowSeconds, store = createMemoryStor
     } else {
       // The library stamps and filters with Date.now(); shifting what it reads and writes by this offset keeps the
       // store (and our arithmetic) in the injected clock's time.
-      const offset = Date.now() - at;
+      // Measured as late as possible (right before the library filters with its own Date.now()), so that no time
+      // passes between the two readings of the clock that could make a request seem to leave the window early.
+      let offset = 0;
       const read = new Set<number>();
       clockAdapter = {
         async getForIdentity(id) {
-          const shifted = (await store.getForIdentity(id)).map((t) => t + offset);
+          const stored = await store.getForIdentity(id);
+          offset = Date.now() - at;
+          const shifted = stored.map((t) => t + offset);
           for (const t of shifted) read.add(t);
           return shifted;
         },
