@@ -160,8 +160,16 @@ export function attemptSignal(provider: ProviderId, bounds: CommandBounds, reser
   if (bounds.signal?.aborted) throw new ProviderError(provider, 'timeout', 'the command was cancelled');
   const remaining = bounds.deadline - reserveMs - Date.now();
   if (remaining <= 0) throw new ProviderError(provider, 'timeout', 'the provider did not answer in time');
-  const timeout = AbortSignal.timeout(Math.max(1, Math.min(remaining, Math.ceil(bounds.budgetMs * ATTEMPT_SHARE))));
-  return bounds.signal ? AbortSignal.any([timeout, bounds.signal]) : timeout;
+  const ms = Math.max(1, Math.min(remaining, Math.ceil(bounds.budgetMs * ATTEMPT_SHARE)));
+  // Not AbortSignal.any([AbortSignal.timeout(…), …]): on Node 20 a composed signal whose timeout signal is no longer
+  // referenced can be garbage-collected before it fires (nodejs/node#54614), and the attempt then runs until
+  // undici's own headers timeout. A controller held by its own timer cannot be collected early.
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new DOMException('The attempt timed out', 'TimeoutError')), ms);
+  timer.unref();
+  const command = bounds.signal;
+  if (command) command.addEventListener('abort', () => controller.abort(command.reason), { once: true, signal: controller.signal });
+  return controller.signal;
 }
 
 /** Parses JSON or reports the reply as malformed (an HTML error page from an edge, a truncated body). */

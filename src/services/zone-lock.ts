@@ -62,7 +62,6 @@ function createKeyedChain(): <T>(key: string, task: () => Promise<T>) => Promise
   };
 }
 
-const NEVER_ABORTED = new AbortController().signal;
 
 export function createInProcessZoneLock(): ZoneLock {
   const chain = createKeyedChain();
@@ -71,7 +70,8 @@ export function createInProcessZoneLock(): ZoneLock {
   return {
     run(key, work) {
       if (closed) return Promise.reject(new LockClosedError('zone lock closed (shutting down)'));
-      return chain(key, () => work({ fencingToken: ++fence, signal: NEVER_ABORTED }));
+      // A signal per run (never aborted): listeners that provider calls add to it go away with the run.
+      return chain(key, () => work({ fencingToken: ++fence, signal: new AbortController().signal }));
     },
     async close() {
       closed = true;
