@@ -10,7 +10,7 @@ import { serveGraphiqlAsset } from './graphql/graphiql.js';
 import { qualifiesForFastPath } from './graphql/fast-path.js';
 import { handleRest, isRestPath } from './rest/handler.js';
 import { loadRateLimitLibrary } from './rate-limit/limiter.js';
-import type { CallerCredentials } from './procedures/procedure.js';
+import { callerFromBearer } from './procedures/caller.js';
 
 export interface RunningServer {
   readonly url: string;
@@ -19,14 +19,6 @@ export interface RunningServer {
   /** The admin key created on first start (empty database), to print once; null otherwise. */
   readonly initialApiKey: string | null;
   close(): Promise<void>;
-}
-
-/** Session ids and API keys are told apart by their prefix, so one `Authorization: Bearer` header serves both. */
-export function callerFromBearer(authorization: string | undefined, ip: string): CallerCredentials {
-  const match = authorization ? /^Bearer\s+(\S+)\s*$/i.exec(authorization) : null;
-  const token = match?.[1];
-  if (!token) return { ip };
-  return token.startsWith('dgs_') ? { sessionId: token, ip } : { apiKey: token, ip };
 }
 
 export interface RequestListener {
@@ -58,7 +50,7 @@ export function createRequestListener(services: Services): RequestListener {
     const path = url.pathname;
     if (isRestPath(path)) return handleRest(services, req, res, url);
     if (path === '/graphql') {
-      const caller = callerFromBearer(req.headers.authorization, req.socket.remoteAddress ?? 'unknown');
+      const caller = callerFromBearer(req);
       const { yoga, fastPath } = await graphql();
       if (qualifiesForFastPath(req)) return fastPath(req, res, caller);
       // requestListener = handle + write the response; the extra object is merged into yoga's server context.

@@ -24,8 +24,6 @@ import { createChangeJournal } from './services/journal.js';
 import { createHttpAgent } from '../providers/http.js';
 import { createProviderRegistry, type ProviderRegistry } from '../providers/registry.js';
 
-/** Template variables that may stay unset: records using them are skipped (see src/records/template.ts). */
-export const OPTIONAL_TEMPLATE_VARIABLES = ['MAIL_SPF_INCLUDE', 'MAIL_DMARC_RUA'];
 
 export interface Services {
   readonly config: Config;
@@ -63,7 +61,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   const logger = overrides.logger ?? createLogger({ level: config.LOG_LEVEL });
   // Templates first: a broken template or a missing variable must stop start-up before anything is opened.
   const templates = await loadTemplates({ dir: config.RECORD_TEMPLATES_DIR });
-  checkVariables(templates, config.templateVariables, OPTIONAL_TEMPLATE_VARIABLES);
+  checkVariables(templates, config.templateVariables);
   for (const name of config.demoDefaults) {
     logger.warn({ variable: name }, `${name} is not set: using a placeholder (set it before real use; required in production)`);
   }

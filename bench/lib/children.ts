@@ -35,13 +35,7 @@ function track(child: ChildProcess): ChildProcess {
 
 /** Spawns `node [nodeFlags] --import tsx <script> [args]` from the project root, output piped. */
 export function spawnTs(script: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; nodeFlags?: readonly string[] } = {}): ChildProcess {
-  return track(
-    spawn(process.execPath, [...(options.nodeFlags ?? []), '--import', 'tsx', path.join(ROOT, script), ...args], {
-      cwd: ROOT,
-      env: options.env ?? process.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    }),
-  );
+  return spawnNode(script, args, { ...options, nodeFlags: [...(options.nodeFlags ?? []), '--import', 'tsx'] });
 }
 
 /** Spawns a built JavaScript file with plain node (no TypeScript loader), as production runs it. */
@@ -142,18 +136,18 @@ export function resetPeakRss(pid: number): boolean {
 
 /** VmHWM (peak resident set) of `pid` in bytes, or null off Linux. */
 export function peakRssBytes(pid: number): number | null {
-  try {
-    const match = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match ? Number(match[1]) * 1024 : null;
-  } catch {
-    return null;
-  }
+  return procStatusBytes(pid, 'VmHWM');
 }
 
 /** VmRSS (current resident set) of `pid` in bytes, or null off Linux. */
 export function currentRssBytes(pid: number): number | null {
+  return procStatusBytes(pid, 'VmRSS');
+}
+
+/** One `kB` field of /proc/PID/status, in bytes. */
+function procStatusBytes(pid: number, field: 'VmHWM' | 'VmRSS'): number | null {
   try {
-    const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    const match = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return match ? Number(match[1]) * 1024 : null;
   } catch {
     return null;

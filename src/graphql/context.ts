@@ -4,7 +4,7 @@
  */
 import { GraphQLError } from 'graphql';
 import { AppError, isAppError } from '../errors.js';
-import { runProcedure, type CallerCredentials, type Procedure, type RateLimitState } from '../procedures/procedure.js';
+import { runProcedure, type CallContext, type CallerCredentials, type Procedure, type RateLimitState } from '../procedures/procedure.js';
 import type { Services } from '../services.js';
 
 /** Shared with the HTTP layer so it can write `RateLimit-*` headers after the operation. */
@@ -34,7 +34,7 @@ export async function runForGraphql<Input, Output>(
   procedure: Procedure<Input, Output>,
   input: unknown,
 ): Promise<Output | DnsErrorShape> {
-  const call = { services: ctx.services, caller: ctx.caller, transport: 'graphql' as const };
+  const call: CallContext = { services: ctx.services, caller: ctx.caller, transport: 'graphql' };
   try {
     return await runProcedure(procedure, input, call);
   } catch (error) {
@@ -42,7 +42,7 @@ export async function runForGraphql<Input, Output>(
     if (error.graphqlKind === 'DNS_ERROR') return { __typename: 'DnsError', code: error.primary.code, message: error.primary.message };
     throw toGraphqlError(error);
   } finally {
-    if ((call as { rateLimit?: RateLimitState }).rateLimit) ctx.state.rateLimit = (call as { rateLimit?: RateLimitState }).rateLimit;
+    if (call.rateLimit) ctx.state.rateLimit = call.rateLimit;
   }
 }
 

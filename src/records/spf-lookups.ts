@@ -6,6 +6,7 @@
  * The count is the worst case: every mechanism is assumed to be evaluated (a receiver stops at the first match).
  */
 import type { Resolver } from '../detection/resolver.js';
+import { isSpf } from './spf.js';
 
 export interface SpfLookupCount {
   /** DNS-querying terms (`include`, `a`, `mx`, `ptr`, `exists`, `redirect`), nested includes and redirects included. */
@@ -36,10 +37,8 @@ interface Term {
   readonly value: string;
 }
 
-/** Whether a TXT string is an SPF record: `v=spf1` followed by a space or the end (RFC 7208 §4.5). */
-export function isSpfRecord(txt: string): boolean {
-  return /^v=spf1(?: |$)/i.test(txt.trim());
-}
+/** Whether a TXT string is an SPF record (leading white space allowed, as in a hand-edited record). */
+export const isSpfRecord = (txt: string): boolean => isSpf(txt.trim());
 
 function parseTerms(record: string): Term[] {
   return record

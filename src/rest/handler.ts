@@ -6,6 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AppError, isAppError } from '../errors.js';
 import { findProcedure } from '../procedures/router.js';
+import { callerFromBearer } from '../procedures/caller.js';
 import { runProcedure, type CallContext, type CallerCredentials } from '../procedures/procedure.js';
 import { rateLimitHeaders } from '../rate-limit/headers.js';
 import type { Services } from '../services.js';
@@ -48,9 +49,9 @@ function inputFrom(raw: RawParams): Record<string, unknown> {
 
 /** The caller's own credentials: `Authorization: Bearer` first, else the `APIKey` / `SessionID` parameters. */
 function callerFrom(req: IncomingMessage, raw: RawParams): CallerCredentials {
-  const ip = req.socket.remoteAddress ?? 'unknown';
-  const bearer = req.headers.authorization ? /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization)?.[1] : undefined;
-  if (bearer) return bearer.startsWith('dgs_') ? { sessionId: bearer, ip } : { apiKey: bearer, ip };
+  const fromHeader = callerFromBearer(req);
+  if (fromHeader.apiKey || fromHeader.sessionId) return fromHeader;
+  const { ip } = fromHeader;
   const apiKey = param(raw, 'APIKey', 'apikey');
   const sessionId = param(raw, 'SessionID', 'sessionid');
   return {

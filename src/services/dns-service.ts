@@ -8,7 +8,7 @@ import { registrableDomain } from '../domain.js';
 import { planRecordSet, summariseConflicts, type Plan, type PlannedChange } from '../records/planner.js';
 import { resolveTemplate, type TemplateSet } from '../records/template.js';
 import { isSpf } from '../records/spf.js';
-import { countSpfLookups } from '../records/spf-lookups.js';
+import { countSpfLookups, SPF_LOOKUP_LIMIT } from '../records/spf-lookups.js';
 import type { ProviderRegistry } from '../../providers/registry.js';
 import {
   ProviderError,
@@ -81,8 +81,6 @@ export interface RevertResult {
   readonly changes: readonly ChangeView[];
 }
 
-/** RFC 7208 §4.6.4: more DNS-querying terms than this make SPF evaluation a permerror. */
-const SPF_LOOKUP_LIMIT = 10;
 
 export interface DnsServiceDeps {
   readonly providers: ProviderRegistry;
