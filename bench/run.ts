@@ -102,7 +102,7 @@ async function measureScenario(scenario: Scenario, url: string, pid: number, ben
       runs.push(await runLoad(url, scenario.request, { connections, durationSeconds: DURATION, serverPid: pid, benchPids }));
     }
     const row = combineRuns(scenario.id, scenario.title, runs);
-    log(`  ${scenario.id} @${connections}: ${row.reqPerSec.toFixed(0)} req/s, p99 ${row.p99Ms.toFixed(2)} ms, errors ${row.errors}/${row.non2xx}`);
+    log(`  ${scenario.id} @${connections}: ${row.reqPerSec.toFixed(0)} req/s, p99 ${row.p99Ms.toFixed(2)} ms, errors ${row.errors}/${row.non2xx}${row.serverCpuUsPerRequest === null ? "" : `, server CPU ${row.serverCpuUsPerRequest.toFixed(0)} µs/request`}`);
     rows.push(row);
   }
   // Still right after the load: a server that degrades into errors under load must not go unnoticed.

@@ -44,6 +44,28 @@ function fail(problem: DomainProblem): DomainResult {
 }
 
 export function normaliseDomain(input: string): DomainResult {
+  const known = recent.get(input);
+  if (known) return known;
+  const result = Object.freeze(normaliseUncached(input));
+  if (input.length <= MAX_REMEMBERED_INPUT) {
+    if (recent.size >= MAX_REMEMBERED) recent.delete(recent.keys().next().value!);
+    recent.set(input, result);
+  }
+  return result;
+}
+
+/**
+ * Recent inputs and their results. Normalising is pure but not cheap (IDN conversion, several IP-literal checks, a
+ * public-suffix walk): about a tenth of a cached `dns.provider` request's CPU profile, for a name a caller sends again
+ * and again (it is normalised once per command, and once more per detection). First-in-first-out bounded: memory is
+ * bounded however many distinct names arrive.
+ */
+const recent = new Map<string, DomainResult>();
+const MAX_REMEMBERED = 10_000;
+/** Longer inputs are refused anyway (too long) and not worth holding. */
+const MAX_REMEMBERED_INPUT = 300;
+
+function normaliseUncached(input: string): DomainResult {
   let value = input.trim();
   if (value === '') return fail('empty');
   // Control characters, whitespace and URL syntax are refused before IDN conversion can hide them.

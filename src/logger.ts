@@ -101,7 +101,11 @@ export type { Logger };
 
 export interface LoggerOptions {
   readonly level: string;
-  /** Where the JSON lines go. @default stdout */
+  /**
+   * Where the JSON lines go.
+   * @default stdout, written asynchronously: lines queue while a write is in flight and go out together, instead of
+   * one blocking write per line (pino's "asynchronous logging"; the queue is flushed synchronously on exit).
+   */
   readonly destination?: NodeJS.WritableStream;
 }
 
@@ -122,6 +126,35 @@ export function createLogger(options: LoggerOptions): Logger {
         },
       },
     },
-    options.destination as pino.DestinationStream | undefined,
+    (options.destination as pino.DestinationStream | undefined) ?? pino.destination({ dest: 1, sync: false }),
   );
+}
+
+/** One line per served request. */
+export interface AccessEntry {
+  readonly method: string | undefined;
+  /** Without the query string (it may carry `APIKey` or `SessionID`). */
+  readonly path: string;
+  readonly status: number;
+  readonly durationMs: number;
+  readonly aborted: true | undefined;
+}
+
+/**
+ * The access log: one pino logger writing to `logger`'s destination at its level, without the deep scrub, the redact
+ * paths and the message hook that every other line goes through. Every field of an access line is built by the
+ * server from values that cannot hold a credential, except the path, which a client writes: it is scrubbed as text
+ * here (`scrubText`). The general pipeline made a line cost 7.5 µs instead of 1.1 µs (measured with a discarding
+ * destination), at one line per request.
+ */
+export function createAccessLog(logger: Logger): (entry: AccessEntry) => void {
+  const destination = (logger as unknown as Record<symbol, pino.DestinationStream>)[pino.symbols.streamSym]!;
+  const access = pino({ level: logger.level, base: undefined }, destination);
+  return (entry) => {
+    if (!access.isLevelEnabled('info')) return;
+    // scrubText only matches `name=value`, `name: value` and `Scheme value` shapes; a path without `=`, `:` or whitespace
+    // (the usual `/api/v1/dns.provider`) has none of them.
+    const path = /[=:\s]/.test(entry.path) ? scrubText(entry.path) : entry.path;
+    access.info({ method: entry.method, path, status: entry.status, durationMs: entry.durationMs, aborted: entry.aborted }, 'request');
+  };
 }

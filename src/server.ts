@@ -9,8 +9,8 @@ import { createServices, type ServiceOverrides, type Services } from './services
 import { serveGraphiqlAsset } from './graphql/graphiql.js';
 import { qualifiesForFastPath } from './graphql/fast-path.js';
 import { handleRest, isRestPath } from './rest/handler.js';
-import { loadRateLimitLibrary } from './rate-limit/limiter.js';
 import { callerFromBearer } from './procedures/caller.js';
+import { createAccessLog, type AccessEntry } from './logger.js';
 
 export interface RunningServer {
   readonly url: string;
@@ -44,11 +44,12 @@ function lazyGraphql(services: Services) {
 export function createRequestListener(services: Services): RequestListener {
   const graphql = lazyGraphql(services);
   const { logger } = services;
+  const accessLog = createAccessLog(logger);
 
   const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const url = new URL(req.url ?? '/', 'http://gateway.invalid');
-    const path = url.pathname;
-    if (isRestPath(path)) return handleRest(services, req, res, url);
+    const target = splitTarget(req.url);
+    const { path } = target;
+    if (isRestPath(path)) return handleRest(services, req, res, target);
     if (path === '/graphql') {
       const caller = callerFromBearer(req);
       const { yoga, fastPath } = await graphql();
@@ -69,28 +70,53 @@ export function createRequestListener(services: Services): RequestListener {
   };
 
   const listener = (req: IncomingMessage, res: ServerResponse) => {
-    logRequest(logger, req, res);
+    logRequest(accessLog, req, res);
     route(req, res).catch((error: unknown) => {
       logger.error({ err: error, path: req.url?.split('?')[0] }, 'unhandled request error');
       if (!res.headersSent) sendJson(res, 500, { Errors: [{ Code: 500, Message: 'Internal server error' }] });
       else res.destroy();
     });
   };
-  return Object.assign(listener, { warmUp: () => Promise.all([graphql(), loadRateLimitLibrary()]).then(() => undefined) });
+  return Object.assign(listener, { warmUp: () => graphql().then(() => undefined) });
+}
+
+/**
+ * The path and the query string (with its `?`) of an origin-form request target (RFC 9112 §3.2.1), which is what
+ * node's server hands over. A `new URL()` per request would also normalise dot segments and percent-encoding that no
+ * route here depends on: the REST layer decodes the command itself, and the other routes are exact matches.
+ */
+function splitTarget(url: string | undefined): { path: string; search: string } {
+  const target = url ?? '/';
+  if (!target.startsWith('/')) {
+    // absolute-form (`GET http://host/path`, as sent to proxies) or asterisk-form: let the URL parser take it apart.
+    try {
+      const parsed = new URL(target, 'http://gateway.invalid');
+      return { path: parsed.pathname, search: parsed.search };
+    } catch {
+      return { path: target, search: '' };
+    }
+  }
+  const query = target.indexOf('?');
+  return query < 0 ? { path: target, search: '' } : { path: target.slice(0, query), search: target.slice(query) };
 }
 
 /**
  * One info line per request once the reply is sent: method, path, status, duration. Never the query string (it may
  * carry `APIKey` or `SessionID`), never headers or bodies.
  */
-function logRequest(logger: Services['logger'], req: IncomingMessage, res: ServerResponse): void {
+function logRequest(log: (entry: AccessEntry) => void, req: IncomingMessage, res: ServerResponse): void {
   const started = process.hrtime.bigint();
-  const path = (req.url ?? '/').split('?')[0]!.slice(0, 200);
-  const done = () => {
-    const durationMs = Math.round(Number(process.hrtime.bigint() - started) / 1e5) / 10;
-    logger.info({ method: req.method, path, status: res.statusCode, durationMs, aborted: !res.writableFinished || undefined }, 'request');
-  };
-  res.once('close', done);
+  res.once('close', () => {
+    const url = req.url ?? '/';
+    const query = url.indexOf('?');
+    log({
+      method: req.method,
+      path: (query < 0 ? url : url.slice(0, query)).slice(0, 200),
+      status: res.statusCode,
+      durationMs: Math.round(Number(process.hrtime.bigint() - started) / 1e5) / 10,
+      aborted: !res.writableFinished || undefined,
+    });
+  });
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {

@@ -31,7 +31,7 @@ beforeAll(async () => {
       const text = JSON.stringify(body);
       res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), connection: 'close' }).end(text);
     };
-    readParams(req, url, { maxBodyBytes: MAX_BODY_BYTES }).then(
+    Promise.resolve().then(() => readParams(req, url, { maxBodyBytes: MAX_BODY_BYTES })).then(
       (params) => reply(200, { entries: [...params.entries()] }),
       (error: unknown) => (isAppError(error) ? reply(error.httpStatus, { code: error.primary.code }) : reply(500, { unexpected: String(error) })),
     );

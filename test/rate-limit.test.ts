@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { clientKey, createAuthFailureThrottle } from '../src/rate-limit/auth-failures.js';
 import { createRateLimiter, type RateLimitDecision } from '../src/rate-limit/limiter.js';
 import { createMemoryStore, type RateLimitStore } from '../src/rate-limit/store.js';
+import fc from 'fast-check';
 
 /** A hand-driven clock, deliberately far from Date.now() so that any use of the wall clock would show. */
 function manualClock(start = 1_000_000) {
@@ -53,33 +54,48 @@ describe('createRateLimiter', () => {
     expect(decisions.filter((d) => d.allowed).map((d) => d.remaining)).toEqual([9, 8, 7, 6, 5, 4, 3, 2, 1, 0]);
   });
 
-  it('control: the bare library over-admits the same burst (so the test above depends on the per-key chain)', async () => {
-    const check = getGraphQLRateLimiter({ store: createMemoryStore(), identifyContext: (c: { id: string }) => c.id });
+  it('decides exactly as graphql-rate-limit’s sliding log on random call sequences (the rule it replaced)', async () => {
+    // The library is the reference: the same calls, in the same order, at the same instants, with the options the
+    // gateway used it with (one pseudo field, cost as `arrayLengthField`, refused calls uncounted, peek = readOnly).
+    vi.useFakeTimers({ now: new Date('2030-01-01T00:00:00Z') });
     const info = { fieldName: 'api' } as GraphQLResolveInfo;
-    const results = await Promise.all(
-      Array.from({ length: 50 }, () => check({ parent: undefined, args: {}, context: { id: 'key:a' }, info }, { max: 10, window: '60s' })),
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 6 }),
+        fc.integer({ min: 1, max: 5 }),
+        fc.array(fc.record({ wait: fc.integer({ min: 0, max: 700 }), who: fc.constantFrom('a', 'b'), cost: fc.integer({ min: 0, max: 6 }) }), { maxLength: 60 }),
+        async (max, windowSeconds, calls) => {
+          const ours = createRateLimiter({ max, windowSeconds });
+          const library = getGraphQLRateLimiter({ store: new InMemoryStore(), identifyContext: (c: { id: string }) => c.id });
+          for (const { wait, who, cost } of calls) {
+            vi.advanceTimersByTime(wait);
+            if (cost > max) continue;
+            const ourDecision = cost === 0 ? await ours.peek(who) : await ours.consume(who, cost);
+            const refusal = await library(
+              { parent: undefined, args: { calls: new Array(Math.max(cost, 1)) }, context: { id: who }, info },
+              { max, window: `${windowSeconds}s`, arrayLengthField: 'calls', uncountRejected: true, readOnly: cost === 0 },
+            );
+            expect(ourDecision.allowed).toBe(refusal === undefined);
+          }
+        },
+      ),
+      { numRuns: 200 },
     );
-    expect(results.filter((r) => r === undefined).length).toBeGreaterThan(10);
   });
 
-  it('stays exact with a store that answers asynchronously (as Redis will)', async () => {
+  it('uses a store that answers asynchronously (as Redis does)', async () => {
     const inner = createMemoryStore();
-    const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
     const slowStore: RateLimitStore = {
-      async getForIdentity(id) {
-        await tick();
-        return inner.getForIdentity(id);
-      },
-      async setForIdentity(id, timestamps, windowMs) {
-        await tick();
-        inner.setForIdentity(id, timestamps, windowMs);
+      async consume(identity, request) {
+        const state = inner.consume(identity, request);
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        return state;
       },
     };
     const limiter = createRateLimiter({ max: 10, windowSeconds: 60, store: slowStore });
-    const decisions = await Promise.all(
-      Array.from({ length: 30 }, (_, i) => limiter.consume(i % 2 === 0 ? 'key:a' : 'key:b')),
-    );
+    const decisions = await Promise.all(Array.from({ length: 30 }, (_, i) => limiter.consume(i % 2 === 0 ? 'key:a' : 'key:b')));
     expect(count(decisions)).toBe(20);
+    expect(decisions.filter((d, i) => i % 2 === 0 && d.allowed).map((d) => d.remaining)).toEqual([9, 8, 7, 6, 5, 4, 3, 2, 1, 0]);
   });
 
   it('reports remaining, reset and retry-after from the counted timestamps of a sliding window', async () => {
@@ -142,23 +158,14 @@ describe('createRateLimiter', () => {
     expect(Math.max(...decisions.map((d) => d.resetSeconds))).toBe(2);
   });
 
-  it('accepts graphql-rate-limit’s own InMemoryStore (the store is pluggable)', async () => {
-    const store = new InMemoryStore();
-    const limiter = createRateLimiter({ max: 1, windowSeconds: 60, store });
-    expect((await limiter.consume('k')).allowed).toBe(true);
-    expect((await limiter.consume('k')).allowed).toBe(false);
-    expect(store.getForIdentity({ contextIdentity: 'k', fieldIdentity: 'api' })).toHaveLength(1);
-  });
-
   it('surfaces a store failure to its caller without blocking later calls for that identity', async () => {
     const inner = createMemoryStore();
-    let reads = 0;
+    let calls = 0;
     const flaky: RateLimitStore = {
-      getForIdentity(id) {
-        if (++reads === 1) throw new Error('store unavailable');
-        return inner.getForIdentity(id);
+      consume(identity, request) {
+        if (++calls === 1) throw new Error('store unavailable');
+        return inner.consume(identity, request);
       },
-      setForIdentity: (id, ts, ms) => inner.setForIdentity(id, ts, ms),
     };
     const limiter = createRateLimiter({ max: 1, windowSeconds: 60, store: flaky });
     const failed = limiter.consume('k');
@@ -169,38 +176,57 @@ describe('createRateLimiter', () => {
 });
 
 describe('createMemoryStore', () => {
-  const id = (name: string) => ({ contextIdentity: name, fieldIdentity: 'api' });
+  const count1 = (at: number, windowMs = 60_000, max = 100) => ({ at, windowMs, max, cost: 1 });
+  const peek = (at: number, windowMs = 60_000, max = 100) => ({ at, windowMs, max, cost: 0 });
 
-  it('forgets the least recently written identities beyond maxIdentities', () => {
+  it('forgets the least recently counted identities beyond maxIdentities', () => {
     const store = createMemoryStore({ maxIdentities: 3 });
-    for (const name of ['a', 'b', 'c']) store.setForIdentity(id(name), [1], 60_000);
-    store.setForIdentity(id('a'), [1, 2], 60_000); // a is now the most recent write
-    store.setForIdentity(id('d'), [3], 60_000);
-    store.setForIdentity(id('e'), [4], 60_000);
+    for (const name of ['a', 'b', 'c']) store.consume(name, count1(1));
+    store.consume('a', count1(2)); // a is now the most recently counted
+    store.consume('d', count1(3));
+    store.consume('e', count1(4));
     expect(store.size).toBe(3);
-    expect(store.getForIdentity(id('b'))).toEqual([]);
-    expect(store.getForIdentity(id('c'))).toEqual([]);
-    expect(store.getForIdentity(id('a'))).toEqual([1, 2]);
-    expect(store.getForIdentity(id('e'))).toEqual([4]);
+    expect(store.consume('b', peek(5)).counted).toBe(0);
+    expect(store.consume('c', peek(5)).counted).toBe(0);
+    expect(store.consume('a', peek(5))).toMatchObject({ counted: 2, oldest: 1 });
+    expect(store.consume('e', peek(5))).toMatchObject({ counted: 1, oldest: 4 });
   });
 
-  it('drops identities whose newest timestamp has left its window, and empty ones', () => {
+  it('drops identities whose newest call has left its window; a peek adds nothing', () => {
     const store = createMemoryStore();
-    store.setForIdentity(id('old'), [0, 500], 1_000);
-    store.setForIdentity(id('live'), [900], 1_000);
-    store.setForIdentity(id('gone'), [950], 1_000);
-    store.setForIdentity(id('gone'), [], 1_000);
+    store.consume('old', count1(0, 1_000));
+    store.consume('old', count1(500, 1_000));
+    store.consume('live', count1(900, 1_000));
+    store.consume('never-counted', peek(950, 1_000));
     expect(store.size).toBe(2);
-    store.setForIdentity(id('new'), [1_600], 1_000); // old expired at 1 500; live lasts until 1 900
+    store.consume('new', count1(1_600, 1_000)); // old expired at 1 500; live lasts until 1 900
     expect(store.size).toBe(2);
-    expect(store.getForIdentity(id('old'))).toEqual([]);
-    expect(store.getForIdentity(id('live'))).toEqual([900]);
+    expect(store.consume('old', peek(1_600, 1_000)).counted).toBe(0);
+    expect(store.consume('live', peek(1_600, 1_000))).toMatchObject({ counted: 1, oldest: 900 });
   });
 
-  it('keeps field identities of one caller apart', () => {
+  it('stays exact over a long sliding run with a large max (the log is compacted as it slides)', () => {
     const store = createMemoryStore();
-    store.setForIdentity({ contextIdentity: 'a', fieldIdentity: 'x' }, [1], 60_000);
-    expect(store.getForIdentity({ contextIdentity: 'a', fieldIdentity: 'y' })).toEqual([]);
+    // One call per ms with a 250 ms window: after the first 250 calls exactly 250 are counted, the oldest 249 ms ago.
+    for (let at = 0; at < 5_000; at++) {
+      const state = store.consume('k', { at, windowMs: 250, max: 1_000_000, cost: 1 });
+      expect(state).toEqual({ allowed: true, counted: Math.min(at + 1, 250), oldest: Math.max(0, at - 249), blocking: undefined });
+    }
+  });
+
+  it('reports the call whose leaving makes room for a refused cost', () => {
+    const store = createMemoryStore();
+    for (const at of [10, 20, 30, 40]) store.consume('k', { at, windowMs: 1_000, max: 4, cost: 1 });
+    expect(store.consume('k', { at: 50, windowMs: 1_000, max: 4, cost: 3 })).toEqual({ allowed: false, counted: 4, oldest: 10, blocking: 30 });
+    expect(store.consume('k', peek(50, 1_000, 4))).toEqual({ allowed: false, counted: 4, oldest: 10, blocking: 10 });
+  });
+
+  it('keeps stamps in order when the clock steps back, counting such a call at the newest stamp', () => {
+    const store = createMemoryStore();
+    store.consume('k', count1(5_000, 1_000));
+    expect(store.consume('k', count1(4_000, 1_000))).toMatchObject({ counted: 2, oldest: 5_000 });
+    expect(store.consume('k', peek(5_999, 1_000)).counted).toBe(2);
+    expect(store.consume('k', peek(6_000, 1_000)).counted).toBe(0);
   });
 });
 

@@ -19,7 +19,7 @@ let base: string;
 beforeAll(async () => {
   server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    readParams(req, url, { maxBodyBytes: MAX_BODY_BYTES, maxMultipartFields: 5 }).then(
+    Promise.resolve().then(() => readParams(req, url, { maxBodyBytes: MAX_BODY_BYTES, maxMultipartFields: 5 })).then(
       (params) => answer(res, 200, { params: Object.fromEntries(params), types: typesOf(params) }),
       (error: unknown) => {
         lastFailure = { bytesRead: req.socket.bytesRead };

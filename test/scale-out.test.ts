@@ -57,30 +57,28 @@ describe.skipIf(skip)('redis rate-limit store', () => {
   it('admits exactly `max` of many concurrent calls made through two separate clients (two "processes")', async () => {
     const keyPrefix = `${PREFIX}unit-rl:`;
     const stores = [createRedisRateLimitStore({ redis: client(), keyPrefix }), createRedisRateLimitStore({ redis: client(), keyPrefix })];
-    const identity = { contextIdentity: 'key:k1', fieldIdentity: 'api' };
     const at = Date.now();
     const results = await Promise.all(
-      Array.from({ length: 30 }, (_, i) => stores[i % 2]!.consumeWindow(identity, { at: at + i, windowMs: 60_000, max: 10, cost: 1 })),
+      Array.from({ length: 30 }, (_, i) => stores[i % 2]!.consume('key:k1', { at: at + i, windowMs: 60_000, max: 10, cost: 1 })),
     );
     expect(results.filter((r) => r.allowed)).toHaveLength(10);
     // Each admitted call saw a different count: the check and the count happened as one step.
-    expect(new Set(results.filter((r) => r.allowed).map((r) => r.timestamps.length))).toEqual(new Set(Array.from({ length: 10 }, (_, i) => i + 1)));
-    expect(await stores[1]!.getForIdentity(identity)).toHaveLength(10);
+    expect(new Set(results.filter((r) => r.allowed).map((r) => r.counted))).toEqual(new Set(Array.from({ length: 10 }, (_, i) => i + 1)));
+    expect(await client().zcard(stores[1]!.keyOf('key:k1'))).toBe(10);
   });
 
-  it('slides the window, counts a cost all or nothing, and expires idle identities', async () => {
+  it('slides the window, counts a cost all or nothing, reports what blocks, and expires idle identities', async () => {
     const redis = client();
     const store = createRedisRateLimitStore({ redis, keyPrefix: `${PREFIX}unit-slide:` });
-    const identity = { contextIdentity: 'ip:192.0.2.1', fieldIdentity: 'api' };
+    const identity = 'ip:192.0.2.1';
     const t0 = 1_700_000_000_000;
-    expect((await store.consumeWindow(identity, { at: t0, windowMs: 1000, max: 3, cost: 2 })).allowed).toBe(true);
-    expect((await store.consumeWindow(identity, { at: t0 + 10, windowMs: 1000, max: 3, cost: 2 })).allowed).toBe(false);
-    const one = await store.consumeWindow(identity, { at: t0 + 20, windowMs: 1000, max: 3, cost: 1 });
-    expect(one).toEqual({ allowed: true, timestamps: [t0, t0, t0 + 20] });
-    // t0's two calls leave the window at t0 + 1000 exactly (a call counts while t + window > now).
-    expect((await store.consumeWindow(identity, { at: t0 + 999, windowMs: 1000, max: 3, cost: 1 })).allowed).toBe(false);
-    expect(await store.consumeWindow(identity, { at: t0 + 1000, windowMs: 1000, max: 3, cost: 2 })).toEqual({ allowed: true, timestamps: [t0 + 20, t0 + 1000, t0 + 1000] });
-    const ttl = await redis.pttl(`${PREFIX}unit-slide:${JSON.stringify([identity.contextIdentity, identity.fieldIdentity])}`);
+    expect(await store.consume(identity, { at: t0, windowMs: 1000, max: 3, cost: 2 })).toEqual({ allowed: true, counted: 2, oldest: t0, blocking: undefined });
+    expect(await store.consume(identity, { at: t0 + 10, windowMs: 1000, max: 3, cost: 2 })).toEqual({ allowed: false, counted: 2, oldest: t0, blocking: t0 });
+    expect(await store.consume(identity, { at: t0 + 20, windowMs: 1000, max: 3, cost: 1 })).toEqual({ allowed: true, counted: 3, oldest: t0, blocking: undefined });
+    // A peek counts nothing; t0's two calls leave the window at t0 + 1000 exactly (a call counts while t + window > now).
+    expect(await store.consume(identity, { at: t0 + 999, windowMs: 1000, max: 3, cost: 0 })).toEqual({ allowed: false, counted: 3, oldest: t0, blocking: t0 });
+    expect(await store.consume(identity, { at: t0 + 1000, windowMs: 1000, max: 3, cost: 2 })).toEqual({ allowed: true, counted: 3, oldest: t0 + 20, blocking: undefined });
+    const ttl = await redis.pttl(store.keyOf(identity));
     expect(ttl).toBeGreaterThan(900);
     expect(ttl).toBeLessThanOrEqual(1000);
   });

@@ -9,10 +9,13 @@ let resolveTxt: (name: string) => Promise<string[]>;
 
 beforeAll(async () => {
   dns = await startDnsServer();
-  resolveTxt = resolveTxtVia(createResolver({ servers: [dns.address], timeoutMs: 500, attempts: 1 }));
 });
 afterAll(() => dns.close());
-beforeEach(() => dns.clear());
+beforeEach(() => {
+  dns.clear();
+  // A fresh cache per test: each test seeds its own records under the same names.
+  resolveTxt = resolveTxtVia(createResolver({ servers: [dns.address], timeoutMs: 500, attempts: 1 }));
+});
 
 const txt = (name: string, data: string): FakeRecord => ({ name, type: 'TXT', ttl: 300, data });
 const soa: FakeRecord = { name: 'example.com', type: 'SOA', ttl: 300, data: { mname: 'ns1.example.com', rname: 'hostmaster.example.com', minimum: 300 } };
@@ -135,5 +138,42 @@ describe('countSpfLookups (RFC 7208 §4.6.4) over real DNS', () => {
     const unknown = await countSpfLookups('v=spf1 ip5:1.2.3.4 -all', resolveTxt);
     expect(unknown.errors).toEqual(['the record: unknown mechanism "ip5"']);
     expect((await countSpfLookups('hello world', resolveTxt)).errors).toEqual([expect.stringContaining('not an SPF record')]);
+  });
+});
+
+describe('resolveTxtVia: answers cached for their TTL', () => {
+  const resolver = () => createResolver({ servers: [dns.address], timeoutMs: 500, attempts: 1 });
+
+  it('asks once within the TTL, again after it; concurrent lookups share one query', async () => {
+    let now = 1_000_000;
+    const lookup = resolveTxtVia(resolver(), { now: () => now });
+    dns.add({ name: '_spf.example.com', type: 'TXT', ttl: 60, data: 'v=spf1 ip4:192.0.2.1 -all' });
+    const [a, b] = await Promise.all([lookup('_spf.example.com'), lookup('_SPF.example.com.')]);
+    expect(a).toEqual(['v=spf1 ip4:192.0.2.1 -all']);
+    expect(b).toEqual(a);
+    now += 59_000;
+    expect(await lookup('_spf.example.com')).toEqual(a);
+    expect(txtQueries()).toEqual(['_spf.example.com']);
+    now += 1_000;
+    expect(await lookup('_spf.example.com')).toEqual(a);
+    expect(txtQueries()).toEqual(['_spf.example.com', '_spf.example.com']);
+  });
+
+  it('keeps an empty answer for its negative TTL, and never keeps a failure or TTL 0', async () => {
+    const lookup = resolveTxtVia(resolver());
+    dns.add(soa);
+    expect(await lookup('nothing.example.com')).toEqual([]);
+    expect(await lookup('nothing.example.com')).toEqual([]);
+    expect(txtQueries()).toEqual(['nothing.example.com']);
+
+    dns.add({ name: 'fresh.example.com', type: 'TXT', ttl: 0, data: 'v=spf1 -all' });
+    await lookup('fresh.example.com');
+    await lookup('fresh.example.com');
+    expect(txtQueries().filter((n) => n === 'fresh.example.com')).toHaveLength(2);
+
+    dns.failWithServfail('broken.example.com');
+    await expect(lookup('broken.example.com')).rejects.toThrow();
+    await expect(lookup('broken.example.com')).rejects.toThrow();
+    expect(txtQueries().filter((n) => n === 'broken.example.com')).toHaveLength(2);
   });
 });

@@ -38,13 +38,16 @@ export function spawnTs(script: string, args: readonly string[], options: { env?
   return spawnNode(script, args, { ...options, nodeFlags: [...(options.nodeFlags ?? []), '--import', 'tsx'] });
 }
 
-/** Spawns a built JavaScript file with plain node (no TypeScript loader), as production runs it. */
-export function spawnNode(script: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; nodeFlags?: readonly string[] } = {}): ChildProcess {
+/**
+ * Spawns a built JavaScript file with plain node (no TypeScript loader), as production runs it.
+ * @param options.stdout a file descriptor for the child's stdout; @default a pipe
+ */
+export function spawnNode(script: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; nodeFlags?: readonly string[]; stdout?: number } = {}): ChildProcess {
   return track(
     spawn(process.execPath, [...(options.nodeFlags ?? []), '--enable-source-maps', path.join(ROOT, script), ...args], {
       cwd: ROOT,
       env: options.env ?? process.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['ignore', options.stdout ?? 'pipe', 'pipe'],
     }),
   );
 }

@@ -36,6 +36,16 @@ function processTicks(pid: number): number {
   }
 }
 
+/** CPU seconds (user + system) `pid` has used so far, or null where /proc cannot be read. */
+export function processCpuSeconds(pid: number): number | null {
+  try {
+    readFileSync(`/proc/${pid}/stat`);
+  } catch {
+    return null;
+  }
+  return processTicks(pid) / TICKS_PER_SECOND;
+}
+
 function snapshot(pids: readonly number[]): Snapshot | null {
   try {
     return { at: performance.now(), machineBusy: machineBusyTicks(), own: pids.reduce((n, pid) => n + processTicks(pid), 0) };

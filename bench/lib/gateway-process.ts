@@ -3,6 +3,7 @@
  * SQLite file in a temp dir and the rate limit raised out of the way.
  */
 import type { ChildProcess } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { collectOutput, freePort, spawnNode, stopChild, waitForHttp } from './children.js';
 import { BENCH_CREDENTIALS } from './upstream-protocol.js';
@@ -16,6 +17,8 @@ export interface GatewayProcess {
   readonly startupMs: number;
   /** The admin key printed on stdout by the first start on an empty database; null on later starts. */
   readonly initialKey: string | null;
+  /** The file the gateway's stdout (its JSON log lines) goes to. */
+  readonly logFile: string;
   stop(): Promise<void>;
 }
 
@@ -59,7 +62,13 @@ export async function startGatewayProcess(upstream: Upstream, dataDir: string, o
   const url = `http://127.0.0.1:${port}`;
   const startedAt = performance.now();
   // The built server (`npm start` runs `npm run build` then `node dist/cli.js serve`); run.ts builds it first.
-  const child = spawnNode('dist/cli.js', ['serve'], { env: gatewayEnv(upstream, dataDir, port), nodeFlags: options.nodeFlags ?? [] });
+  // stdout (one JSON log line per request) goes to a file, as a deployment writes it to a file or the journal. Piped
+  // to this process instead, it would be read by the event loop that also runs autocannon: the load generator would
+  // spend CPU on the gateway's logs, and the logging scenarios would be measured lower than they are.
+  const logFile = path.join(dataDir, `gateway-${port}.log`);
+  const stdout = openSync(logFile, 'a');
+  const child = spawnNode('dist/cli.js', ['serve'], { env: gatewayEnv(upstream, dataDir, port), nodeFlags: options.nodeFlags ?? [], stdout });
+  closeSync(stdout); // the child holds its own copy
   const output = collectOutput(child);
   let startupMs: number;
   try {
@@ -70,7 +79,7 @@ export async function startGatewayProcess(upstream: Upstream, dataDir: string, o
   }
   // The key is the only stdout line that is not a JSON log line. It is printed just after the server starts
   // listening, so it may trail the first /healthz answer by a moment.
-  const findKey = () => output.stdout().split('\n').find((line) => line.startsWith('dgk_'));
+  const findKey = () => readFileSync(logFile, 'utf8').split('\n').find((line) => line.startsWith('dgk_'));
   let keyLine = findKey();
   for (let waited = 0; options.expectKey && keyLine === undefined && waited < 5_000; waited += 10) {
     await new Promise((r) => setTimeout(r, 10));
@@ -82,6 +91,7 @@ export async function startGatewayProcess(upstream: Upstream, dataDir: string, o
     child,
     startupMs,
     initialKey: keyLine?.trim() ?? null,
+    logFile,
     stop: () => stopChild(child),
   };
 }

@@ -22,6 +22,8 @@ export interface Row {
   readonly peakRssBytes: number | null;
   /** Highest foreign CPU load over the runs, in cores (see bench/lib/cpu.ts); null off Linux. */
   readonly foreignCores: number | null;
+  /** Median over the runs of the server's CPU µs per request (bench/lib/load.ts); null off Linux. */
+  readonly serverCpuUsPerRequest: number | null;
   /** reqPerSec / the baseline's reqPerSec at the same connection count. */
   readonly ratioToBaseline: number | null;
 }
@@ -44,6 +46,7 @@ export interface Target {
 export function combineRuns(scenario: string, title: string, runs: readonly RunResult[]): Omit<Row, 'ratioToBaseline'> {
   const rss = runs.map((r) => r.peakRssBytes).filter((v): v is number => v !== null);
   const foreign = runs.map((r) => r.foreignCores).filter((v): v is number => v !== null);
+  const cpuPerRequest = runs.map((r) => r.serverCpuUsPerRequest).filter((v): v is number => v !== null);
   return {
     scenario,
     title,
@@ -56,6 +59,7 @@ export function combineRuns(scenario: string, title: string, runs: readonly RunR
     non2xx: runs.reduce((n, r) => n + r.non2xx, 0),
     peakRssBytes: rss.length > 0 ? Math.max(...rss) : null,
     foreignCores: foreign.length > 0 ? Math.max(...foreign) : null,
+    serverCpuUsPerRequest: cpuPerRequest.length > 0 ? median(cpuPerRequest) : null,
   };
 }
 
@@ -83,13 +87,13 @@ export function contentionWarning(rows: readonly Row[]): string | null {
 
 export function loadTable(rows: readonly Row[]): string {
   const lines = [
-    '| scenario | conns | req/s | p50 ms | p99 ms | errors / non-2xx | server peak RSS | × baseline | other load |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| scenario | conns | req/s | p50 ms | p99 ms | errors / non-2xx | server CPU µs/req | server peak RSS | × baseline | other load |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const r of rows) {
     const name = r.runs > 1 ? `${r.title} (median of ${r.runs})` : r.title;
     const ratio = r.ratioToBaseline === null ? '' : `${(r.ratioToBaseline * 100).toFixed(0)} %`;
-    lines.push(`| ${name} | ${r.connections} | ${r.reqPerSec.toFixed(0)} | ${ms(r.p50Ms)} | ${ms(r.p99Ms)} | ${r.errors} / ${r.non2xx} | ${mb(r.peakRssBytes)} | ${ratio} | ${foreignCell(r.foreignCores)} |`);
+    lines.push(`| ${name} | ${r.connections} | ${r.reqPerSec.toFixed(0)} | ${ms(r.p50Ms)} | ${ms(r.p99Ms)} | ${r.errors} / ${r.non2xx} | ${r.serverCpuUsPerRequest === null ? 'n/a' : r.serverCpuUsPerRequest.toFixed(0)} | ${mb(r.peakRssBytes)} | ${ratio} | ${foreignCell(r.foreignCores)} |`);
   }
   return lines.join('\n');
 }

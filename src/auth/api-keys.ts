@@ -3,7 +3,7 @@
  * the secret is 32 random bytes in base64url. Only the SHA-256 of the whole key is stored: the key is shown once at
  * creation. A lookup finds the row by keyId, then compares hashes in constant time.
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { ApiKeyInfo, ApiKeyRow, Store } from '../storage/store.js';
 import { DEFAULT_PERMISSION, type Permission } from './types.js';
 
@@ -29,7 +29,8 @@ export function parseApiKey(key: unknown): ParsedApiKey | null {
 }
 
 export function hashApiKey(key: string): string {
-  return createHash('sha256').update(key, 'utf8').digest('hex');
+  // One-shot `crypto.hash` (node ≥ 20.12): no Hash object per call, and this runs on every authenticated request.
+  return hash('sha256', key, 'hex');
 }
 
 function generateKey(): { id: string; key: string } {

@@ -241,6 +241,19 @@ function ownerNames(answers: readonly DnsAnswer[], name: string): Set<string> {
   return names;
 }
 
+/**
+ * The TXT records at `name` (each with its chunks joined) from a TXT response, following a CNAME chain in the answer,
+ * and how long the answer may be cached: the lowest TTL of the records it was read from, or for an empty answer the
+ * negative TTL (RFC 2308 §5); 0 when neither is known ("do not cache").
+ */
+export function txtAnswer(response: DnsResponse, name: string): { values: string[]; ttlSeconds: number } {
+  const owners = ownerNames(response.answers, name);
+  const used = response.answers.filter((a) => (a.type === 'TXT' || a.type === 'CNAME') && owners.has(a.name.toLowerCase()));
+  const values = used.flatMap((a) => (a.type === 'TXT' ? [a.data.join('')] : []));
+  const ttlSeconds = values.length > 0 ? Math.min(...used.map((a) => a.ttl)) : (response.negativeTtl ?? 0);
+  return { values, ttlSeconds };
+}
+
 export function createResolver(options: ResolverOptions = {}): Resolver {
   const timeoutMs = options.timeoutMs ?? 2000;
   const attempts = Math.max(1, options.attempts ?? 2);
@@ -304,9 +317,7 @@ export function createResolver(options: ResolverOptions = {}): Resolver {
   return {
     query,
     async resolveTxt(name) {
-      const response = await query(name, 'TXT');
-      const owners = ownerNames(response.answers, name);
-      return response.answers.flatMap((a) => (a.type === 'TXT' && owners.has(a.name.toLowerCase()) ? [a.data.join('')] : []));
+      return txtAnswer(await query(name, 'TXT'), name).values;
     },
     async resolveNs(name) {
       const response = await query(name, 'NS');

@@ -55,7 +55,36 @@ function asParams(body: unknown): GraphqlParams | null {
   return body as GraphqlParams;
 }
 
+/** How many distinct (document, operation name) pairs `prepare` remembers. */
+const MAX_PREPARED = 1000;
+
 export function createGraphqlFastPath(yoga: Yoga, maxBodyBytes: number) {
+  /**
+   * Documents already parsed and validated through the enveloped `parse`/`validate` (so with every plugin's rules:
+   * graphql-armor's limits, yoga's caches), by query text and operation name. Parsing and validation depend on
+   * nothing else (no variables, no context), so the verdict is the same on every request; remembering it here spares
+   * each request the plugin hooks and yoga's cache-key building (it joins every rule's name per request). Null: the
+   * request goes to yoga, which answers the parse or validation error itself. First-in-first-out bounded.
+   */
+  const prepared = new Map<string, DocumentNode | null>();
+  function prepare(enveloped: ReturnType<Yoga['getEnveloped']>, query: string, operationName: string | undefined): DocumentNode | null {
+    const key = operationName === undefined ? query : `${operationName}\u0000${query}`;
+    const known = prepared.get(key);
+    if (known !== undefined) return known;
+    let document: DocumentNode | null = null;
+    try {
+      const parsed = enveloped.parse(query);
+      const operation = getOperationAST(parsed, operationName);
+      // graphql-armor's rules throw rather than report when a limit is passed.
+      if (operation && operation.operation !== 'subscription' && enveloped.validate(enveloped.schema, parsed).length === 0) document = parsed;
+    } catch {
+      document = null;
+    }
+    if (prepared.size >= MAX_PREPARED) prepared.delete(prepared.keys().next().value!);
+    prepared.set(key, document);
+    return document;
+  }
+
   /** Hands the request (body already read) to yoga and writes its answer. */
   async function viaYoga(req: IncomingMessage, res: ServerResponse, body: Buffer, serverContext: GraphqlServerContext): Promise<void> {
     const headers = new Headers();
@@ -92,22 +121,10 @@ export function createGraphqlFastPath(yoga: Yoga, maxBodyBytes: number) {
     }
     if (!params) return viaYoga(req, res, body, serverContext);
 
-    const { parse, validate, contextFactory, execute, schema } = yoga.getEnveloped({ ...serverContext, params } as never);
-    let document: DocumentNode;
-    try {
-      document = parse(params.query);
-    } catch {
-      return viaYoga(req, res, body, serverContext);
-    }
-    const operation = getOperationAST(document, params.operationName ?? undefined);
-    let valid: boolean;
-    try {
-      // graphql-armor's rules throw rather than report when a limit is passed.
-      valid = validate(schema, document).length === 0;
-    } catch {
-      valid = false;
-    }
-    if (!operation || operation.operation === 'subscription' || !valid) return viaYoga(req, res, body, serverContext);
+    const enveloped = yoga.getEnveloped({ ...serverContext, params } as never);
+    const document = prepare(enveloped, params.query, params.operationName ?? undefined);
+    if (!document) return viaYoga(req, res, body, serverContext);
+    const { contextFactory, execute, schema } = enveloped;
     const contextValue = await contextFactory();
     const result = (await execute({
       schema,

@@ -59,6 +59,23 @@ export function createAuthFailureThrottle({
  * given, so such callers share one budget rather than escape the throttle.
  */
 export function clientKey(ip: string): string {
+  let key = recentKeys.get(ip);
+  if (key === undefined) {
+    key = clientKeyUncached(ip);
+    if (recentKeys.size >= MAX_RECENT_KEYS) recentKeys.delete(recentKeys.keys().next().value!);
+    recentKeys.set(ip, key);
+  }
+  return key;
+}
+
+/**
+ * Recent addresses and their keys: every request checks its address against the throttle before authenticating, and
+ * the IP-literal checks are regular expressions (IPv6's is long). First-in-first-out bounded.
+ */
+const recentKeys = new Map<string, string>();
+const MAX_RECENT_KEYS = 10_000;
+
+function clientKeyUncached(ip: string): string {
   const address = ip.trim().toLowerCase().replace(/%.*$/, ''); // a zone id names our interface, not the client
   if (isIP(address) === 4) return address;
   const groups = isIP(address) === 6 ? ipv6Groups(address) : undefined;

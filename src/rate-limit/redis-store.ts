@@ -5,7 +5,7 @@
  * Each identity is one sorted set: score = the call's timestamp (ms), member = a unique id per counted call. The
  * check-and-count is one Lua script (Redis runs a script atomically: no other command interleaves, redis.io
  * "Scripting with Lua"), so two instances cannot both read "99 counted" and both admit the 100th call; that is the
- * race the library's get → compare → set would have across processes. The set expires once its newest call has
+ * race any read-then-write would have across processes. The set expires once its newest call has
  * left the window, so idle callers cost no memory.
  *
  * Timestamps come from the calling instance's clock: instances need synchronised clocks (NTP); a skew of a second
@@ -13,10 +13,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import type { AtomicWindowStore, WindowRequest } from './limiter.js';
-import type { RateLimitIdentity } from './store.js';
+import type { RateLimitStore, WindowRequest, WindowState } from './store.js';
 
-/** KEYS[1] = the identity's set; ARGV = at, windowMs, max, cost, unique call id. Returns {allowed 0/1, {member, score, …}}. */
+/**
+ * KEYS[1] = the identity's set; ARGV = at, windowMs, max, cost (0: peek), unique call id.
+ * Returns {allowed 0/1, counted, oldest score or nil, blocking score or nil} (store.ts `WindowState`).
+ */
 const CONSUME_WINDOW = `
 local key = KEYS[1]
 local at = tonumber(ARGV[1])
@@ -24,21 +26,30 @@ local window = tonumber(ARGV[2])
 local max = tonumber(ARGV[3])
 local cost = tonumber(ARGV[4])
 redis.call('ZREMRANGEBYSCORE', key, '-inf', at - window)
+local counted = redis.call('ZCARD', key)
+local needed = cost
+if needed < 1 then needed = 1 end
 local allowed = 0
-if redis.call('ZCARD', key) + cost <= max then
-  for i = 1, cost do redis.call('ZADD', key, at, ARGV[5] .. ':' .. i) end
+local blocking = false
+if counted + needed <= max then
   allowed = 1
+  if cost > 0 then
+    for i = 1, cost do redis.call('ZADD', key, at, ARGV[5] .. ':' .. i) end
+    counted = counted + cost
+    local newest = redis.call('ZRANGE', key, -1, -1, 'WITHSCORES')
+    redis.call('PEXPIRE', key, math.max(1, tonumber(newest[2]) + window - at))
+  end
+else
+  local index = counted + needed - max - 1
+  blocking = redis.call('ZRANGE', key, index, index, 'WITHSCORES')[2] or false
 end
-local newest = redis.call('ZRANGE', key, -1, -1, 'WITHSCORES')
-if newest[2] then
-  redis.call('PEXPIRE', key, math.max(1, tonumber(newest[2]) + window - at))
-end
-return {allowed, redis.call('ZRANGE', key, 0, -1, 'WITHSCORES')}
+local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')[2] or false
+return {allowed, counted, oldest, blocking}
 `;
 
 const COMMAND = 'dnsgwConsumeWindow';
 
-type ConsumeCommand = (key: string, at: number, windowMs: number, max: number, cost: number, callId: string) => Promise<[number, unknown[]]>;
+type ConsumeCommand = (key: string, at: number, windowMs: number, max: number, cost: number, callId: string) => Promise<[number, number, string | null, string | null]>;
 
 export interface RedisRateLimitStoreOptions {
   /** A connected ioredis client; the store does not close it. */
@@ -47,34 +58,25 @@ export interface RedisRateLimitStoreOptions {
   readonly keyPrefix: string;
 }
 
-export function createRedisRateLimitStore({ redis, keyPrefix }: RedisRateLimitStoreOptions): AtomicWindowStore {
+export interface RedisRateLimitStore extends RateLimitStore {
+  consume(identity: string, request: WindowRequest): Promise<WindowState>;
+  /** The Redis key holding an identity's window (for tests and operators). */
+  keyOf(identity: string): string;
+}
+
+export function createRedisRateLimitStore({ redis, keyPrefix }: RedisRateLimitStoreOptions): RedisRateLimitStore {
   // defineCommand sends EVALSHA and falls back to EVAL when the server lacks the script (after a restart).
   if (!(COMMAND in redis)) redis.defineCommand(COMMAND, { numberOfKeys: 1, lua: CONSUME_WINDOW });
-  const consume = (redis as unknown as Record<string, ConsumeCommand>)[COMMAND]!.bind(redis);
+  const run = (redis as unknown as Record<string, ConsumeCommand>)[COMMAND]!.bind(redis);
   // Identities are API key ids, user ids or IP addresses: JSON keeps any character from splitting the key.
-  const keyOf = (identity: RateLimitIdentity): string => `${keyPrefix}${JSON.stringify([identity.contextIdentity, identity.fieldIdentity])}`;
-  // WITHSCORES replies are flat [member, score, …] under RESP2 and [[member, score], …] under RESP3: read both.
-  const scores = (reply: readonly unknown[]): number[] =>
-    reply.flat().filter((_, i) => i % 2 === 1).map((score) => Number(score));
+  const keyOf = (identity: string): string => `${keyPrefix}${JSON.stringify(identity)}`;
+  const score = (value: string | null): number | undefined => (value === null ? undefined : Number(value));
 
   return {
-    async consumeWindow(identity: RateLimitIdentity, { at, windowMs, max, cost }: WindowRequest) {
-      const [allowed, flat] = await consume(keyOf(identity), at, windowMs, max, cost, randomUUID());
-      return { allowed: allowed === 1, timestamps: scores(flat) };
-    },
-    async getForIdentity(identity) {
-      return scores((await redis.call('ZRANGE', keyOf(identity), 0, -1, 'WITHSCORES')) as unknown[]);
-    },
-    async setForIdentity(identity, timestamps, windowMs) {
-      const key = keyOf(identity);
-      const batch = redis.multi().del(key);
-      if (timestamps.length > 0) {
-        const call = randomUUID();
-        batch.call('ZADD', key, ...timestamps.flatMap((t, i) => [t, `${call}:${i}`]));
-        // Relative: the timestamps may come from an injected clock, not Redis's.
-        if (windowMs !== undefined) batch.pexpire(key, windowMs);
-      }
-      await batch.exec();
+    keyOf,
+    async consume(identity, { at, windowMs, max, cost }) {
+      const [allowed, counted, oldest, blocking] = await run(keyOf(identity), at, windowMs, max, cost, randomUUID());
+      return { allowed: allowed === 1, counted, oldest: score(oldest), blocking: score(blocking) };
     },
   };
 }

@@ -106,9 +106,16 @@ function successPayload(command: string, output: unknown, input: Record<string, 
   }
 }
 
-export async function handleRest(services: Services, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-  const transport: Transport = url.pathname === LEGACY_PATH ? 'legacy' : 'v1';
-  let format: ResponseFormat = responseFormat(url.searchParams.get('ResponseFormat'));
+/** The request target split once by the server: the path, and the query string with its `?` (or ''). */
+export interface RestTarget {
+  readonly path: string;
+  readonly search: string;
+}
+
+export async function handleRest(services: Services, req: IncomingMessage, res: ServerResponse, target: RestTarget): Promise<void> {
+  const transport: Transport = target.path === LEGACY_PATH ? 'legacy' : 'v1';
+  // Known before the body is read, so that even a refused body is answered in the format the query asked for.
+  let format: ResponseFormat = target.search.includes('ResponseFormat') ? responseFormat(new URLSearchParams(target.search).get('ResponseFormat')) : 'json';
   let ctx: CallContext | undefined;
   let reply;
   try {
@@ -117,9 +124,9 @@ export async function handleRest(services: Services, req: IncomingMessage, res: 
       res.end(JSON.stringify({ Errors: [{ Code: 405, Message: 'Method not allowed: use GET or POST' }] }));
       return;
     }
-    const raw = await readParams(req, url, { maxBodyBytes: services.config.MAX_BODY_BYTES });
+    const raw = await readParams(req, target, { maxBodyBytes: services.config.MAX_BODY_BYTES });
     format = responseFormat(param(raw, 'ResponseFormat'));
-    const command = commandFrom(transport, url.pathname, raw);
+    const command = commandFrom(transport, target.path, raw);
     const procedure = findProcedure(command);
     if (!procedure) throw AppError.of('INVALID_COMMAND', `${quote(command)} not found`);
     ctx = { services, caller: callerFrom(req, raw), transport: 'rest' };
@@ -131,7 +138,7 @@ export async function handleRest(services: Services, req: IncomingMessage, res: 
       // The client went away mid-body: nobody to answer. (Not `req.destroyed`: that is also true once a body has been
       // read to its end, and would leave every unexpected error after a POST unanswered.)
       if (res.destroyed || req.socket.destroyed) return;
-      services.logger.error({ err: error, path: url.pathname }, 'REST request failed');
+      services.logger.error({ err: error, path: target.path }, 'REST request failed');
     }
     reply = errorReply(isAppError(error) ? error : AppError.of('INTERNAL_ERROR'), transport, format);
   }

@@ -31,6 +31,7 @@ const DEFAULT_MAX_MULTIPART_FIELDS = 200;
 
 /**
  * Reads the query string and the body of `req` into one map; a body value beats a query value of the same name.
+ * Synchronous when the request has no body.
  *
  * Throws `AppError`: `BODY_TOO_LARGE` (as soon as the declared or received size passes `maxBodyBytes`; the rest is
  * left unread and the request is only paused, so the server can still answer — answer with `connection: close`),
@@ -38,23 +39,36 @@ const DEFAULT_MAX_MULTIPART_FIELDS = 200;
  * any other type, a content coding, or a malformed multipart body). A client that disconnects mid-body makes it
  * reject with that stream error (not an AppError: there is nobody left to answer).
  */
-export async function readParams(req: IncomingMessage, url: URL, options: ReadParamsOptions): Promise<RawParams> {
-  const params = queryParams(url);
-  const body = await readRequestBody(req, options.maxBodyBytes);
-  if (body.length === 0) return params;
+export function readParams(req: IncomingMessage, target: RequestTarget, options: ReadParamsOptions): RawParams | Promise<RawParams> {
+  const params = queryParams(target.search);
+  // RFC 9112 §6.3: a request with neither Content-Length nor Transfer-Encoding has no body, so there is nothing to
+  // wait for (node discards the empty stream once the reply is sent). This is every GET: answered without a tick.
+  if (!hasBody(req)) return params;
+  return readRequestBody(req, options.maxBodyBytes).then(async (body) => {
+    if (body.length === 0) return params;
+    const bodyParams = await parseBody(body, req.headers, options);
+    for (const [name, value] of bodyParams) params.set(name, value);
+    return params;
+  });
+}
 
-  const bodyParams = await parseBody(body, req.headers, options);
-  for (const [name, value] of bodyParams) params.set(name, value);
-  return params;
+/** The part of a request target readParams needs: the query string with its `?` (a `URL` fits). */
+export interface RequestTarget {
+  readonly search: string;
+}
+
+function hasBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
 /**
  * The query string as a map. A repeated name keeps its last value, as PHP's `$_GET` does (Octeth is PHP): the
  * alternative, an array, would turn `?Domain=a&Domain=b` into a value every schema refuses with a vaguer message.
  */
-export function queryParams(url: URL): RawParams {
+export function queryParams(search: string): RawParams {
   const params: RawParams = new Map();
-  for (const [name, value] of url.searchParams) params.set(name, value);
+  if (search.length > 1) for (const [name, value] of new URLSearchParams(search)) params.set(name, value);
   return params;
 }
 
