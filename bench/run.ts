@@ -17,7 +17,7 @@ import { ROOT, collectOutput, currentRssBytes, freePort, spawnTs, stopChild, wai
 import { countProviderCalls, type ProviderCallCount } from './lib/call-counts.js';
 import { createScenarioKeys } from './lib/keys.js';
 import { gatewayEnv, setGatewayEnvOverrides, startGatewayProcess, type GatewayProcess } from './lib/gateway-process.js';
-import { runLoad, type RunResult } from './lib/load.js';
+import { median, runLoad, type RunResult } from './lib/load.js';
 import { formatSummary, summariseProfile, type CpuProfile, type ProfileSummary } from './lib/profile-summary.js';
 import { callCountTable, combineRuns, contentionWarning, judgeTargets, loadTable, targetTable, withRatios, type Row, type Startup } from './lib/report.js';
 import { checkScenario, scenarios, type Scenario } from './lib/scenarios.js';
@@ -91,18 +91,31 @@ async function startAndTime(
   return { gateway: gateway!, apiKey: first.initialKey, scenarioKeys, startup: { firstStartMs: first.startupMs, restartsMs } };
 }
 
-async function measureScenario(scenario: Scenario, url: string, pid: number, benchPids: readonly number[]): Promise<Omit<Row, 'ratioToBaseline'>[]> {
+/** The baseline server and its request, for the runs paired with a gateway scenario's 50-connection repeats. */
+interface PairedBaseline {
+  readonly url: string;
+  readonly pid: number;
+  readonly request: Scenario['request'];
+}
+
+async function measureScenario(scenario: Scenario, url: string, pid: number, benchPids: readonly number[], paired?: PairedBaseline): Promise<Omit<Row, 'ratioToBaseline'>[]> {
   const problem = await checkScenario(url, scenario);
   if (problem) throw new Error(`scenario ${scenario.id}: wrong answer before measuring: ${problem}`);
   await runLoad(url, scenario.request, { ...WARMUP, serverPid: pid });
   const rows: Omit<Row, 'ratioToBaseline'>[] = [];
   for (const connections of CONNECTIONS) {
     const runs: RunResult[] = [];
+    const pairRatios: number[] = [];
     for (let i = 0; i < (connections === 50 ? REPEATS : 1); i++) {
-      runs.push(await runLoad(url, scenario.request, { connections, durationSeconds: DURATION, serverPid: pid, benchPids }));
+      // At 50 connections each run is paired with a baseline run just before it: a shared machine that slows down
+      // or speeds up during the bench then moves both sides of each ratio alike.
+      const before = connections === 50 && paired ? await runLoad(paired.url, paired.request, { connections, durationSeconds: DURATION, serverPid: paired.pid, benchPids }) : null;
+      const run = await runLoad(url, scenario.request, { connections, durationSeconds: DURATION, serverPid: pid, benchPids });
+      runs.push(run);
+      if (before && before.reqPerSec > 0) pairRatios.push(run.reqPerSec / before.reqPerSec);
     }
-    const row = combineRuns(scenario.id, scenario.title, runs);
-    log(`  ${scenario.id} @${connections}: ${row.reqPerSec.toFixed(0)} req/s, p99 ${row.p99Ms.toFixed(2)} ms, errors ${row.errors}/${row.non2xx}${row.serverCpuUsPerRequest === null ? "" : `, server CPU ${row.serverCpuUsPerRequest.toFixed(0)} µs/request`}`);
+    const row = { ...combineRuns(scenario.id, scenario.title, runs), ...(pairRatios.length > 0 ? { pairedRatio: median(pairRatios) } : {}) };
+    log(`  ${scenario.id} @${connections}: ${row.reqPerSec.toFixed(0)} req/s, p99 ${row.p99Ms.toFixed(2)} ms, errors ${row.errors}/${row.non2xx}${row.serverCpuUsPerRequest === null ? '' : `, server CPU ${row.serverCpuUsPerRequest.toFixed(0)} µs/request`}${row.pairedRatio === undefined ? '' : `, ${(row.pairedRatio * 100).toFixed(0)} % of the paired baseline runs`}`);
     rows.push(row);
   }
   // Still right after the load: a server that degrades into errors under load must not go unnoticed.
@@ -172,10 +185,12 @@ async function main(): Promise<void> {
     };
     const selected = SCENARIO_IDS.filter((id) => !only || only.includes(id) || id === 'baseline').map(withKeys);
     const measured: Omit<Row, 'ratioToBaseline'>[] = [];
+    const baselineScenario = withKeys('baseline');
     for (const scenario of selected) {
       log(`measuring ${scenario.id}…`);
       const server = scenario.target === 'baseline' ? baseline : gateway;
-      measured.push(...(await measureScenario(scenario, server.url, server.pid, [upstream.pid])));
+      const paired = scenario.target === 'baseline' ? undefined : { url: baseline.url, pid: baseline.pid, request: baselineScenario.request };
+      measured.push(...(await measureScenario(scenario, server.url, server.pid, [upstream.pid, baseline.pid], paired)));
     }
     await gateway.stop();
 

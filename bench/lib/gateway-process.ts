@@ -5,7 +5,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { collectOutput, freePort, spawnNode, stopChild, waitForHttp } from './children.js';
+import { ROOT, collectOutput, freePort, spawnNode, stopChild, waitForHttp } from './children.js';
 import { BENCH_CREDENTIALS } from './upstream-protocol.js';
 import type { Upstream } from './upstream-client.js';
 
@@ -21,6 +21,16 @@ export interface GatewayProcess {
   readonly logFile: string;
   stop(): Promise<void>;
 }
+
+/**
+ * The node flags `npm start` runs the server with (package.json `config.serverNodeFlags`, which its start script
+ * expands), so that the bench measures the same process.
+ */
+const SERVER_NODE_FLAGS: readonly string[] = (
+  (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { config?: { serverNodeFlags?: string } }).config?.serverNodeFlags ?? ''
+)
+  .split(/\s+/)
+  .filter(Boolean);
 
 /** Extra variables for the gateway (`--env K=V` on the bench command line), applied over the defaults below. */
 let overrides: Record<string, string> = {};
@@ -67,7 +77,7 @@ export async function startGatewayProcess(upstream: Upstream, dataDir: string, o
   // spend CPU on the gateway's logs, and the logging scenarios would be measured lower than they are.
   const logFile = path.join(dataDir, `gateway-${port}.log`);
   const stdout = openSync(logFile, 'a');
-  const child = spawnNode('dist/cli.js', ['serve'], { env: gatewayEnv(upstream, dataDir, port), nodeFlags: options.nodeFlags ?? [], stdout });
+  const child = spawnNode('dist/cli.js', ['serve'], { env: gatewayEnv(upstream, dataDir, port), nodeFlags: [...SERVER_NODE_FLAGS, ...(options.nodeFlags ?? [])], stdout });
   closeSync(stdout); // the child holds its own copy
   const output = collectOutput(child);
   let startupMs: number;

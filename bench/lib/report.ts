@@ -24,7 +24,12 @@ export interface Row {
   readonly foreignCores: number | null;
   /** Median over the runs of the server's CPU µs per request (bench/lib/load.ts); null off Linux. */
   readonly serverCpuUsPerRequest: number | null;
-  /** reqPerSec / the baseline's reqPerSec at the same connection count. */
+  /**
+   * At 50 connections: the median, over the repeats, of each run's req/s over a baseline run made just before it
+   * (bench/run.ts pairs them). Absent for the baseline itself and at other connection counts.
+   */
+  readonly pairedRatio?: number;
+  /** `pairedRatio` where there is one, else reqPerSec / the baseline's reqPerSec at the same connection count. */
   readonly ratioToBaseline: number | null;
 }
 
@@ -66,6 +71,7 @@ export function combineRuns(scenario: string, title: string, runs: readonly RunR
 export function withRatios(rows: readonly Omit<Row, 'ratioToBaseline'>[]): Row[] {
   return rows.map((row) => {
     const baseline = rows.find((r) => r.scenario === 'baseline' && r.connections === row.connections);
+    if (row.pairedRatio !== undefined) return { ...row, ratioToBaseline: row.pairedRatio };
     return { ...row, ratioToBaseline: baseline && baseline.reqPerSec > 0 ? row.reqPerSec / baseline.reqPerSec : null };
   });
 }

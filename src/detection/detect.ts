@@ -105,6 +105,17 @@ export function createProviderDetector(options: ProviderDetectorOptions): Provid
   // Map keeps insertion order: re-inserting on each hit makes the first key the least recently used.
   const cache = new Map<string, CacheEntry>();
   const inFlight = new Map<string, Promise<NsLookup>>();
+  // The provider each cached NS answer names, matched once per answer rather than once per request: a cache hit hands
+  // back the same NsLookup object until it expires, and the entry goes with it.
+  const matched = new WeakMap<NsLookup, NameserverPattern | null>();
+  const providerOf = (lookup: NsLookup, nameservers: readonly string[]): NameserverPattern | null => {
+    let match = matched.get(lookup);
+    if (match === undefined) {
+      match = pickProvider(nameservers, table);
+      matched.set(lookup, match);
+    }
+    return match;
+  };
 
   function cached(name: string): NsLookup | undefined {
     const entry = cache.get(name);
@@ -158,10 +169,11 @@ export function createProviderDetector(options: ProviderDetectorOptions): Provid
       const apex = registrableDomain(domain);
       if (apex === null) return null;
       for (const name of namesUpTo(domain, apex)) {
-        const { nameservers } = await lookupNs(name);
+        const lookup = await lookupNs(name);
+        const { nameservers } = lookup;
         if (nameservers === null) continue;
         // The nearest delegation is the zone: a parent's NS would name a provider that cannot write this name.
-        const match = pickProvider(nameservers, table);
+        const match = providerOf(lookup, nameservers);
         if (!match) return null;
         return { provider: match.id, providerName: match.name, supported: match.supported, nameservers, zone: name };
       }
