@@ -7,6 +7,7 @@
  *    one of the 20 record sets is present and every seed record is unchanged.
  * 2. Why the lock matters, shown directly on the adapter: the same 20 read-merge-writes overlapped without the lock
  *    lose all but one record set; run through the in-process zone lock, none is lost.
+ * 3. Dry runs only read and take no lock: one is answered while a write to the same zone holds it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Agent } from 'undici';
@@ -137,5 +138,39 @@ describe('why the lock matters: the same race on the adapter directly', () => {
     const lock = createInProcessZoneLock();
     await Promise.all(subdomains.map((_, i) => lock.run(`namecheap:${SEED_APEX}`, () => readMergeWrite(i + 1))));
     expect(present()).toEqual(subdomains);
+  });
+});
+
+describe('a dry run takes no zone lock', () => {
+  let world: World;
+  let key: string;
+  const body = { Domain: SEED_APEX, Provider: 'cloudflare', ApiKey: SECRETS.cloudflareToken, RecordType: 'campaign' };
+
+  beforeAll(async () => {
+    // Each attempt is cut at a share of the deadline: a short one keeps the stuck write (and the test) short.
+    world = await startWorld({ PROVIDER_DEADLINE_MS: '4000' });
+    key = await world.gateway.createKey();
+  });
+  afterAll(async () => {
+    await world.close();
+  });
+
+  it('is answered while a write to the same zone holds the lock', async () => {
+    world.cloudflare.failNext({ kind: 'hang' }, { pathPart: '/dns_records/batch' });
+    const write = postJson(world.gateway, '/api/v1/dns.set', body, bearer(key)).then((reply) => ({ reply, doneAt: performance.now() }));
+    // Wait until the write is inside the lock: its batch has reached the fake.
+    for (let i = 0; i < 200 && !world.cloudflare.calls.some((c) => c.path.endsWith('/dns_records/batch')); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(world.cloudflare.calls.some((c) => c.path.endsWith('/dns_records/batch'))).toBe(true);
+    const dry = await postJson(world.gateway, '/api/v1/dns.set', { ...body, DryRun: true }, bearer(key));
+    const dryDoneAt = performance.now();
+    expect(dry.status).toBe(200);
+    expect((dry.json.changes as { action: string }[]).some((c) => c.action === 'CREATE')).toBe(true);
+    // The write holds the lock until its hung batch times out and is re-read and applied; a dry run queued behind the
+    // lock could only finish after it.
+    const { reply, doneAt } = await write;
+    expect(reply.status).toBe(200);
+    expect(doneAt).toBeGreaterThan(dryDoneAt);
   });
 });

@@ -166,45 +166,50 @@ export function createDnsService(deps: DnsServiceDeps): DnsService {
     async setRecords(command) {
       const provider = adapterFor(command.provider);
       const template = deps.templates.get(command.recordType);
-      try {
-        return await deps.zoneLock.run(lockKey(provider.id, command.domain), async (lease) => {
-          // Connect inside the lock: the command's provider deadline starts here, not while waiting for the lock.
-          // A lock lost mid-command (Redis lease expired) aborts every provider call of the command.
-          const session = provider.connect(command.credentials, { signal: lease.signal });
-          const zone = await session.findZone(command.domain);
-          const contents = await session.readZone(zone);
-          const desired = resolveTemplate(template, { domain: command.domain, variables: deps.templateVariables });
-          const plan = planRecordSet({
-            existing: contents.records,
-            records: desired,
-            zoneApex: zone.name,
-            force: command.force,
-            minTtl: provider.capabilities.minTtl,
-          });
-          const spfProblem = await spfLookupProblem(plan, deps);
-          const changes = plan.changes.map((c) => toView(c, spfProblem));
-          if (spfProblem) {
-            throw AppError.of('SET_FAILED', spfProblem.reason, { extra: { changes } });
-          }
-          if (plan.conflicts.length > 0 && !command.force) {
-            throw AppError.of('SET_FAILED', summariseConflicts(plan), { extra: { changes } });
-          }
-          if (command.dryRun) return { applied: false, changes };
-          if (plan.writes.length > 0) {
-            const written = await applyAndJournal(session, zone, contents, plan.writes, {
-              principal: command.principal,
-              domain: command.domain,
-              provider: provider.id,
-              recordType: command.recordType,
-              revertOf: null,
-            });
-            deps.logger.info(
-              { provider: provider.id, zone: zone.name, recordType: command.recordType, writes: written.length },
-              'dns records applied',
-            );
-          }
-          return { applied: true, changes };
+      // Plans from a fresh read and, unless it is a dry run, applies. `signal` aborts every provider call of the
+      // command (a lock lost mid-command: Redis lease expired).
+      const planAndApply = async (signal?: AbortSignal): Promise<SetRecordsResult> => {
+        const session = provider.connect(command.credentials, signal ? { signal } : {});
+        const zone = await session.findZone(command.domain);
+        const contents = await session.readZone(zone);
+        const desired = resolveTemplate(template, { domain: command.domain, variables: deps.templateVariables });
+        const plan = planRecordSet({
+          existing: contents.records,
+          records: desired,
+          zoneApex: zone.name,
+          force: command.force,
+          minTtl: provider.capabilities.minTtl,
         });
+        const spfProblem = await spfLookupProblem(plan, deps);
+        const changes = plan.changes.map((c) => toView(c, spfProblem));
+        if (spfProblem) {
+          throw AppError.of('SET_FAILED', spfProblem.reason, { extra: { changes } });
+        }
+        if (plan.conflicts.length > 0 && !command.force) {
+          throw AppError.of('SET_FAILED', summariseConflicts(plan), { extra: { changes } });
+        }
+        if (command.dryRun) return { applied: false, changes };
+        if (plan.writes.length > 0) {
+          const written = await applyAndJournal(session, zone, contents, plan.writes, {
+            principal: command.principal,
+            domain: command.domain,
+            provider: provider.id,
+            recordType: command.recordType,
+            revertOf: null,
+          });
+          deps.logger.info(
+            { provider: provider.id, zone: zone.name, recordType: command.recordType, writes: written.length },
+            'dns records applied',
+          );
+        }
+        return { applied: true, changes };
+      };
+      try {
+        // A dry run only reads: it takes no zone lock, so previews never queue behind writes (or each other). Its
+        // plan is the zone as read, exactly what a locked read would have seen a moment earlier or later.
+        if (command.dryRun) return await planAndApply();
+        // Connect inside the lock: the command's provider deadline starts there, not while waiting for the lock.
+        return await deps.zoneLock.run(lockKey(provider.id, command.domain), (lease) => planAndApply(lease.signal));
       } catch (error) {
         throw toAppError(error, 'set', deps.logger);
       }
