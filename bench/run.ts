@@ -136,7 +136,8 @@ async function profileScenario(upstream: Upstream, dataDir: string, scenario: Sc
     await runLoad(gateway.url, scenario.request, { connections: 10, durationSeconds: DURATION, serverPid: gateway.pid });
     window.toUs = monotonicUs();
   } finally {
-    await gateway.stop();
+    // Writing the profile on exit takes seconds (several for a dns.set run): more than the default grace.
+    await gateway.stop(120_000);
   }
   const files = (await readdir(profileDir)).filter((f) => f.endsWith('.cpuprofile'));
   if (files.length === 0) throw new Error('the profiled gateway wrote no .cpuprofile (did it exit gracefully?)');

@@ -345,6 +345,7 @@ function normaliseRecord(raw: unknown): DnsRecord {
 const normaliseName = (name: string) => stripDot(name.trim().toLowerCase());
 const stripDot = (host: string) => host.replace(/\.$/, '');
 
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const QUOTED_STRINGS = /^\s*"(?:[^"\\]|\\.)*"(?:\s+"(?:[^"\\]|\\.)*")*\s*$/s;
 
 /**
@@ -354,6 +355,14 @@ const QUOTED_STRINGS = /^\s*"(?:[^"\\]|\\.)*"(?:\s+"(?:[^"\\]|\\.)*")*\s*$/s;
  */
 export function decodeTxt(content: string): string {
   if (!QUOTED_STRINGS.test(content)) return content;
+  // The usual case (a DKIM key, an SPF record): no escape and no lone surrogate, so the chunks' text joined is
+  // exactly what the byte-wise decoding below gives, without a regular-expression match per character (which was
+  // the largest item of a satisfied dns.set's CPU profile: every TXT record of the zone is decoded on each read).
+  if (!content.includes('\\') && !LONE_SURROGATE.test(content)) {
+    let value = '';
+    for (const match of content.matchAll(/"([^"]*)"/g)) value += match[1];
+    return value;
+  }
   const bytes: number[] = [];
   for (const match of content.matchAll(/"((?:[^"\\]|\\.)*)"/gs)) {
     // Per code point (the `u` flag), so a character outside the BMP is not split into lone surrogates.

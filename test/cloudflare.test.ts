@@ -335,5 +335,7 @@ describe('cloudflare: TXT codec', () => {
     expect(decodeTxt('"abc" "def"')).toBe('abcdef');
     expect(decodeTxt('"say \\"hi\\"" "\\065"')).toBe('say "hi"A');
     expect(decodeTxt('"unterminated')).toBe('"unterminated');
+    // A lone surrogate is not valid UTF-8 text: it reads as U+FFFD, escapes or not.
+    expect(decodeTxt('"a\uD800b" "c"')).toBe('a\uFFFDbc');
   });
 });

@@ -19,7 +19,8 @@ export interface GatewayProcess {
   readonly initialKey: string | null;
   /** The file the gateway's stdout (its JSON log lines) goes to. */
   readonly logFile: string;
-  stop(): Promise<void>;
+  /** SIGTERM, then SIGKILL after `graceMs` (@default 10 s; a --cpu-prof process needs longer: it writes its profile on exit). */
+  stop(graceMs?: number): Promise<void>;
 }
 
 /**
@@ -102,6 +103,6 @@ export async function startGatewayProcess(upstream: Upstream, dataDir: string, o
     startupMs,
     initialKey: keyLine?.trim() ?? null,
     logFile,
-    stop: () => stopChild(child),
+    stop: (graceMs) => stopChild(child, graceMs),
   };
 }
