@@ -52,8 +52,8 @@ export function gatewayEnv(upstream: Upstream, dataDir: string, port: number): N
     LOG_LEVEL: 'info',
     // Out of the way: the bench measures the request path, not the limiter's refusals.
     RATE_LIMIT_MAX: '100000000',
-    // With one key per connection (lib/keys.ts), a 1 s window keeps each key's sliding log to its last second of
-    // requests: the limiter does per-request work comparable to production's 100-per-60 s logs.
+    // A 1 s window keeps each key's log of counted requests (one key per connection, lib/keys.ts) to its last second:
+    // the limiter's cost per request does not depend on it (src/rate-limit/store.ts), its memory does.
     RATE_LIMIT_WINDOW_SECONDS: '1',
     DNS_RESOLVERS: upstream.dnsAddress,
     CLOUDFLARE_API_URL: upstream.cloudflareUrl,

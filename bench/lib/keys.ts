@@ -1,15 +1,14 @@
 /**
- * One API key per scenario, written straight into the gateway's SQLite file before the measured start. The rate
- * limiter keeps a sliding log of every counted request per key for the whole window (60 s): with one shared key,
- * each scenario would pay for the requests of the scenarios before it.
+ * API keys per scenario, written straight into the gateway's SQLite file before the measured start, so that no
+ * scenario shares a budget (or a log of counted requests) with the scenarios before it.
  */
 import { createApiKey, INITIAL_ADMIN_KEY_NAME, listApiKeys } from '../../src/auth/api-keys.js';
 import { openStore } from '../../src/storage/open.js';
 
 /**
  * `perScenario` keys named `bench-<id>-<n>` with the admin key's permissions, by scenario id: each load connection
- * uses its own key, as real traffic comes from many callers (one key at 20,000 req/s would make the limiter's
- * sliding log tens of thousands of entries long, which no real caller's is: the product limit is 100 per 60 s).
+ * uses its own key, as real traffic comes from many callers (one key at 20,000 req/s is no caller the product limit,
+ * 100 per 60 s, allows).
  */
 export async function createScenarioKeys(databaseUrl: string, ids: readonly string[], perScenario = 50): Promise<Record<string, string[]>> {
   const store = await openStore(databaseUrl);
