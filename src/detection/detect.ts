@@ -9,6 +9,7 @@ import { registrableDomain } from '../domain.js';
 import { NAMESERVER_PATTERNS, matchNameserver, normaliseHost } from './nameserver-patterns.js';
 import type { NameserverPattern } from './nameserver-patterns.js';
 import type { DnsAnswer, Resolver } from './resolver.js';
+import { createAnswerCache, type TimedAnswer } from './answer-cache.js';
 
 export interface Detection {
   /** Provider id from the table (`cloudflare`, `route53`, …). */
@@ -53,11 +54,6 @@ export interface ProviderDetector {
 /** The NS answer at one name: the rrset, or nothing there (NXDOMAIN / NODATA). */
 type NsLookup = { readonly nameservers: string[] } | { readonly nameservers: null };
 
-interface CacheEntry {
-  readonly value: NsLookup;
-  readonly expiresAt: number;
-}
-
 /** `mail.example.co.uk` with apex `example.co.uk` → [`mail.example.co.uk`, `example.co.uk`]. */
 export function namesUpTo(domain: string, apex: string): string[] {
   if (domain !== apex && !domain.endsWith(`.${apex}`)) return [];
@@ -98,13 +94,7 @@ export function pickProvider(hosts: readonly string[], table: readonly Nameserve
 
 export function createProviderDetector(options: ProviderDetectorOptions): ProviderDetector {
   const { resolver } = options;
-  const now = options.now ?? Date.now;
-  const maxEntries = Math.max(1, options.maxCacheEntries ?? 1000);
-  const maxTtlMs = (options.maxTtlSeconds ?? 3600) * 1000;
   const table = options.patterns ?? NAMESERVER_PATTERNS;
-  // Map keeps insertion order: re-inserting on each hit makes the first key the least recently used.
-  const cache = new Map<string, CacheEntry>();
-  const inFlight = new Map<string, Promise<NsLookup>>();
   // The provider each cached NS answer names, matched once per answer rather than once per request: a cache hit hands
   // back the same NsLookup object until it expires, and the entry goes with it.
   const matched = new WeakMap<NsLookup, NameserverPattern | null>();
@@ -117,28 +107,7 @@ export function createProviderDetector(options: ProviderDetectorOptions): Provid
     return match;
   };
 
-  function cached(name: string): NsLookup | undefined {
-    const entry = cache.get(name);
-    if (!entry) return undefined;
-    cache.delete(name);
-    if (entry.expiresAt <= now()) return undefined;
-    cache.set(name, entry);
-    return entry.value;
-  }
-
-  function remember(name: string, value: NsLookup, ttlSeconds: number | undefined): void {
-    // No TTL (a negative answer without SOA) or TTL 0 means "do not cache" (RFC 2308 §5).
-    if (ttlSeconds === undefined || ttlSeconds <= 0) return;
-    cache.delete(name);
-    cache.set(name, { value, expiresAt: now() + Math.min(ttlSeconds * 1000, maxTtlMs) });
-    while (cache.size > maxEntries) {
-      const oldest = cache.keys().next().value;
-      if (oldest === undefined) break;
-      cache.delete(oldest);
-    }
-  }
-
-  async function queryNs(name: string): Promise<NsLookup> {
+  async function queryNs(name: string): Promise<TimedAnswer<NsLookup>> {
     const response = await resolver.query(name, 'NS');
     // Only NS records owned by the name itself mark a zone cut there; a CNAME answer means "not an apex".
     const records = response.answers.filter(
@@ -146,23 +115,13 @@ export function createProviderDetector(options: ProviderDetectorOptions): Provid
     );
     if (records.length > 0) {
       const nameservers = [...new Set(records.map((r) => normaliseHost(r.data)))].sort();
-      remember(name, { nameservers }, Math.min(...records.map((r) => r.ttl)));
-      return { nameservers };
+      return { value: { nameservers }, ttlSeconds: Math.min(...records.map((r) => r.ttl)) };
     }
-    const none: NsLookup = { nameservers: null };
-    remember(name, none, response.negativeTtl);
-    return none;
+    // No TTL (a negative answer without SOA) means "do not cache" (RFC 2308 §5).
+    return { value: { nameservers: null }, ttlSeconds: response.negativeTtl };
   }
 
-  function lookupNs(name: string): Promise<NsLookup> {
-    const hit = cached(name);
-    if (hit) return Promise.resolve(hit);
-    const pending = inFlight.get(name);
-    if (pending) return pending;
-    const started = queryNs(name).finally(() => inFlight.delete(name));
-    inFlight.set(name, started);
-    return started;
-  }
+  const lookupNs = createAnswerCache(queryNs, { now: options.now, maxEntries: options.maxCacheEntries, maxTtlSeconds: options.maxTtlSeconds });
 
   return {
     async detect(domain) {

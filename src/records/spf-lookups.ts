@@ -5,6 +5,7 @@
  *
  * The count is the worst case: every mechanism is assumed to be evaluated (a receiver stops at the first match).
  */
+import { createAnswerCache, type AnswerCacheOptions, type TimedAnswer } from '../detection/answer-cache.js';
 import { txtAnswer, type Resolver } from '../detection/resolver.js';
 import { isSpf } from './spf.js';
 
@@ -179,56 +180,18 @@ export async function countSpfLookups(
   return { lookups: Math.min(lookups, cap + 1), voidLookups, errors };
 }
 
-export interface TxtCacheOptions {
-  /** @default Date.now */
-  readonly now?: () => number;
-  /** @default 1000 */
-  readonly maxEntries?: number;
-  /** Upper bound on how long an answer is kept, whatever its TTL says. @default 3600 */
-  readonly maxTtlSeconds?: number;
-}
-
 /**
  * Adapts a resolver to `countSpfLookups`: TXT strings at a name, `[]` for none, `DnsLookupError` on failure.
  *
- * Answers are cached for their TTL (an empty answer for its negative TTL, RFC 2308 §5; failures and TTL 0 never), as
- * any caching resolver would: every `dns.set` of every customer walks the same include chain (the platform's own
- * `include:`), and without the cache each one sent the same queries again, a UDP socket apiece (a fifth of a dry
- * run's CPU profile). Concurrent lookups of one name share one query. Least recently used first out past
- * `maxEntries`.
+ * Answers are kept for their TTL (src/detection/answer-cache.ts), as any caching resolver would: every `dns.set` of
+ * every customer walks the same include chain (the platform's own `include:`), and without the cache each one sent
+ * the same queries again, a UDP socket apiece (a fifth of a dry run's CPU profile).
  */
-export function resolveTxtVia(resolver: Pick<Resolver, 'query'>, options: TxtCacheOptions = {}): (name: string) => Promise<string[]> {
-  const now = options.now ?? Date.now;
-  const maxEntries = Math.max(1, options.maxEntries ?? 1000);
-  const maxTtlMs = (options.maxTtlSeconds ?? 3600) * 1000;
-  const cache = new Map<string, { values: readonly string[]; expiresAt: number }>();
-  const inFlight = new Map<string, Promise<readonly string[]>>();
-
-  const lookup = (name: string): Promise<readonly string[]> =>
-    resolver.query(name, 'TXT').then((response) => {
-      const { values, ttlSeconds } = txtAnswer(response, name);
-      if (ttlSeconds > 0) {
-        if (cache.size >= maxEntries) cache.delete(cache.keys().next().value!);
-        cache.set(name, { values, expiresAt: now() + Math.min(ttlSeconds * 1000, maxTtlMs) });
-      }
-      return values;
-    });
-
-  return async (rawName) => {
-    const name = rawName.toLowerCase().replace(/\.$/, '');
-    const hit = cache.get(name);
-    if (hit) {
-      cache.delete(name);
-      if (hit.expiresAt > now()) {
-        cache.set(name, hit); // most recently used last
-        return [...hit.values];
-      }
-    }
-    let pending = inFlight.get(name);
-    if (!pending) {
-      pending = lookup(name).finally(() => inFlight.delete(name));
-      inFlight.set(name, pending);
-    }
-    return [...(await pending)];
-  };
+export function resolveTxtVia(resolver: Pick<Resolver, 'query'>, options: AnswerCacheOptions = {}): (name: string) => Promise<string[]> {
+  const lookup = createAnswerCache(async (name): Promise<TimedAnswer<readonly string[]>> => {
+    const { values, ttlSeconds } = txtAnswer(await resolver.query(name, 'TXT'), name);
+    return { value: values, ttlSeconds };
+  }, options);
+  // Each caller gets its own array: the cached one is shared.
+  return async (name) => [...(await lookup(name.toLowerCase().replace(/\.$/, '')))];
 }
