@@ -5,6 +5,7 @@
 import { domainToASCII } from 'node:url';
 import { isIP } from 'node:net';
 import { parse } from 'tldts';
+import { boundedMemo } from './bounded-memo.js';
 
 export type DomainProblem =
   | 'empty'
@@ -44,25 +45,16 @@ function fail(problem: DomainProblem): DomainResult {
 }
 
 export function normaliseDomain(input: string): DomainResult {
-  const known = recent.get(input);
-  if (known) return known;
-  const result = Object.freeze(normaliseUncached(input));
-  if (input.length <= MAX_REMEMBERED_INPUT) {
-    if (recent.size >= MAX_REMEMBERED) recent.delete(recent.keys().next().value!);
-    recent.set(input, result);
-  }
-  return result;
+  // Longer inputs are refused anyway (too long) and not worth holding.
+  return input.length <= MAX_REMEMBERED_INPUT ? normaliseRemembered(input) : Object.freeze(normaliseUncached(input));
 }
 
 /**
- * Recent inputs and their results. Normalising is pure but not cheap (IDN conversion, several IP-literal checks, a
- * public-suffix walk): about a tenth of a cached `dns.provider` request's CPU profile, for a name a caller sends again
- * and again (it is normalised once per command, and once more per detection). First-in-first-out bounded: memory is
- * bounded however many distinct names arrive.
+ * Normalising is pure but not cheap (IDN conversion, several IP-literal checks, a public-suffix walk): about a tenth
+ * of a cached `dns.provider` request's CPU profile, for a name a caller sends again and again (it is normalised once
+ * per command, and once more per detection).
  */
-const recent = new Map<string, DomainResult>();
-const MAX_REMEMBERED = 10_000;
-/** Longer inputs are refused anyway (too long) and not worth holding. */
+const normaliseRemembered = boundedMemo(10_000, (input: string) => Object.freeze(normaliseUncached(input)));
 const MAX_REMEMBERED_INPUT = 300;
 
 function normaliseUncached(input: string): DomainResult {

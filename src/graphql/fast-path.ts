@@ -11,6 +11,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { getOperationAST, type DocumentNode, type ExecutionResult, type GraphQLError } from 'graphql';
 import type { YogaServerInstance } from 'graphql-yoga';
+import { boundedMemo } from '../bounded-memo.js';
 import { isAppError } from '../errors.js';
 import { readRequestBody } from '../rest/params.js';
 import { rateLimitHeaders } from '../rate-limit/headers.js';
@@ -66,24 +67,21 @@ export function createGraphqlFastPath(yoga: Yoga, maxBodyBytes: number) {
    * each request the plugin hooks and yoga's cache-key building (it joins every rule's name per request). Null: the
    * request goes to yoga, which answers the parse or validation error itself. First-in-first-out bounded.
    */
-  const prepared = new Map<string, DocumentNode | null>();
-  function prepare(enveloped: ReturnType<Yoga['getEnveloped']>, query: string, operationName: string | undefined): DocumentNode | null {
-    const key = operationName === undefined ? query : `${operationName}\u0000${query}`;
-    const known = prepared.get(key);
-    if (known !== undefined) return known;
-    let document: DocumentNode | null = null;
-    try {
-      const parsed = enveloped.parse(query);
-      const operation = getOperationAST(parsed, operationName);
-      // graphql-armor's rules throw rather than report when a limit is passed.
-      if (operation && operation.operation !== 'subscription' && enveloped.validate(enveloped.schema, parsed).length === 0) document = parsed;
-    } catch {
-      document = null;
-    }
-    if (prepared.size >= MAX_PREPARED) prepared.delete(prepared.keys().next().value!);
-    prepared.set(key, document);
-    return document;
-  }
+  const prepare = boundedMemo(
+    MAX_PREPARED,
+    (enveloped: ReturnType<Yoga['getEnveloped']>, query: string, operationName: string | undefined): DocumentNode | null => {
+      try {
+        const parsed = enveloped.parse(query);
+        const operation = getOperationAST(parsed, operationName);
+        // graphql-armor's rules throw rather than report when a limit is passed.
+        const valid = operation && operation.operation !== 'subscription' && enveloped.validate(enveloped.schema, parsed).length === 0;
+        return valid ? parsed : null;
+      } catch {
+        return null;
+      }
+    },
+    (_enveloped, query, operationName) => (operationName === undefined ? query : `${operationName}\u0000${query}`),
+  );
 
   /** Hands the request (body already read) to yoga and writes its answer. */
   async function viaYoga(req: IncomingMessage, res: ServerResponse, body: Buffer, serverContext: GraphqlServerContext): Promise<void> {

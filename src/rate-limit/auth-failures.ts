@@ -10,6 +10,7 @@
  * forgotten first) and drops an address once its newest failure is older than a minute (store.ts).
  */
 import { isIP } from 'node:net';
+import { boundedMemo } from '../bounded-memo.js';
 import { createRateLimiter } from './limiter.js';
 import { createMemoryStore, type RateLimitStore } from './store.js';
 
@@ -59,21 +60,14 @@ export function createAuthFailureThrottle({
  * given, so such callers share one budget rather than escape the throttle.
  */
 export function clientKey(ip: string): string {
-  let key = recentKeys.get(ip);
-  if (key === undefined) {
-    key = clientKeyUncached(ip);
-    if (recentKeys.size >= MAX_RECENT_KEYS) recentKeys.delete(recentKeys.keys().next().value!);
-    recentKeys.set(ip, key);
-  }
-  return key;
+  return rememberedClientKey(ip);
 }
 
 /**
- * Recent addresses and their keys: every request checks its address against the throttle before authenticating, and
- * the IP-literal checks are regular expressions (IPv6's is long). First-in-first-out bounded.
+ * Every request checks its address against the throttle before authenticating, and the IP-literal checks are regular
+ * expressions (IPv6's is long): recent addresses' keys are remembered.
  */
-const recentKeys = new Map<string, string>();
-const MAX_RECENT_KEYS = 10_000;
+const rememberedClientKey = boundedMemo(10_000, (ip: string) => clientKeyUncached(ip));
 
 function clientKeyUncached(ip: string): string {
   const address = ip.trim().toLowerCase().replace(/%.*$/, ''); // a zone id names our interface, not the client

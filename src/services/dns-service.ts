@@ -7,9 +7,6 @@ import type { Logger } from '../logger.js';
 import { registrableDomain } from '../domain.js';
 import { planRecordSet, summariseConflicts, type Plan, type PlannedChange } from '../records/planner.js';
 import { resolveTemplate, type RecordTemplate, type ResolvedRecord, type TemplateSet } from '../records/template.js';
-
-/** Resolved record sets remembered by `desiredRecords`. */
-const MAX_RESOLVED_RECORD_SETS = 1000;
 import { isSpf } from '../records/spf.js';
 import { countSpfLookups, SPF_LOOKUP_LIMIT } from '../records/spf-lookups.js';
 import type { ProviderRegistry } from '../../providers/registry.js';
@@ -26,6 +23,10 @@ import {
 import type { ZoneLock } from './zone-lock.js';
 import { journalWrites, planRevert, type ChangeJournal, type JournalEntry, type JournalWrite } from './journal.js';
 import { isProviderId } from '../../providers/registry.js';
+import { boundedMemo } from '../bounded-memo.js';
+
+/** Resolved record sets remembered by `desiredRecords`. */
+const MAX_RESOLVED_RECORD_SETS = 1000;
 
 export type RecordSetName = 'campaign' | 'email-gateway';
 
@@ -162,17 +163,12 @@ export function createDnsService(deps: DnsServiceDeps): DnsService {
    * are fixed for the service's life), so results are remembered: frozen, first-in-first-out bounded. A template
    * error is thrown again on every call, never remembered.
    */
-  const resolved = new Map<string, readonly ResolvedRecord[]>();
-  const desiredRecords = (recordType: string, template: RecordTemplate, domain: string): readonly ResolvedRecord[] => {
-    const key = `${recordType}\u0000${domain}`;
-    let records = resolved.get(key);
-    if (!records) {
-      records = Object.freeze(resolveTemplate(template, { domain, variables: deps.templateVariables }).map((r) => Object.freeze(r)));
-      if (resolved.size >= MAX_RESOLVED_RECORD_SETS) resolved.delete(resolved.keys().next().value!);
-      resolved.set(key, records);
-    }
-    return records;
-  };
+  const desiredRecords = boundedMemo(
+    MAX_RESOLVED_RECORD_SETS,
+    (_recordType: string, template: RecordTemplate, domain: string): readonly ResolvedRecord[] =>
+      Object.freeze(resolveTemplate(template, { domain, variables: deps.templateVariables }).map((r) => Object.freeze(r))),
+    (recordType, _template, domain) => `${recordType}\u0000${domain}`,
+  );
 
   return {
     async authorize(command) {
