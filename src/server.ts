@@ -8,7 +8,7 @@ import type { Config } from './config.js';
 import { createServices, type ServiceOverrides, type Services } from './services.js';
 import { serveGraphiqlAsset } from './graphql/graphiql.js';
 import { qualifiesForFastPath } from './graphql/fast-path.js';
-import { handleRest, isRestPath } from './rest/handler.js';
+import { handleRest, isRestPath, type RestTarget } from './rest/handler.js';
 import { callerFromBearer } from './procedures/caller.js';
 import { createAccessLog, type AccessEntry } from './logger.js';
 
@@ -46,8 +46,7 @@ export function createRequestListener(services: Services): RequestListener {
   const { logger } = services;
   const accessLog = createAccessLog(logger);
 
-  const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const target = splitTarget(req.url);
+  const route = async (req: IncomingMessage, res: ServerResponse, target: RestTarget): Promise<void> => {
     const { path } = target;
     if (isRestPath(path)) return handleRest(services, req, res, target);
     if (path === '/graphql') {
@@ -70,9 +69,10 @@ export function createRequestListener(services: Services): RequestListener {
   };
 
   const listener = (req: IncomingMessage, res: ServerResponse) => {
-    logRequest(accessLog, req, res);
-    route(req, res).catch((error: unknown) => {
-      logger.error({ err: error, path: req.url?.split('?')[0] }, 'unhandled request error');
+    const target = splitTarget(req.url);
+    logRequest(accessLog, req, res, target.path);
+    route(req, res, target).catch((error: unknown) => {
+      logger.error({ err: error, path: target.path }, 'unhandled request error');
       if (!res.headersSent) sendJson(res, 500, { Errors: [{ Code: 500, Message: 'Internal server error' }] });
       else res.destroy();
     });
@@ -85,7 +85,7 @@ export function createRequestListener(services: Services): RequestListener {
  * node's server hands over. A `new URL()` per request would also normalise dot segments and percent-encoding that no
  * route here depends on: the REST layer decodes the command itself, and the other routes are exact matches.
  */
-function splitTarget(url: string | undefined): { path: string; search: string } {
+function splitTarget(url: string | undefined): RestTarget {
   const target = url ?? '/';
   if (!target.startsWith('/')) {
     // absolute-form (`GET http://host/path`, as sent to proxies) or asterisk-form: let the URL parser take it apart.
@@ -104,14 +104,12 @@ function splitTarget(url: string | undefined): { path: string; search: string } 
  * One info line per request once the reply is sent: method, path, status, duration. Never the query string (it may
  * carry `APIKey` or `SessionID`), never headers or bodies.
  */
-function logRequest(log: (entry: AccessEntry) => void, req: IncomingMessage, res: ServerResponse): void {
+function logRequest(log: (entry: AccessEntry) => void, req: IncomingMessage, res: ServerResponse, path: string): void {
   const started = process.hrtime.bigint();
   res.once('close', () => {
-    const url = req.url ?? '/';
-    const query = url.indexOf('?');
     log({
       method: req.method,
-      path: (query < 0 ? url : url.slice(0, query)).slice(0, 200),
+      path: path.slice(0, 200),
       status: res.statusCode,
       durationMs: Math.round(Number(process.hrtime.bigint() - started) / 1e5) / 10,
       aborted: !res.writableFinished || undefined,
