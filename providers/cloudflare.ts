@@ -7,7 +7,7 @@
  */
 import { normaliseDomain } from '../src/domain.js';
 import {
-  attemptSignal,
+  withAttemptSignal,
   commandBounds,
   parseJson,
   send,
@@ -120,13 +120,15 @@ function connectCloudflare(deps: CloudflareAdapterDeps, credentials: ProviderCre
     return withRetries(
       policy,
       async () => {
-        const reply = await send(PROVIDER, deps.dispatcher, `${base}${path}`, {
-          method,
-          // The platform's "ApiKey" is an API token: Bearer, never X-Auth-Key (providers.md §1 trap 1).
-          headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-          body: body === undefined ? undefined : JSON.stringify(body),
-          signal: attemptSignal(PROVIDER, bounds, reserve),
-        });
+        const reply = await withAttemptSignal(PROVIDER, bounds, reserve, (signal) =>
+          send(PROVIDER, deps.dispatcher, `${base}${path}`, {
+            method,
+            // The platform's "ApiKey" is an API token: Bearer, never X-Auth-Key (providers.md §1 trap 1).
+            headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+            body: body === undefined ? undefined : JSON.stringify(body),
+            signal,
+          }),
+        );
         return readEnvelope<T>(reply, token);
       },
       { deadline: deadline - reserve, sleep: deps.sleep, signal: bounds.signal },

@@ -9,7 +9,7 @@
  */
 import { registrableDomain } from '../src/domain.js';
 import {
-  attemptSignal,
+  withAttemptSignal,
   commandBounds,
   send,
   withRetries,
@@ -199,8 +199,7 @@ class GodaddySession implements ProviderSession {
     return withRetries(
       RETRY_POLICY,
       async (attempt) => {
-        const signal = attemptSignal(PROVIDER, this.bounds, reserve);
-        const reply = await send(PROVIDER, this.deps.dispatcher, url, { method, headers, body, signal });
+        const reply = await withAttemptSignal(PROVIDER, this.bounds, reserve, (signal) => send(PROVIDER, this.deps.dispatcher, url, { method, headers, body, signal }));
         if (reply.status >= 200 && reply.status < 300) return reply;
         // A retried DELETE whose first try did reach GoDaddy finds the rrset gone: that is the wanted end state.
         if (options.missingIsDone && attempt > 1 && reply.status === 404) return reply;

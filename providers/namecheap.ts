@@ -8,7 +8,7 @@
 import { XMLParser } from 'fast-xml-parser';
 import { splitRegistrable } from '../src/domain.js';
 import {
-  attemptSignal,
+  withAttemptSignal,
   commandBounds,
   retryAfterSeconds,
   send,
@@ -325,12 +325,14 @@ async function callApi(
   return withRetries(
     command.endsWith('setHosts') ? SET_HOSTS_RETRIES : RETRY_POLICY,
     async () => {
-      const reply = await send('namecheap', deps.dispatcher, deps.baseUrl, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/xml' },
-        body,
-        signal: attemptSignal('namecheap', bounds, reserveMs),
-      });
+      const reply = await withAttemptSignal('namecheap', bounds, reserveMs, (signal) =>
+        send('namecheap', deps.dispatcher, deps.baseUrl, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/xml' },
+          body,
+          signal,
+        }),
+      );
       return parseReply(reply, secrets);
     },
     { deadline: bounds.deadline - reserveMs, signal: bounds.signal, ...(deps.sleep ? { sleep: deps.sleep } : {}) },

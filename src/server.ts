@@ -11,6 +11,7 @@ import { qualifiesForFastPath } from './graphql/fast-path.js';
 import { handleRest, isRestPath, type RestTarget } from './rest/handler.js';
 import { callerFromBearer } from './procedures/caller.js';
 import { createAccessLog, type AccessEntry } from './logger.js';
+import { endReply } from './reply-batch.js';
 
 export interface RunningServer {
   readonly url: string;
@@ -119,7 +120,7 @@ function logRequest(log: (entry: AccessEntry) => void, req: IncomingMessage, res
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) }).end(text);
+  endReply(res, status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) }, text);
 }
 
 export async function startServer(config: Config, overrides: ServiceOverrides = {}): Promise<RunningServer> {

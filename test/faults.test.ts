@@ -5,10 +5,11 @@
  * whole zone either unchanged or fully changed (GoDaddy, which writes one rrset per call, may stop part-way and must
  * then say exactly what it applied), and then a retry of the same dns.set converges with no duplicate record.
  */
+import { getEventListeners } from 'node:events';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Agent } from 'undici';
 import { createCloudflareProvider } from '../providers/cloudflare.js';
-import { createHttpAgent } from '../providers/http.js';
+import { commandBounds, createHttpAgent, withAttemptSignal } from '../providers/http.js';
 import { ProviderError } from '../providers/types.js';
 import { SEED_APEX } from './fakes/seed-zone.js';
 import type { FakeFailure as CloudflareFailure } from './fakes/cloudflare-fake.js';
@@ -264,6 +265,38 @@ runCases<NamecheapFailure>(
   ],
   (f) => world.namecheap.failNext(f, 1, SET_HOSTS),
 );
+
+describe('the abort signal of one attempt', () => {
+  const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  it('aborts an attempt that outlives its share of the budget (40 %)', async () => {
+    const bounds = commandBounds({ deadlineMs: 100 });
+    let seen: AbortSignal | undefined;
+    const error = await withAttemptSignal('cloudflare', bounds, 0, (signal) => {
+      seen = signal;
+      return new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason)));
+    }).catch((e: unknown) => e);
+    expect((error as DOMException).name).toBe('TimeoutError');
+    expect(seen?.aborted).toBe(true);
+  });
+
+  it('leaves nothing behind once the attempt is over: its timer never fires, the command signal keeps no listener', async () => {
+    const command = new AbortController();
+    const bounds = commandBounds({ deadlineMs: 100 }, { signal: command.signal });
+    let seen: AbortSignal | undefined;
+    const answer = await withAttemptSignal('cloudflare', bounds, 0, async (signal) => {
+      seen = signal;
+      expect(getEventListeners(command.signal, 'abort')).toHaveLength(1);
+      return 'answered';
+    });
+    expect(answer).toBe('answered');
+    expect(getEventListeners(command.signal, 'abort')).toHaveLength(0);
+    // Past the attempt's 40 ms share and the whole budget: a timer left running would have aborted it by now.
+    await pause(150);
+    command.abort();
+    expect(seen?.aborted).toBe(false);
+  });
+});
 
 describe('one deadline and one cancel signal per command (adapter level)', () => {
   const session = (options: Parameters<ReturnType<typeof createCloudflareProvider>['connect']>[1]) =>

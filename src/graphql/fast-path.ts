@@ -14,6 +14,7 @@ import type { YogaServerInstance } from 'graphql-yoga';
 import { boundedMemo } from '../bounded-memo.js';
 import { isAppError } from '../errors.js';
 import { readRequestBody } from '../rest/params.js';
+import { endReply } from '../reply-batch.js';
 import { rateLimitHeaders } from '../rate-limit/headers.js';
 import type { CallerCredentials } from '../procedures/procedure.js';
 import type { GraphqlContext } from './context.js';
@@ -96,7 +97,7 @@ export function createGraphqlFastPath(yoga: Yoga, maxBodyBytes: number) {
       out[name] = value;
     });
     out['content-length'] = String(text.length);
-    res.writeHead(response.status, out).end(text);
+    endReply(res, response.status, out, text);
   }
 
   return async function handle(req: IncomingMessage, res: ServerResponse, caller: CallerCredentials): Promise<void> {
@@ -108,7 +109,7 @@ export function createGraphqlFastPath(yoga: Yoga, maxBodyBytes: number) {
       if (!isAppError(error)) throw error;
       // Over the size limit: the same 413 answer yoga's body-limit plugin gives, without reading the rest.
       const text = JSON.stringify({ errors: [{ message: error.primary.message, extensions: { code: 'BAD_REQUEST', errorCode: error.primary.code } }] });
-      res.writeHead(413, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), connection: 'close' }).end(text);
+      endReply(res, 413, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), connection: 'close' }, text);
       return;
     }
     let params: GraphqlParams | null = null;
@@ -140,7 +141,7 @@ export function createGraphqlFastPath(yoga: Yoga, maxBodyBytes: number) {
     const rateLimit = serverContext.state.rateLimit;
     if (rateLimit) for (const [name, value] of Object.entries(rateLimitHeaders(rateLimit))) head.push(name, value);
     head.push('content-type', 'application/json; charset=utf-8', 'content-length', String(Buffer.byteLength(text)));
-    res.writeHead(status, head).end(text);
+    endReply(res, status, head, text);
   };
 }
 

@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
+import { endReply } from '../reply-batch.js';
 
 interface Asset {
   readonly body: Buffer;
@@ -47,9 +48,9 @@ export async function serveGraphiqlAsset(pathname: string, ifNoneMatch: string |
   if (!asset) return false;
   const headers = { etag: asset.etag, 'cache-control': 'public, max-age=86400' };
   if (ifNoneMatch === asset.etag) {
-    res.writeHead(304, headers).end();
+    endReply(res, 304, headers, '');
   } else {
-    res.writeHead(200, { ...headers, 'content-type': asset.type, 'content-length': asset.body.length }).end(asset.body);
+    endReply(res, 200, { ...headers, 'content-type': asset.type, 'content-length': asset.body.length }, asset.body);
   }
   return true;
 }

@@ -10,6 +10,7 @@ import { callerFromBearer } from '../procedures/caller.js';
 import { runProcedure, type CallContext, type CallerCredentials } from '../procedures/procedure.js';
 import { rateLimitHeaders } from '../rate-limit/headers.js';
 import type { Services } from '../services.js';
+import { endReply } from '../reply-batch.js';
 import { param, readParams, type RawParams } from './params.js';
 import { errorReply, responseFormat, sendReply, successReply, type ResponseBody, type ResponseFormat, type Transport } from './respond.js';
 
@@ -120,8 +121,8 @@ export async function handleRest(services: Services, req: IncomingMessage, res: 
   let reply;
   try {
     if (req.method !== 'GET' && req.method !== 'POST') {
-      res.writeHead(405, { allow: 'GET, POST', 'content-type': 'application/json; charset=utf-8' });
-      res.end(JSON.stringify({ Errors: [{ Code: 405, Message: 'Method not allowed: use GET or POST' }] }));
+      const text = JSON.stringify({ Errors: [{ Code: 405, Message: 'Method not allowed: use GET or POST' }] });
+      endReply(res, 405, { allow: 'GET, POST', 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) }, text);
       return;
     }
     const raw = await readParams(req, target, { maxBodyBytes: services.config.MAX_BODY_BYTES });

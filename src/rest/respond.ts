@@ -11,6 +11,7 @@
  * - `/api.php` with `ResponseFormat=XML`: the same fields under `<response>`, arrays as `<node_0>…` children.
  */
 import type { ServerResponse } from 'node:http';
+import { endReply } from '../reply-batch.js';
 import { XMLBuilder } from 'fast-xml-parser';
 import type { AppError } from '../errors.js';
 
@@ -202,8 +203,8 @@ export function send(res: ServerResponse, status: number, body: ResponseBody, op
   }
   head.push('content-type', format === 'xml' ? 'text/xml; charset=utf-8' : 'application/json; charset=utf-8');
   head.push('content-length', String(Buffer.byteLength(text)));
-  // A string body goes out with the head in a single write.
-  res.writeHead(status, head).end(text);
+  // A string body goes out with the head in a single write, at the end of this event-loop turn (src/reply-batch.ts).
+  endReply(res, status, head, text);
 }
 
 /** Headers `send` sets itself: `options.headers` cannot change them. */

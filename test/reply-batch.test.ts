@@ -1,0 +1,91 @@
+/**
+ * src/reply-batch.ts: complete replies are written at the end of the event-loop turn, all of a turn's together,
+ * each whole and to its own client, with the head fixed at once.
+ */
+import { createServer, request, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { endReply } from '../src/reply-batch.js';
+
+let server: Server | undefined;
+afterEach(async () => {
+  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  server = undefined;
+});
+
+/** A server that holds requests until `count` have arrived, then hands them over together. */
+async function serveInOneTurn(count: number, answer: (responses: ServerResponse[]) => void): Promise<string> {
+  const held: ServerResponse[] = [];
+  server = createServer((req, res) => {
+    req.resume();
+    req.once('end', () => {
+      held.push(res);
+      if (held.length === count) answer(held.splice(0));
+    });
+  });
+  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+function get(url: string, path: string): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+  return new Promise((resolve, reject) => {
+    request(`${url}${path}`, { agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
+    })
+      .on('error', reject)
+      .end();
+  });
+}
+
+describe('endReply', () => {
+  it('writes nothing during the turn, then every reply of the turn, each whole and to its own client', async () => {
+    const observed: Array<{ headersSent: boolean; ended: boolean }> = [];
+    const url = await serveInOneTurn(3, (responses) => {
+      responses.forEach((res, i) => {
+        const body = JSON.stringify({ reply: i, path: res.req.url });
+        endReply(res, 200 + i, ['content-type', 'application/json', 'content-length', String(Buffer.byteLength(body))], body);
+      });
+      for (const res of responses) observed.push({ headersSent: res.headersSent, ended: res.writableEnded });
+    });
+    const replies = await Promise.all(['/a', '/b', '/c'].map((path) => get(url, path)));
+    // The head is fixed at once (no second reply can start), the body waits for the end of the turn.
+    expect(observed).toEqual(Array(3).fill({ headersSent: true, ended: false }));
+    const byPath = Object.fromEntries(replies.map((r) => [JSON.parse(r.body).path, r]));
+    for (const path of ['/a', '/b', '/c']) {
+      const reply = byPath[path]!;
+      expect(reply.headers['content-type']).toBe('application/json');
+      expect(reply.status).toBe(200 + JSON.parse(reply.body).reply);
+    }
+  });
+
+  it('throws at once on a bad header, so the caller can still answer, and queues nothing', async () => {
+    let thrown: unknown;
+    const url = await serveInOneTurn(1, ([res]) => {
+      try {
+        endReply(res!, 200, { 'x-bad': 'line\nbreak' }, 'never sent');
+      } catch (error) {
+        thrown = error;
+      }
+      expect(res!.headersSent).toBe(false);
+      endReply(res!, 500, { 'content-length': '2' }, 'no');
+    });
+    const reply = await get(url, '/');
+    expect((thrown as NodeJS.ErrnoException).code).toBe('ERR_INVALID_CHAR');
+    expect([reply.status, reply.body]).toEqual([500, 'no']);
+  });
+
+  it('skips a client that went away before the flush, and still answers the others', async () => {
+    const url = await serveInOneTurn(2, (responses) => {
+      const [gone, staying] = responses.sort((a, b) => (a.req.url! < b.req.url! ? -1 : 1));
+      gone!.destroy();
+      endReply(gone!, 200, { 'content-length': '4' }, 'gone');
+      endReply(staying!, 200, { 'content-length': '4' }, 'here');
+    });
+    const [gone, staying] = await Promise.allSettled([get(url, '/1-gone'), get(url, '/2-staying')]);
+    expect(gone.status).toBe('rejected');
+    expect(staying.status === 'fulfilled' && staying.value.body).toBe('here');
+  });
+});
