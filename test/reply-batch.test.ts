@@ -1,5 +1,5 @@
 /**
- * src/reply-batch.ts: complete replies are written at the end of the event-loop turn, all of a turn's together,
+ * src/reply-batch.ts: complete replies are written in groups of up to four or at the end of the event-loop turn,
  * each whole and to its own client, with the head fixed at once.
  */
 import { createServer, request, type Server, type ServerResponse } from 'node:http';
@@ -59,6 +59,23 @@ describe('endReply', () => {
       expect(reply.headers['content-type']).toBe('application/json');
       expect(reply.status).toBe(200 + JSON.parse(reply.body).reply);
     }
+  });
+
+  it('writes a group as soon as it holds four replies; the fifth waits for the end of the turn', async () => {
+    const endedAfterEach: boolean[][] = [];
+    let endedAtTurnEnd: boolean[] = [];
+    const url = await serveInOneTurn(5, (responses) => {
+      for (const res of responses) {
+        endReply(res, 200, { 'content-length': '2' }, 'ok');
+        endedAfterEach.push(responses.map((r) => r.writableEnded));
+      }
+      endedAtTurnEnd = responses.map((r) => r.writableEnded);
+    });
+    const replies = await Promise.all(['/1', '/2', '/3', '/4', '/5'].map((path) => get(url, path)));
+    expect(replies.map((r) => r.body)).toEqual(Array(5).fill('ok'));
+    expect(endedAfterEach[2]).toEqual([false, false, false, false, false]);
+    expect(endedAfterEach[3]).toEqual([true, true, true, true, false]);
+    expect(endedAtTurnEnd).toEqual([true, true, true, true, false]);
   });
 
   it('throws at once on a bad header, so the caller can still answer, and queues nothing', async () => {

@@ -25,9 +25,9 @@ function machineBusyTicks(): number {
   return (user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0);
 }
 
-function processTicks(pid: number): number {
+function processTicks(pid: number, statPath = `/proc/${pid}/stat`): number {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(statPath, 'utf8');
     // Fields after the parenthesised command name (which may hold spaces): utime is the 14th field, stime the 15th.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return Number(fields[11]) + Number(fields[12]);
@@ -36,14 +36,19 @@ function processTicks(pid: number): number {
   }
 }
 
-/** CPU seconds (user + system) `pid` has used so far, or null where /proc cannot be read. */
-export function processCpuSeconds(pid: number): number | null {
+/**
+ * CPU seconds (user + system) `pid` has used so far, all its threads together and its main thread alone (the thread
+ * whose id is the pid: for node, the event loop), or null where /proc cannot be read. The difference is V8's helper
+ * threads (parallel scavenges, concurrent marking and compiling) and libuv's pool: work that competes with the load
+ * generator for the second core.
+ */
+export function processCpuSeconds(pid: number): { all: number; mainThread: number } | null {
   try {
     readFileSync(`/proc/${pid}/stat`);
   } catch {
     return null;
   }
-  return processTicks(pid) / TICKS_PER_SECOND;
+  return { all: processTicks(pid) / TICKS_PER_SECOND, mainThread: processTicks(pid, `/proc/${pid}/task/${pid}/stat`) / TICKS_PER_SECOND };
 }
 
 function snapshot(pids: readonly number[]): Snapshot | null {

@@ -38,6 +38,8 @@ export interface RunResult {
    * that shows what a change to the request path costs or saves.
    */
   readonly serverCpuUsPerRequest: number | null;
+  /** The part of it spent on the server's main thread (the event loop); the rest is V8's and libuv's helper threads. */
+  readonly serverMainThreadCpuUsPerRequest: number | null;
 }
 
 /** The value below which `fraction` of the sorted values lie (nearest rank). */
@@ -107,6 +109,10 @@ export async function runLoad(baseUrl: string, spec: RequestSpec, options: { con
     rssPerRun: rssResettable,
     foreignCores: share?.foreignCores ?? null,
     serverCpuUsPerRequest:
-      serverCpuBefore === null || serverCpuAfter === null || latencies.length === 0 ? null : ((serverCpuAfter - serverCpuBefore) * 1e6) / latencies.length,
+      serverCpuBefore === null || serverCpuAfter === null || latencies.length === 0 ? null : ((serverCpuAfter.all - serverCpuBefore.all) * 1e6) / latencies.length,
+    serverMainThreadCpuUsPerRequest:
+      serverCpuBefore === null || serverCpuAfter === null || latencies.length === 0
+        ? null
+        : ((serverCpuAfter.mainThread - serverCpuBefore.mainThread) * 1e6) / latencies.length,
   };
 }

@@ -24,6 +24,8 @@ export interface Row {
   readonly foreignCores: number | null;
   /** Median over the runs of the server's CPU µs per request (bench/lib/load.ts); null off Linux. */
   readonly serverCpuUsPerRequest: number | null;
+  /** The same for its main thread alone. */
+  readonly serverMainThreadCpuUsPerRequest: number | null;
   /**
    * At 50 connections: the median, over the repeats, of each run's req/s over a baseline run made just before it
    * (bench/run.ts pairs them). Absent for the baseline itself and at other connection counts.
@@ -52,6 +54,7 @@ export function combineRuns(scenario: string, title: string, runs: readonly RunR
   const rss = runs.map((r) => r.peakRssBytes).filter((v): v is number => v !== null);
   const foreign = runs.map((r) => r.foreignCores).filter((v): v is number => v !== null);
   const cpuPerRequest = runs.map((r) => r.serverCpuUsPerRequest).filter((v): v is number => v !== null);
+  const mainThreadCpuPerRequest = runs.map((r) => r.serverMainThreadCpuUsPerRequest).filter((v): v is number => v !== null);
   return {
     scenario,
     title,
@@ -65,6 +68,7 @@ export function combineRuns(scenario: string, title: string, runs: readonly RunR
     peakRssBytes: rss.length > 0 ? Math.max(...rss) : null,
     foreignCores: foreign.length > 0 ? Math.max(...foreign) : null,
     serverCpuUsPerRequest: cpuPerRequest.length > 0 ? median(cpuPerRequest) : null,
+    serverMainThreadCpuUsPerRequest: mainThreadCpuPerRequest.length > 0 ? median(mainThreadCpuPerRequest) : null,
   };
 }
 
@@ -91,15 +95,22 @@ export function contentionWarning(rows: readonly Row[]): string | null {
   return `**Warning: other processes used up to ${worst.toFixed(2)} cores during the runs marked ⚠; their numbers understate the gateway. Re-run on a quiet machine.**`;
 }
 
+/** `47 (33)`: all the server's threads, then its main thread alone. */
+function cpuCell(r: Row): string {
+  if (r.serverCpuUsPerRequest === null) return 'n/a';
+  const main = r.serverMainThreadCpuUsPerRequest === null ? '' : ` (${r.serverMainThreadCpuUsPerRequest.toFixed(0)})`;
+  return `${r.serverCpuUsPerRequest.toFixed(0)}${main}`;
+}
+
 export function loadTable(rows: readonly Row[]): string {
   const lines = [
-    '| scenario | conns | req/s | p50 ms | p99 ms | errors / non-2xx | server CPU µs/req | server peak RSS | × baseline | other load |',
+    '| scenario | conns | req/s | p50 ms | p99 ms | errors / non-2xx | server CPU µs/req (main thread) | server peak RSS | × baseline | other load |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const r of rows) {
     const name = r.runs > 1 ? `${r.title} (median of ${r.runs})` : r.title;
     const ratio = r.ratioToBaseline === null ? '' : `${(r.ratioToBaseline * 100).toFixed(0)} %`;
-    lines.push(`| ${name} | ${r.connections} | ${r.reqPerSec.toFixed(0)} | ${ms(r.p50Ms)} | ${ms(r.p99Ms)} | ${r.errors} / ${r.non2xx} | ${r.serverCpuUsPerRequest === null ? 'n/a' : r.serverCpuUsPerRequest.toFixed(0)} | ${mb(r.peakRssBytes)} | ${ratio} | ${foreignCell(r.foreignCores)} |`);
+    lines.push(`| ${name} | ${r.connections} | ${r.reqPerSec.toFixed(0)} | ${ms(r.p50Ms)} | ${ms(r.p99Ms)} | ${r.errors} / ${r.non2xx} | ${cpuCell(r)} | ${mb(r.peakRssBytes)} | ${ratio} | ${foreignCell(r.foreignCores)} |`);
   }
   return lines.join('\n');
 }

@@ -39,9 +39,11 @@ const INPUT_PARAMETERS: Readonly<Record<string, readonly string[]>> = {
   changeId: ['ChangeID', 'ChangeId', 'changeid', 'changeId'],
 };
 
+const INPUT_PARAMETER_ENTRIES = Object.entries(INPUT_PARAMETERS);
+
 function inputFrom(raw: RawParams): Record<string, unknown> {
   const input: Record<string, unknown> = {};
-  for (const [field, names] of Object.entries(INPUT_PARAMETERS)) {
+  for (const [field, names] of INPUT_PARAMETER_ENTRIES) {
     const value = param(raw, ...names);
     if (value !== undefined) input[field] = value;
   }
