@@ -28,6 +28,7 @@ import {
   type DnsRecord,
   type ProviderCredentials,
   type ProviderErrorKind,
+  type ProviderFields,
   type ProviderSession,
   type RecordChange,
   type Zone,
@@ -341,7 +342,22 @@ function normaliseRecord(raw: unknown): DnsRecord {
   const type = raw.type.toUpperCase();
   const content = type === 'TXT' ? decodeTxt(raw.content) : ['CNAME', 'MX', 'NS'].includes(type) ? stripDot(raw.content) : raw.content;
   const priority = typeof raw.priority === 'number' && (type === 'MX' || type === 'SRV' || type === 'URI') ? raw.priority : undefined;
-  return { type, name: normaliseName(raw.name), content, ttl: raw.ttl, ...(priority === undefined ? {} : { priority }), id: raw.id, raw };
+  const providerFields = keptFields(raw);
+  return { type, name: normaliseName(raw.name), content, ttl: raw.ttl, ...(priority === undefined ? {} : { priority }), id: raw.id, raw, ...(providerFields ? { providerFields } : {}) };
+}
+
+/**
+ * The fields of a record, beyond type, name, content, TTL and priority, that a copy must carry to be the same
+ * record (cf-ts `RecordResponse`: `proxied`, `comment`, `tags`, `settings`), where they differ from what a new
+ * record gets by default. Undefined when none does.
+ */
+function keptFields(raw: Record<string, unknown>): ProviderFields | undefined {
+  const fields: Record<string, unknown> = {};
+  if (raw.proxied === true) fields.proxied = true;
+  if (typeof raw.comment === 'string' && raw.comment !== '') fields.comment = raw.comment;
+  if (Array.isArray(raw.tags) && raw.tags.length > 0) fields.tags = raw.tags;
+  if (isObject(raw.settings) && Object.keys(raw.settings).length > 0) fields.settings = raw.settings;
+  return Object.keys(fields).length > 0 ? fields : undefined;
 }
 
 const normaliseName = (name: string) => stripDot(name.trim().toLowerCase());
@@ -440,6 +456,9 @@ function recordId(contents: ZoneContents, before: DnsRecord): string {
   return same.id;
 }
 
+/** The types Cloudflare can proxy (providers.md §1 "Record semantics"); `proxied` is sent for these only. */
+const PROXIABLE = new Set(['A', 'AAAA', 'CNAME']);
+
 /** Only what the change alters; the record's type and name are sent only when they change. */
 function updateFields(before: DnsRecord, record: DesiredRecord): Record<string, unknown> {
   const fields: Record<string, unknown> = { ...contentFields(record), ttl: record.ttl };
@@ -448,6 +467,9 @@ function updateFields(before: DnsRecord, record: DesiredRecord): Record<string, 
   if (normaliseName(record.name) !== normaliseName(before.name)) fields.name = normaliseName(record.name);
   // A proxied CNAME is served as A/AAAA, so a DKIM or return-path CNAME would not exist in DNS (§1 trap 6).
   if (type === 'CNAME') fields.proxied = false;
+  // A revert restoring a record: `proxied` is the one kept field a forward PATCH changes (above). The others were
+  // left as they were, and may have been edited since: they are not touched.
+  if (record.restoreFields && PROXIABLE.has(type)) fields.proxied = record.restoreFields.proxied === true;
   return fields;
 }
 
@@ -457,7 +479,8 @@ function wireRecord(zone: Zone, record: DesiredRecord): Record<string, unknown> 
   if (name !== zone.name && !name.endsWith(`.${zone.name}`)) {
     throw new ProviderError(PROVIDER, 'rejected', `${name} is not in the zone ${zone.name}`);
   }
-  return { type, name, ...contentFields(record), ttl: record.ttl, ...(['A', 'AAAA', 'CNAME'].includes(type) ? { proxied: false } : {}) };
+  // A revert re-creating a deleted record gives it back its kept fields (proxied, comment, tags, settings).
+  return { type, name, ...contentFields(record), ttl: record.ttl, ...(PROXIABLE.has(type) ? { proxied: false } : {}), ...record.restoreFields };
 }
 
 /** content (+ priority, + `data` where Cloudflare takes structured values: SRV and CAA, cf-ts `SRVRecord`/`CAARecord`). */

@@ -47,15 +47,31 @@ export interface DnsRecord {
    * byte-for-byte (Namecheap) or keep fields the neutral form drops (Cloudflare `proxied`, comments, tags).
    */
   readonly raw?: unknown;
+  /**
+   * What else makes this record what it is at its provider, beyond the neutral fields, as the provider names it:
+   * set by adapters whose records carry such fields (Cloudflare: `proxied`, `comment`, `tags`, `settings`), only
+   * where they differ from the provider's default. Kept in the change journal, so that a revert re-creates a deleted
+   * record with them, not a bare copy.
+   */
+  readonly providerFields?: ProviderFields | undefined;
 }
 
-/** A record to write: what the planner produces. */
+/** Provider-specific fields of a record (JSON values), see `DnsRecord.providerFields`. */
+export type ProviderFields = Readonly<Record<string, unknown>>;
+
+/** A record to write: what the planner produces, or what a revert restores. */
 export interface DesiredRecord {
   readonly type: string;
   readonly name: string;
   readonly content: string;
   readonly ttl: number;
   readonly priority?: number | undefined;
+  /**
+   * Only on a record a revert restores: the `providerFields` it had. The adapter writes them back, all of them when
+   * it re-creates the record, those the forward write may have changed when it updates it. A separate name from
+   * `DnsRecord.providerFields`, so that a desired record made by spreading a read one does not carry them by accident.
+   */
+  readonly restoreFields?: ProviderFields | undefined;
 }
 
 /** One write. UPDATE and DELETE always name the existing record they replace or remove. */

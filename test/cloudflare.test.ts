@@ -272,6 +272,43 @@ describe('cloudflare: applyChanges', () => {
     expect(before).toMatchObject({ proxied: true, comment: 'storefront (agency)', tags: ['team:web'] });
   });
 
+  it('reads the fields a copy of a record must keep, only where they differ from a new record', async () => {
+    const { find } = await readSeeded();
+    expect(find('CNAME', 'shop.example.com').providerFields).toEqual({ proxied: true, comment: 'storefront (agency)', tags: ['team:web'] });
+    expect(find('A', 'www.example.com').providerFields).toEqual({ proxied: true });
+    expect(find('MX', 'example.com').providerFields).toBeUndefined();
+  });
+
+  it('a revert re-creates a deleted record with its proxied flag, comment and tags', async () => {
+    const { fake, session, zone, contents, find } = await readSeeded();
+    const shop = find('CNAME', 'shop.example.com');
+    const before = fake.records('example.com').find((r) => r.id === shop.id)!;
+    await session.applyChanges(zone, contents, [{ action: 'DELETE', before: shop }]);
+    const { id: _id, created_on: _c, modified_on: _m, ...kept } = before;
+    const restore = { type: 'CNAME', name: shop.name, content: shop.content, ttl: shop.ttl, restoreFields: shop.providerFields };
+    await session.applyChanges(zone, await session.readZone(zone), [{ action: 'CREATE', record: restore }]);
+    const recreated = fake.records('example.com').find((r) => r.name === 'shop.example.com')!;
+    expect(recreated).toEqual({ ...kept, id: expect.any(String), created_on: expect.any(String), modified_on: expect.any(String) });
+  });
+
+  it('a revert of an update proxies the CNAME again and leaves its comment and tags as they are now', async () => {
+    const { fake, session, zone, contents, find } = await readSeeded();
+    const shop = find('CNAME', 'shop.example.com');
+    await session.applyChanges(zone, contents, [{ action: 'UPDATE', before: shop, record: { ...shop, content: 'shops2.example-commerce.net' } }]);
+    // Edited by someone after the forward write: the revert must not put the old comment back.
+    const live = [...fake.state.zones.values()].find((z) => z.name === 'example.com')!.records.find((r) => r.id === shop.id)!;
+    live.comment = 'storefront (moved)';
+    const now = (await session.readZone(zone)).records.find((r) => r.id === shop.id)!;
+    const restore = { type: 'CNAME', name: shop.name, content: shop.content, ttl: shop.ttl, restoreFields: shop.providerFields };
+    await session.applyChanges(zone, await session.readZone(zone), [{ action: 'UPDATE', before: now, record: restore }]);
+    expect(fake.records('example.com').find((r) => r.id === shop.id)).toMatchObject({
+      content: 'shops.example-commerce.net',
+      proxied: true,
+      comment: 'storefront (moved)',
+      tags: ['team:web'],
+    });
+  });
+
   const refused: { name: string; change: RecordChange; kind: string; reason: RegExp }[] = [
     { name: 'a TTL under 60 (1004/9021)', change: { action: 'CREATE', record: { type: 'TXT', name: '_dmarc.example.com', content: 'v=DMARC1; p=none', ttl: 30 } }, kind: 'rejected', reason: /TTL must be between 60 and 86400/ },
     { name: 'an identical record (81058)', change: { action: 'CREATE', record: { type: 'TXT', name: 'example.com', content: 'MS=ms51923412', ttl: 300 } }, kind: 'conflict', reason: /identical record already exists/ },

@@ -299,7 +299,17 @@ describe('journal and revert through GraphQL with the Cloudflare fake', () => {
 
   beforeAll(() => {
     const host = zone().records.find((r) => r.name === 'host01.example.com')!;
-    const extra: FakeRecord = { ...structuredClone(host), id: randomUUID().replace(/-/g, ''), name: 'sl.example.com', content: '198.51.100.9' };
+    // Proxied, commented and tagged: a forced replacement deletes it, and the revert must bring all of that back.
+    const extra: FakeRecord = {
+      ...structuredClone(host),
+      id: randomUUID().replace(/-/g, ''),
+      name: 'sl.example.com',
+      content: '198.51.100.9',
+      proxiable: true,
+      proxied: true,
+      comment: 'old mail landing page (agency)',
+      tags: ['team:web', 'owner:agency'],
+    };
     zone().records.push(extra);
     original = snapshot();
   });

@@ -2,7 +2,8 @@
  * The change journal: every plan that reached a provider is stored (who, when, domain, provider, record set, and
  * each written change with the record before and after it), so that it can be listed and reverted.
  *
- * What is stored is the normalised record only (type, name, content, ttl, priority): never a credential, never the
+ * What is stored is the normalised record (type, name, content, ttl, priority) and the provider fields a restored copy
+ * needs (`DnsRecord.providerFields`: Cloudflare's proxied flag, comment, tags): never a credential, never the
  * provider's raw wire form. Dry runs and applies that had nothing to write are not journaled: nothing changed.
  *
  * The pure part (journal writes from applied changes, and the inverse of an entry against the zone as it is now)
@@ -12,7 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { normaliseName } from '../records/names.js';
 import type { ChangeEntry, Store } from '../storage/store.js';
-import type { DesiredRecord, DnsRecord, RecordChange } from '../../providers/types.js';
+import type { DesiredRecord, DnsRecord, ProviderFields, RecordChange } from '../../providers/types.js';
 
 /** A record as the journal keeps it: the neutral form of providers/types.ts without ids or raw wire data. */
 export interface JournalRecord {
@@ -22,6 +23,8 @@ export interface JournalRecord {
   readonly ttl: number;
   /** MX preference / SRV priority; null for other types. */
   readonly priority: number | null;
+  /** What the provider keeps beside the neutral fields (`DnsRecord.providerFields`), for a revert to restore. */
+  readonly providerFields?: ProviderFields;
 }
 
 /** One written change: `before` is null for a CREATE, `after` is null for a DELETE. */
@@ -53,12 +56,15 @@ export type NewJournalEntry = Omit<JournalEntry, 'id' | 'createdAt'>;
 // ------------------------------------------------------------------------------------------------- pure logic
 
 export function journalRecord(record: DesiredRecord | DnsRecord): JournalRecord {
+  // A record read from the zone carries its provider fields; one a revert wrote carries those it restored.
+  const providerFields = 'providerFields' in record ? record.providerFields : 'restoreFields' in record ? record.restoreFields : undefined;
   return {
     type: record.type.toUpperCase(),
     name: normaliseName(record.name),
     content: record.content,
     ttl: record.ttl,
     priority: record.priority ?? null,
+    ...(providerFields ? { providerFields } : {}),
   };
 }
 
@@ -93,8 +99,14 @@ export function describeRecord(record: JournalRecord): string {
 }
 
 function desired(record: JournalRecord): DesiredRecord {
-  const base = { type: record.type, name: record.name, content: record.content, ttl: record.ttl };
-  return record.priority === null ? base : { ...base, priority: record.priority };
+  return {
+    type: record.type,
+    name: record.name,
+    content: record.content,
+    ttl: record.ttl,
+    ...(record.priority === null ? {} : { priority: record.priority }),
+    ...(record.providerFields ? { restoreFields: record.providerFields } : {}),
+  };
 }
 
 export type RevertPlan =
@@ -139,6 +151,8 @@ const storedRecord = z.object({
   content: z.string(),
   ttl: z.number(),
   priority: z.number().nullable(),
+  // Absent in entries written before it was kept.
+  providerFields: z.record(z.string(), z.unknown()).optional(),
 });
 
 const storedWrite = z.object({
