@@ -31,8 +31,17 @@ let queue: Array<{ res: ServerResponse; body: string | Buffer }> = [];
 function flush(): void {
   const replies = queue;
   queue = [];
-  // The client may have gone meanwhile; ending a destroyed response would only emit an error nobody listens for.
-  for (const { res, body } of replies) if (!res.destroyed && !res.writableEnded) res.end(body);
+  for (const { res, body } of replies) {
+    // The client may have gone meanwhile; ending a destroyed response would only emit an error nobody listens for.
+    if (res.destroyed || res.writableEnded) continue;
+    try {
+      res.end(body);
+    } catch {
+      // Whatever went wrong with this one, the replies after it in the group still go out; this client's
+      // connection is cut rather than left waiting.
+      res.destroy();
+    }
+  }
 }
 
 /**

@@ -105,4 +105,18 @@ describe('endReply', () => {
     expect(gone.status).toBe('rejected');
     expect(staying.status === 'fulfilled' && staying.value.body).toBe('here');
   });
+
+  it('writes the rest of a group when one reply fails to go out, and cuts that client off', async () => {
+    const url = await serveInOneTurn(2, (responses) => {
+      const [failing, fine] = responses.sort((a, b) => (a.req.url! < b.req.url! ? -1 : 1));
+      failing!.end = () => {
+        throw new Error('write failed');
+      };
+      endReply(failing!, 200, { 'content-length': '4' }, 'fail');
+      endReply(fine!, 200, { 'content-length': '4' }, 'fine');
+    });
+    const [failing, fine] = await Promise.allSettled([get(url, '/1-failing'), get(url, '/2-fine')]);
+    expect(failing.status).toBe('rejected');
+    expect(fine.status === 'fulfilled' && fine.value.body).toBe('fine');
+  });
 });
