@@ -351,6 +351,8 @@ function normaliseRecord(raw: unknown): DnsRecord {
  * record (cf-ts `RecordResponse`: `proxied`, `comment`, `tags`, `settings`), where they differ from what a new
  * record gets by default. Undefined when none does.
  */
+const KEPT_FIELDS = ['proxied', 'comment', 'tags', 'settings'] as const;
+
 function keptFields(raw: Record<string, unknown>): ProviderFields | undefined {
   const fields: Record<string, unknown> = {};
   if (raw.proxied === true) fields.proxied = true;
@@ -479,8 +481,10 @@ function wireRecord(zone: Zone, record: DesiredRecord): Record<string, unknown> 
   if (name !== zone.name && !name.endsWith(`.${zone.name}`)) {
     throw new ProviderError(PROVIDER, 'rejected', `${name} is not in the zone ${zone.name}`);
   }
-  // A revert re-creating a deleted record gives it back its kept fields (proxied, comment, tags, settings).
-  return { type, name, ...contentFields(record), ttl: record.ttl, ...(PROXIABLE.has(type) ? { proxied: false } : {}), ...record.restoreFields };
+  // A revert re-creating a deleted record gives it back its kept fields (proxied, comment, tags, settings), and
+  // nothing else a journal row might hold.
+  const restored = record.restoreFields ? Object.fromEntries(KEPT_FIELDS.filter((f) => f in record.restoreFields!).map((f) => [f, record.restoreFields![f]])) : {};
+  return { type, name, ...contentFields(record), ttl: record.ttl, ...(PROXIABLE.has(type) ? { proxied: false } : {}), ...restored };
 }
 
 /** content (+ priority, + `data` where Cloudflare takes structured values: SRV and CAA, cf-ts `SRVRecord`/`CAARecord`). */

@@ -203,7 +203,7 @@ export function send(res: ServerResponse, status: number, body: ResponseBody, op
   }
   head.push('content-type', format === 'xml' ? 'text/xml; charset=utf-8' : 'application/json; charset=utf-8');
   head.push('content-length', String(Buffer.byteLength(text)));
-  // A string body goes out with the head in a single write, at the end of this event-loop turn (src/reply-batch.ts).
+  // A string body goes out with the head in a single write, with a few other replies (src/reply-batch.ts).
   endReply(res, status, head, text);
 }
 
