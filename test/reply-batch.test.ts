@@ -3,7 +3,7 @@
  * each whole and to its own client, with the head fixed at once.
  */
 import { createServer, request, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { endReply } from '../src/reply-batch.js';
 
@@ -118,5 +118,25 @@ describe('endReply', () => {
     const [failing, fine] = await Promise.allSettled([get(url, '/1-failing'), get(url, '/2-fine')]);
     expect(failing.status).toBe('rejected');
     expect(fine.status === 'fulfilled' && fine.value.body).toBe('fine');
+  });
+
+  it('keeps pipelined replies on one connection in request order, whatever order they were made in', async () => {
+    const url = await serveInOneTurn(1, ([res]) => {
+      const path = res!.req.url!;
+      // The first request is answered last (a slower handler), after the replies to the ones behind it are made.
+      setTimeout(() => endReply(res!, 200, { 'content-length': String(path.length) }, path), path === '/a' ? 30 : 0);
+    });
+    const { port } = new URL(url);
+    const raw = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(port), '127.0.0.1', () => {
+        socket.write('GET /a HTTP/1.1\r\nHost: t\r\n\r\nGET /bb HTTP/1.1\r\nHost: t\r\n\r\nGET /ccc HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n');
+      });
+      let text = '';
+      socket.setEncoding('utf8');
+      socket.on('data', (chunk: string) => (text += chunk));
+      socket.on('close', () => resolve(text));
+      socket.on('error', reject);
+    });
+    expect(raw.match(/\r\n\r\n(\/[a-c]+)/g)?.map((m) => m.trim())).toEqual(['/a', '/bb', '/ccc']);
   });
 });
