@@ -57,21 +57,29 @@ export interface PlanInput {
   readonly minTtl?: number | undefined;
 }
 
-/** The zone as the plan progresses: planned writes are applied here so later records see them. */
+/**
+ * The zone as the plan progresses: planned writes are applied here so later records see them. Records are indexed
+ * by normalised name, and the NS records kept apart: each planned record looks up its name and the delegations
+ * above it, and a whole-zone scan per lookup (normalising every name each time) was the planner's largest cost on a
+ * zone of a few dozen records.
+ */
 class ZoneState {
-  private readonly records: DnsRecord[];
+  private readonly byName = new Map<string, DnsRecord[]>();
+  private readonly nsRecords: DnsRecord[] = [];
   private readonly planned = new Set<DnsRecord>();
 
   constructor(existing: readonly DnsRecord[]) {
-    this.records = [...existing];
+    for (const record of existing) this.insert(record);
   }
 
-  all(): readonly DnsRecord[] {
-    return this.records;
-  }
-
+  /** Records at `name` (normalised), in the order the zone listed them, planned ones after. */
   at(name: string): DnsRecord[] {
-    return this.records.filter((r) => normaliseName(r.name) === name);
+    return [...(this.byName.get(name) ?? [])];
+  }
+
+  /** The zone's NS records, planned ones included. */
+  nameServers(): readonly DnsRecord[] {
+    return this.nsRecords;
   }
 
   /** True for records this plan itself created or rewrote. */
@@ -81,18 +89,38 @@ class ZoneState {
 
   add(record: DesiredRecord): void {
     const added = { ...record };
-    this.records.push(added);
+    this.insert(added);
     this.planned.add(added);
   }
 
   replace(before: DnsRecord, record: DesiredRecord): void {
     const replaced = { ...record };
-    this.records[this.records.indexOf(before)] = replaced;
+    const here = this.byName.get(normaliseName(before.name));
+    if (here && normaliseName(replaced.name) === normaliseName(before.name) && isNs(replaced) === isNs(before)) {
+      // In place, so that the records at this name keep their order.
+      here[here.indexOf(before)] = replaced;
+      if (isNs(before)) this.nsRecords[this.nsRecords.indexOf(before)] = replaced;
+    } else {
+      this.remove(before);
+      this.insert(replaced);
+    }
     this.planned.add(replaced);
   }
 
   remove(before: DnsRecord): void {
-    this.records.splice(this.records.indexOf(before), 1);
+    const here = this.byName.get(normaliseName(before.name));
+    const at = here?.indexOf(before) ?? -1;
+    if (at >= 0) here!.splice(at, 1);
+    const ns = this.nsRecords.indexOf(before);
+    if (ns >= 0) this.nsRecords.splice(ns, 1);
+  }
+
+  private insert(record: DnsRecord): void {
+    const name = normaliseName(record.name);
+    const here = this.byName.get(name);
+    if (here) here.push(record);
+    else this.byName.set(name, [record]);
+    if (isNs(record)) this.nsRecords.push(record);
   }
 }
 
@@ -127,6 +155,9 @@ export function summariseConflicts(plan: Plan): string {
 // ---------------------------------------------------------------------------------------------------------------
 
 const is = (type: string) => (record: DnsRecord) => record.type.toUpperCase() === type;
+const isNs = is('NS');
+const isCname = is('CNAME');
+const isTxt = is('TXT');
 
 /** Long values (DKIM keys) are cut in messages so a summary stays one readable line. */
 function short(value: string): string {
@@ -187,9 +218,7 @@ function planRecord(ctx: Context, record: ResolvedRecord): void {
     return;
   }
   // DC-spec: NS conflicts with everything at or below it; records there belong to the delegated zone.
-  const delegation = ctx.zone
-    .all()
-    .find((r) => is('NS')(r) && isBelow(normaliseName(r.name), ctx.apex) && isAtOrBelow(name, normaliseName(r.name)));
+  const delegation = ctx.zone.nameServers().find((r) => isBelow(normaliseName(r.name), ctx.apex) && isAtOrBelow(name, normaliseName(r.name)));
   if (delegation) {
     conflict(ctx, draft, delegation, `${draft.type} ${name} is in ${normaliseName(delegation.name)}, delegated to other name servers (${delegation.content})`);
     return;
@@ -225,16 +254,16 @@ function planCname(ctx: Context, want: DesiredRecord): void {
     return;
   }
   const here = ctx.zone.at(want.name);
-  const cnames = here.filter(is('CNAME'));
+  const cnames = here.filter(isCname);
   const same = cnames.find((c) => normaliseName(c.content) === want.content);
   if (same) return keep(ctx, same);
-  const others = here.filter((r) => !is('CNAME')(r));
+  const others = here.filter((r) => !isCname(r));
   if (cnames.length === 0 && others.length === 0) return create(ctx, want);
   if (!forceable(ctx, [...cnames, ...others])) {
     for (const c of [...cnames, ...others]) {
       const reason = ctx.zone.isPlanned(c)
         ? sameSetReason(want, c)
-        : is('CNAME')(c)
+        : isCname(c)
           ? `CNAME ${want.name} already points to ${normaliseName(c.content)}`
           : `${want.name} already has a ${c.type.toUpperCase()} record ("${short(c.content)}"); a CNAME cannot coexist with other records`;
       conflict(ctx, want, c, reason);
@@ -253,7 +282,7 @@ function planCname(ctx: Context, want: DesiredRecord): void {
  * (no CNAME, or it was removed under force).
  */
 function clearCname(ctx: Context, want: DesiredRecord): boolean {
-  const cnames = ctx.zone.at(want.name).filter(is('CNAME'));
+  const cnames = ctx.zone.at(want.name).filter(isCname);
   if (cnames.length === 0) return true;
   if (!forceable(ctx, cnames)) {
     for (const c of cnames) {
@@ -270,7 +299,7 @@ function clearCname(ctx: Context, want: DesiredRecord): boolean {
 
 function planSpf(ctx: Context, record: ResolvedRecord, draft: DesiredRecord): void {
   if (!clearCname(ctx, draft)) return;
-  const spfs = ctx.zone.at(draft.name).filter((r) => is('TXT')(r) && isSpf(joinTxt(r.content)));
+  const spfs = ctx.zone.at(draft.name).filter((r) => isTxt(r) && isSpf(joinTxt(r.content)));
   try {
     if (spfs.length === 0) return create(ctx, { ...draft, content: mergeSpf(null, record.content).record });
     if (spfs.length === 1) {
@@ -319,7 +348,7 @@ function matchesConflictMode(record: ResolvedRecord, value: string): boolean {
 
 function planTxt(ctx: Context, record: ResolvedRecord, want: DesiredRecord): void {
   if (!clearCname(ctx, want)) return;
-  const txts = ctx.zone.at(want.name).filter(is('TXT'));
+  const txts = ctx.zone.at(want.name).filter(isTxt);
   const same = txts.find((t) => joinTxt(t.content) === want.content);
   if (same) return keep(ctx, same);
   const matching = txts.filter((t) => matchesConflictMode(record, joinTxt(t.content)));
