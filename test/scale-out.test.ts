@@ -343,7 +343,12 @@ describe.skipIf(skip)('two gateway processes sharing PostgreSQL and Redis', () =
     };
     // Started together on one empty database: migrations and the first admin key must happen once.
     instances = await Promise.all([startInstance(env), startInstance(env)]);
-    const printed = instances.flatMap((i) => i.stdout.join('').match(/dgk_\S+/g) ?? []);
+    // The key goes to stdout in the same tick as "listening" goes to stderr, but the two pipes are read in either
+    // order: wait for a key to arrive, then a moment longer for a second one that must not.
+    const keysPrinted = () => instances.flatMap((i) => i.stdout.join('').match(/dgk_\S+/g) ?? []);
+    for (let waited = 0; keysPrinted().length === 0 && waited < 5_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 200));
+    const printed = keysPrinted();
     expect(printed).toHaveLength(1);
     adminKey = printed[0]!;
   }, 60_000);
