@@ -348,18 +348,22 @@ function normaliseRecord(raw: unknown): DnsRecord {
 
 /**
  * The fields of a record, beyond type, name, content, TTL and priority, that a copy must carry to be the same
- * record (cf-ts `RecordResponse`: `proxied`, `comment`, `tags`, `settings`), where they differ from what a new
- * record gets by default. Undefined when none does.
+ * record (cf-ts `RecordResponse`), each with the test of a value that differs from what a new record gets by default.
  */
-const KEPT_FIELDS = ['proxied', 'comment', 'tags', 'settings'] as const;
+const KEPT_FIELDS: Readonly<Record<string, (value: unknown) => boolean>> = {
+  proxied: (value) => value === true,
+  comment: (value) => typeof value === 'string' && value !== '',
+  tags: (value) => Array.isArray(value) && value.length > 0,
+  settings: (value) => isObject(value) && Object.keys(value).length > 0,
+};
 
-function keptFields(raw: Record<string, unknown>): ProviderFields | undefined {
-  const fields: Record<string, unknown> = {};
-  if (raw.proxied === true) fields.proxied = true;
-  if (typeof raw.comment === 'string' && raw.comment !== '') fields.comment = raw.comment;
-  if (Array.isArray(raw.tags) && raw.tags.length > 0) fields.tags = raw.tags;
-  if (isObject(raw.settings) && Object.keys(raw.settings).length > 0) fields.settings = raw.settings;
-  return Object.keys(fields).length > 0 ? fields : undefined;
+/**
+ * The kept fields of `fields` (a record as Cloudflare returns it, or the ones a revert restores) that differ from a
+ * new record's defaults, and nothing else; undefined when there are none.
+ */
+function keptFields(fields: Readonly<Record<string, unknown>>): ProviderFields | undefined {
+  const kept = Object.entries(KEPT_FIELDS).filter(([name, differs]) => differs(fields[name]));
+  return kept.length > 0 ? Object.fromEntries(kept.map(([name]) => [name, fields[name]])) : undefined;
 }
 
 const normaliseName = (name: string) => stripDot(name.trim().toLowerCase());
@@ -483,7 +487,7 @@ function wireRecord(zone: Zone, record: DesiredRecord): Record<string, unknown> 
   }
   // A revert re-creating a deleted record gives it back its kept fields (proxied, comment, tags, settings), and
   // nothing else a journal row might hold.
-  const restored = record.restoreFields ? Object.fromEntries(KEPT_FIELDS.filter((f) => f in record.restoreFields!).map((f) => [f, record.restoreFields![f]])) : {};
+  const restored = record.restoreFields ? keptFields(record.restoreFields) : undefined;
   return { type, name, ...contentFields(record), ttl: record.ttl, ...(PROXIABLE.has(type) ? { proxied: false } : {}), ...restored };
 }
 

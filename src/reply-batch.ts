@@ -48,8 +48,7 @@ function flush(): void {
  * Sends `status`, `head` and `body` as one complete reply. The head is validated and stored now (`res.writeHead`
  * throws here on a bad header, and `res.headersSent` is true from here on, so no other reply can start); the bytes go
  * out, head and body in one write, with the group this reply completes or at the end of this event-loop turn.
- * `head` is what `writeHead` takes: a flat
- * `[name, value, …]` list builds the head in one pass.
+ * `head` is what `writeHead` takes: a flat `[name, value, …]` list builds the head in one pass.
  */
 export function endReply(res: ServerResponse, status: number, head: OutgoingHttpHeaders | string[], body: string | Buffer): void {
   res.writeHead(status, head);

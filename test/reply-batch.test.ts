@@ -94,29 +94,25 @@ describe('endReply', () => {
     expect([reply.status, reply.body]).toEqual([500, 'no']);
   });
 
-  it('skips a client that went away before the flush, and still answers the others', async () => {
+  it.each([
+    { what: 'skips a client that went away before the flush', spoil: (res: ServerResponse) => res.destroy() },
+    {
+      what: 'cuts off a client whose reply fails to go out',
+      spoil: (res: ServerResponse) => {
+        res.end = () => {
+          throw new Error('write failed');
+        };
+      },
+    },
+  ])('$what, and still answers the other in its group', async ({ spoil }) => {
     const url = await serveInOneTurn(2, (responses) => {
-      const [gone, staying] = responses.sort((a, b) => (a.req.url! < b.req.url! ? -1 : 1));
-      gone!.destroy();
-      endReply(gone!, 200, { 'content-length': '4' }, 'gone');
-      endReply(staying!, 200, { 'content-length': '4' }, 'here');
-    });
-    const [gone, staying] = await Promise.allSettled([get(url, '/1-gone'), get(url, '/2-staying')]);
-    expect(gone.status).toBe('rejected');
-    expect(staying.status === 'fulfilled' && staying.value.body).toBe('here');
-  });
-
-  it('writes the rest of a group when one reply fails to go out, and cuts that client off', async () => {
-    const url = await serveInOneTurn(2, (responses) => {
-      const [failing, fine] = responses.sort((a, b) => (a.req.url! < b.req.url! ? -1 : 1));
-      failing!.end = () => {
-        throw new Error('write failed');
-      };
-      endReply(failing!, 200, { 'content-length': '4' }, 'fail');
+      const [spoiled, fine] = responses.sort((a, b) => (a.req.url! < b.req.url! ? -1 : 1));
+      spoil(spoiled!);
+      endReply(spoiled!, 200, { 'content-length': '4' }, 'lost');
       endReply(fine!, 200, { 'content-length': '4' }, 'fine');
     });
-    const [failing, fine] = await Promise.allSettled([get(url, '/1-failing'), get(url, '/2-fine')]);
-    expect(failing.status).toBe('rejected');
+    const [spoiled, fine] = await Promise.allSettled([get(url, '/1-spoiled'), get(url, '/2-fine')]);
+    expect(spoiled.status).toBe('rejected');
     expect(fine.status === 'fulfilled' && fine.value.body).toBe('fine');
   });
 

@@ -96,6 +96,10 @@ export async function runLoad(baseUrl: string, spec: RequestSpec, options: { con
   const serverCpuAfter = processCpuSeconds(options.serverPid);
   latencies.sort((a, b) => a - b);
   const seconds = result.duration;
+  const cpuUsPerRequest = (threads: 'all' | 'mainThread'): number | null =>
+    serverCpuBefore === null || serverCpuAfter === null || latencies.length === 0
+      ? null
+      : ((serverCpuAfter[threads] - serverCpuBefore[threads]) * 1e6) / latencies.length;
   return {
     connections: options.connections,
     durationSeconds: seconds,
@@ -108,11 +112,7 @@ export async function runLoad(baseUrl: string, spec: RequestSpec, options: { con
     peakRssBytes: peakRssBytes(options.serverPid),
     rssPerRun: rssResettable,
     foreignCores: share?.foreignCores ?? null,
-    serverCpuUsPerRequest:
-      serverCpuBefore === null || serverCpuAfter === null || latencies.length === 0 ? null : ((serverCpuAfter.all - serverCpuBefore.all) * 1e6) / latencies.length,
-    serverMainThreadCpuUsPerRequest:
-      serverCpuBefore === null || serverCpuAfter === null || latencies.length === 0
-        ? null
-        : ((serverCpuAfter.mainThread - serverCpuBefore.mainThread) * 1e6) / latencies.length,
+    serverCpuUsPerRequest: cpuUsPerRequest('all'),
+    serverMainThreadCpuUsPerRequest: cpuUsPerRequest('mainThread'),
   };
 }

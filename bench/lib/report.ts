@@ -51,10 +51,12 @@ export interface Target {
 
 /** Per-metric medians of repeated runs; errors summed, RSS the highest. */
 export function combineRuns(scenario: string, title: string, runs: readonly RunResult[]): Omit<Row, 'ratioToBaseline'> {
-  const rss = runs.map((r) => r.peakRssBytes).filter((v): v is number => v !== null);
-  const foreign = runs.map((r) => r.foreignCores).filter((v): v is number => v !== null);
-  const cpuPerRequest = runs.map((r) => r.serverCpuUsPerRequest).filter((v): v is number => v !== null);
-  const mainThreadCpuPerRequest = runs.map((r) => r.serverMainThreadCpuUsPerRequest).filter((v): v is number => v !== null);
+  /** `combine` over the runs' readings of `metric`, leaving out runs without one; null when none has one. */
+  const over = (metric: (r: RunResult) => number | null, combine: (values: number[]) => number): number | null => {
+    const values = runs.map(metric).filter((v): v is number => v !== null);
+    return values.length > 0 ? combine(values) : null;
+  };
+  const highest = (values: number[]) => Math.max(...values);
   return {
     scenario,
     title,
@@ -65,10 +67,10 @@ export function combineRuns(scenario: string, title: string, runs: readonly RunR
     p99Ms: median(runs.map((r) => r.p99Ms)),
     errors: runs.reduce((n, r) => n + r.errors, 0),
     non2xx: runs.reduce((n, r) => n + r.non2xx, 0),
-    peakRssBytes: rss.length > 0 ? Math.max(...rss) : null,
-    foreignCores: foreign.length > 0 ? Math.max(...foreign) : null,
-    serverCpuUsPerRequest: cpuPerRequest.length > 0 ? median(cpuPerRequest) : null,
-    serverMainThreadCpuUsPerRequest: mainThreadCpuPerRequest.length > 0 ? median(mainThreadCpuPerRequest) : null,
+    peakRssBytes: over((r) => r.peakRssBytes, highest),
+    foreignCores: over((r) => r.foreignCores, highest),
+    serverCpuUsPerRequest: over((r) => r.serverCpuUsPerRequest, median),
+    serverMainThreadCpuUsPerRequest: over((r) => r.serverMainThreadCpuUsPerRequest, median),
   };
 }
 
