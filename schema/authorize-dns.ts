@@ -1,5 +1,5 @@
 import { builder } from './builder.js';
-import { credentialFields, DnsCredentialsInput, DnsError, DnsProviderName } from './dns-error.js';
+import { credentialFields, DnsCredentialsInput, DnsError, resultUnion, DnsProviderName } from './dns-error.js';
 import { runForGraphql } from '../src/graphql/context.js';
 import { dnsAuthorize } from '../src/procedures/dns-authorize.js';
 
@@ -16,7 +16,7 @@ const AuthorizeDnsInput = builder.inputType('AuthorizeDnsInput', {
   }),
 });
 
-const AuthorizeDnsResult = builder.unionType('AuthorizeDnsResult', { types: [AuthorizeDnsSuccess, DnsError] });
+const AuthorizeDnsResult = resultUnion('AuthorizeDnsResult', AuthorizeDnsSuccess);
 
 builder.mutationField('authorizeDns', (t) =>
   t.field({

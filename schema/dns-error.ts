@@ -1,4 +1,7 @@
+import type { ObjectRef } from '@pothos/core';
 import { builder } from './builder.js';
+
+type BuilderTypes = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer Types> ? Types : never;
 import type { DnsErrorShape } from '../src/graphql/context.js';
 
 /** An expected failure of a DNS command; `code` is the REST code for the same failure (the lowest, where several apply). */
@@ -10,6 +13,18 @@ export const DnsError = builder.objectRef<DnsErrorShape>('DnsError').implement({
     message: t.exposeString('message'),
   }),
 });
+
+/**
+ * A command's result: its success type, or a DnsError. The union says which from `__typename`, which only DnsError
+ * values carry, instead of leaving graphql to probe each member's isTypeOf. graphql-jit (the fast path's executor)
+ * needs it too: it calls resolveType without the union as the fourth argument, which the default resolver reads.
+ */
+export function resultUnion<Success extends object>(name: string, success: ObjectRef<BuilderTypes, Success>) {
+  return builder.unionType(name, {
+    types: [success, DnsError],
+    resolveType: (value) => ((value as { __typename?: unknown }).__typename === 'DnsError' ? DnsError : success),
+  });
+}
 
 export const DnsProviderName = builder.enumType('DnsProviderName', {
   values: { CLOUDFLARE: { value: 'cloudflare' }, GODADDY: { value: 'godaddy' }, NAMECHEAP: { value: 'namecheap' }, SANDBOX: { value: 'sandbox' } } as const,

@@ -1,5 +1,5 @@
 import { builder } from './builder.js';
-import { DnsError } from './dns-error.js';
+import { DnsError, resultUnion } from './dns-error.js';
 import { runForGraphql } from '../src/graphql/context.js';
 import { dnsProvider, type DnsProviderOutput } from '../src/procedures/dns-provider.js';
 
@@ -13,7 +13,7 @@ export const DnsProviderDetection = builder.objectRef<DnsProviderOutput>('DnsPro
   }),
 });
 
-const DnsProviderResult = builder.unionType('DnsProviderResult', { types: [DnsProviderDetection, DnsError] });
+const DnsProviderResult = resultUnion('DnsProviderResult', DnsProviderDetection);
 
 builder.queryField('dnsProvider', (t) =>
   t.field({

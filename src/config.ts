@@ -122,6 +122,11 @@ export const configSchema = z
     SESSION_IDLE_MINUTES: positiveInt(30, 7 * 24 * 60),
     /** Largest accepted request body. */
     MAX_BODY_BYTES: positiveInt(1024 * 1024, 64 * 1024 * 1024),
+    /**
+     * The GraphQL fast path compiles a document with graphql-jit once it has run this many times (0: never), and
+     * then runs the compiled function instead of the generic executor (src/graphql/fast-path.ts).
+     */
+    GRAPHQL_COMPILE_AFTER: z.coerce.number({ error: 'expected a number' }).int().min(0).max(1_000_000).default(10),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** Print the first-start admin key (on by default; tests switch it off to keep output quiet). */
     PRINT_INITIAL_KEY: flag(true),

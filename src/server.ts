@@ -38,7 +38,7 @@ function lazyGraphql(services: Services) {
   return () =>
     (loading ??= Promise.all([import('./graphql/yoga.js'), import('./graphql/fast-path.js')]).then(([{ createGraphqlHandler }, { createGraphqlFastPath }]) => {
       const yoga = createGraphqlHandler(services);
-      return { yoga, fastPath: createGraphqlFastPath(yoga, services.config.MAX_BODY_BYTES) };
+      return { yoga, fastPath: createGraphqlFastPath(yoga, { maxBodyBytes: services.config.MAX_BODY_BYTES, compileAfterUses: services.config.GRAPHQL_COMPILE_AFTER }) };
     }));
 }
 

@@ -383,7 +383,12 @@ describe('GraphQL: request hardening', () => {
 });
 
 describe('masked internal errors', () => {
-  it('shows "Unexpected error." (GraphQL) or code 10 Internal error (REST), never the message or the stack; logs it scrubbed', async () => {
+  // GraphQL masks in an envelop hook around execution, whichever executor runs: the generic one, or graphql-jit's
+  // compiled operation (the fast path compiles from the first use when GRAPHQL_COMPILE_AFTER is 1).
+  it.each([
+    ['the generic executor', '0'],
+    ['a compiled operation', '1'],
+  ])('shows "Unexpected error." (GraphQL, %s) or code 10 Internal error (REST), never the message or the stack; logs it scrubbed', async (_executor, compileAfter) => {
     const leaky = 'boom-leak at /srv/secret/path.ts:12 ApiKey=leaked-provider-key';
     const throwing: DnsProvider = {
       id: 'sandbox',
@@ -393,7 +398,7 @@ describe('masked internal errors', () => {
         throw new Error(leaky);
       },
     };
-    const local = await startGateway({}, { providers: () => new Map([['sandbox', throwing]]) });
+    const local = await startGateway({ GRAPHQL_COMPILE_AFTER: compileAfter }, { providers: () => new Map([['sandbox', throwing]]) });
     try {
       const gql = await graphql(local, AUTHORIZE_DOC, { i: { domain: 'example.com', provider: 'SANDBOX', credentials: { apiKey: 'k' } } }, local.adminKey);
       expect(gql.json.errors[0].message).toBe('Unexpected error.');

@@ -15,6 +15,7 @@ import type { CallerCredentials } from '../procedures/procedure.js';
 import { rateLimitHeaders } from '../rate-limit/headers.js';
 import type { GraphqlContext, GraphqlRequestState } from './context.js';
 import { renderGraphiqlPage } from './graphiql.js';
+import { useCompiledExecution, type CompiledOperation } from './use-compiled-execution.js';
 
 /** What the node:http layer passes for each request. */
 export interface GraphqlServerContext {
@@ -22,6 +23,8 @@ export interface GraphqlServerContext {
   res: ServerResponse;
   caller: CallerCredentials;
   state: GraphqlRequestState;
+  /** Set only by the fast path, for a document it compiled (use-compiled-execution.ts). */
+  compiled?: CompiledOperation;
 }
 
 /** Writes the caller's rate-limit state on every authenticated GraphQL reply. */
@@ -152,6 +155,7 @@ export function createGraphqlHandler(services: Services) {
       useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', 'authorization', 'apollo-require-preflight'] }),
       EnvelopArmorPlugin(ARMOR_LIMITS),
       useRateLimitHeaders(),
+      useCompiledExecution(),
     ],
   });
 }
