@@ -1,8 +1,8 @@
 import type { ObjectRef } from '@pothos/core';
 import { builder } from './builder.js';
+import type { DnsErrorShape } from '../src/graphql/context.js';
 
 type BuilderTypes = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer Types> ? Types : never;
-import type { DnsErrorShape } from '../src/graphql/context.js';
 
 /** An expected failure of a DNS command; `code` is the REST code for the same failure (the lowest, where several apply). */
 export const DnsError = builder.objectRef<DnsErrorShape>('DnsError').implement({

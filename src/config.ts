@@ -123,8 +123,8 @@ export const configSchema = z
     /** Largest accepted request body. */
     MAX_BODY_BYTES: positiveInt(1024 * 1024, 64 * 1024 * 1024),
     /**
-     * The GraphQL fast path compiles a document with graphql-jit once it has run this many times (0: never), and
-     * then runs the compiled function instead of the generic executor (src/graphql/fast-path.ts).
+     * The GraphQL fast path compiles a document with graphql-jit on its Nth use (0: never), and from then on
+     * runs the compiled function instead of the generic executor (src/graphql/fast-path.ts).
      */
     GRAPHQL_COMPILE_AFTER: z.coerce.number({ error: 'expected a number' }).int().min(0).max(1_000_000).default(10),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -82,7 +82,7 @@ export interface GraphqlFastPathOptions {
   /** The request body limit (413 above it), as REST. */
   readonly maxBodyBytes: number;
   /**
-   * Compile a document with graphql-jit once it has run this many times (0: never). Compiling costs about as much
+   * Compile a document with graphql-jit on its Nth use, and run it compiled from then on (0: never). Compiling costs about as much
    * as 10–20 runs (0.7–1.7 ms for the service's own documents), so a document must be used repeatedly to repay it,
    * and a client sending one-off documents never makes the server compile.
    */
