@@ -10,7 +10,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import { request } from 'undici';
 import { print } from 'graphql';
 import { compileQuery } from 'graphql-jit';
-import { DnsProviderDocument, SetDnsRecordsDocument } from './graphql/generated/graphql.js';
+import { DnsChangesDocument, DnsProviderDocument, SetDnsRecordsDocument } from './graphql/generated/graphql.js';
 import { startWorld, type World } from './helpers/world.js';
 
 // graphql-jit as it is, with its compiler counted: how often the fast path compiles is its one observable choice.
@@ -49,6 +49,32 @@ const cases: [string, () => { query: string; variables?: unknown }, () => Record
   ['a syntax error', () => ({ query: '{ dnsProvider(' }), () => ({ authorization: `Bearer ${gw.adminKey}` })],
   ['a validation error', () => ({ query: '{ nope }' }), () => ({ authorization: `Bearer ${gw.adminKey}` })],
   ['a wrong variable type', () => ({ query: print(DnsProviderDocument), variables: { domain: 42 } }), () => ({ authorization: `Bearer ${gw.adminKey}` })],
+  // Selection features that a compiled operation implements itself: aliases, fragments, a directive on a variable.
+  [
+    'aliases, a fragment and @include',
+    () => ({
+      query: `query Q($d: String!, $ns: Boolean!) {
+        a: dnsProvider(domain: $d) { ...P }
+        b: dnsProvider(domain: "obscure-host.com") { __typename ... on DnsError { code } }
+      }
+      fragment P on DnsProviderResult { __typename ... on DnsProviderDetection { provider nameservers @include(if: $ns) } }`,
+      variables: { d: 'example.com', ns: false },
+    }),
+    () => ({ authorization: `Bearer ${gw.adminKey}` }),
+  ],
+  // Two mutation fields run one after the other; a list of journal entries (empty, nullable fields) after them.
+  [
+    'two mutations in one operation',
+    () => ({
+      query: `mutation M($i: SetDnsRecordsInput!) {
+        first: setDnsRecords(input: $i) { __typename ... on SetDnsRecordsSuccess { applied changes { action name previous } } }
+        second: setDnsRecords(input: $i) { __typename ... on SetDnsRecordsSuccess { applied } }
+      }`,
+      variables: { i: { domain: 'twice.com', provider: 'SANDBOX', recordType: 'CAMPAIGN', credentials: { apiKey: 'x' }, dryRun: true } },
+    }),
+    () => ({ authorization: `Bearer ${gw.adminKey}` }),
+  ],
+  ['a journal list', () => ({ query: print(DnsChangesDocument), variables: { domain: 'journal.com' } }), () => ({ authorization: `Bearer ${gw.adminKey}` })],
   ['an unknown operation name', () => ({ query: print(DnsProviderDocument), operationName: 'Other', variables: { domain: 'example.com' } } as never), () => ({ authorization: `Bearer ${gw.adminKey}` })],
 ];
 
@@ -56,7 +82,13 @@ describe.each([
   ['the generic executor', '0'],
   ['operations compiled on first use', '1'],
 ])('fast path ≡ yoga, %s', (_executor, compileAfter) => {
-  beforeAll(() => startWith(compileAfter));
+  beforeAll(async () => {
+    await startWith(compileAfter);
+    // One applied change, so that the journal list below has entries to show.
+    const input = { domain: 'journal.com', provider: 'SANDBOX', recordType: 'CAMPAIGN', credentials: { apiKey: 'x' } };
+    const applied = await post(JSON.stringify({ query: print(SetDnsRecordsDocument), variables: { input } }), { authorization: `Bearer ${gw.adminKey}` }, false);
+    expect(applied.json.data.setDnsRecords.applied).toBe(true);
+  });
   afterAll(() => world.close());
 
   it.each(cases)('%s', async (_label, body, headers) => {
