@@ -187,9 +187,10 @@ export function createGraphqlFastPath(yoga: Yoga, { maxBodyBytes, compileAfterUs
       variableValues: params.variables ?? undefined,
       operationName: params.operationName ?? undefined,
     })) as ExecutionResult;
-    // A compiled operation answers variables that do not coerce with errors and no `data` (nothing has run). yoga
-    // answers those with its own status and wording (400, graphql-js's message), so it is asked instead.
-    if (query && !('data' in result)) return viaYoga(req, res, body, { req, res, caller, state: {} });
+    // A compiled operation answers variables that do not coerce with errors and no `data` (nothing has run, so the
+    // request state is still empty). yoga answers those with its own status and wording (400, graphql-js's
+    // message), so it is asked instead.
+    if (query && !('data' in result)) return viaYoga(req, res, body, serverContext);
 
     const { status, headers } = responseInit(result);
     const text = JSON.stringify(withoutInternals(result));
