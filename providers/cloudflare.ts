@@ -5,6 +5,7 @@
  * readZone = one `GET /zones/{id}/dns_records` per page (one for a zone that fits in `pageSize`); applyChanges = one
  * `POST /zones/{id}/dns_records/batch` (one DB transaction at Cloudflare, so a plan is all-or-nothing).
  */
+import { REQUIRED_CREDENTIALS } from './credentials.js';
 import { normaliseDomain } from '../src/domain.js';
 import {
   withAttemptSignal,
@@ -101,8 +102,14 @@ export function createCloudflareProvider(deps: CloudflareAdapterDeps): DnsProvid
       minTtl: 60,
       maxTtl: 86_400,
       atomicApply: true,
+      // The batch applies as read: Cloudflare checks no version of the zone, so the zone lock is the guard.
+      guardedWrite: false,
+      // cf-ts `TXTRecord.content`: up to 2048 characters, split into 255-byte strings by Cloudflare.
+      maxTxtLength: 2048,
+      // GET /zones?name=, GET /zones/{id}/dns_records (one page); one POST …/dns_records/batch for the whole plan.
+      upstreamCalls: { read: 2, write: { perPlan: 1, perRrset: 0, perRecord: 0 } },
     },
-    requiredCredentials: [],
+    requiredCredentials: REQUIRED_CREDENTIALS.cloudflare,
     connect: (credentials, options) => connectCloudflare(deps, credentials, commandBounds(deps, options)),
   };
 }

@@ -7,6 +7,8 @@
  * that ends empty is removed with `DELETE` because GoDaddy ignores `PUT []` (lexicon `godaddy.py`). `PUT /records`
  * (whole zone) and `PATCH` are never used: the first wipes the zone, the second only appends.
  */
+import { partialApplyError } from './apply-progress.js';
+import { REQUIRED_CREDENTIALS } from './credentials.js';
 import { registrableDomain } from '../src/domain.js';
 import {
   withAttemptSignal,
@@ -63,6 +65,12 @@ export const GODADDY_CAPABILITIES: ProviderCapabilities = {
   minTtl: GODADDY_MIN_TTL,
   maxTtl: GODADDY_MAX_TTL,
   atomicApply: false,
+  // An rrset PUT replaces what is there, whatever was read: the zone lock is the guard.
+  guardedWrite: false,
+  // No documented limit; a 2048-bit DKIM key (~410 bytes) is written and read back whole [infer].
+  maxTxtLength: 1024,
+  // GET …/records (one page); one PUT (or DELETE when it ends empty) per changed rrset.
+  upstreamCalls: { read: 1, write: { perPlan: 0, perRrset: 1, perRecord: 0 } },
 };
 
 export interface GodaddyOptions {
@@ -87,7 +95,7 @@ export function createGodaddyProvider(deps: AdapterDeps, options: GodaddyOptions
   return {
     id: PROVIDER,
     capabilities: GODADDY_CAPABILITIES,
-    requiredCredentials: ['apiSecret'],
+    requiredCredentials: REQUIRED_CREDENTIALS.godaddy,
     connect: (credentials, connectOptions) => new GodaddySession(deps, credentials, options.pageSize ?? 500, commandBounds(deps, connectOptions)),
   };
 }
@@ -149,7 +157,7 @@ class GodaddySession implements ProviderSession {
       } catch (error) {
         if (!(error instanceof ProviderError)) throw error;
         const landed = !error.isCallerFault && (await this.rrsetHolds(write, path));
-        if (landed !== true) throw partialFailure(error, applied, changes, landed === undefined ? write : undefined);
+        if (landed !== true) throw partialApplyError(error, applied, changes, landed === undefined ? write.changes : []);
       }
       // A change that moves a record between rrsets counts once both of its rrsets are written.
       for (const change of write.changes) {
@@ -218,35 +226,6 @@ function sameValues(now: readonly GodaddyRrsetValue[], sent: readonly GodaddyRrs
   const a = now.map(key).sort();
   const b = sent.map(key).sort();
   return a.length === b.length && a.every((k, i) => k === b[i]);
-}
-
-/**
- * The error of a plan that stopped part-way: the provider's reason, then exactly which changes are in the zone and
- * which are not (and which one is unknown, when its rrset could not be re-read).
- */
-function partialFailure(
-  error: ProviderError,
-  applied: readonly RecordChange[],
-  changes: readonly RecordChange[],
-  unknown: RrsetWrite | undefined,
-): ProviderError {
-  const describe = (c: RecordChange) => {
-    const r = c.action === 'DELETE' ? c.before : c.record;
-    return `${c.action} ${r.type.toUpperCase()} ${r.name}`;
-  };
-  const uncertain = new Set(unknown?.changes ?? []);
-  const notApplied = changes.filter((c) => !applied.includes(c) && !uncertain.has(c));
-  const parts = [
-    applied.length === 0 ? 'no change was applied' : `${applied.length} of ${changes.length} changes were applied (${applied.map(describe).join(', ')})`,
-    ...(uncertain.size > 0 ? [`unknown whether ${[...uncertain].map(describe).join(', ')} was applied`] : []),
-    ...(notApplied.length > 0 && applied.length > 0 ? [`not applied: ${notApplied.map(describe).join(', ')}`] : []),
-  ];
-  const retry = applied.length > 0 || uncertain.size > 0 ? '; run dns.set again to finish' : '';
-  return new ProviderError(PROVIDER, error.kind, `${error.reason}; ${parts.join('; ')}${retry}`, {
-    cause: error,
-    retryAfterSeconds: error.retryAfterSeconds,
-    applied,
-  });
 }
 
 /** One rrset replacement: the full body to PUT (empty → DELETE) and the changes it carries. */

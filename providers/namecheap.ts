@@ -5,6 +5,7 @@
  * ones, with `EmailType` exactly as read (without it Namecheap drops every MX host: billputer/go-namecheap PR #7,
  * nc-tf `resolveEmailType`). Facts and sources: /work/shared/reference/providers.md §3.
  */
+import { REQUIRED_CREDENTIALS } from './credentials.js';
 import { XMLParser } from 'fast-xml-parser';
 import { splitRegistrable } from '../src/domain.js';
 import {
@@ -114,8 +115,19 @@ const KNOWN_ERRORS: Readonly<Record<string, readonly [ProviderErrorKind, string]
 export function createNamecheapProvider(deps: NamecheapDeps): DnsProvider {
   return {
     id: 'namecheap',
-    capabilities: { recordTypes: RECORD_TYPES, minTtl: MIN_TTL, maxTtl: MAX_TTL, atomicApply: true },
-    requiredCredentials: ['apiUser', 'username'],
+    capabilities: {
+      recordTypes: RECORD_TYPES,
+      minTtl: MIN_TTL,
+      maxTtl: MAX_TTL,
+      atomicApply: true,
+      // setHosts replaces the whole zone with what it is sent: the zone lock is the guard.
+      guardedWrite: false,
+      // No documented limit; DKIM keys of 2048 bits are written whole over POST [infer].
+      maxTxtLength: 1024,
+      // getHosts; one setHosts carrying every host.
+      upstreamCalls: { read: 1, write: { perPlan: 1, perRrset: 0, perRecord: 0 } },
+    },
+    requiredCredentials: REQUIRED_CREDENTIALS.namecheap,
     connect: (credentials, options) => connectSession(deps, credentials, commandBounds(deps, options)),
   };
 }

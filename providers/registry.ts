@@ -10,17 +10,15 @@ import { createCloudflareProvider } from './cloudflare.js';
 import { createGodaddyProvider } from './godaddy.js';
 import { createNamecheapProvider } from './namecheap.js';
 import { createSandboxProvider } from './sandbox.js';
-import type { CredentialField, DnsProvider, ProviderId } from './types.js';
+import type { DnsProvider, ProviderId } from './types.js';
+export { PROVIDER_CREDENTIALS, REQUIRED_CREDENTIALS, type CredentialUse } from './credentials.js';
 
+/**
+ * The providers this server has an adapter for, in the order the API lists them (the GraphQL enum, error
+ * messages, the README table). Adding a provider: its adapter file, a line here, one in `createProviderRegistry`,
+ * and one in the conformance suite's driver list (test/providers/drivers/index.ts).
+ */
 export const PROVIDER_IDS = ['cloudflare', 'godaddy', 'namecheap', 'sandbox'] as const satisfies readonly ProviderId[];
-
-/** Credentials each provider needs besides `apiKey` (always required). */
-export const REQUIRED_CREDENTIALS: Readonly<Record<ProviderId, readonly CredentialField[]>> = {
-  cloudflare: [],
-  godaddy: ['apiSecret'],
-  namecheap: ['apiUser', 'username'],
-  sandbox: [],
-};
 
 export function isProviderId(value: string): value is ProviderId {
   return (PROVIDER_IDS as readonly string[]).includes(value);

@@ -3,6 +3,7 @@
  * authorize → set) can be tried without a real DNS account. Any credentials are accepted. A plan is applied in one
  * database transaction: it lands whole or not at all.
  */
+import { REQUIRED_CREDENTIALS } from './credentials.js';
 import { randomUUID } from 'node:crypto';
 import { registrableDomain } from '../src/domain.js';
 import type { SandboxRecordFields, SandboxWrite, Store } from '../src/storage/store.js';
@@ -24,6 +25,11 @@ export const SANDBOX_CAPABILITIES: ProviderCapabilities = {
   minTtl: 60,
   maxTtl: 86_400,
   atomicApply: true,
+  // One store transaction under the zone lock.
+  guardedWrite: false,
+  maxTxtLength: 4096,
+  // No upstream API: the zone is read from the store, and written in one transaction.
+  upstreamCalls: { read: 0, write: { perPlan: 1, perRrset: 0, perRecord: 0 } },
 };
 
 /** Types whose records carry a priority (MX preference, SRV priority). */
@@ -37,7 +43,7 @@ export function createSandboxProvider(deps: SandboxProviderDeps): DnsProvider {
   return {
     id: 'sandbox',
     capabilities: SANDBOX_CAPABILITIES,
-    requiredCredentials: [],
+    requiredCredentials: REQUIRED_CREDENTIALS.sandbox,
     // Credentials are not checked: the sandbox exists to try the flow without any account.
     connect: () => createSession(deps.store),
   };

@@ -7,13 +7,45 @@
  * `applyChanges(zone, contents, changes)`. `authorize(domain)` proves read access without writing anything.
  */
 
-export type ProviderId = 'cloudflare' | 'godaddy' | 'namecheap' | 'sandbox';
+export type ProviderId =
+  | 'cloudflare'
+  | 'godaddy'
+  | 'namecheap'
+  | 'sandbox'
+  | 'route53'
+  | 'googlecloud'
+  | 'azure'
+  | 'digitalocean'
+  | 'linode'
+  | 'vultr'
+  | 'hetzner'
+  | 'ionos'
+  | 'ovh'
+  | 'porkbun'
+  | 'gandi'
+  | 'dnsimple'
+  | 'namecom'
+  | 'hostinger';
 
 export const PROVIDER_NAMES: Readonly<Record<ProviderId, string>> = {
   cloudflare: 'Cloudflare',
   godaddy: 'GoDaddy',
   namecheap: 'Namecheap',
   sandbox: 'Sandbox',
+  route53: 'Amazon Route 53',
+  googlecloud: 'Google Cloud DNS',
+  azure: 'Azure DNS',
+  digitalocean: 'DigitalOcean',
+  linode: 'Linode',
+  vultr: 'Vultr',
+  hetzner: 'Hetzner',
+  ionos: 'IONOS',
+  ovh: 'OVHcloud',
+  porkbun: 'Porkbun',
+  gandi: 'Gandi',
+  dnsimple: 'DNSimple',
+  namecom: 'Name.com',
+  hostinger: 'Hostinger',
 };
 
 /** Credentials as the caller sent them. Which fields a provider needs is declared in its `requiredCredentials`. */
@@ -108,6 +140,33 @@ export interface ProviderCapabilities {
   readonly maxTtl: number;
   /** True when a whole plan is applied in one transaction (Cloudflare batch, Namecheap setHosts). */
   readonly atomicApply: boolean;
+  /**
+   * True when the provider itself refuses a write based on a stale read (Route 53's exact DELETE, Google's 412 on a
+   * stale deletion, Azure's If-Match): a concurrent edit by someone else is then never overwritten, the adapter
+   * re-reads and re-plans. False: only the gateway's zone lock guards the read-merge-write, which serialises the
+   * gateway's own writers but not a person editing the zone in the provider's panel at the same moment.
+   */
+  readonly guardedWrite: boolean;
+  /** Longest TXT value (joined, unquoted) the adapter writes, in bytes. */
+  readonly maxTxtLength: number;
+  /** The fewest upstream calls of a `dns.set` (asserted by the conformance suite, listed in the README). */
+  readonly upstreamCalls: UpstreamCalls;
+}
+
+/**
+ * The fewest upstream calls a command makes, as data. Calls that fetch an access token (cached until it expires)
+ * are not counted: they are made once per token, not per command.
+ */
+export interface UpstreamCalls {
+  /** Calls to find and read the zone: all a dry run, or a re-apply that has nothing to write, makes. */
+  readonly read: number;
+  /**
+   * Write calls (anything but a read) for a plan with changes: `perPlan` once, plus `perRrset` for each changed
+   * record set (type + name), plus `perRecord` for each created, updated or deleted record.
+   */
+  readonly write: { readonly perPlan: number; readonly perRrset: number; readonly perRecord: number };
+  /** Further calls a write makes that are not writes (Hetzner's action polls, OVH's zone refresh is a write). @default 0 */
+  readonly afterWrite?: number;
 }
 
 export interface ProviderSession {

@@ -1,6 +1,8 @@
 import type { ObjectRef } from '@pothos/core';
 import { builder } from './builder.js';
 import type { DnsErrorShape } from '../src/graphql/context.js';
+import { PROVIDER_CREDENTIALS, PROVIDER_IDS } from '../providers/registry.js';
+import { PROVIDER_NAMES, type CredentialField, type ProviderId } from '../providers/types.js';
 
 type BuilderTypes = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer Types> ? Types : never;
 
@@ -26,17 +28,30 @@ export function resultUnion<Success extends object>(name: string, success: Objec
   });
 }
 
+/** One value per provider the server has an adapter for (`PROVIDER_IDS`), upper case: `ROUTE53` is `route53`. */
 export const DnsProviderName = builder.enumType('DnsProviderName', {
-  values: { CLOUDFLARE: { value: 'cloudflare' }, GODADDY: { value: 'godaddy' }, NAMECHEAP: { value: 'namecheap' }, SANDBOX: { value: 'sandbox' } } as const,
+  values: Object.fromEntries(PROVIDER_IDS.map((id) => [id.toUpperCase(), { value: id, description: PROVIDER_NAMES[id] }])) as Record<
+    Uppercase<ProviderId>,
+    { value: ProviderId; description: string }
+  >,
 });
+
+/** What a credential field means per provider, from the one credentials table (providers/credentials.ts). */
+function credentialDescription(field: CredentialField, lead: string): string {
+  const uses = PROVIDER_IDS.filter((id) => id !== 'sandbox').flatMap((id) => {
+    const use = PROVIDER_CREDENTIALS[id][field];
+    return use ? [`${PROVIDER_NAMES[id]}: ${use.meaning}${use.required ? '' : ' (optional)'}`] : [];
+  });
+  return `${lead} ${uses.join('; ')}.`;
+}
 
 export const DnsCredentialsInput = builder.inputType('DnsCredentialsInput', {
   description: "The customer's DNS provider credentials: never stored, never logged.",
   fields: (t) => ({
-    apiKey: t.string({ required: true, description: 'Cloudflare API token, GoDaddy key, or Namecheap API key.' }),
-    apiSecret: t.string({ required: false, description: 'GoDaddy API secret.' }),
-    apiUser: t.string({ required: false, description: 'Namecheap ApiUser.' }),
-    username: t.string({ required: false, description: 'Namecheap UserName.' }),
+    apiKey: t.string({ required: true, description: credentialDescription('apiKey', 'REST `ApiKey`.') }),
+    apiSecret: t.string({ required: false, description: credentialDescription('apiSecret', 'REST `ApiSecret`.') }),
+    apiUser: t.string({ required: false, description: credentialDescription('apiUser', 'REST `ApiUser`.') }),
+    username: t.string({ required: false, description: credentialDescription('username', 'REST `Username`.') }),
   }),
 });
 

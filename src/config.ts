@@ -90,6 +90,25 @@ export const configSchema = z
     CLOUDFLARE_API_URL: httpUrl('https://api.cloudflare.com/client/v4'),
     GODADDY_API_URL: httpUrl('https://api.godaddy.com'),
     NAMECHEAP_API_URL: httpUrl('https://api.namecheap.com/xml.response'),
+    /** Base URLs of the other providers' APIs (tests point them at loopback fakes). */
+    ROUTE53_API_URL: httpUrl('https://route53.amazonaws.com'),
+    GOOGLE_DNS_API_URL: httpUrl('https://dns.googleapis.com/dns/v1'),
+    /** Where Google access tokens are granted. Never taken from a customer's key file (its `token_uri`). */
+    GOOGLE_OAUTH_TOKEN_URL: httpUrl('https://oauth2.googleapis.com/token'),
+    AZURE_API_URL: httpUrl('https://management.azure.com'),
+    AZURE_AUTHORITY_URL: httpUrl('https://login.microsoftonline.com'),
+    DIGITALOCEAN_API_URL: httpUrl('https://api.digitalocean.com/v2'),
+    LINODE_API_URL: httpUrl('https://api.linode.com/v4'),
+    VULTR_API_URL: httpUrl('https://api.vultr.com/v2'),
+    HETZNER_API_URL: httpUrl('https://api.hetzner.cloud/v1'),
+    IONOS_API_URL: httpUrl('https://api.hosting.ionos.com/dns'),
+    /** Overrides the region's endpoint (the `Username` credential chooses ovh-eu, ovh-ca or ovh-us) when set. */
+    OVH_API_URL: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).optional().transform((u) => u?.replace(/\/+$/, '')),
+    PORKBUN_API_URL: httpUrl('https://api.porkbun.com/api/json/v3'),
+    GANDI_API_URL: httpUrl('https://api.gandi.net/v5/livedns'),
+    DNSIMPLE_API_URL: httpUrl('https://api.dnsimple.com/v2'),
+    NAMECOM_API_URL: httpUrl('https://api.name.com'),
+    HOSTINGER_API_URL: httpUrl('https://developers.hostinger.com'),
     NAMECHEAP_CLIENT_IP: z
       .string()
       .refine((v) => isIP(v) === 4, 'expected the IPv4 address Namecheap has whitelisted')

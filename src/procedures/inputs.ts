@@ -5,12 +5,18 @@
 import { z } from 'zod';
 import { normaliseDomain } from '../domain.js';
 import type { ErrorKey } from '../errors.js';
-import { isProviderId, REQUIRED_CREDENTIALS } from '../../providers/registry.js';
+import { isProviderId, PROVIDER_IDS, REQUIRED_CREDENTIALS } from '../../providers/registry.js';
 import type { CredentialField, ProviderId } from '../../providers/types.js';
 
-/** Longest credential or name we accept: real provider keys are < 100 characters. */
+/** Longest name or credential we accept: real provider keys are < 100 characters. */
 const MAX_VALUE_LENGTH = 1024;
+/**
+ * Longest `ApiSecret`: a Google service-account key file (the whole JSON, ~2.4 KB) must fit; still bounded.
+ * It is also the one field that may hold line breaks and tabs (the key file's own layout).
+ */
+const MAX_SECRET_LENGTH = 4096;
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
+const CONTROL_CHARACTERS_BUT_LAYOUT = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
 
 const issue = (key: ErrorKey, detail?: string) => (detail ? `${key}|${detail}` : key);
 
@@ -32,10 +38,11 @@ export function requiredString(missing: ErrorKey, invalid: ErrorKey) {
   });
 }
 
-function stringProblem(value: unknown): string | null {
+function stringProblem(value: unknown, kind: 'value' | 'secret' = 'value'): string | null {
   if (typeof value !== 'string') return `expected a string, got ${Array.isArray(value) ? 'an array' : typeof value}`;
-  if (value.length > MAX_VALUE_LENGTH) return `longer than ${MAX_VALUE_LENGTH} characters`;
-  if (CONTROL_CHARACTERS.test(value)) return 'contains control characters';
+  const max = kind === 'secret' ? MAX_SECRET_LENGTH : MAX_VALUE_LENGTH;
+  if (value.length > max) return `longer than ${max} characters`;
+  if ((kind === 'secret' ? CONTROL_CHARACTERS_BUT_LAYOUT : CONTROL_CHARACTERS).test(value)) return 'contains control characters';
   return null;
 }
 
@@ -61,7 +68,7 @@ export const providerInput = z.unknown().transform((value, ctx): ProviderId => {
   }
   const id = typeof value === 'string' ? value.trim().toLowerCase() : '';
   if (!isProviderId(id)) {
-    ctx.addIssue({ code: 'custom', message: issue('PROVIDER_UNSUPPORTED', typeof value === 'string' ? 'expected cloudflare, godaddy or namecheap' : 'expected a string') });
+    ctx.addIssue({ code: 'custom', message: issue('PROVIDER_UNSUPPORTED', typeof value === 'string' ? `expected one of ${PROVIDER_IDS.join(', ')}` : 'expected a string') });
     return z.NEVER;
   }
   return id;
@@ -88,7 +95,7 @@ const CREDENTIAL_ERRORS: Record<CredentialField, { missing: ErrorKey; invalid: E
 const optionalCredential = (field: CredentialField) =>
   z.unknown().transform((value, ctx): string | undefined => {
     if (isMissing(value)) return undefined;
-    const problem = stringProblem(value);
+    const problem = stringProblem(value, field === 'apiSecret' ? 'secret' : 'value');
     if (problem) {
       ctx.addIssue({ code: 'custom', message: issue(CREDENTIAL_ERRORS[field].invalid, problem) });
       return z.NEVER;

@@ -57,13 +57,13 @@ export enum DnsChangeAction {
 
 /** The customer's DNS provider credentials: never stored, never logged. */
 export type DnsCredentialsInput = {
-  /** Cloudflare API token, GoDaddy key, or Namecheap API key. */
+  /** REST `ApiKey`. Cloudflare: API token (Zone.DNS edit); GoDaddy: API key; Namecheap: API key. */
   apiKey: Scalars['String']['input'];
-  /** GoDaddy API secret. */
+  /** REST `ApiSecret`. GoDaddy: API secret. */
   apiSecret?: InputMaybe<Scalars['String']['input']>;
-  /** Namecheap ApiUser. */
+  /** REST `ApiUser`. Namecheap: ApiUser. */
   apiUser?: InputMaybe<Scalars['String']['input']>;
-  /** Namecheap UserName. */
+  /** REST `Username`. Namecheap: UserName (usually the same as ApiUser). */
   username?: InputMaybe<Scalars['String']['input']>;
 };
 
@@ -85,9 +85,13 @@ export type DnsProviderDetection = {
 };
 
 export enum DnsProviderName {
+  /** Cloudflare */
   Cloudflare = 'CLOUDFLARE',
+  /** GoDaddy */
   Godaddy = 'GODADDY',
+  /** Namecheap */
   Namecheap = 'NAMECHEAP',
+  /** Sandbox */
   Sandbox = 'SANDBOX'
 }
 
