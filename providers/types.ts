@@ -227,13 +227,20 @@ export class ProviderError extends Error {
     readonly kind: ProviderErrorKind,
     /** A human reason without any secret, e.g. "account not eligible for API access". */
     readonly reason: string,
-    options: { cause?: unknown; retryAfterSeconds?: number; applied?: readonly RecordChange[] } = {},
+    options: { cause?: unknown; retryAfterSeconds?: number; applied?: readonly RecordChange[]; staleRead?: boolean } = {},
   ) {
     super(`${PROVIDER_NAMES[provider]}: ${reason}`, { cause: options.cause });
     this.retryAfterSeconds = options.retryAfterSeconds;
     this.applied = options.applied ?? [];
+    this.staleRead = options.staleRead ?? false;
   }
   readonly retryAfterSeconds: number | undefined;
+  /**
+   * The provider refused the write because the zone changed since it was read (Route 53's DELETE that no longer
+   * matches, Google's 412, Azure's If-Match): nothing was applied. The service then reads the zone again and plans
+   * afresh, once; the adapter never re-plans by itself. Use with kind `conflict`.
+   */
+  readonly staleRead: boolean;
   /** For providers that apply a plan in several calls: what did reach the provider before the failure. */
   readonly applied: readonly RecordChange[];
 

@@ -185,8 +185,9 @@ export function createDnsService(deps: DnsServiceDeps): DnsService {
       const template = deps.templates.get(command.recordType);
       // Plans from a fresh read and, unless it is a dry run, applies. `signal` aborts every provider call of the
       // command (a lock lost mid-command: Redis lease expired).
-      const planAndApply = async (signal?: AbortSignal): Promise<SetRecordsResult> => {
-        const session = provider.connect(command.credentials, signal ? { signal } : {});
+      const planAndApply = (signal?: AbortSignal): Promise<SetRecordsResult> =>
+        onceMoreIfStale((session) => readPlanApply(session), provider.connect(command.credentials, signal ? { signal } : {}));
+      const readPlanApply = async (session: ProviderSession): Promise<SetRecordsResult> => {
         const zone = await session.findZone(command.domain);
         const contents = await session.readZone(zone);
         const desired = desiredRecords(command.recordType, template, command.domain);
@@ -246,27 +247,42 @@ export function createDnsService(deps: DnsServiceDeps): DnsService {
       if (!isProviderId(entry.provider)) throw AppError.of('PROVIDER_UNSUPPORTED', `${entry.provider} is not a known provider`);
       const provider = adapterFor(entry.provider);
       try {
-        return await deps.zoneLock.run(lockKey(provider.id, entry.domain), async (lease) => {
-          const session = provider.connect(command.credentials, { signal: lease.signal });
-          const zone = await session.findZone(entry.domain);
-          const contents = await session.readZone(zone);
-          const plan = planRevert(entry.writes, contents.records);
-          if (!plan.ok) throw AppError.of('REVERT_REFUSED', `the zone was edited since change ${entry.id}: ${plan.problems.join('; ')}`);
-          const written = await applyAndJournal(session, zone, contents, plan.changes, {
-            principal: command.principal,
-            domain: entry.domain,
-            provider: provider.id,
-            recordType: entry.recordType,
-            revertOf: entry.id,
-          });
-          deps.logger.info({ provider: provider.id, zone: zone.name, revertOf: entry.id, writes: written.length }, 'dns change reverted');
-          return { changes: written.map(writeView) };
-        });
+        return await deps.zoneLock.run(lockKey(provider.id, entry.domain), (lease) =>
+          onceMoreIfStale(async (session) => {
+            const zone = await session.findZone(entry.domain);
+            const contents = await session.readZone(zone);
+            const plan = planRevert(entry.writes, contents.records);
+            if (!plan.ok) throw AppError.of('REVERT_REFUSED', `the zone was edited since change ${entry.id}: ${plan.problems.join('; ')}`);
+            const written = await applyAndJournal(session, zone, contents, plan.changes, {
+              principal: command.principal,
+              domain: entry.domain,
+              provider: provider.id,
+              recordType: entry.recordType,
+              revertOf: entry.id,
+            });
+            deps.logger.info({ provider: provider.id, zone: zone.name, revertOf: entry.id, writes: written.length }, 'dns change reverted');
+            return { changes: written.map(writeView) };
+          }, provider.connect(command.credentials, { signal: lease.signal })),
+        );
       } catch (error) {
         throw toAppError(error, 'set', deps.logger);
       }
     },
   };
+}
+
+/**
+ * Runs one read-plan-apply, and once more from a fresh read when a guarded provider refused the write because the
+ * zone changed after it was read (someone edited it in the provider's panel meanwhile): the second plan keeps their
+ * edit. Both runs share the session, so one command deadline bounds them. A second refusal is reported (code 9).
+ */
+async function onceMoreIfStale<T>(run: (session: ProviderSession) => Promise<T>, session: ProviderSession): Promise<T> {
+  try {
+    return await run(session);
+  } catch (error) {
+    if (!(error instanceof ProviderError) || !error.staleRead) throw error;
+    return run(session);
+  }
 }
 
 /**
