@@ -57,11 +57,11 @@ export enum DnsChangeAction {
 
 /** The customer's DNS provider credentials: never stored, never logged. */
 export type DnsCredentialsInput = {
-  /** REST `ApiKey`. Cloudflare: API token (Zone.DNS edit); GoDaddy: API key; Namecheap: API key. */
+  /** REST `ApiKey`. Cloudflare: API token (Zone.DNS edit); GoDaddy: API key; Namecheap: API key; Amazon Route 53: access key id. */
   apiKey: Scalars['String']['input'];
-  /** REST `ApiSecret`. GoDaddy: API secret. */
+  /** REST `ApiSecret`. GoDaddy: API secret; Amazon Route 53: secret access key. */
   apiSecret?: InputMaybe<Scalars['String']['input']>;
-  /** REST `ApiUser`. Namecheap: ApiUser. */
+  /** REST `ApiUser`. Namecheap: ApiUser; Amazon Route 53: session token (temporary credentials only) (optional). */
   apiUser?: InputMaybe<Scalars['String']['input']>;
   /** REST `Username`. Namecheap: UserName (usually the same as ApiUser). */
   username?: InputMaybe<Scalars['String']['input']>;
@@ -91,6 +91,8 @@ export enum DnsProviderName {
   Godaddy = 'GODADDY',
   /** Namecheap */
   Namecheap = 'NAMECHEAP',
+  /** Amazon Route 53 */
+  Route53 = 'ROUTE53',
   /** Sandbox */
   Sandbox = 'SANDBOX'
 }
