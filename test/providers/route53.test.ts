@@ -3,6 +3,8 @@
  * the DELETE + CREATE compare-and-swap batch, the stale-write race, throttling, lost replies and error mapping.
  * Facts: ../shared/reference/providers-cloud.md §1, §8–§11.
  */
+import { Hash } from '@smithy/hash-node';
+import { SignatureV4 } from '@smithy/signature-v4';
 import { request, type Agent } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHttpAgent } from '../../providers/http.js';
@@ -671,9 +673,49 @@ describe('route53ErrorFromReply', () => {
 });
 
 describe('the fake itself', () => {
+  /** A batch signed as the SDKs sign it, sent straight to the fake (what a careless client would send). */
+  async function sendBatch(changes: string): Promise<{ status: number; text: string }> {
+    const url = new URL(`${fake.baseUrl}/2013-04-01/hostedzone/${SEED_ZONE_ID}/rrset/`);
+    const body = `<?xml version="1.0" encoding="UTF-8"?><ChangeResourceRecordSetsRequest xmlns="https://route53.amazonaws.com/doc/2013-04-01/"><ChangeBatch><Changes>${changes}</Changes></ChangeBatch></ChangeResourceRecordSetsRequest>`;
+    const signer = new SignatureV4({ service: 'route53', region: 'us-east-1', sha256: Hash.bind(null, 'sha256'), credentials: { accessKeyId: good.accessKeyId, secretAccessKey: good.secretAccessKey } });
+    const signed = await signer.sign({ method: 'POST', protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: url.pathname, query: {}, headers: { host: url.host }, body });
+    const res = await request(url, { dispatcher: agent, method: 'POST', headers: signed.headers, body });
+    const text = (await res.body.text()).replace(/&(apos|quot|lt|gt|amp);/g, (_, e: string) => ({ apos: "'", quot: '"', lt: '<', gt: '>', amp: '&' })[e]!);
+    return { status: res.statusCode, text };
+  }
+  const change = (action: string, name: string, type: string, ttl: number, values: string[]) =>
+    `<Change><Action>${action}</Action><ResourceRecordSet><Name>${name}</Name><Type>${type}</Type><TTL>${ttl}</TTL><ResourceRecords>${values
+      .map((v) => `<ResourceRecord><Value>${v.replace(/&/g, '&amp;').replace(/</g, '&lt;')}</Value></ResourceRecord>`)
+      .join('')}</ResourceRecords></ResourceRecordSet></Change>`;
+
   it('answers a request without a signature with MissingAuthenticationToken', async () => {
     const res = await request(`${fake.baseUrl}/2013-04-01/hostedzonesbyname?dnsname=example.com`, { dispatcher: agent });
     expect(res.statusCode).toBe(403);
     expect(await res.body.text()).toContain('<Code>MissingAuthenticationToken</Code>');
+  });
+
+  it('replaces the whole rrset on UPSERT: the trap the adapter avoids', async () => {
+    const res = await sendBatch(change('UPSERT', 'example.com.', 'TXT', 3600, ['"v=spf1 -all"']));
+    expect(res.status).toBe(200);
+    expect(rrset('example.com.', 'TXT')!.ResourceRecords).toEqual(['"v=spf1 -all"']);
+  });
+
+  it('refuses a DELETE whose TTL differs from the stored one, and applies a batch all or nothing', async () => {
+    const txt = rrset('example.com.', 'TXT')!;
+    const before = fake.snapshot();
+    const res = await sendBatch(
+      change('CREATE', 'fresh.example.com.', 'TXT', 300, ['"fresh"']) + change('DELETE', 'example.com.', 'TXT', 300, txt.ResourceRecords!.map(String)),
+    );
+    expect(res.status).toBe(400);
+    expect(res.text).toContain("Tried to delete resource record set [name='example.com.', type='TXT'] but the values provided do not match the current values");
+    expect(fake.snapshot()).toEqual(before);
+  });
+
+  it('refuses an unquoted TXT value and a string over 255 bytes with the observed messages', async () => {
+    const unquoted = await sendBatch(change('CREATE', 'u.example.com.', 'TXT', 300, ['v=spf1 -all']));
+    expect(unquoted.text).toContain('InvalidCharacterString (Value should be enclosed in quotation marks)');
+    const long = await sendBatch(change('CREATE', 'l.example.com.', 'TXT', 300, [`"${'x'.repeat(256)}"`]));
+    expect(long.text).toContain('CharacterStringTooLong (Value is too long)');
+    expect(rrset('u.example.com.', 'TXT')).toBeUndefined();
   });
 });
