@@ -6,6 +6,7 @@
  * nc-tf `resolveEmailType`). Facts and sources: /work/shared/reference/providers.md §3.
  */
 import { REQUIRED_CREDENTIALS } from './credentials.js';
+import { credentialValues } from './redact.js';
 import { XMLParser } from 'fast-xml-parser';
 import { splitRegistrable } from '../src/domain.js';
 import {
@@ -332,7 +333,7 @@ async function callApi(
     TLD: parts.tld,
     ...params,
   }).toString();
-  const secrets = [credentials.apiKey, credentials.apiSecret].filter((s): s is string => !!s);
+  const secrets = credentialValues(credentials);
   // Retrying setHosts is safe too: it carries the full host list, so sending it twice leaves the same zone.
   return withRetries(
     command.endsWith('setHosts') ? SET_HOSTS_RETRIES : RETRY_POLICY,

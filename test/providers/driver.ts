@@ -109,6 +109,8 @@ export interface ConformanceDriver {
   calls(): CallCount;
   /** Queues a fault (ignored by drivers with `faults: false`). */
   fault(fault: ConformanceFault): void;
+  /** Drops queued and lasting faults and a pending `beforeNextWrite`, leaving the zone as it is. */
+  clearFaults(): void;
   /**
    * Runs `action` (e.g. `add` of a record) inside the fake just before it handles the next write call: a second
    * writer editing the zone between the gateway's read and its write.
