@@ -116,8 +116,11 @@ export interface ConformanceDriver {
    * writer editing the zone between the gateway's read and its write.
    */
   beforeNextWrite(action: () => void | Promise<void>): void;
-  /** Provider-specific checks on a record the plan created or updated (Cloudflare: a CNAME is not proxied). */
-  checkWritten?(wire: unknown): void;
+  /**
+   * Provider-specific checks on a record the plan created or updated (Cloudflare: a CNAME is not proxied): what is
+   * wrong with it, or undefined. (Drivers import nothing from vitest: the bench runs them outside it.)
+   */
+  checkWritten?(wire: unknown): string | undefined;
 }
 
 /** Full name → the relative label (`@` for the apex). */

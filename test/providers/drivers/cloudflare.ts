@@ -1,6 +1,5 @@
 /** Cloudflare's conformance driver, over test/fakes/cloudflare-fake.ts (facts: ../shared/reference/providers.md §1). */
 import { randomBytes } from 'node:crypto';
-import { expect } from 'vitest';
 import { startCloudflareFake, type CloudflareFake, type FakeFailure, type FakeRecord } from '../../fakes/cloudflare-fake.js';
 import { SECRETS } from '../../helpers/world.js';
 import { APEX, unquote, withPriority, type ConformanceDriver, type ConformanceFault } from '../driver.js';
@@ -70,7 +69,7 @@ export function cloudflareDriver(): ConformanceDriver {
     checkWritten(wire) {
       const r = wire as FakeRecord;
       // A proxied CNAME is served as A/AAAA: the DKIM and return-path CNAMEs would not exist (§1 trap 6).
-      if (r.type === 'CNAME') expect(r.proxied, r.name).toBe(false);
+      return r.type === 'CNAME' && r.proxied ? `the CNAME ${r.name} was written proxied` : undefined;
     },
   };
 }
