@@ -127,6 +127,7 @@ export function createNamecheapProvider(deps: NamecheapDeps): DnsProvider {
       maxTxtLength: 1024,
       // getHosts; one setHosts carrying every host.
       upstreamCalls: { read: 1, write: { perPlan: 1, perRrset: 0, perRecord: 0 } },
+      writes: 'one `setHosts` carrying every host exactly as read and the `EmailType` as read',
     },
     requiredCredentials: REQUIRED_CREDENTIALS.namecheap,
     connect: (credentials, options) => connectSession(deps, credentials, commandBounds(deps, options)),
