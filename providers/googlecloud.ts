@@ -102,6 +102,7 @@ export const GOOGLECLOUD_CAPABILITIES: ProviderCapabilities = {
   maxTxtLength: 4000,
   // GET managedZones?dnsName=, GET rrsets (one page); one POST changes for the whole plan (§8).
   upstreamCalls: { read: 2, write: { perPlan: 1, perRrset: 0, perRecord: 0 } },
+  writes: 'one atomic `changes.create`: each touched rrset deleted exactly as read, added back merged; TXT always quoted in 255-byte strings; targets as FQDNs',
 };
 
 export interface GoogleCloudOptions {
@@ -407,9 +408,10 @@ class GoogleCloudSession implements ProviderSession {
           { deadline: this.bounds.deadline - reserve, sleep: this.deps.sleep, signal: this.bounds.signal },
         );
       } catch (error) {
-        if (error instanceof ProviderError && TOKEN_REFUSED.has(error) && fromCache && round === 1) {
+        if (error instanceof ProviderError && TOKEN_REFUSED.has(error)) {
+          // A refused token is never used again; one from the cache may just have been revoked early: grant once more.
           this.tokens.drop(cacheKey, token);
-          continue;
+          if (fromCache && round === 1) continue;
         }
         throw error;
       }

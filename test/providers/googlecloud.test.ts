@@ -555,6 +555,10 @@ describe('applyChanges', () => {
     const error = await providerError(session.applyChanges(zone, contents, [{ action: 'CREATE', record: { type: 'A', name: `bad.${SEED_APEX}`, content: '999.1.2.3', ttl: 300 } }]));
     expect(error.kind).toBe('rejected');
     expect(error.reason).toBe("the change was refused: Invalid value for 'entity.change.additions[0].rrdata[0]': '999.1.2.3'");
+    // A 400 that quotes the project id (a credential field) and the token: the text goes through redact.
+    const token = fake.issuedTokens()[0]!;
+    const quoted = googleApiError({ status: 400, headers: {}, text: JSON.stringify({ error: { code: 400, message: `bad ${FAKE_PROJECT} ${token}`, errors: [{ reason: 'invalid' }] } }) }, (t) => t.split(FAKE_PROJECT).join('[redacted]').split(token).join('[redacted]'));
+    expect(quoted.reason).toBe('the change was refused: bad [redacted] [redacted]');
   });
 });
 
