@@ -65,9 +65,9 @@ export type DnsChecks = {
 
 /** The customer's DNS provider credentials: never stored, never logged. */
 export type DnsCredentialsInput = {
-  /** REST `ApiKey`. Cloudflare: API token (Zone.DNS edit); GoDaddy: API key; Namecheap: API key. */
+  /** REST `ApiKey`. Cloudflare: API token (Zone.DNS edit); GoDaddy: API key; Namecheap: API key; Google Cloud DNS: project id. */
   apiKey: Scalars['String']['input'];
-  /** REST `ApiSecret`. GoDaddy: API secret. */
+  /** REST `ApiSecret`. GoDaddy: API secret; Google Cloud DNS: service-account key file (the whole JSON). */
   apiSecret?: InputMaybe<Scalars['String']['input']>;
   /** REST `ApiUser`. Namecheap: ApiUser. */
   apiUser?: InputMaybe<Scalars['String']['input']>;
@@ -132,6 +132,8 @@ export enum DnsProviderName {
   Cloudflare = 'CLOUDFLARE',
   /** GoDaddy */
   Godaddy = 'GODADDY',
+  /** Google Cloud DNS */
+  Googlecloud = 'GOOGLECLOUD',
   /** Namecheap */
   Namecheap = 'NAMECHEAP',
   /** Sandbox */
