@@ -105,6 +105,8 @@ export const ROUTE53_CAPABILITIES: ProviderCapabilities = {
   maxTxtLength: 3953,
   // ListHostedZonesByName, ListResourceRecordSets (one page of 300); one ChangeResourceRecordSets for the whole plan.
   upstreamCalls: { read: 2, write: { perPlan: 1, perRrset: 0, perRecord: 0 } },
+  writes:
+    'one atomic `ChangeResourceRecordSets` batch: each touched rrset `DELETE`d exactly as read and `CREATE`d merged (never `UPSERT`); TXT quoted in 255-byte strings; targets as FQDNs; alias and routing-policy records left alone',
 };
 
 export interface Route53Options {

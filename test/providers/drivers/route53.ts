@@ -136,14 +136,16 @@ export function route53Driver(): ConformanceDriver {
       writes: running().calls.filter((c) => c.action === 'ChangeResourceRecordSets').length,
     }),
     fault: (fault) => running().failNext(fault),
+    clearFaults: () => running().clearFaults(),
     beforeNextWrite: (action) => running().beforeNextWrite(action),
     checkWritten(wire) {
       const r = wire as Route53WireValue;
       // CNAME targets are FQDNs with the trailing dot; TXT values are quoted strings of at most 255 bytes (§1).
-      if (r.Type === 'CNAME' && !r.Value?.endsWith('.')) throw new Error(`CNAME ${r.Name} was written without the trailing dot: ${r.Value}`);
+      if (r.Type === 'CNAME' && !r.Value?.endsWith('.')) return `CNAME ${r.Name} was written without the trailing dot: ${r.Value}`;
       if (r.Type === 'TXT' && !/^"(?:[^"\\]|\\[0-7]{3}|\\.){0,255}"(?: "(?:[^"\\]|\\[0-7]{3}|\\.){0,255}")*$/.test(r.Value ?? '')) {
-        throw new Error(`TXT ${r.Name} was not written as quoted 255-byte strings: ${r.Value}`);
+        return `TXT ${r.Name} was not written as quoted 255-byte strings: ${r.Value}`;
       }
+      return undefined;
     },
   };
 }
