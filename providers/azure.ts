@@ -74,6 +74,8 @@ export const AZURE_CAPABILITIES: ProviderCapabilities = {
   maxTxtLength: AZURE_MAX_TXT,
   // zones list + one recordsets page; one PUT or DELETE per changed record set (§8, Azure row).
   upstreamCalls: { read: 2, write: { perPlan: 0, perRrset: 1, perRecord: 0 } },
+  writes:
+    'one conditional `PUT` per changed record set (`If-Match` its etag as read, `If-None-Match: *` when new) carrying every value read and the set\'s metadata; `DELETE` with `If-Match` when it ends empty; TXT as raw 255-byte chunks',
 };
 
 export interface AzureAdapterDeps extends AdapterDeps {

@@ -57,13 +57,13 @@ export enum DnsChangeAction {
 
 /** The customer's DNS provider credentials: never stored, never logged. */
 export type DnsCredentialsInput = {
-  /** REST `ApiKey`. Cloudflare: API token (Zone.DNS edit); GoDaddy: API key; Namecheap: API key. */
+  /** REST `ApiKey`. Cloudflare: API token (Zone.DNS edit); GoDaddy: API key; Namecheap: API key; Azure DNS: client (application) id. */
   apiKey: Scalars['String']['input'];
-  /** REST `ApiSecret`. GoDaddy: API secret. */
+  /** REST `ApiSecret`. GoDaddy: API secret; Azure DNS: client secret. */
   apiSecret?: InputMaybe<Scalars['String']['input']>;
-  /** REST `ApiUser`. Namecheap: ApiUser. */
+  /** REST `ApiUser`. Namecheap: ApiUser; Azure DNS: tenant id. */
   apiUser?: InputMaybe<Scalars['String']['input']>;
-  /** REST `Username`. Namecheap: UserName (usually the same as ApiUser). */
+  /** REST `Username`. Namecheap: UserName (usually the same as ApiUser); Azure DNS: subscription id. */
   username?: InputMaybe<Scalars['String']['input']>;
 };
 
@@ -85,6 +85,8 @@ export type DnsProviderDetection = {
 };
 
 export enum DnsProviderName {
+  /** Azure DNS */
+  Azure = 'AZURE',
   /** Cloudflare */
   Cloudflare = 'CLOUDFLARE',
   /** GoDaddy */
