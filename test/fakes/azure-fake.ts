@@ -123,6 +123,8 @@ export interface AzureFake {
   setBehaviour(behaviour: AzureFakeBehaviour): void;
   /** Every token issued so far is refused from now on as expired (ExpiredAuthenticationToken). */
   expireTokens(): void;
+  /** The access tokens granted so far (a test checks none reaches an error). */
+  issuedTokens(): string[];
   /** A fresh etag for a set edited in place by a test (as Azure gives on every write). */
   touch(set: AzureRecordSet): void;
   close(): Promise<void>;
@@ -194,13 +196,13 @@ export function recordSet(zone: { subscription: string; resourceGroup: string; n
     type: `Microsoft.Network/dnszones/${type}`,
     etag: randomUUID(),
     properties: {
-      ...extra,
       TTL: ttl,
       fqdn: `${name === '@' ? zone.name : `${name}.${zone.name}`}.`,
       provisioningState: 'Succeeded',
       // Non-alias sets carry an empty targetResource in 2018-05-01 replies [obs: `az network dns record-set` output].
       targetResource: {},
-      [prop]: single ? values[0] : values,
+      ...extra,
+      ...(values.length === 0 ? {} : { [prop]: single ? values[0] : values }),
     },
   };
 }
@@ -632,6 +634,7 @@ export async function startAzureFake(options: { apps?: AzureFakeApp[]; behaviour
     expireTokens: () => {
       for (const entry of tokens.values()) entry.expiresAt = Math.min(entry.expiresAt, now());
     },
+    issuedTokens: () => [...tokens.keys()],
     touch: (set) => void ((set as { etag?: string }).etag = randomUUID()),
     close: async () => {
       for (const server of [arm, login]) server.closeAllConnections();
@@ -695,6 +698,11 @@ function validateSet(type: string, name: string, properties: Record<string, unkn
   const raw = properties[prop];
   if (raw !== undefined && raw !== null && (single ? !isObject(raw) : !Array.isArray(raw))) return `The value for ${prop} is invalid.`;
   const values: unknown[] = raw === undefined || raw === null ? [] : single ? [raw] : (raw as unknown[]);
+  // An alias record set points at an Azure resource instead of holding records [infer from dns.json targetResource].
+  const target = properties.targetResource;
+  if (isObject(target) && typeof target.id === 'string' && target.id !== '' && values.length > 0) {
+    return 'A record set that references an Azure resource (targetResource) cannot also hold records.';
+  }
   // "The domain name '…' is invalid." (kubernetes-sigs/external-dns#4855 [obs]): a quoted CNAME target.
   const domain = (v: unknown) => (typeof v === 'string' && HOST.test(v) ? undefined : `The domain name '${String(v)}' is invalid.`);
   if (type === 'CNAME' && name === '@') return 'The CNAME record set cannot be created at the zone apex.'; // dns-zones-records [doc], wording [infer]
