@@ -65,13 +65,13 @@ export type DnsChecks = {
 
 /** The customer's DNS provider credentials: never stored, never logged. */
 export type DnsCredentialsInput = {
-  /** REST `ApiKey`. Cloudflare: API token (Zone.DNS edit); GoDaddy: API key; Namecheap: API key; Google Cloud DNS: project id. */
+  /** REST `ApiKey`. Cloudflare: API token (Zone.DNS edit); GoDaddy: API key; Namecheap: API key; Google Cloud DNS: project id; Azure DNS: client (application) id. */
   apiKey: Scalars['String']['input'];
-  /** REST `ApiSecret`. GoDaddy: API secret; Google Cloud DNS: service-account key file (the whole JSON). */
+  /** REST `ApiSecret`. GoDaddy: API secret; Google Cloud DNS: service-account key file (the whole JSON); Azure DNS: client secret. */
   apiSecret?: InputMaybe<Scalars['String']['input']>;
-  /** REST `ApiUser`. Namecheap: ApiUser. */
+  /** REST `ApiUser`. Namecheap: ApiUser; Azure DNS: tenant id. */
   apiUser?: InputMaybe<Scalars['String']['input']>;
-  /** REST `Username`. Namecheap: UserName (usually the same as ApiUser). */
+  /** REST `Username`. Namecheap: UserName (usually the same as ApiUser); Azure DNS: subscription id. */
   username?: InputMaybe<Scalars['String']['input']>;
 };
 
@@ -128,6 +128,8 @@ export type DnsProviderDetection = {
 };
 
 export enum DnsProviderName {
+  /** Azure DNS */
+  Azure = 'AZURE',
   /** Cloudflare */
   Cloudflare = 'CLOUDFLARE',
   /** GoDaddy */
