@@ -29,10 +29,10 @@ export const NAMESERVER_PATTERNS: readonly NameserverPattern[] = [
   // registrar-servers.com also serves FreeDNS zones the API cannot edit; the adapter reports that, not detection.
   { id: 'namecheap', name: 'Namecheap', supported: true, pattern: suffixes('registrar-servers.com', 'namecheaphosting.com') },
   { id: 'googlecloud', name: 'Google Cloud DNS', supported: true, pattern: /(?:^|\.)ns-cloud-[a-e]\d+\.googledomains\.com$/ },
+  { id: 'azure', name: 'Azure DNS', supported: true, pattern: /(?:^|\.)azure-dns\.(?:com|net|org|info)$/ },
   { id: 'route53', name: 'Amazon Route 53', supported: true, pattern: /(?:^|\.)awsdns-\d+\.(?:com|net|org|co\.uk)$/ },
 
   // Recognised but not supported.
-  { id: 'azure', name: 'Azure DNS', supported: false, pattern: /(?:^|\.)azure-dns\.(?:com|net|org|info)$/ },
   { id: 'digitalocean', name: 'DigitalOcean', supported: false, pattern: suffixes('digitalocean.com') },
   { id: 'hetzner', name: 'Hetzner', supported: false, pattern: suffixes('ns.hetzner.com', 'hetzner.de') },
   { id: 'ovh', name: 'OVHcloud', supported: false, pattern: suffixes('ovh.net', 'anycast.me') },

@@ -65,13 +65,13 @@ export type DnsChecks = {
 
 /** The customer's DNS provider credentials: never stored, never logged. */
 export type DnsCredentialsInput = {
-  /** REST `ApiKey`. Cloudflare: API token (Zone.DNS edit); GoDaddy: API key; Namecheap: API key; Google Cloud DNS: project id; Amazon Route 53: access key id. */
+  /** REST `ApiKey`. Cloudflare: API token (Zone.DNS edit); GoDaddy: API key; Namecheap: API key; Google Cloud DNS: project id; Azure DNS: client (application) id; Amazon Route 53: access key id. */
   apiKey: Scalars['String']['input'];
-  /** REST `ApiSecret`. GoDaddy: API secret; Google Cloud DNS: service-account key file (the whole JSON); Amazon Route 53: secret access key. */
+  /** REST `ApiSecret`. GoDaddy: API secret; Google Cloud DNS: service-account key file (the whole JSON); Azure DNS: client secret; Amazon Route 53: secret access key. */
   apiSecret?: InputMaybe<Scalars['String']['input']>;
-  /** REST `ApiUser`. Namecheap: ApiUser; Amazon Route 53: session token (temporary credentials only) (optional). */
+  /** REST `ApiUser`. Namecheap: ApiUser; Azure DNS: tenant id; Amazon Route 53: session token (temporary credentials only) (optional). */
   apiUser?: InputMaybe<Scalars['String']['input']>;
-  /** REST `Username`. Namecheap: UserName (usually the same as ApiUser). */
+  /** REST `Username`. Namecheap: UserName (usually the same as ApiUser); Azure DNS: subscription id. */
   username?: InputMaybe<Scalars['String']['input']>;
 };
 
@@ -128,6 +128,8 @@ export type DnsProviderDetection = {
 };
 
 export enum DnsProviderName {
+  /** Azure DNS */
+  Azure = 'AZURE',
   /** Cloudflare */
   Cloudflare = 'CLOUDFLARE',
   /** GoDaddy */

@@ -1,5 +1,6 @@
 /** Every adapter the conformance suite runs. A provider is supported when its driver here passes the whole suite. */
 import type { ConformanceDriver } from '../driver.js';
+import { azureDriver } from './azure.js';
 import { cloudflareDriver } from './cloudflare.js';
 import { godaddyDriver } from './godaddy.js';
 import { googlecloudDriver } from './googlecloud.js';
@@ -13,5 +14,6 @@ export const DRIVERS: readonly ConformanceDriver[] = [
   namecheapDriver(),
   sandboxDriver(),
   googlecloudDriver(),
+  azureDriver(),
   route53Driver(),
 ];
