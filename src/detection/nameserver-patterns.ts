@@ -28,6 +28,7 @@ export const NAMESERVER_PATTERNS: readonly NameserverPattern[] = [
   { id: 'godaddy', name: 'GoDaddy', supported: true, pattern: suffixes('domaincontrol.com') },
   // registrar-servers.com also serves FreeDNS zones the API cannot edit; the adapter reports that, not detection.
   { id: 'namecheap', name: 'Namecheap', supported: true, pattern: suffixes('registrar-servers.com', 'namecheaphosting.com') },
+  { id: 'ionos', name: 'IONOS', supported: true, pattern: /(?:^|\.)ui-dns\.(?:com|org|de|biz)$/ },
 
   // Recognised but not supported.
   { id: 'route53', name: 'Amazon Route 53', supported: false, pattern: /(?:^|\.)awsdns-\d+\.(?:com|net|org|co\.uk)$/ },
@@ -40,7 +41,6 @@ export const NAMESERVER_PATTERNS: readonly NameserverPattern[] = [
   { id: 'porkbun', name: 'Porkbun', supported: false, pattern: suffixes('porkbun.com') },
   { id: 'squarespace', name: 'Squarespace Domains', supported: false, pattern: suffixes('squarespacedns.com') },
   { id: 'wix', name: 'Wix', supported: false, pattern: suffixes('wixdns.net') },
-  { id: 'ionos', name: 'IONOS', supported: false, pattern: /(?:^|\.)ui-dns\.(?:com|org|de|biz)$/ },
   { id: 'vercel', name: 'Vercel', supported: false, pattern: suffixes('vercel-dns.com') },
   // Netlify DNS is served by NS1 (dns1.pXX.nsone.net): the two cannot be told apart by NS.
   { id: 'ns1', name: 'NS1 / Netlify DNS', supported: false, pattern: suffixes('nsone.net') },
