@@ -105,6 +105,7 @@ export const IONOS_CAPABILITIES: ProviderCapabilities = {
   maxTxtLength: IONOS_MAX_TXT,
   // GET /v1/zones + GET /v1/zones/{zoneId}; then one POST, PUT or DELETE per created, updated or deleted record.
   upstreamCalls: { read: 2, write: { perPlan: 0, perRrset: 0, perRecord: 1 } },
+  writes: 'one call per changed record: `POST` of that one record, `PUT`/`DELETE` by record id; never the rrset `PATCH` or the zone `PUT`',
 };
 
 /**

@@ -74,6 +74,9 @@ export function ionosDriver(): ConformanceDriver {
     fault(fault) {
       running().failNext(toIonosFault(fault));
     },
+    clearFaults() {
+      running().clearFaults();
+    },
     beforeNextWrite(action) {
       running().beforeNextWrite(action);
     },
