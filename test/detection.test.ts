@@ -182,7 +182,7 @@ describe('nameserver patterns', () => {
     const ids = NAMESERVER_PATTERNS.map((p) => p.id);
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids.every((id) => /^[a-z0-9]+$/.test(id))).toBe(true);
-    expect(NAMESERVER_PATTERNS.filter((p) => p.supported).map((p) => p.id)).toEqual(['cloudflare', 'godaddy', 'namecheap', 'ionos']);
+    expect(NAMESERVER_PATTERNS.filter((p) => p.supported).map((p) => p.id)).toEqual(['cloudflare', 'godaddy', 'namecheap', 'ionos', 'gandi']);
   });
 
   it('picks the provider most NS hosts match; a tie goes to a supported one', () => {
@@ -215,6 +215,7 @@ describe('provider detection over real DNS', () => {
     ['namecheap', 'shop-nc.com', ['dns1.registrar-servers.com', 'dns2.registrar-servers.com']],
     ['namecheap', 'shop-nch.net', ['ns1.namecheaphosting.com', 'ns2.namecheaphosting.com']],
     ['ionos', 'shop-ionos.de', ['ns1045.ui-dns.com', 'ns1045.ui-dns.de']],
+    ['gandi', 'shop-gandi.fr', ['ns-1-a.gandi.net', 'ns-2-b.gandi.net']],
   ])('detects supported provider %s', async (provider, domain, hosts) => {
     dns.set(zone(domain, hosts.map((h) => `${h.toUpperCase()}`)));
     const result = await detector().detect(domain);
@@ -234,7 +235,6 @@ describe('provider detection over real DNS', () => {
     ['digitalocean', ['ns1.digitalocean.com', 'ns2.digitalocean.com']],
     ['hetzner', ['hydrogen.ns.hetzner.com', 'oxygen.ns.hetzner.com']],
     ['ovh', ['dns10.ovh.net', 'ns10.ovh.net']],
-    ['gandi', ['ns-1-a.gandi.net', 'ns-2-b.gandi.net']],
     ['porkbun', ['curitiba.ns.porkbun.com', 'fortaleza.ns.porkbun.com']],
     ['dnsimple', ['ns1.dnsimple.com', 'ns2.dnsimple-edge.net']],
     ['vercel', ['ns1.vercel-dns.com', 'ns2.vercel-dns.com']],

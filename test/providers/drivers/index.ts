@@ -1,6 +1,7 @@
 /** Every adapter the conformance suite runs. A provider is supported when its driver here passes the whole suite. */
 import type { ConformanceDriver } from '../driver.js';
 import { cloudflareDriver } from './cloudflare.js';
+import { gandiDriver } from './gandi.js';
 import { godaddyDriver } from './godaddy.js';
 import { ionosDriver } from './ionos.js';
 import { namecheapDriver } from './namecheap.js';
@@ -12,4 +13,5 @@ export const DRIVERS: readonly ConformanceDriver[] = [
   namecheapDriver(),
   sandboxDriver(),
   ionosDriver(),
+  gandiDriver(),
 ];
