@@ -9,6 +9,7 @@ import type { Store } from '../src/storage/store.js';
 import { createCloudflareProvider } from './cloudflare.js';
 import { createGandiProvider } from './gandi.js';
 import { createGodaddyProvider } from './godaddy.js';
+import { createGoogleCloudProvider } from './googlecloud.js';
 import { createIonosProvider } from './ionos.js';
 import { createNamecheapProvider } from './namecheap.js';
 import { createSandboxProvider } from './sandbox.js';
@@ -20,7 +21,7 @@ export { PROVIDER_CREDENTIALS, REQUIRED_CREDENTIALS, type CredentialUse } from '
  * messages, the README table). Adding a provider: its adapter file, a line here, one in `createProviderRegistry`,
  * and one in the conformance suite's driver list (test/providers/drivers/index.ts).
  */
-export const PROVIDER_IDS = ['cloudflare', 'godaddy', 'namecheap', 'sandbox', 'ionos', 'gandi'] as const satisfies readonly ProviderId[];
+export const PROVIDER_IDS = ['cloudflare', 'godaddy', 'namecheap', 'sandbox', 'googlecloud', 'ionos', 'gandi'] as const satisfies readonly ProviderId[];
 
 export function isProviderId(value: string): value is ProviderId {
   return (PROVIDER_IDS as readonly string[]).includes(value);
@@ -34,6 +35,7 @@ export function createProviderRegistry(config: Config, deps: { dispatcher: Dispa
     createCloudflareProvider({ ...common, baseUrl: config.CLOUDFLARE_API_URL }),
     createGodaddyProvider({ ...common, baseUrl: config.GODADDY_API_URL }),
     createNamecheapProvider({ ...common, baseUrl: config.NAMECHEAP_API_URL, clientIp: config.NAMECHEAP_CLIENT_IP }),
+    createGoogleCloudProvider({ ...common, baseUrl: config.GOOGLE_DNS_API_URL, tokenUrl: config.GOOGLE_OAUTH_TOKEN_URL }),
     createIonosProvider({ ...common, baseUrl: config.IONOS_API_URL }),
     createGandiProvider({ ...common, baseUrl: config.GANDI_API_URL }),
   ];

@@ -3,6 +3,7 @@ import type { ConformanceDriver } from '../driver.js';
 import { cloudflareDriver } from './cloudflare.js';
 import { gandiDriver } from './gandi.js';
 import { godaddyDriver } from './godaddy.js';
+import { googlecloudDriver } from './googlecloud.js';
 import { ionosDriver } from './ionos.js';
 import { namecheapDriver } from './namecheap.js';
 import { sandboxDriver } from './sandbox.js';
@@ -12,6 +13,7 @@ export const DRIVERS: readonly ConformanceDriver[] = [
   godaddyDriver(),
   namecheapDriver(),
   sandboxDriver(),
+  googlecloudDriver(),
   ionosDriver(),
   gandiDriver(),
 ];
