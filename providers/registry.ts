@@ -8,8 +8,10 @@ import type { Config } from '../src/config.js';
 import type { Store } from '../src/storage/store.js';
 import { createAzureProvider } from './azure.js';
 import { createCloudflareProvider } from './cloudflare.js';
+import { createGandiProvider } from './gandi.js';
 import { createGodaddyProvider } from './godaddy.js';
 import { createGoogleCloudProvider } from './googlecloud.js';
+import { createIonosProvider } from './ionos.js';
 import { createNamecheapProvider } from './namecheap.js';
 import { createRoute53Provider } from './route53.js';
 import { createSandboxProvider } from './sandbox.js';
@@ -21,7 +23,7 @@ export { PROVIDER_CREDENTIALS, REQUIRED_CREDENTIALS, type CredentialUse } from '
  * messages, the README table). Adding a provider: its adapter file, a line here, one in `createProviderRegistry`,
  * and one in the conformance suite's driver list (test/providers/drivers/index.ts).
  */
-export const PROVIDER_IDS = ['cloudflare', 'godaddy', 'namecheap', 'sandbox', 'googlecloud', 'azure', 'route53'] as const satisfies readonly ProviderId[];
+export const PROVIDER_IDS = ['cloudflare', 'godaddy', 'namecheap', 'sandbox', 'googlecloud', 'azure', 'route53', 'ionos', 'gandi'] as const satisfies readonly ProviderId[];
 
 export function isProviderId(value: string): value is ProviderId {
   return (PROVIDER_IDS as readonly string[]).includes(value);
@@ -38,6 +40,8 @@ export function createProviderRegistry(config: Config, deps: { dispatcher: Dispa
     createGoogleCloudProvider({ ...common, baseUrl: config.GOOGLE_DNS_API_URL, tokenUrl: config.GOOGLE_OAUTH_TOKEN_URL }),
     createAzureProvider({ ...common, baseUrl: config.AZURE_API_URL, authorityUrl: config.AZURE_AUTHORITY_URL }),
     createRoute53Provider({ ...common, baseUrl: config.ROUTE53_API_URL }),
+    createIonosProvider({ ...common, baseUrl: config.IONOS_API_URL }),
+    createGandiProvider({ ...common, baseUrl: config.GANDI_API_URL }),
   ];
   if (config.sandboxEnabled) providers.push(createSandboxProvider({ store: deps.store }));
   return new Map(providers.map((p) => [p.id, p]));

@@ -182,7 +182,7 @@ describe('nameserver patterns', () => {
     const ids = NAMESERVER_PATTERNS.map((p) => p.id);
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids.every((id) => /^[a-z0-9]+$/.test(id))).toBe(true);
-    expect(NAMESERVER_PATTERNS.filter((p) => p.supported).map((p) => p.id)).toEqual(['cloudflare', 'godaddy', 'namecheap', 'googlecloud', 'azure', 'route53']);
+    expect(NAMESERVER_PATTERNS.filter((p) => p.supported).map((p) => p.id)).toEqual(['cloudflare', 'godaddy', 'namecheap', 'googlecloud', 'azure', 'route53', 'ionos', 'gandi']);
   });
 
   it('picks the provider most NS hosts match; a tie goes to a supported one', () => {
@@ -217,6 +217,8 @@ describe('provider detection over real DNS', () => {
     ['googlecloud', 'shop-gc.com', ['ns-cloud-a1.googledomains.com', 'ns-cloud-a2.googledomains.com']],
     ['azure', 'shop-az.com', ['ns1-01.azure-dns.com', 'ns2-01.azure-dns.net']],
     ['route53', 'shop-r53.com', ['ns-1536.awsdns-00.co.uk', 'ns-512.awsdns-00.net']],
+    ['ionos', 'shop-ionos.de', ['ns1045.ui-dns.com', 'ns1045.ui-dns.de']],
+    ['gandi', 'shop-gandi.fr', ['ns-1-a.gandi.net', 'ns-2-b.gandi.net']],
   ])('detects supported provider %s', async (provider, domain, hosts) => {
     dns.set(zone(domain, hosts.map((h) => `${h.toUpperCase()}`)));
     const result = await detector().detect(domain);
@@ -233,9 +235,7 @@ describe('provider detection over real DNS', () => {
     ['digitalocean', ['ns1.digitalocean.com', 'ns2.digitalocean.com']],
     ['hetzner', ['hydrogen.ns.hetzner.com', 'oxygen.ns.hetzner.com']],
     ['ovh', ['dns10.ovh.net', 'ns10.ovh.net']],
-    ['gandi', ['ns-1-a.gandi.net', 'ns-2-b.gandi.net']],
     ['porkbun', ['curitiba.ns.porkbun.com', 'fortaleza.ns.porkbun.com']],
-    ['ionos', ['ns1045.ui-dns.com', 'ns1045.ui-dns.de']],
     ['dnsimple', ['ns1.dnsimple.com', 'ns2.dnsimple-edge.net']],
     ['vercel', ['ns1.vercel-dns.com', 'ns2.vercel-dns.com']],
     ['squarespace', ['ns-cloud-d1.squarespacedns.com']],

@@ -31,16 +31,16 @@ export const NAMESERVER_PATTERNS: readonly NameserverPattern[] = [
   { id: 'googlecloud', name: 'Google Cloud DNS', supported: true, pattern: /(?:^|\.)ns-cloud-[a-e]\d+\.googledomains\.com$/ },
   { id: 'azure', name: 'Azure DNS', supported: true, pattern: /(?:^|\.)azure-dns\.(?:com|net|org|info)$/ },
   { id: 'route53', name: 'Amazon Route 53', supported: true, pattern: /(?:^|\.)awsdns-\d+\.(?:com|net|org|co\.uk)$/ },
+  { id: 'ionos', name: 'IONOS', supported: true, pattern: /(?:^|\.)ui-dns\.(?:com|org|de|biz)$/ },
+  { id: 'gandi', name: 'Gandi', supported: true, pattern: suffixes('gandi.net') },
 
   // Recognised but not supported.
   { id: 'digitalocean', name: 'DigitalOcean', supported: false, pattern: suffixes('digitalocean.com') },
   { id: 'hetzner', name: 'Hetzner', supported: false, pattern: suffixes('ns.hetzner.com', 'hetzner.de') },
   { id: 'ovh', name: 'OVHcloud', supported: false, pattern: suffixes('ovh.net', 'anycast.me') },
-  { id: 'gandi', name: 'Gandi', supported: false, pattern: suffixes('gandi.net') },
   { id: 'porkbun', name: 'Porkbun', supported: false, pattern: suffixes('porkbun.com') },
   { id: 'squarespace', name: 'Squarespace Domains', supported: false, pattern: suffixes('squarespacedns.com') },
   { id: 'wix', name: 'Wix', supported: false, pattern: suffixes('wixdns.net') },
-  { id: 'ionos', name: 'IONOS', supported: false, pattern: /(?:^|\.)ui-dns\.(?:com|org|de|biz)$/ },
   { id: 'vercel', name: 'Vercel', supported: false, pattern: suffixes('vercel-dns.com') },
   // Netlify DNS is served by NS1 (dns1.pXX.nsone.net): the two cannot be told apart by NS.
   { id: 'ns1', name: 'NS1 / Netlify DNS', supported: false, pattern: suffixes('nsone.net') },

@@ -2,8 +2,10 @@
 import type { ConformanceDriver } from '../driver.js';
 import { azureDriver } from './azure.js';
 import { cloudflareDriver } from './cloudflare.js';
+import { gandiDriver } from './gandi.js';
 import { godaddyDriver } from './godaddy.js';
 import { googlecloudDriver } from './googlecloud.js';
+import { ionosDriver } from './ionos.js';
 import { namecheapDriver } from './namecheap.js';
 import { route53Driver } from './route53.js';
 import { sandboxDriver } from './sandbox.js';
@@ -16,4 +18,6 @@ export const DRIVERS: readonly ConformanceDriver[] = [
   googlecloudDriver(),
   azureDriver(),
   route53Driver(),
+  ionosDriver(),
+  gandiDriver(),
 ];
