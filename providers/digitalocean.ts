@@ -110,6 +110,7 @@ export const DIGITALOCEAN_CAPABILITIES: ProviderCapabilities = {
   maxTxtLength: 500,
   // GET /domains/{d}/records (one page); one POST, PUT or DELETE per changed record (§8).
   upstreamCalls: { read: 1, write: { perPlan: 0, perRrset: 0, perRecord: 1 } },
+  writes: 'one `POST`, `PUT` or `DELETE` per changed record, by record id; targets written with the trailing dot, TXT raw',
 };
 
 /** Reads may be repeated; 429 carries `Retry-After` (burst limit) or `ratelimit-reset` (§4 "Rate limits"). */

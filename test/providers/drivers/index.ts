@@ -1,6 +1,7 @@
 /** Every adapter the conformance suite runs. A provider is supported when its driver here passes the whole suite. */
 import type { ConformanceDriver } from '../driver.js';
 import { cloudflareDriver } from './cloudflare.js';
+import { digitaloceanDriver } from './digitalocean.js';
 import { godaddyDriver } from './godaddy.js';
 import { namecheapDriver } from './namecheap.js';
 import { sandboxDriver } from './sandbox.js';
@@ -10,4 +11,5 @@ export const DRIVERS: readonly ConformanceDriver[] = [
   godaddyDriver(),
   namecheapDriver(),
   sandboxDriver(),
+  digitaloceanDriver(),
 ];
