@@ -11,6 +11,7 @@ import { createDigitaloceanProvider } from './digitalocean.js';
 import { createGodaddyProvider } from './godaddy.js';
 import { createNamecheapProvider } from './namecheap.js';
 import { createSandboxProvider } from './sandbox.js';
+import { createVultrProvider } from './vultr.js';
 import type { DnsProvider, ProviderId } from './types.js';
 export { PROVIDER_CREDENTIALS, REQUIRED_CREDENTIALS, type CredentialUse } from './credentials.js';
 
@@ -19,7 +20,7 @@ export { PROVIDER_CREDENTIALS, REQUIRED_CREDENTIALS, type CredentialUse } from '
  * messages, the README table). Adding a provider: its adapter file, a line here, one in `createProviderRegistry`,
  * and one in the conformance suite's driver list (test/providers/drivers/index.ts).
  */
-export const PROVIDER_IDS = ['cloudflare', 'godaddy', 'namecheap', 'sandbox', 'digitalocean'] as const satisfies readonly ProviderId[];
+export const PROVIDER_IDS = ['cloudflare', 'godaddy', 'namecheap', 'sandbox', 'digitalocean', 'vultr'] as const satisfies readonly ProviderId[];
 
 export function isProviderId(value: string): value is ProviderId {
   return (PROVIDER_IDS as readonly string[]).includes(value);
@@ -34,6 +35,7 @@ export function createProviderRegistry(config: Config, deps: { dispatcher: Dispa
     createGodaddyProvider({ ...common, baseUrl: config.GODADDY_API_URL }),
     createNamecheapProvider({ ...common, baseUrl: config.NAMECHEAP_API_URL, clientIp: config.NAMECHEAP_CLIENT_IP }),
     createDigitaloceanProvider({ ...common, baseUrl: config.DIGITALOCEAN_API_URL }),
+    createVultrProvider({ ...common, baseUrl: config.VULTR_API_URL }),
   ];
   if (config.sandboxEnabled) providers.push(createSandboxProvider({ store: deps.store }));
   return new Map(providers.map((p) => [p.id, p]));

@@ -182,7 +182,7 @@ describe('nameserver patterns', () => {
     const ids = NAMESERVER_PATTERNS.map((p) => p.id);
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids.every((id) => /^[a-z0-9]+$/.test(id))).toBe(true);
-    expect(NAMESERVER_PATTERNS.filter((p) => p.supported).map((p) => p.id)).toEqual(['cloudflare', 'godaddy', 'namecheap', 'digitalocean']);
+    expect(NAMESERVER_PATTERNS.filter((p) => p.supported).map((p) => p.id)).toEqual(['cloudflare', 'godaddy', 'namecheap', 'digitalocean', 'vultr']);
   });
 
   it('picks the provider most NS hosts match; a tie goes to a supported one', () => {
@@ -215,6 +215,7 @@ describe('provider detection over real DNS', () => {
     ['namecheap', 'shop-nc.com', ['dns1.registrar-servers.com', 'dns2.registrar-servers.com']],
     ['namecheap', 'shop-nch.net', ['ns1.namecheaphosting.com', 'ns2.namecheaphosting.com']],
     ['digitalocean', 'shop-do.com', ['ns1.digitalocean.com', 'ns2.digitalocean.com']],
+    ['vultr', 'shop-vultr.com', ['ns1.vultr.com', 'ns2.vultr.com']],
   ])('detects supported provider %s', async (provider, domain, hosts) => {
     dns.set(zone(domain, hosts.map((h) => `${h.toUpperCase()}`)));
     const result = await detector().detect(domain);

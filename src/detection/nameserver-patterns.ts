@@ -30,6 +30,8 @@ export const NAMESERVER_PATTERNS: readonly NameserverPattern[] = [
   { id: 'namecheap', name: 'Namecheap', supported: true, pattern: suffixes('registrar-servers.com', 'namecheaphosting.com') },
   // ns1–ns3.digitalocean.com (dnscontrol `defaultNameServerNames`).
   { id: 'digitalocean', name: 'DigitalOcean', supported: true, pattern: suffixes('digitalocean.com') },
+  // ns1.vultr.com, ns2.vultr.com (dnscontrol `providers/vultr` `defaultNS`).
+  { id: 'vultr', name: 'Vultr', supported: true, pattern: suffixes('vultr.com') },
 
   // Recognised but not supported.
   { id: 'route53', name: 'Amazon Route 53', supported: false, pattern: /(?:^|\.)awsdns-\d+\.(?:com|net|org|co\.uk)$/ },

@@ -57,7 +57,7 @@ export enum DnsChangeAction {
 
 /** The customer's DNS provider credentials: never stored, never logged. */
 export type DnsCredentialsInput = {
-  /** REST `ApiKey`. Cloudflare: API token (Zone.DNS edit); GoDaddy: API key; Namecheap: API key; DigitalOcean: API token. */
+  /** REST `ApiKey`. Cloudflare: API token (Zone.DNS edit); GoDaddy: API key; Namecheap: API key; DigitalOcean: API token; Vultr: API key. */
   apiKey: Scalars['String']['input'];
   /** REST `ApiSecret`. GoDaddy: API secret. */
   apiSecret?: InputMaybe<Scalars['String']['input']>;
@@ -94,7 +94,9 @@ export enum DnsProviderName {
   /** Namecheap */
   Namecheap = 'NAMECHEAP',
   /** Sandbox */
-  Sandbox = 'SANDBOX'
+  Sandbox = 'SANDBOX',
+  /** Vultr */
+  Vultr = 'VULTR'
 }
 
 export type DnsProviderResult = DnsError | DnsProviderDetection;

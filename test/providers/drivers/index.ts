@@ -5,6 +5,7 @@ import { digitaloceanDriver } from './digitalocean.js';
 import { godaddyDriver } from './godaddy.js';
 import { namecheapDriver } from './namecheap.js';
 import { sandboxDriver } from './sandbox.js';
+import { vultrDriver } from './vultr.js';
 
 export const DRIVERS: readonly ConformanceDriver[] = [
   cloudflareDriver(),
@@ -12,4 +13,5 @@ export const DRIVERS: readonly ConformanceDriver[] = [
   namecheapDriver(),
   sandboxDriver(),
   digitaloceanDriver(),
+  vultrDriver(),
 ];
