@@ -9,12 +9,14 @@ import type { Store } from '../src/storage/store.js';
 import { createAzureProvider } from './azure.js';
 import { createCloudflareProvider } from './cloudflare.js';
 import { createGandiProvider } from './gandi.js';
+import { createDigitaloceanProvider } from './digitalocean.js';
 import { createGodaddyProvider } from './godaddy.js';
 import { createGoogleCloudProvider } from './googlecloud.js';
 import { createIonosProvider } from './ionos.js';
 import { createNamecheapProvider } from './namecheap.js';
 import { createRoute53Provider } from './route53.js';
 import { createSandboxProvider } from './sandbox.js';
+import { createVultrProvider } from './vultr.js';
 import type { DnsProvider, ProviderId } from './types.js';
 export { PROVIDER_CREDENTIALS, REQUIRED_CREDENTIALS, type CredentialUse } from './credentials.js';
 
@@ -23,7 +25,7 @@ export { PROVIDER_CREDENTIALS, REQUIRED_CREDENTIALS, type CredentialUse } from '
  * messages, the README table). Adding a provider: its adapter file, a line here, one in `createProviderRegistry`,
  * and one in the conformance suite's driver list (test/providers/drivers/index.ts).
  */
-export const PROVIDER_IDS = ['cloudflare', 'godaddy', 'namecheap', 'sandbox', 'googlecloud', 'azure', 'route53', 'ionos', 'gandi'] as const satisfies readonly ProviderId[];
+export const PROVIDER_IDS = ['cloudflare', 'godaddy', 'namecheap', 'sandbox', 'googlecloud', 'azure', 'route53', 'ionos', 'gandi', 'digitalocean', 'vultr'] as const satisfies readonly ProviderId[];
 
 export function isProviderId(value: string): value is ProviderId {
   return (PROVIDER_IDS as readonly string[]).includes(value);
@@ -42,6 +44,8 @@ export function createProviderRegistry(config: Config, deps: { dispatcher: Dispa
     createRoute53Provider({ ...common, baseUrl: config.ROUTE53_API_URL }),
     createIonosProvider({ ...common, baseUrl: config.IONOS_API_URL }),
     createGandiProvider({ ...common, baseUrl: config.GANDI_API_URL }),
+    createDigitaloceanProvider({ ...common, baseUrl: config.DIGITALOCEAN_API_URL }),
+    createVultrProvider({ ...common, baseUrl: config.VULTR_API_URL }),
   ];
   if (config.sandboxEnabled) providers.push(createSandboxProvider({ store: deps.store }));
   return new Map(providers.map((p) => [p.id, p]));

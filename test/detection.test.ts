@@ -182,7 +182,7 @@ describe('nameserver patterns', () => {
     const ids = NAMESERVER_PATTERNS.map((p) => p.id);
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids.every((id) => /^[a-z0-9]+$/.test(id))).toBe(true);
-    expect(NAMESERVER_PATTERNS.filter((p) => p.supported).map((p) => p.id)).toEqual(['cloudflare', 'godaddy', 'namecheap', 'googlecloud', 'azure', 'route53', 'ionos', 'gandi']);
+    expect(NAMESERVER_PATTERNS.filter((p) => p.supported).map((p) => p.id)).toEqual(['cloudflare', 'godaddy', 'namecheap', 'googlecloud', 'azure', 'route53', 'ionos', 'gandi', 'digitalocean', 'vultr']);
   });
 
   it('picks the provider most NS hosts match; a tie goes to a supported one', () => {
@@ -219,6 +219,8 @@ describe('provider detection over real DNS', () => {
     ['route53', 'shop-r53.com', ['ns-1536.awsdns-00.co.uk', 'ns-512.awsdns-00.net']],
     ['ionos', 'shop-ionos.de', ['ns1045.ui-dns.com', 'ns1045.ui-dns.de']],
     ['gandi', 'shop-gandi.fr', ['ns-1-a.gandi.net', 'ns-2-b.gandi.net']],
+    ['digitalocean', 'shop-do.com', ['ns1.digitalocean.com', 'ns2.digitalocean.com']],
+    ['vultr', 'shop-vultr.com', ['ns1.vultr.com', 'ns2.vultr.com']],
   ])('detects supported provider %s', async (provider, domain, hosts) => {
     dns.set(zone(domain, hosts.map((h) => `${h.toUpperCase()}`)));
     const result = await detector().detect(domain);
@@ -232,7 +234,6 @@ describe('provider detection over real DNS', () => {
   });
 
   it.each([
-    ['digitalocean', ['ns1.digitalocean.com', 'ns2.digitalocean.com']],
     ['hetzner', ['hydrogen.ns.hetzner.com', 'oxygen.ns.hetzner.com']],
     ['ovh', ['dns10.ovh.net', 'ns10.ovh.net']],
     ['porkbun', ['curitiba.ns.porkbun.com', 'fortaleza.ns.porkbun.com']],

@@ -35,7 +35,10 @@ export const NAMESERVER_PATTERNS: readonly NameserverPattern[] = [
   { id: 'gandi', name: 'Gandi', supported: true, pattern: suffixes('gandi.net') },
 
   // Recognised but not supported.
-  { id: 'digitalocean', name: 'DigitalOcean', supported: false, pattern: suffixes('digitalocean.com') },
+  // ns1–ns3.digitalocean.com (dnscontrol `defaultNameServerNames`).
+  { id: 'digitalocean', name: 'DigitalOcean', supported: true, pattern: suffixes('digitalocean.com') },
+  // ns1.vultr.com, ns2.vultr.com (dnscontrol `providers/vultr` `defaultNS`).
+  { id: 'vultr', name: 'Vultr', supported: true, pattern: suffixes('vultr.com') },
   { id: 'hetzner', name: 'Hetzner', supported: false, pattern: suffixes('ns.hetzner.com', 'hetzner.de') },
   { id: 'ovh', name: 'OVHcloud', supported: false, pattern: suffixes('ovh.net', 'anycast.me') },
   { id: 'porkbun', name: 'Porkbun', supported: false, pattern: suffixes('porkbun.com') },

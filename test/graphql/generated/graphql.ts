@@ -65,7 +65,7 @@ export type DnsChecks = {
 
 /** The customer's DNS provider credentials: never stored, never logged. */
 export type DnsCredentialsInput = {
-  /** REST `ApiKey`. Cloudflare: API token (Zone.DNS edit); GoDaddy: API key; Namecheap: API key; Google Cloud DNS: project id; Azure DNS: client (application) id; Amazon Route 53: access key id; IONOS: API key as prefix.secret; Gandi: personal access token. */
+  /** REST `ApiKey`. Cloudflare: API token (Zone.DNS edit); GoDaddy: API key; Namecheap: API key; Google Cloud DNS: project id; Azure DNS: client (application) id; Amazon Route 53: access key id; IONOS: API key as prefix.secret; Gandi: personal access token; DigitalOcean: API token; Vultr: API key. */
   apiKey: Scalars['String']['input'];
   /** REST `ApiSecret`. GoDaddy: API secret; Google Cloud DNS: service-account key file (the whole JSON); Azure DNS: client secret; Amazon Route 53: secret access key. */
   apiSecret?: InputMaybe<Scalars['String']['input']>;
@@ -132,6 +132,8 @@ export enum DnsProviderName {
   Azure = 'AZURE',
   /** Cloudflare */
   Cloudflare = 'CLOUDFLARE',
+  /** DigitalOcean */
+  Digitalocean = 'DIGITALOCEAN',
   /** Gandi */
   Gandi = 'GANDI',
   /** GoDaddy */
@@ -145,7 +147,9 @@ export enum DnsProviderName {
   /** Amazon Route 53 */
   Route53 = 'ROUTE53',
   /** Sandbox */
-  Sandbox = 'SANDBOX'
+  Sandbox = 'SANDBOX',
+  /** Vultr */
+  Vultr = 'VULTR'
 }
 
 export type DnsProviderResult = DnsError | DnsProviderDetection;

@@ -3,12 +3,14 @@ import type { ConformanceDriver } from '../driver.js';
 import { azureDriver } from './azure.js';
 import { cloudflareDriver } from './cloudflare.js';
 import { gandiDriver } from './gandi.js';
+import { digitaloceanDriver } from './digitalocean.js';
 import { godaddyDriver } from './godaddy.js';
 import { googlecloudDriver } from './googlecloud.js';
 import { ionosDriver } from './ionos.js';
 import { namecheapDriver } from './namecheap.js';
 import { route53Driver } from './route53.js';
 import { sandboxDriver } from './sandbox.js';
+import { vultrDriver } from './vultr.js';
 
 export const DRIVERS: readonly ConformanceDriver[] = [
   cloudflareDriver(),
@@ -20,4 +22,6 @@ export const DRIVERS: readonly ConformanceDriver[] = [
   route53Driver(),
   ionosDriver(),
   gandiDriver(),
+  digitaloceanDriver(),
+  vultrDriver(),
 ];
