@@ -178,11 +178,11 @@ describe('nameserver patterns', () => {
     expect(matchNameserver('ns1.name.com')?.id).toBe('namecom');
   });
 
-  it('has unique lower-case ids and exactly the three supported providers', () => {
+  it('has unique lower-case ids and exactly the supported providers', () => {
     const ids = NAMESERVER_PATTERNS.map((p) => p.id);
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids.every((id) => /^[a-z0-9]+$/.test(id))).toBe(true);
-    expect(NAMESERVER_PATTERNS.filter((p) => p.supported).map((p) => p.id)).toEqual(['cloudflare', 'godaddy', 'namecheap']);
+    expect(NAMESERVER_PATTERNS.filter((p) => p.supported).map((p) => p.id)).toEqual(['cloudflare', 'godaddy', 'namecheap', 'hetzner']);
   });
 
   it('picks the provider most NS hosts match; a tie goes to a supported one', () => {
@@ -214,6 +214,7 @@ describe('provider detection over real DNS', () => {
     ['godaddy', 'shop-gd.com', ['ns11.domaincontrol.com', 'ns12.domaincontrol.com']],
     ['namecheap', 'shop-nc.com', ['dns1.registrar-servers.com', 'dns2.registrar-servers.com']],
     ['namecheap', 'shop-nch.net', ['ns1.namecheaphosting.com', 'ns2.namecheaphosting.com']],
+    ['hetzner', 'shop-hz.com', ['helium.ns.hetzner.de', 'hydrogen.ns.hetzner.com', 'oxygen.ns.hetzner.com']],
   ])('detects supported provider %s', async (provider, domain, hosts) => {
     dns.set(zone(domain, hosts.map((h) => `${h.toUpperCase()}`)));
     const result = await detector().detect(domain);
@@ -231,7 +232,6 @@ describe('provider detection over real DNS', () => {
     ['googlecloud', ['ns-cloud-a1.googledomains.com', 'ns-cloud-a2.googledomains.com']],
     ['azure', ['ns1-01.azure-dns.com', 'ns2-01.azure-dns.net']],
     ['digitalocean', ['ns1.digitalocean.com', 'ns2.digitalocean.com']],
-    ['hetzner', ['hydrogen.ns.hetzner.com', 'oxygen.ns.hetzner.com']],
     ['ovh', ['dns10.ovh.net', 'ns10.ovh.net']],
     ['gandi', ['ns-1-a.gandi.net', 'ns-2-b.gandi.net']],
     ['porkbun', ['curitiba.ns.porkbun.com', 'fortaleza.ns.porkbun.com']],

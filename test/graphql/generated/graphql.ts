@@ -57,7 +57,7 @@ export enum DnsChangeAction {
 
 /** The customer's DNS provider credentials: never stored, never logged. */
 export type DnsCredentialsInput = {
-  /** REST `ApiKey`. Cloudflare: API token (Zone.DNS edit); GoDaddy: API key; Namecheap: API key. */
+  /** REST `ApiKey`. Cloudflare: API token (Zone.DNS edit); GoDaddy: API key; Namecheap: API key; Hetzner: Cloud API token. */
   apiKey: Scalars['String']['input'];
   /** REST `ApiSecret`. GoDaddy: API secret. */
   apiSecret?: InputMaybe<Scalars['String']['input']>;
@@ -89,6 +89,8 @@ export enum DnsProviderName {
   Cloudflare = 'CLOUDFLARE',
   /** GoDaddy */
   Godaddy = 'GODADDY',
+  /** Hetzner */
+  Hetzner = 'HETZNER',
   /** Namecheap */
   Namecheap = 'NAMECHEAP',
   /** Sandbox */
