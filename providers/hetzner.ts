@@ -104,6 +104,8 @@ export const HETZNER_CAPABILITIES: ProviderCapabilities = {
   // write (the action answers `running`, the poll `success`). A value swapped inside an rrset takes two writes
   // (add_records, then remove_records), a TTL change one more (change_ttl).
   upstreamCalls: { read: 2, write: { perPlan: 0, perRrset: 1, perRecord: 0 }, afterWrite: 1 },
+  writes:
+    'value-level actions per changed rrset: `POST …/rrsets` for a new one, else `add_records` then `remove_records` (an SPF merge is two), `change_ttl` only when the rrset holds only our values; each action polled (`GET /actions/{id}`) to success before the next; never `set_records`',
 };
 
 export interface HetznerAdapterDeps extends AdapterDeps {

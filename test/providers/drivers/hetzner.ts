@@ -122,11 +122,15 @@ export function hetznerDriver(): ConformanceDriver {
     beforeNextWrite(action) {
       running().beforeNextWrite(action);
     },
+    clearFaults() {
+      running().clearFaults();
+    },
     checkWritten(wire: unknown) {
       const r = wire as HetznerWireRecord;
       // §7 trap 5: quoted strings of at most 255 bytes; targets absolute with the trailing dot.
-      if (r.type === 'TXT' && !/^"(?:[^"\\]|\\.){0,255}"(?: "(?:[^"\\]|\\.){0,255}")*$/.test(r.value)) throw new Error(`TXT not in quoted chunks: ${r.value}`);
-      if ((r.type === 'CNAME' || r.type === 'MX' || r.type === 'SRV') && !r.value.endsWith('.')) throw new Error(`${r.type} target without the trailing dot: ${r.value}`);
+      if (r.type === 'TXT' && !/^"(?:[^"\\]|\\.){0,255}"(?: "(?:[^"\\]|\\.){0,255}")*$/.test(r.value)) return `TXT not in quoted chunks: ${r.value}`;
+      if ((r.type === 'CNAME' || r.type === 'MX' || r.type === 'SRV') && !r.value.endsWith('.')) return `${r.type} target without the trailing dot: ${r.value}`;
+      return undefined;
     },
   };
 }

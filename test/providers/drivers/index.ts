@@ -2,6 +2,7 @@
 import type { ConformanceDriver } from '../driver.js';
 import { cloudflareDriver } from './cloudflare.js';
 import { godaddyDriver } from './godaddy.js';
+import { hetznerDriver } from './hetzner.js';
 import { namecheapDriver } from './namecheap.js';
 import { sandboxDriver } from './sandbox.js';
 
@@ -10,4 +11,5 @@ export const DRIVERS: readonly ConformanceDriver[] = [
   godaddyDriver(),
   namecheapDriver(),
   sandboxDriver(),
+  hetznerDriver(),
 ];
