@@ -9,6 +9,7 @@ import type { Store } from '../src/storage/store.js';
 import { createCloudflareProvider } from './cloudflare.js';
 import { createGodaddyProvider } from './godaddy.js';
 import { createHetznerProvider } from './hetzner.js';
+import { createLinodeProvider } from './linode.js';
 import { createNamecheapProvider } from './namecheap.js';
 import { createSandboxProvider } from './sandbox.js';
 import type { DnsProvider, ProviderId } from './types.js';
@@ -19,7 +20,7 @@ export { PROVIDER_CREDENTIALS, REQUIRED_CREDENTIALS, type CredentialUse } from '
  * messages, the README table). Adding a provider: its adapter file, a line here, one in `createProviderRegistry`,
  * and one in the conformance suite's driver list (test/providers/drivers/index.ts).
  */
-export const PROVIDER_IDS = ['cloudflare', 'godaddy', 'namecheap', 'sandbox', 'hetzner'] as const satisfies readonly ProviderId[];
+export const PROVIDER_IDS = ['cloudflare', 'godaddy', 'namecheap', 'sandbox', 'hetzner', 'linode'] as const satisfies readonly ProviderId[];
 
 export function isProviderId(value: string): value is ProviderId {
   return (PROVIDER_IDS as readonly string[]).includes(value);
@@ -34,6 +35,7 @@ export function createProviderRegistry(config: Config, deps: { dispatcher: Dispa
     createGodaddyProvider({ ...common, baseUrl: config.GODADDY_API_URL }),
     createNamecheapProvider({ ...common, baseUrl: config.NAMECHEAP_API_URL, clientIp: config.NAMECHEAP_CLIENT_IP }),
     createHetznerProvider({ ...common, baseUrl: config.HETZNER_API_URL }),
+    createLinodeProvider({ ...common, baseUrl: config.LINODE_API_URL }),
   ];
   if (config.sandboxEnabled) providers.push(createSandboxProvider({ store: deps.store }));
   return new Map(providers.map((p) => [p.id, p]));

@@ -182,7 +182,7 @@ describe('nameserver patterns', () => {
     const ids = NAMESERVER_PATTERNS.map((p) => p.id);
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids.every((id) => /^[a-z0-9]+$/.test(id))).toBe(true);
-    expect(NAMESERVER_PATTERNS.filter((p) => p.supported).map((p) => p.id)).toEqual(['cloudflare', 'godaddy', 'namecheap', 'hetzner']);
+    expect(NAMESERVER_PATTERNS.filter((p) => p.supported).map((p) => p.id)).toEqual(['cloudflare', 'godaddy', 'namecheap', 'hetzner', 'linode']);
   });
 
   it('picks the provider most NS hosts match; a tie goes to a supported one', () => {
@@ -215,6 +215,7 @@ describe('provider detection over real DNS', () => {
     ['namecheap', 'shop-nc.com', ['dns1.registrar-servers.com', 'dns2.registrar-servers.com']],
     ['namecheap', 'shop-nch.net', ['ns1.namecheaphosting.com', 'ns2.namecheaphosting.com']],
     ['hetzner', 'shop-hz.com', ['helium.ns.hetzner.de', 'hydrogen.ns.hetzner.com', 'oxygen.ns.hetzner.com']],
+    ['linode', 'shop-ln.com', ['ns1.linode.com', 'ns2.linode.com', 'ns3.linode.com']],
   ])('detects supported provider %s', async (provider, domain, hosts) => {
     dns.set(zone(domain, hosts.map((h) => `${h.toUpperCase()}`)));
     const result = await detector().detect(domain);
@@ -240,7 +241,6 @@ describe('provider detection over real DNS', () => {
     ['vercel', ['ns1.vercel-dns.com', 'ns2.vercel-dns.com']],
     ['squarespace', ['ns-cloud-d1.squarespacedns.com']],
     ['wix', ['ns0.wixdns.net', 'ns1.wixdns.net']],
-    ['linode', ['ns1.linode.com', 'ns2.linode.com']],
     ['ns1', ['dns1.p01.nsone.net', 'dns2.p01.nsone.net']],
     ['dnsmadeeasy', ['ns0.dnsmadeeasy.com', 'ns1.dnsmadeeasy.com']],
     ['hurricane', ['ns1.he.net', 'ns2.he.net']],

@@ -29,6 +29,7 @@ export const NAMESERVER_PATTERNS: readonly NameserverPattern[] = [
   // registrar-servers.com also serves FreeDNS zones the API cannot edit; the adapter reports that, not detection.
   { id: 'namecheap', name: 'Namecheap', supported: true, pattern: suffixes('registrar-servers.com', 'namecheaphosting.com') },
   { id: 'hetzner', name: 'Hetzner', supported: true, pattern: suffixes('ns.hetzner.com', 'hetzner.de') },
+  { id: 'linode', name: 'Linode', supported: true, pattern: suffixes('linode.com') },
 
   // Recognised but not supported.
   { id: 'route53', name: 'Amazon Route 53', supported: false, pattern: /(?:^|\.)awsdns-\d+\.(?:com|net|org|co\.uk)$/ },
@@ -47,7 +48,6 @@ export const NAMESERVER_PATTERNS: readonly NameserverPattern[] = [
   { id: 'dnsimple', name: 'DNSimple', supported: false, pattern: suffixes('dnsimple.com', 'dnsimple-edge.net', 'dnsimple-edge.org') },
   { id: 'bluehost', name: 'Bluehost', supported: false, pattern: suffixes('bluehost.com') },
   { id: 'namecom', name: 'Name.com', supported: false, pattern: suffixes('name.com') },
-  { id: 'linode', name: 'Linode', supported: false, pattern: suffixes('linode.com') },
   { id: 'akamai', name: 'Akamai Edge DNS', supported: false, pattern: suffixes('akam.net') },
   { id: 'dnsmadeeasy', name: 'DNS Made Easy', supported: false, pattern: suffixes('dnsmadeeasy.com', 'constellix.com', 'constellix.net') },
   { id: 'hurricane', name: 'Hurricane Electric', supported: false, pattern: suffixes('he.net') },

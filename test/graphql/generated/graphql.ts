@@ -57,7 +57,7 @@ export enum DnsChangeAction {
 
 /** The customer's DNS provider credentials: never stored, never logged. */
 export type DnsCredentialsInput = {
-  /** REST `ApiKey`. Cloudflare: API token (Zone.DNS edit); GoDaddy: API key; Namecheap: API key; Hetzner: Cloud API token. */
+  /** REST `ApiKey`. Cloudflare: API token (Zone.DNS edit); GoDaddy: API key; Namecheap: API key; Hetzner: Cloud API token; Linode: personal access token. */
   apiKey: Scalars['String']['input'];
   /** REST `ApiSecret`. GoDaddy: API secret. */
   apiSecret?: InputMaybe<Scalars['String']['input']>;
@@ -91,6 +91,8 @@ export enum DnsProviderName {
   Godaddy = 'GODADDY',
   /** Hetzner */
   Hetzner = 'HETZNER',
+  /** Linode */
+  Linode = 'LINODE',
   /** Namecheap */
   Namecheap = 'NAMECHEAP',
   /** Sandbox */

@@ -3,6 +3,7 @@ import type { ConformanceDriver } from '../driver.js';
 import { cloudflareDriver } from './cloudflare.js';
 import { godaddyDriver } from './godaddy.js';
 import { hetznerDriver } from './hetzner.js';
+import { linodeDriver } from './linode.js';
 import { namecheapDriver } from './namecheap.js';
 import { sandboxDriver } from './sandbox.js';
 
@@ -12,4 +13,5 @@ export const DRIVERS: readonly ConformanceDriver[] = [
   namecheapDriver(),
   sandboxDriver(),
   hetznerDriver(),
+  linodeDriver(),
 ];
