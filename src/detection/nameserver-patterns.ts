@@ -28,13 +28,13 @@ export const NAMESERVER_PATTERNS: readonly NameserverPattern[] = [
   { id: 'godaddy', name: 'GoDaddy', supported: true, pattern: suffixes('domaincontrol.com') },
   // registrar-servers.com also serves FreeDNS zones the API cannot edit; the adapter reports that, not detection.
   { id: 'namecheap', name: 'Namecheap', supported: true, pattern: suffixes('registrar-servers.com', 'namecheaphosting.com') },
+  { id: 'googlecloud', name: 'Google Cloud DNS', supported: true, pattern: /(?:^|\.)ns-cloud-[a-e]\d+\.googledomains\.com$/ },
+  { id: 'azure', name: 'Azure DNS', supported: true, pattern: /(?:^|\.)azure-dns\.(?:com|net|org|info)$/ },
   { id: 'hetzner', name: 'Hetzner', supported: true, pattern: suffixes('ns.hetzner.com', 'hetzner.de') },
   { id: 'linode', name: 'Linode', supported: true, pattern: suffixes('linode.com') },
 
   // Recognised but not supported.
   { id: 'route53', name: 'Amazon Route 53', supported: false, pattern: /(?:^|\.)awsdns-\d+\.(?:com|net|org|co\.uk)$/ },
-  { id: 'googlecloud', name: 'Google Cloud DNS', supported: false, pattern: /(?:^|\.)ns-cloud-[a-e]\d+\.googledomains\.com$/ },
-  { id: 'azure', name: 'Azure DNS', supported: false, pattern: /(?:^|\.)azure-dns\.(?:com|net|org|info)$/ },
   { id: 'digitalocean', name: 'DigitalOcean', supported: false, pattern: suffixes('digitalocean.com') },
   { id: 'ovh', name: 'OVHcloud', supported: false, pattern: suffixes('ovh.net', 'anycast.me') },
   { id: 'gandi', name: 'Gandi', supported: false, pattern: suffixes('gandi.net') },
