@@ -13,6 +13,8 @@ import { createDigitaloceanProvider } from './digitalocean.js';
 import { createGodaddyProvider } from './godaddy.js';
 import { createGoogleCloudProvider } from './googlecloud.js';
 import { createIonosProvider } from './ionos.js';
+import { createHetznerProvider } from './hetzner.js';
+import { createLinodeProvider } from './linode.js';
 import { createNamecheapProvider } from './namecheap.js';
 import { createRoute53Provider } from './route53.js';
 import { createSandboxProvider } from './sandbox.js';
@@ -25,7 +27,7 @@ export { PROVIDER_CREDENTIALS, REQUIRED_CREDENTIALS, type CredentialUse } from '
  * messages, the README table). Adding a provider: its adapter file, a line here, one in `createProviderRegistry`,
  * and one in the conformance suite's driver list (test/providers/drivers/index.ts).
  */
-export const PROVIDER_IDS = ['cloudflare', 'godaddy', 'namecheap', 'sandbox', 'googlecloud', 'azure', 'route53', 'ionos', 'gandi', 'digitalocean', 'vultr'] as const satisfies readonly ProviderId[];
+export const PROVIDER_IDS = ['cloudflare', 'godaddy', 'namecheap', 'sandbox', 'googlecloud', 'azure', 'route53', 'ionos', 'gandi', 'digitalocean', 'vultr', 'hetzner', 'linode'] as const satisfies readonly ProviderId[];
 
 export function isProviderId(value: string): value is ProviderId {
   return (PROVIDER_IDS as readonly string[]).includes(value);
@@ -46,6 +48,8 @@ export function createProviderRegistry(config: Config, deps: { dispatcher: Dispa
     createGandiProvider({ ...common, baseUrl: config.GANDI_API_URL }),
     createDigitaloceanProvider({ ...common, baseUrl: config.DIGITALOCEAN_API_URL }),
     createVultrProvider({ ...common, baseUrl: config.VULTR_API_URL }),
+    createHetznerProvider({ ...common, baseUrl: config.HETZNER_API_URL }),
+    createLinodeProvider({ ...common, baseUrl: config.LINODE_API_URL }),
   ];
   if (config.sandboxEnabled) providers.push(createSandboxProvider({ store: deps.store }));
   return new Map(providers.map((p) => [p.id, p]));

@@ -39,7 +39,8 @@ export const NAMESERVER_PATTERNS: readonly NameserverPattern[] = [
   { id: 'digitalocean', name: 'DigitalOcean', supported: true, pattern: suffixes('digitalocean.com') },
   // ns1.vultr.com, ns2.vultr.com (dnscontrol `providers/vultr` `defaultNS`).
   { id: 'vultr', name: 'Vultr', supported: true, pattern: suffixes('vultr.com') },
-  { id: 'hetzner', name: 'Hetzner', supported: false, pattern: suffixes('ns.hetzner.com', 'hetzner.de') },
+  { id: 'hetzner', name: 'Hetzner', supported: true, pattern: suffixes('ns.hetzner.com', 'hetzner.de') },
+  { id: 'linode', name: 'Linode', supported: true, pattern: suffixes('linode.com') },
   { id: 'ovh', name: 'OVHcloud', supported: false, pattern: suffixes('ovh.net', 'anycast.me') },
   { id: 'porkbun', name: 'Porkbun', supported: false, pattern: suffixes('porkbun.com') },
   { id: 'squarespace', name: 'Squarespace Domains', supported: false, pattern: suffixes('squarespacedns.com') },
@@ -50,7 +51,6 @@ export const NAMESERVER_PATTERNS: readonly NameserverPattern[] = [
   { id: 'dnsimple', name: 'DNSimple', supported: false, pattern: suffixes('dnsimple.com', 'dnsimple-edge.net', 'dnsimple-edge.org') },
   { id: 'bluehost', name: 'Bluehost', supported: false, pattern: suffixes('bluehost.com') },
   { id: 'namecom', name: 'Name.com', supported: false, pattern: suffixes('name.com') },
-  { id: 'linode', name: 'Linode', supported: false, pattern: suffixes('linode.com') },
   { id: 'akamai', name: 'Akamai Edge DNS', supported: false, pattern: suffixes('akam.net') },
   { id: 'dnsmadeeasy', name: 'DNS Made Easy', supported: false, pattern: suffixes('dnsmadeeasy.com', 'constellix.com', 'constellix.net') },
   { id: 'hurricane', name: 'Hurricane Electric', supported: false, pattern: suffixes('he.net') },

@@ -18,7 +18,7 @@ import { Agent } from 'undici';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { print } from 'graphql';
 import { createProviderRegistry } from '../../providers/registry.js';
-import type { ProviderCapabilities } from '../../providers/types.js';
+import { fewestCalls, type ProviderCapabilities } from '../../providers/types.js';
 import { loadConfig } from '../../src/config.js';
 import type { Store } from '../../src/storage/store.js';
 import { startDnsServer, type FakeDnsServer, type FakeRecord } from '../fakes/dns-server.js';
@@ -293,12 +293,13 @@ function readingCalls(driver: ConformanceDriver): CallCount {
 
 /** The fewest calls of a command that applies these planned changes. */
 function applyingCalls(driver: ConformanceDriver, changes: readonly Change[]): CallCount {
-  const { upstreamCalls } = capabilities(driver);
   const written = changes.filter(isWrite);
-  const rrsets = new Set(written.map((c) => `${c.type} ${c.name}`)).size;
-  const { perPlan, perRrset, perRecord } = upstreamCalls.write;
-  const writes = written.length === 0 ? 0 : perPlan + perRrset * rrsets + perRecord * written.length;
-  const total = upstreamCalls.read + writes + (written.length === 0 ? 0 : (upstreamCalls.afterWrite ?? 0));
+  const shape = {
+    changes: written.length,
+    rrsets: new Set(written.map((c) => `${c.type} ${c.name}`)).size,
+    updates: written.filter((c) => c.action === 'UPDATE').length,
+  };
+  const { total, writes } = fewestCalls(capabilities(driver).upstreamCalls, shape);
   return { total: driver.calls().total === undefined ? undefined : total, writes };
 }
 

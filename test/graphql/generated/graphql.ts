@@ -65,7 +65,7 @@ export type DnsChecks = {
 
 /** The customer's DNS provider credentials: never stored, never logged. */
 export type DnsCredentialsInput = {
-  /** REST `ApiKey`. Cloudflare: API token (Zone.DNS edit); GoDaddy: API key; Namecheap: API key; Google Cloud DNS: project id; Azure DNS: client (application) id; Amazon Route 53: access key id; IONOS: API key as prefix.secret; Gandi: personal access token; DigitalOcean: API token; Vultr: API key. */
+  /** REST `ApiKey`. Cloudflare: API token (Zone.DNS edit); GoDaddy: API key; Namecheap: API key; Google Cloud DNS: project id; Azure DNS: client (application) id; Amazon Route 53: access key id; IONOS: API key as prefix.secret; Gandi: personal access token; DigitalOcean: API token; Vultr: API key; Hetzner: Cloud API token; Linode: personal access token. */
   apiKey: Scalars['String']['input'];
   /** REST `ApiSecret`. GoDaddy: API secret; Google Cloud DNS: service-account key file (the whole JSON); Azure DNS: client secret; Amazon Route 53: secret access key. */
   apiSecret?: InputMaybe<Scalars['String']['input']>;
@@ -140,8 +140,12 @@ export enum DnsProviderName {
   Godaddy = 'GODADDY',
   /** Google Cloud DNS */
   Googlecloud = 'GOOGLECLOUD',
+  /** Hetzner */
+  Hetzner = 'HETZNER',
   /** IONOS */
   Ionos = 'IONOS',
+  /** Linode */
+  Linode = 'LINODE',
   /** Namecheap */
   Namecheap = 'NAMECHEAP',
   /** Amazon Route 53 */

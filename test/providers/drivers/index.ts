@@ -7,6 +7,8 @@ import { digitaloceanDriver } from './digitalocean.js';
 import { godaddyDriver } from './godaddy.js';
 import { googlecloudDriver } from './googlecloud.js';
 import { ionosDriver } from './ionos.js';
+import { hetznerDriver } from './hetzner.js';
+import { linodeDriver } from './linode.js';
 import { namecheapDriver } from './namecheap.js';
 import { route53Driver } from './route53.js';
 import { sandboxDriver } from './sandbox.js';
@@ -24,4 +26,6 @@ export const DRIVERS: readonly ConformanceDriver[] = [
   gandiDriver(),
   digitaloceanDriver(),
   vultrDriver(),
+  hetznerDriver(),
+  linodeDriver(),
 ];
