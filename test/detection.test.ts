@@ -178,11 +178,11 @@ describe('nameserver patterns', () => {
     expect(matchNameserver('ns1.name.com')?.id).toBe('namecom');
   });
 
-  it('has unique lower-case ids and exactly the three supported providers', () => {
+  it('has unique lower-case ids and exactly the supported providers', () => {
     const ids = NAMESERVER_PATTERNS.map((p) => p.id);
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids.every((id) => /^[a-z0-9]+$/.test(id))).toBe(true);
-    expect(NAMESERVER_PATTERNS.filter((p) => p.supported).map((p) => p.id)).toEqual(['cloudflare', 'godaddy', 'namecheap']);
+    expect(NAMESERVER_PATTERNS.filter((p) => p.supported).map((p) => p.id)).toEqual(['cloudflare', 'godaddy', 'namecheap', 'porkbun']);
   });
 
   it('picks the provider most NS hosts match; a tie goes to a supported one', () => {
@@ -214,6 +214,7 @@ describe('provider detection over real DNS', () => {
     ['godaddy', 'shop-gd.com', ['ns11.domaincontrol.com', 'ns12.domaincontrol.com']],
     ['namecheap', 'shop-nc.com', ['dns1.registrar-servers.com', 'dns2.registrar-servers.com']],
     ['namecheap', 'shop-nch.net', ['ns1.namecheaphosting.com', 'ns2.namecheaphosting.com']],
+    ['porkbun', 'shop-pb.com', ['curitiba.ns.porkbun.com', 'fortaleza.ns.porkbun.com']],
   ])('detects supported provider %s', async (provider, domain, hosts) => {
     dns.set(zone(domain, hosts.map((h) => `${h.toUpperCase()}`)));
     const result = await detector().detect(domain);
@@ -234,7 +235,6 @@ describe('provider detection over real DNS', () => {
     ['hetzner', ['hydrogen.ns.hetzner.com', 'oxygen.ns.hetzner.com']],
     ['ovh', ['dns10.ovh.net', 'ns10.ovh.net']],
     ['gandi', ['ns-1-a.gandi.net', 'ns-2-b.gandi.net']],
-    ['porkbun', ['curitiba.ns.porkbun.com', 'fortaleza.ns.porkbun.com']],
     ['ionos', ['ns1045.ui-dns.com', 'ns1045.ui-dns.de']],
     ['dnsimple', ['ns1.dnsimple.com', 'ns2.dnsimple-edge.net']],
     ['vercel', ['ns1.vercel-dns.com', 'ns2.vercel-dns.com']],

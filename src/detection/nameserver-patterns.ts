@@ -28,6 +28,7 @@ export const NAMESERVER_PATTERNS: readonly NameserverPattern[] = [
   { id: 'godaddy', name: 'GoDaddy', supported: true, pattern: suffixes('domaincontrol.com') },
   // registrar-servers.com also serves FreeDNS zones the API cannot edit; the adapter reports that, not detection.
   { id: 'namecheap', name: 'Namecheap', supported: true, pattern: suffixes('registrar-servers.com', 'namecheaphosting.com') },
+  { id: 'porkbun', name: 'Porkbun', supported: true, pattern: suffixes('porkbun.com') },
 
   // Recognised but not supported.
   { id: 'route53', name: 'Amazon Route 53', supported: false, pattern: /(?:^|\.)awsdns-\d+\.(?:com|net|org|co\.uk)$/ },
@@ -37,7 +38,6 @@ export const NAMESERVER_PATTERNS: readonly NameserverPattern[] = [
   { id: 'hetzner', name: 'Hetzner', supported: false, pattern: suffixes('ns.hetzner.com', 'hetzner.de') },
   { id: 'ovh', name: 'OVHcloud', supported: false, pattern: suffixes('ovh.net', 'anycast.me') },
   { id: 'gandi', name: 'Gandi', supported: false, pattern: suffixes('gandi.net') },
-  { id: 'porkbun', name: 'Porkbun', supported: false, pattern: suffixes('porkbun.com') },
   { id: 'squarespace', name: 'Squarespace Domains', supported: false, pattern: suffixes('squarespacedns.com') },
   { id: 'wix', name: 'Wix', supported: false, pattern: suffixes('wixdns.net') },
   { id: 'ionos', name: 'IONOS', supported: false, pattern: /(?:^|\.)ui-dns\.(?:com|org|de|biz)$/ },

@@ -57,9 +57,9 @@ export enum DnsChangeAction {
 
 /** The customer's DNS provider credentials: never stored, never logged. */
 export type DnsCredentialsInput = {
-  /** REST `ApiKey`. Cloudflare: API token (Zone.DNS edit); GoDaddy: API key; Namecheap: API key. */
+  /** REST `ApiKey`. Cloudflare: API token (Zone.DNS edit); GoDaddy: API key; Namecheap: API key; Porkbun: API key. */
   apiKey: Scalars['String']['input'];
-  /** REST `ApiSecret`. GoDaddy: API secret. */
+  /** REST `ApiSecret`. GoDaddy: API secret; Porkbun: secret API key. */
   apiSecret?: InputMaybe<Scalars['String']['input']>;
   /** REST `ApiUser`. Namecheap: ApiUser. */
   apiUser?: InputMaybe<Scalars['String']['input']>;
@@ -91,6 +91,8 @@ export enum DnsProviderName {
   Godaddy = 'GODADDY',
   /** Namecheap */
   Namecheap = 'NAMECHEAP',
+  /** Porkbun */
+  Porkbun = 'PORKBUN',
   /** Sandbox */
   Sandbox = 'SANDBOX'
 }
