@@ -108,6 +108,7 @@ export function createCloudflareProvider(deps: CloudflareAdapterDeps): DnsProvid
       maxTxtLength: 2048,
       // GET /zones?name=, GET /zones/{id}/dns_records (one page); one POST …/dns_records/batch for the whole plan.
       upstreamCalls: { read: 2, write: { perPlan: 1, perRrset: 0, perRecord: 0 } },
+      writes: 'one batch transaction; TXT quoted in 255-byte strings; mail CNAMEs `proxied:false`; proxied flags, comments and tags kept',
     },
     requiredCredentials: REQUIRED_CREDENTIALS.cloudflare,
     connect: (credentials, options) => connectCloudflare(deps, credentials, commandBounds(deps, options)),

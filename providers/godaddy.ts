@@ -71,6 +71,7 @@ export const GODADDY_CAPABILITIES: ProviderCapabilities = {
   maxTxtLength: 1024,
   // GET …/records (one page); one PUT (or DELETE when it ends empty) per changed rrset.
   upstreamCalls: { read: 1, write: { perPlan: 0, perRrset: 1, perRecord: 0 } },
+  writes: 'one `PUT` per changed rrset carrying every existing value of that rrset (`DELETE` when it ends empty)',
 };
 
 export interface GodaddyOptions {

@@ -6,6 +6,7 @@
  * nc-tf `resolveEmailType`). Facts and sources: /work/shared/reference/providers.md §3.
  */
 import { REQUIRED_CREDENTIALS } from './credentials.js';
+import { credentialValues } from './redact.js';
 import { XMLParser } from 'fast-xml-parser';
 import { splitRegistrable } from '../src/domain.js';
 import {
@@ -126,6 +127,7 @@ export function createNamecheapProvider(deps: NamecheapDeps): DnsProvider {
       maxTxtLength: 1024,
       // getHosts; one setHosts carrying every host.
       upstreamCalls: { read: 1, write: { perPlan: 1, perRrset: 0, perRecord: 0 } },
+      writes: 'one `setHosts` carrying every host exactly as read and the `EmailType` as read',
     },
     requiredCredentials: REQUIRED_CREDENTIALS.namecheap,
     connect: (credentials, options) => connectSession(deps, credentials, commandBounds(deps, options)),
@@ -332,7 +334,7 @@ async function callApi(
     TLD: parts.tld,
     ...params,
   }).toString();
-  const secrets = [credentials.apiKey, credentials.apiSecret].filter((s): s is string => !!s);
+  const secrets = credentialValues(credentials);
   // Retrying setHosts is safe too: it carries the full host list, so sending it twice leaves the same zone.
   return withRetries(
     command.endsWith('setHosts') ? SET_HOSTS_RETRIES : RETRY_POLICY,

@@ -30,6 +30,7 @@ export const SANDBOX_CAPABILITIES: ProviderCapabilities = {
   maxTxtLength: 4096,
   // No upstream API: the zone is read from the store, and written in one transaction.
   upstreamCalls: { read: 0, write: { perPlan: 1, perRrset: 0, perRecord: 0 } },
+  writes: "one transaction in the service's own database",
 };
 
 /** Types whose records carry a priority (MX preference, SRV priority). */

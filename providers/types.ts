@@ -151,6 +151,8 @@ export interface ProviderCapabilities {
   readonly maxTxtLength: number;
   /** The fewest upstream calls of a `dns.set` (asserted by the conformance suite, listed in the README). */
   readonly upstreamCalls: UpstreamCalls;
+  /** How a plan reaches the provider, in one line for the README's provider table (which is generated from this). */
+  readonly writes: string;
 }
 
 /**

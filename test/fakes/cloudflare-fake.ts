@@ -73,7 +73,9 @@ export type FakeFailure =
   /** The request is handled (a batch commits), then the edge answers with its HTML error page instead (§1 "Rate limits"). */
   | { readonly kind: 'html_after_apply'; readonly status: number }
   /** The request is handled, then the reply stops half-way: Content-Length promises more than is sent [infer]. */
-  | { readonly kind: 'truncated_after_apply' };
+  | { readonly kind: 'truncated_after_apply' }
+  /** A 400 validation error whose message repeats the request's token (providers echo input; §1 error envelope) [infer]. */
+  | { readonly kind: 'echo_credentials' };
 
 export interface CloudflareFakeOptions {
   readonly tokens: Readonly<Record<string, FakeToken>>;
@@ -94,6 +96,10 @@ export interface CloudflareFake {
   failNext(failure: FakeFailure, options?: { times?: number; pathPart?: string }): void;
   /** While set, every request gets this failure. */
   setBehaviour(behaviour: { always?: FakeFailure | undefined }): void;
+  /** Drops every queued failure and the lasting one. */
+  clearFaults(): void;
+  /** Runs `action` just before the next write (a batch) is handled: another writer between our read and our write. */
+  beforeNextWrite(action: () => void | Promise<void>): void;
   close(): Promise<void>;
 }
 
@@ -125,6 +131,7 @@ export async function startCloudflareFake(options: CloudflareFakeOptions): Promi
   const calls: FakeCall[] = [];
   const queued: { failure: FakeFailure; times: number; pathPart?: string | undefined }[] = [];
   let always: FakeFailure | undefined;
+  let beforeWrite: (() => void | Promise<void>) | undefined;
 
   const server = createServer((req, res) => {
     void handle(req, res).catch(() => res.destroy());
@@ -158,6 +165,17 @@ export async function startCloudflareFake(options: CloudflareFakeOptions): Promi
       return;
     }
     if (failure?.kind === 'html') return htmlPage(res, failure.status);
+    if (failure?.kind === 'echo_credentials') {
+      const sent = (req.headers.authorization ?? '').replace(/^Bearer /, '');
+      res.writeHead(400, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ success: false, errors: [{ code: 1004, message: 'DNS Validation Error', error_chain: [{ code: 9000, message: `Invalid request for token ${sent}` }] }], messages: [], result: null }));
+      return;
+    }
+    if (req.method !== 'GET' && beforeWrite) {
+      const action = beforeWrite;
+      beforeWrite = undefined;
+      await action();
+    }
 
     let status = 200;
     let payload: Record<string, unknown>;
@@ -267,6 +285,12 @@ export async function startCloudflareFake(options: CloudflareFakeOptions): Promi
         records: (zoneName) => structuredClone([...zones.values()].find((z) => z.name === zoneName)?.records ?? []),
         failNext: (failure, opts = {}) => void queued.push({ failure, times: opts.times ?? 1, pathPart: opts.pathPart }),
         setBehaviour: (behaviour) => void (always = behaviour.always),
+        beforeNextWrite: (action) => void (beforeWrite = action),
+        clearFaults: () => {
+          queued.splice(0);
+          always = undefined;
+          beforeWrite = undefined;
+        },
         close: () =>
           new Promise<void>((done) => {
             server.closeAllConnections();

@@ -44,7 +44,7 @@ export type GodaddyFault = GodaddyStatusFault | GodaddyTransportFault;
  * write has committed, its reply is lost).
  */
 export interface GodaddyTransportFault {
-  readonly kind: 'hang' | 'reset' | 'malformed' | 'truncated' | 'error_after_commit';
+  readonly kind: 'hang' | 'reset' | 'malformed' | 'truncated' | 'error_after_commit' | 'echo_credentials';
   /** @default 1 */
   readonly times?: number;
   readonly method?: string;
@@ -82,6 +82,8 @@ export interface GodaddyFake {
   /** Drops every queued fault (a lasting one, once its test has seen it). */
   clearFaults(): void;
   setBehaviour(behaviour: GodaddyFakeBehaviour): void;
+  /** Runs `action` just before the next write (PUT/DELETE) is handled: another writer between our read and our write. */
+  beforeNextWrite(action: () => void | Promise<void>): void;
   close(): Promise<void>;
 }
 
@@ -120,9 +122,10 @@ export async function startGodaddyFake(options: { accounts?: GodaddyFakeAccount[
   const faults: { fault: GodaddyFault; left: number }[] = [];
   let behaviour: GodaddyFakeBehaviour = { ...options.behaviour };
   const windows = new Map<string, { start: number; count: number }>();
+  let beforeWrite: (() => void | Promise<void>) | undefined;
 
   const server = createServer((req, res) => {
-    void readBody(req).then((text) => {
+    void readBody(req).then(async (text) => {
       const url = new URL(req.url ?? '/', 'http://fake');
       const path = decodeURIComponent(url.pathname);
       let body: unknown;
@@ -144,6 +147,16 @@ export async function startGodaddyFake(options: { accounts?: GodaddyFakeAccount[
       const fault = takeFault(call);
       if (fault?.kind === 'hang') return; // left open until the client gives up or close() ends it
       if (fault?.kind === 'reset') return void res.destroy();
+      if (fault?.kind === 'echo_credentials') {
+        // gd-swagger `Error` body; a message that repeats what it was sent [infer: providers echo input].
+        const sent = (req.headers.authorization ?? '').replace(/^sso-key /, '');
+        return reply(403, { code: 'FORBIDDEN', message: `Authenticated as ${sent.replace(':', ' with secret ')}, which may not do this` });
+      }
+      if (req.method !== 'GET' && beforeWrite) {
+        const action = beforeWrite;
+        beforeWrite = undefined;
+        await action();
+      }
       if (fault?.kind === 'malformed') {
         call.status = 200;
         return void res.writeHead(200, { 'content-type': 'application/json' }).end('[{"type":"A","name":"@","da');
@@ -350,7 +363,11 @@ export async function startGodaddyFake(options: { accounts?: GodaddyFakeAccount[
     calls,
     snapshot: (domain = SEED_APEX) => structuredClone(zones.get(domain) ?? []),
     failNext: (fault) => void faults.push({ fault, left: fault.times ?? 1 }),
-    clearFaults: () => void faults.splice(0),
+    clearFaults: () => {
+      faults.splice(0);
+      beforeWrite = undefined;
+    },
+    beforeNextWrite: (action) => void (beforeWrite = action),
     setBehaviour: (next) => void (behaviour = { ...behaviour, ...next }),
     close: () =>
       new Promise<void>((resolve, reject) => {

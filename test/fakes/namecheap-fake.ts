@@ -54,7 +54,9 @@ export type FakeFailure =
   | { readonly kind: 'reset' }
   | { readonly kind: 'malformed' }
   | { readonly kind: 'truncated' }
-  | { readonly kind: 'error_after_commit' };
+  | { readonly kind: 'error_after_commit' }
+  /** An error whose text repeats the ApiUser, ApiKey and UserName it was sent, as `Invalid ApiUser acmeuser` does. */
+  | { readonly kind: 'echo_credentials' };
 
 export interface NamecheapFakeOptions {
   /** @default 'acme-api' */
@@ -77,6 +79,10 @@ export interface NamecheapFake {
   failNext(failure: FakeFailure, times?: number, options?: { command?: string }): void;
   /** `rateLimited: true` answers every request with HTTP 405 until switched off. */
   setBehaviour(behaviour: { rateLimited?: boolean }): void;
+  /** Runs `action` just before the next setHosts is handled: another writer between our read and our write. */
+  beforeNextWrite(action: () => void | Promise<void>): void;
+  /** Drops every queued failure. */
+  clearFaults(): void;
   close(): Promise<void>;
 }
 
@@ -119,6 +125,7 @@ export async function startNamecheapFake(options: NamecheapFakeOptions = {}): Pr
   const failures: { failure: FakeFailure; command?: string | undefined }[] = [];
   let rateLimited = false;
   let nextHostId = 100_000;
+  let beforeWrite: (() => void | Promise<void>) | undefined;
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://fake');
@@ -151,6 +158,15 @@ export async function startNamecheapFake(options: NamecheapFakeOptions = {}): Pr
     if (failure?.kind === 'rate_limit') return rateLimit(res);
     if (failure?.kind === 'http') return reply(res, failure.status, failure.contentType ?? 'text/html', failure.body);
     if (failure?.kind === 'error') return error(res, command, failure.number, failure.text);
+    if (failure?.kind === 'echo_credentials') {
+      // 1011102-style global-parameter error naming the values sent (the issue's `Invalid ApiUser acmeuser`) [infer].
+      return error(res, command, '1011199', `Invalid ApiUser ${params['apiuser'] ?? ''} with ApiKey ${params['apikey'] ?? ''} for UserName ${params['username'] ?? ''}`);
+    }
+    if (command === 'namecheap.domains.dns.sethosts' && beforeWrite) {
+      const action = beforeWrite;
+      beforeWrite = undefined;
+      await action();
+    }
     handleCommand(params, command, res);
   }
 
@@ -239,6 +255,11 @@ export async function startNamecheapFake(options: NamecheapFakeOptions = {}): Pr
     },
     setBehaviour(behaviour) {
       if (behaviour.rateLimited !== undefined) rateLimited = behaviour.rateLimited;
+    },
+    beforeNextWrite: (action) => void (beforeWrite = action),
+    clearFaults: () => {
+      failures.splice(0);
+      beforeWrite = undefined;
     },
     close: () =>
       new Promise<void>((resolve, reject) => {

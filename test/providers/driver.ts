@@ -109,13 +109,18 @@ export interface ConformanceDriver {
   calls(): CallCount;
   /** Queues a fault (ignored by drivers with `faults: false`). */
   fault(fault: ConformanceFault): void;
+  /** Drops queued and lasting faults and a pending `beforeNextWrite`, leaving the zone as it is. */
+  clearFaults(): void;
   /**
    * Runs `action` (e.g. `add` of a record) inside the fake just before it handles the next write call: a second
    * writer editing the zone between the gateway's read and its write.
    */
   beforeNextWrite(action: () => void | Promise<void>): void;
-  /** Provider-specific checks on a record the plan created or updated (Cloudflare: a CNAME is not proxied). */
-  checkWritten?(wire: unknown): void;
+  /**
+   * Provider-specific checks on a record the plan created or updated (Cloudflare: a CNAME is not proxied): what is
+   * wrong with it, or undefined. (Drivers import nothing from vitest: the bench runs them outside it.)
+   */
+  checkWritten?(wire: unknown): string | undefined;
 }
 
 /** Full name → the relative label (`@` for the apex). */

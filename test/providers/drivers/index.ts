@@ -1,0 +1,13 @@
+/** Every adapter the conformance suite runs. A provider is supported when its driver here passes the whole suite. */
+import type { ConformanceDriver } from '../driver.js';
+import { cloudflareDriver } from './cloudflare.js';
+import { godaddyDriver } from './godaddy.js';
+import { namecheapDriver } from './namecheap.js';
+import { sandboxDriver } from './sandbox.js';
+
+export const DRIVERS: readonly ConformanceDriver[] = [
+  cloudflareDriver(),
+  godaddyDriver(),
+  namecheapDriver(),
+  sandboxDriver(),
+];
