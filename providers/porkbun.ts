@@ -83,6 +83,8 @@ export const PORKBUN_CAPABILITIES: ProviderCapabilities = {
   maxTxtLength: 1024,
   // POST /dns/retrieve/{domain}; one create, edit or delete per changed record.
   upstreamCalls: { read: 1, write: { perPlan: 0, perRrset: 0, perRecord: 1 } },
+  writes:
+    'one `POST` per changed record: create, or edit/delete by id (never `editByNameType`); one call a second per API key, so a dns.set of N calls takes at least N − 1 s',
 };
 
 export interface PorkbunAdapterDeps extends AdapterDeps {
@@ -102,7 +104,7 @@ const READ_RETRIES: RetryPolicy = {
   // The pacing adds its own second before every attempt.
   baseDelayMs: 250,
   maxDelayMs: 10_000,
-  retryOn: (error) => error.kind === 'rate_limited' || error.kind === 'unavailable' || error.kind === 'timeout',
+  retryOn: (error) => (error.kind === 'rate_limited' || error.kind === 'unavailable' || error.kind === 'timeout') && !UNSENT.has(error),
 };
 
 /**
@@ -110,13 +112,20 @@ const READ_RETRIES: RetryPolicy = {
  * Porkbun, before the request reaches it (dnscontrol PR #3019). Any other failure may have reached Porkbun, so it is
  * settled by re-reading the zone (see `applyChanges`): a create is never repeated before a re-read shows it missing.
  */
-const WRITE_RETRIES: RetryPolicy = { ...READ_RETRIES, retryOn: (error) => NOT_RUN.has(error) };
+const WRITE_RETRIES: RetryPolicy = { ...READ_RETRIES, retryOn: (error) => CHALLENGED.has(error) };
 
 /** Write sends per change in one command: the first, and more only while a re-read shows the change missing. */
 const WRITE_SENDS = 3;
 
-/** Errors of a request that surely did not reach Porkbun (a WAF challenge). */
-const NOT_RUN = new WeakSet<ProviderError>();
+/** Errors of a request that AWS WAF answered with a challenge: it never reached Porkbun. */
+const CHALLENGED = new WeakSet<ProviderError>();
+/** Errors of a call never sent: the pause before it did not fit the deadline (not worth retrying either). */
+const UNSENT = new WeakSet<ProviderError>();
+
+function unsent(error: ProviderError): ProviderError {
+  UNSENT.add(error);
+  return error;
+}
 
 const RATE_LIMIT_REASON = 'rate limit reached (about one request a second per API key)';
 
@@ -174,19 +183,21 @@ class KeyPacer {
       const start = Math.max(paced, lane.notBefore);
       const wait = start - Date.now();
       if (wait > 0) {
-        if (Date.now() + wait > latestStart) {
+        if (Date.now() + wait >= latestStart) {
           // Porkbun's own wait does not fit: say so with its signal; otherwise our pacing left no time.
           if (lane.notBefore > paced) {
-            throw new ProviderError(PROVIDER, 'rate_limited', RATE_LIMIT_REASON, { retryAfterSeconds: Math.ceil(wait / 1000) });
+            throw unsent(new ProviderError(PROVIDER, 'rate_limited', RATE_LIMIT_REASON, { retryAfterSeconds: Math.ceil(wait / 1000) }));
           }
-          throw new ProviderError(PROVIDER, 'timeout', 'no time left for the next call (one call a second per API key)');
+          throw unsent(new ProviderError(PROVIDER, 'timeout', 'no time left for the next call (one call a second per API key)'));
         }
         try {
           await sleepFor(wait, undefined, bounds.signal ? { signal: bounds.signal } : {});
         } catch {
-          throw new ProviderError(PROVIDER, 'timeout', 'the command was cancelled');
+          throw unsent(new ProviderError(PROVIDER, 'timeout', 'the command was cancelled'));
         }
       }
+      // Waiting for earlier calls of the key may have used up the time, too.
+      if (Date.now() >= latestStart) throw unsent(new ProviderError(PROVIDER, 'timeout', 'no time left for the next call (one call a second per API key)'));
       try {
         return await call();
       } finally {
@@ -283,8 +294,8 @@ class PorkbunSession implements ProviderSession {
           break;
         } catch (error) {
           if (!(error instanceof ProviderError)) throw error;
-          // A refusal is an answer: this change is not in the zone.
-          if (error.isCallerFault) throw partialApplyError(error, applied, changes);
+          // A refusal is an answer, and a call never sent changed nothing: this change is not in the zone.
+          if (error.isCallerFault || UNSENT.has(error) || CHALLENGED.has(error)) throw partialApplyError(error, applied, changes);
           const outcome = await this.outcome(zone, write, known);
           if (outcome === 'applied') break;
           if (outcome === 'not-applied' && sends < WRITE_SENDS) continue;
@@ -369,7 +380,7 @@ export function readReply(reply: HttpReply, credentials: ProviderCredentials): R
   if (reply.status === 202 || header(reply, 'x-amzn-waf-action') !== undefined) {
     // AWS WAF challenge (dnscontrol PR #3019): the request never reached Porkbun.
     const error = new ProviderError(PROVIDER, 'rate_limited', RATE_LIMIT_REASON, { retryAfterSeconds: retryAfterSeconds(reply.headers) });
-    NOT_RUN.add(error);
+    CHALLENGED.add(error);
     throw error;
   }
   if (reply.status === 503 || reply.status === 429) {

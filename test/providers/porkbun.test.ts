@@ -409,6 +409,19 @@ describe('failures of a write', () => {
     expect(fake.snapshot().find((r) => r.id === spf.id)?.content).toBe(spf.content);
   });
 
+  it('a write the pacing cannot fit before the deadline is not sent, and is reported as not applied', async () => {
+    // One call every 1.5 s, 3 s for the command (0.75 s of it kept to re-read after a write): read, one create, no more.
+    const session = connect(GOOD, { minIntervalMs: 1500, deadlineMs: 3000 });
+    const contents = await session.readZone(ZONE);
+    const second: RecordChange = { action: 'CREATE', record: { type: 'TXT', name: at('later'), content: 'v=1', ttl: 600 } };
+    const error = await providerError(session.applyChanges(ZONE, contents, [CNAME, second]));
+    expect(error.kind).toBe('timeout');
+    expect(error.reason).toBe(
+      'no time left for the next call (one call a second per API key); 1 of 2 changes were applied (CREATE CNAME sl.example.com); not applied: CREATE TXT later.example.com; run dns.set again to finish',
+    );
+    expect(writes().map(line)).toEqual(['/dns/create/example.com 200']);
+  });
+
   it('a malformed 200 on the read is reported as a protocol error, not retried', async () => {
     fake.failNext({ kind: 'malformed', on: 'read' });
     const error = await providerError(connect().readZone(ZONE));

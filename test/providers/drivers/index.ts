@@ -3,6 +3,7 @@ import type { ConformanceDriver } from '../driver.js';
 import { cloudflareDriver } from './cloudflare.js';
 import { godaddyDriver } from './godaddy.js';
 import { namecheapDriver } from './namecheap.js';
+import { porkbunDriver } from './porkbun.js';
 import { sandboxDriver } from './sandbox.js';
 
 export const DRIVERS: readonly ConformanceDriver[] = [
@@ -10,4 +11,5 @@ export const DRIVERS: readonly ConformanceDriver[] = [
   godaddyDriver(),
   namecheapDriver(),
   sandboxDriver(),
+  porkbunDriver(),
 ];
