@@ -7,6 +7,7 @@ import type { Dispatcher } from 'undici';
 import type { Config } from '../src/config.js';
 import type { Store } from '../src/storage/store.js';
 import { createCloudflareProvider } from './cloudflare.js';
+import { createDnsimpleProvider } from './dnsimple.js';
 import { createGodaddyProvider } from './godaddy.js';
 import { createNamecheapProvider } from './namecheap.js';
 import { createPorkbunProvider } from './porkbun.js';
@@ -19,7 +20,7 @@ export { PROVIDER_CREDENTIALS, REQUIRED_CREDENTIALS, type CredentialUse } from '
  * messages, the README table). Adding a provider: its adapter file, a line here, one in `createProviderRegistry`,
  * and one in the conformance suite's driver list (test/providers/drivers/index.ts).
  */
-export const PROVIDER_IDS = ['cloudflare', 'godaddy', 'namecheap', 'sandbox', 'porkbun'] as const satisfies readonly ProviderId[];
+export const PROVIDER_IDS = ['cloudflare', 'godaddy', 'namecheap', 'sandbox', 'porkbun', 'dnsimple'] as const satisfies readonly ProviderId[];
 
 export function isProviderId(value: string): value is ProviderId {
   return (PROVIDER_IDS as readonly string[]).includes(value);
@@ -35,6 +36,7 @@ export function createProviderRegistry(config: Config, deps: { dispatcher: Dispa
     createNamecheapProvider({ ...common, baseUrl: config.NAMECHEAP_API_URL, clientIp: config.NAMECHEAP_CLIENT_IP }),
     // Paced at one call a second per API key: a dns.set of N calls takes at least N − 1 seconds.
     createPorkbunProvider({ ...common, baseUrl: config.PORKBUN_API_URL }),
+    createDnsimpleProvider({ ...common, baseUrl: config.DNSIMPLE_API_URL }),
   ];
   if (config.sandboxEnabled) providers.push(createSandboxProvider({ store: deps.store }));
   return new Map(providers.map((p) => [p.id, p]));

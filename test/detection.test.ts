@@ -182,7 +182,7 @@ describe('nameserver patterns', () => {
     const ids = NAMESERVER_PATTERNS.map((p) => p.id);
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids.every((id) => /^[a-z0-9]+$/.test(id))).toBe(true);
-    expect(NAMESERVER_PATTERNS.filter((p) => p.supported).map((p) => p.id)).toEqual(['cloudflare', 'godaddy', 'namecheap', 'porkbun']);
+    expect(NAMESERVER_PATTERNS.filter((p) => p.supported).map((p) => p.id)).toEqual(['cloudflare', 'godaddy', 'namecheap', 'porkbun', 'dnsimple']);
   });
 
   it('picks the provider most NS hosts match; a tie goes to a supported one', () => {
@@ -215,6 +215,7 @@ describe('provider detection over real DNS', () => {
     ['namecheap', 'shop-nc.com', ['dns1.registrar-servers.com', 'dns2.registrar-servers.com']],
     ['namecheap', 'shop-nch.net', ['ns1.namecheaphosting.com', 'ns2.namecheaphosting.com']],
     ['porkbun', 'shop-pb.com', ['curitiba.ns.porkbun.com', 'fortaleza.ns.porkbun.com']],
+    ['dnsimple', 'shop-ds.com', ['ns1.dnsimple.com', 'ns2.dnsimple-edge.net']],
   ])('detects supported provider %s', async (provider, domain, hosts) => {
     dns.set(zone(domain, hosts.map((h) => `${h.toUpperCase()}`)));
     const result = await detector().detect(domain);
@@ -236,7 +237,6 @@ describe('provider detection over real DNS', () => {
     ['ovh', ['dns10.ovh.net', 'ns10.ovh.net']],
     ['gandi', ['ns-1-a.gandi.net', 'ns-2-b.gandi.net']],
     ['ionos', ['ns1045.ui-dns.com', 'ns1045.ui-dns.de']],
-    ['dnsimple', ['ns1.dnsimple.com', 'ns2.dnsimple-edge.net']],
     ['vercel', ['ns1.vercel-dns.com', 'ns2.vercel-dns.com']],
     ['squarespace', ['ns-cloud-d1.squarespacedns.com']],
     ['wix', ['ns0.wixdns.net', 'ns1.wixdns.net']],

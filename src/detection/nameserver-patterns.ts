@@ -29,6 +29,7 @@ export const NAMESERVER_PATTERNS: readonly NameserverPattern[] = [
   // registrar-servers.com also serves FreeDNS zones the API cannot edit; the adapter reports that, not detection.
   { id: 'namecheap', name: 'Namecheap', supported: true, pattern: suffixes('registrar-servers.com', 'namecheaphosting.com') },
   { id: 'porkbun', name: 'Porkbun', supported: true, pattern: suffixes('porkbun.com') },
+  { id: 'dnsimple', name: 'DNSimple', supported: true, pattern: suffixes('dnsimple.com', 'dnsimple-edge.net', 'dnsimple-edge.org') },
 
   // Recognised but not supported.
   { id: 'route53', name: 'Amazon Route 53', supported: false, pattern: /(?:^|\.)awsdns-\d+\.(?:com|net|org|co\.uk)$/ },
@@ -44,7 +45,6 @@ export const NAMESERVER_PATTERNS: readonly NameserverPattern[] = [
   { id: 'vercel', name: 'Vercel', supported: false, pattern: suffixes('vercel-dns.com') },
   // Netlify DNS is served by NS1 (dns1.pXX.nsone.net): the two cannot be told apart by NS.
   { id: 'ns1', name: 'NS1 / Netlify DNS', supported: false, pattern: suffixes('nsone.net') },
-  { id: 'dnsimple', name: 'DNSimple', supported: false, pattern: suffixes('dnsimple.com', 'dnsimple-edge.net', 'dnsimple-edge.org') },
   { id: 'bluehost', name: 'Bluehost', supported: false, pattern: suffixes('bluehost.com') },
   { id: 'namecom', name: 'Name.com', supported: false, pattern: suffixes('name.com') },
   { id: 'linode', name: 'Linode', supported: false, pattern: suffixes('linode.com') },

@@ -57,7 +57,7 @@ export enum DnsChangeAction {
 
 /** The customer's DNS provider credentials: never stored, never logged. */
 export type DnsCredentialsInput = {
-  /** REST `ApiKey`. Cloudflare: API token (Zone.DNS edit); GoDaddy: API key; Namecheap: API key; Porkbun: API key. */
+  /** REST `ApiKey`. Cloudflare: API token (Zone.DNS edit); GoDaddy: API key; Namecheap: API key; Porkbun: API key; DNSimple: API access token. */
   apiKey: Scalars['String']['input'];
   /** REST `ApiSecret`. GoDaddy: API secret; Porkbun: secret API key. */
   apiSecret?: InputMaybe<Scalars['String']['input']>;
@@ -87,6 +87,8 @@ export type DnsProviderDetection = {
 export enum DnsProviderName {
   /** Cloudflare */
   Cloudflare = 'CLOUDFLARE',
+  /** DNSimple */
+  Dnsimple = 'DNSIMPLE',
   /** GoDaddy */
   Godaddy = 'GODADDY',
   /** Namecheap */

@@ -1,6 +1,7 @@
 /** Every adapter the conformance suite runs. A provider is supported when its driver here passes the whole suite. */
 import type { ConformanceDriver } from '../driver.js';
 import { cloudflareDriver } from './cloudflare.js';
+import { dnsimpleDriver } from './dnsimple.js';
 import { godaddyDriver } from './godaddy.js';
 import { namecheapDriver } from './namecheap.js';
 import { porkbunDriver } from './porkbun.js';
@@ -12,4 +13,5 @@ export const DRIVERS: readonly ConformanceDriver[] = [
   namecheapDriver(),
   sandboxDriver(),
   porkbunDriver(),
+  dnsimpleDriver(),
 ];
