@@ -168,10 +168,7 @@ async function main(): Promise<void> {
     const { gateway, apiKey, scenarioKeys, startup } = await startAndTime(upstream, dataDir);
 
     log('counting upstream calls per dns.set…');
-    const callCounts: ProviderCallCount[] = [];
-    for (const provider of ['cloudflare', 'godaddy', 'namecheap'] as const) {
-      callCounts.push(await countProviderCalls(gateway.url, apiKey, upstream, provider));
-    }
+    const callCounts: ProviderCallCount[] = await countProviderCalls();
 
     // Warm the detection cache: the dns.provider scenarios measure the cached path.
     await fetch(`${gateway.url}/api/v1/dns.provider?Domain=${DOMAINS.cloudflare}`, { headers: { authorization: `Bearer ${apiKey}` } }).then((r) => r.text());

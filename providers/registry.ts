@@ -6,9 +6,11 @@
 import type { Dispatcher } from 'undici';
 import type { Config } from '../src/config.js';
 import type { Store } from '../src/storage/store.js';
+import { createAzureProvider } from './azure.js';
 import { createCloudflareProvider } from './cloudflare.js';
 import { createDnsimpleProvider } from './dnsimple.js';
 import { createGodaddyProvider } from './godaddy.js';
+import { createGoogleCloudProvider } from './googlecloud.js';
 import { createNamecheapProvider } from './namecheap.js';
 import { createPorkbunProvider } from './porkbun.js';
 import { createSandboxProvider } from './sandbox.js';
@@ -20,7 +22,7 @@ export { PROVIDER_CREDENTIALS, REQUIRED_CREDENTIALS, type CredentialUse } from '
  * messages, the README table). Adding a provider: its adapter file, a line here, one in `createProviderRegistry`,
  * and one in the conformance suite's driver list (test/providers/drivers/index.ts).
  */
-export const PROVIDER_IDS = ['cloudflare', 'godaddy', 'namecheap', 'sandbox', 'porkbun', 'dnsimple'] as const satisfies readonly ProviderId[];
+export const PROVIDER_IDS = ['cloudflare', 'godaddy', 'namecheap', 'sandbox', 'googlecloud', 'azure', 'porkbun', 'dnsimple'] as const satisfies readonly ProviderId[];
 
 export function isProviderId(value: string): value is ProviderId {
   return (PROVIDER_IDS as readonly string[]).includes(value);
@@ -34,6 +36,8 @@ export function createProviderRegistry(config: Config, deps: { dispatcher: Dispa
     createCloudflareProvider({ ...common, baseUrl: config.CLOUDFLARE_API_URL }),
     createGodaddyProvider({ ...common, baseUrl: config.GODADDY_API_URL }),
     createNamecheapProvider({ ...common, baseUrl: config.NAMECHEAP_API_URL, clientIp: config.NAMECHEAP_CLIENT_IP }),
+    createGoogleCloudProvider({ ...common, baseUrl: config.GOOGLE_DNS_API_URL, tokenUrl: config.GOOGLE_OAUTH_TOKEN_URL }),
+    createAzureProvider({ ...common, baseUrl: config.AZURE_API_URL, authorityUrl: config.AZURE_AUTHORITY_URL }),
     // Paced at one call a second per API key: a dns.set of N calls takes at least N − 1 seconds.
     createPorkbunProvider({ ...common, baseUrl: config.PORKBUN_API_URL }),
     createDnsimpleProvider({ ...common, baseUrl: config.DNSIMPLE_API_URL }),

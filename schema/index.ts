@@ -5,5 +5,6 @@ import './dns-provider.js';
 import './authorize-dns.js';
 import './set-dns-records.js';
 import './dns-changes.js';
+import './dns-status.js';
 
 export const schema = builder.toSchema();

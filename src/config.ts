@@ -87,6 +87,21 @@ export const configSchema = z
     DNS_RESOLVERS: resolverList,
     /** Per-query DNS timeout; the whole detection is bounded by twice this per server tried. */
     DNS_TIMEOUT_MS: positiveInt(2000, 60_000),
+    /**
+     * Port a zone's authoritative name servers are asked on by dns.verify (tests run several on loopback addresses).
+     * @default 53
+     */
+    DNS_AUTHORITATIVE_PORT: positiveInt(53, 65_535),
+    /** Per-question timeout when asking an authoritative server directly (TCP retry of a truncated answer included). */
+    DNS_AUTHORITATIVE_TIMEOUT_MS: positiveInt(1500, 60_000),
+    /**
+     * Let dns.verify ask name servers whose addresses are not public (loopback, private ranges). NS records are the
+     * customer's data: off, they cannot make the gateway send packets into the operator's network. Tests only.
+     * @default false
+     */
+    DNS_AUTHORITATIVE_ALLOW_PRIVATE: flag(false),
+    /** DNS questions verification keeps in flight at once, across every check (so many due watches never open as many sockets). */
+    VERIFY_CONCURRENCY: positiveInt(32, 10_000),
     CLOUDFLARE_API_URL: httpUrl('https://api.cloudflare.com/client/v4'),
     GODADDY_API_URL: httpUrl('https://api.godaddy.com'),
     NAMECHEAP_API_URL: httpUrl('https://api.namecheap.com/xml.response'),

@@ -63,6 +63,12 @@ export const ERROR_CATALOGUE = {
   /** Our own fault while talking to a provider (a bug, not the provider): code 10 with HTTP 500. */
   INTERNAL_ERROR: entry(10, 'Internal error', 500, 'INTERNAL'),
 
+  // Verification (dns.verify).
+  VERIFY_NO_NAMESERVERS: entry(2, 'Unable to find the authoritative name servers of this domain', 400),
+  /** The NS lookup itself failed (resolver timeout, SERVFAIL): the same code, but not the caller's fault. */
+  VERIFY_LOOKUP_FAILED: entry(2, 'Unable to find the authoritative name servers of this domain: the DNS lookup failed', 503),
+  VERIFY_FAILED: entry(10, 'No authoritative name server of this domain answered', 502),
+
   // Journal (dns.changes / dns.revert).
   CHANGE_ID_MISSING: entry(11, 'Missing change ID', 400),
   CHANGE_ID_INVALID: entry(11, 'Invalid change ID parameter', 400),

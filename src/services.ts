@@ -18,6 +18,10 @@ import { createProviderDetector } from './detection/detect.js';
 import { resolveTxtVia } from './records/spf-lookups.js';
 import { checkVariables, loadTemplates } from './records/template.js';
 import { createDnsService, type DnsService } from './services/dns-service.js';
+import { createVerifyService, type VerifyService } from './services/verify-service.js';
+import { createAuthoritativeClient } from './detection/authoritative.js';
+import { countSpfLookups } from './records/spf-lookups.js';
+import pLimit from 'p-limit';
 import { createInProcessZoneLock, createPostgresZoneLock, createRedisZoneLock, type ZoneLock } from './services/zone-lock.js';
 import { createRedisRateLimitStore } from './rate-limit/redis-store.js';
 import { createChangeJournal } from './services/journal.js';
@@ -34,6 +38,7 @@ export interface Services {
   readonly authFailures: ReturnType<typeof createAuthFailureThrottle>;
   readonly detector: ReturnType<typeof createProviderDetector>;
   readonly dns: DnsService;
+  readonly verify: VerifyService;
   /** The key created on the very first start (empty database), to be printed once; null otherwise. */
   readonly initialApiKey: string | null;
   /** Whether the database (and Redis, when configured) answer now, for /readyz. */
@@ -81,6 +86,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   const resolver = createResolver({ servers: config.DNS_RESOLVERS, timeoutMs: config.DNS_TIMEOUT_MS });
   const providers = (overrides.providers ?? ((deps) => createProviderRegistry(config, deps)))({ dispatcher, store });
   const initialApiKey = await ensureInitialAdminKey(store);
+  const resolveTxt = resolveTxtVia(resolver);
 
   return {
     config,
@@ -102,9 +108,23 @@ export async function createServices(config: Config, overrides: ServiceOverrides
       providers,
       templates,
       templateVariables: config.templateVariables,
-      resolveTxt: resolveTxtVia(resolver),
+      resolveTxt,
       zoneLock,
       journal: createChangeJournal({ store }),
+      logger,
+    }),
+    verify: createVerifyService({
+      templates,
+      templateVariables: config.templateVariables,
+      recursive: resolver,
+      authoritative: createAuthoritativeClient({
+        recursive: resolver,
+        port: config.DNS_AUTHORITATIVE_PORT,
+        timeoutMs: config.DNS_AUTHORITATIVE_TIMEOUT_MS,
+        limit: pLimit(config.VERIFY_CONCURRENCY),
+        allowPrivate: config.DNS_AUTHORITATIVE_ALLOW_PRIVATE,
+      }),
+      countSpfLookups: (record) => countSpfLookups(record, resolveTxt),
       logger,
     }),
     async ready() {

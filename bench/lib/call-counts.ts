@@ -1,26 +1,28 @@
 /**
- * Upstream calls per dns.set, per provider, counted from the fakes' own call logs: a first apply on the seeded zone,
- * then a re-apply on the now-satisfied zone. Compared with the fewest calls the provider's API allows:
- * Cloudflare zone lookup + record list + one batch (re-apply: the two reads); GoDaddy one zone read + one PUT per
- * changed rrset (re-apply: the read); Namecheap getHosts + setHosts (re-apply: getHosts).
+ * Upstream calls per dns.set, for every provider the conformance suite runs (test/providers/drivers/index.ts): each
+ * driver's loopback fake, seeded with the realistic zone, behind one gateway in this process. For each provider a dry
+ * run (the plan), a first apply on the seeded zone and a re-apply on the satisfied zone, counted from the fake's own
+ * call log and compared with the adapter's declared fewest calls (`capabilities.upstreamCalls`), which the
+ * conformance suite asserts too. Token grants (cached) are not counted, as there.
  */
-import { setBody } from './scenarios.js';
-import type { Upstream } from './upstream-client.js';
-
-export type CountedProvider = 'cloudflare' | 'godaddy' | 'namecheap';
+import type { UpstreamCalls } from '../../providers/types.js';
+import type { ConformanceDriver } from '../../test/providers/driver.js';
+import { APEX } from '../../test/providers/driver.js';
+import { DRIVERS } from '../../test/providers/drivers/index.js';
+import { startGateway, postJson, bearer, type Gateway } from '../../test/helpers/gateway.js';
+import { allProviders } from '../../scripts/docs.js';
 
 export interface ApplyCount {
-  /** HTTP status of the dns.set answer, and its body when it was not a success. */
-  readonly status: number;
-  readonly failure: string | null;
-  readonly calls: readonly string[];
+  /** Upstream calls of the command (undefined for the sandbox: it has no upstream). */
+  readonly calls: number | undefined;
+  readonly writes: number;
   readonly minimum: number;
-  /** Name-server queries the gateway made meanwhile (SPF lookup counting), not provider calls. */
-  readonly dnsQueries: number;
+  /** The dns.set answer when it was not a success. */
+  readonly failure: string | null;
 }
 
 export interface ProviderCallCount {
-  readonly provider: CountedProvider;
+  readonly provider: string;
   /** CREATE/UPDATE/DELETE changes of the plan, and the distinct (type, name) rrsets they touch. */
   readonly writes: number;
   readonly changedRrsets: number;
@@ -29,46 +31,67 @@ export interface ProviderCallCount {
 }
 
 interface Change {
-  action: string;
-  type: string;
-  name: string;
+  readonly action: string;
+  readonly type: string;
+  readonly name: string;
 }
 
-export function minimumCalls(provider: CountedProvider, changedRrsets: number, phase: 'first' | 'reapply'): number {
-  switch (provider) {
-    case 'cloudflare':
-      return phase === 'first' && changedRrsets > 0 ? 3 : 2;
-    case 'godaddy':
-      return 1 + (phase === 'first' ? changedRrsets : 0);
-    case 'namecheap':
-      return phase === 'first' && changedRrsets > 0 ? 2 : 1;
-  }
+/** The fewest calls the adapter declares for a plan of `writes` changes over `rrsets` record sets. */
+export function minimumCalls(declared: UpstreamCalls, writes: number, rrsets: number): number {
+  if (writes === 0) return declared.read;
+  const { perPlan, perRrset, perRecord } = declared.write;
+  return declared.read + perPlan + perRrset * rrsets + perRecord * writes + (declared.afterWrite ?? 0);
 }
 
-async function post(gatewayUrl: string, apiKey: string, body: Record<string, unknown>): Promise<{ status: number; text: string }> {
-  const res = await fetch(`${gatewayUrl}/api/v1/dns.set`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` },
-    body: JSON.stringify(body),
-  });
-  return { status: res.status, text: await res.text() };
+function restBody(driver: ConformanceDriver, extra: Record<string, string> = {}): Record<string, string> {
+  const c = driver.credentials;
+  return {
+    Domain: APEX,
+    Provider: driver.id,
+    RecordType: 'campaign',
+    ApiKey: c.apiKey,
+    ...(c.apiSecret ? { ApiSecret: c.apiSecret } : {}),
+    ...(c.apiUser ? { ApiUser: c.apiUser } : {}),
+    ...(c.username ? { Username: c.username } : {}),
+    ...extra,
+  };
 }
 
-async function countedApply(gatewayUrl: string, apiKey: string, upstream: Upstream, provider: CountedProvider, minimum: number): Promise<ApplyCount> {
-  await upstream.reset();
-  const res = await post(gatewayUrl, apiKey, setBody(provider));
-  const logs = await upstream.calls();
+async function counted(gateway: Gateway, driver: ConformanceDriver, minimum: number): Promise<ApplyCount> {
+  const before = driver.calls();
+  const res = await postJson(gateway, '/api/v1/dns.set', restBody(driver), bearer(gateway.adminKey));
+  const after = driver.calls();
   const ok = res.status === 200 && res.text === '{"success":true}';
-  return { status: res.status, failure: ok ? null : res.text.slice(0, 500), calls: logs[provider], minimum, dnsQueries: logs.dns.length };
+  return {
+    calls: after.total === undefined || before.total === undefined ? undefined : after.total - before.total,
+    writes: after.writes - before.writes,
+    minimum,
+    failure: ok ? null : `HTTP ${res.status} ${res.text.slice(0, 300)}`,
+  };
 }
 
-/** Runs a dry run (to learn the plan), the first apply and the re-apply for one provider. */
-export async function countProviderCalls(gatewayUrl: string, apiKey: string, upstream: Upstream, provider: CountedProvider): Promise<ProviderCallCount> {
-  const dry = await post(gatewayUrl, apiKey, setBody(provider, { DryRun: true }));
-  const changes: Change[] = dry.status === 200 ? (JSON.parse(dry.text).changes ?? []) : [];
-  const writes = changes.filter((c) => c.action === 'CREATE' || c.action === 'UPDATE' || c.action === 'DELETE');
-  const changedRrsets = new Set(writes.map((c) => `${c.type} ${c.name}`)).size;
-  const firstApply = await countedApply(gatewayUrl, apiKey, upstream, provider, minimumCalls(provider, changedRrsets, 'first'));
-  const reapply = await countedApply(gatewayUrl, apiKey, upstream, provider, minimumCalls(provider, changedRrsets, 'reapply'));
-  return { provider, writes: writes.length, changedRrsets, firstApply, reapply };
+/** Starts every driver's fake and one gateway in front of them, counts, and stops them all. */
+export async function countProviderCalls(): Promise<ProviderCallCount[]> {
+  let env: Record<string, string> = {};
+  for (const driver of DRIVERS) env = { ...env, ...(await driver.start()) };
+  const gateway = await startGateway({ ...env, SANDBOX_PROVIDER: 'true', RATE_LIMIT_MAX: '100000', MAIL_SPF_INCLUDE: '_spf.sender-platform.net' });
+  try {
+    const counts: ProviderCallCount[] = [];
+    for (const driver of DRIVERS) {
+      driver.attach?.(gateway);
+      await driver.reset();
+      const declared = allProviders().find((p) => p.id === driver.id)!.capabilities.upstreamCalls;
+      const dry = await postJson(gateway, '/api/v1/dns.set', restBody(driver, { DryRun: 'true' }), bearer(gateway.adminKey));
+      const changes: Change[] = dry.status === 200 ? (dry.json.changes ?? []) : [];
+      const written = changes.filter((c) => c.action === 'CREATE' || c.action === 'UPDATE' || c.action === 'DELETE');
+      const changedRrsets = new Set(written.map((c) => `${c.type} ${c.name}`)).size;
+      const firstApply = await counted(gateway, driver, minimumCalls(declared, written.length, changedRrsets));
+      const reapply = await counted(gateway, driver, minimumCalls(declared, 0, 0));
+      counts.push({ provider: driver.id, writes: written.length, changedRrsets, firstApply, reapply });
+    }
+    return counts;
+  } finally {
+    await gateway.close();
+    await Promise.all(DRIVERS.map((d) => d.stop()));
+  }
 }

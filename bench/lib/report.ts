@@ -160,14 +160,15 @@ export function targetTable(targets: readonly Target[]): string {
 }
 
 export function callCountTable(counts: readonly ProviderCallCount[]): string {
-  const lines = ['| provider | phase | upstream calls | minimum | calls | DNS queries |', '|---|---|---:|---:|---|---:|'];
+  const lines = ['| provider | phase | upstream calls | writes | declared minimum |', '|---|---|---:|---:|---:|'];
   for (const c of counts) {
     for (const [phase, a] of [
       [`first apply (${c.writes} writes, ${c.changedRrsets} rrsets)`, c.firstApply],
       ['re-apply', c.reapply],
     ] as const) {
-      const verdict = a.failure !== null ? ` **failed: HTTP ${a.status}**` : a.calls.length > a.minimum ? ' **over**' : '';
-      lines.push(`| ${c.provider} | ${phase} | ${a.calls.length}${verdict} | ${a.minimum} | ${a.calls.join('; ')} | ${a.dnsQueries} |`);
+      const over = a.calls !== undefined && a.calls > a.minimum ? ' **over**' : '';
+      const verdict = a.failure !== null ? ` **failed: ${a.failure}**` : over;
+      lines.push(`| ${c.provider} | ${phase} | ${a.calls ?? '— (no upstream)'}${verdict} | ${a.writes} | ${a.minimum} |`);
     }
   }
   return lines.join('\n');

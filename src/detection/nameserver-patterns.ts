@@ -28,13 +28,13 @@ export const NAMESERVER_PATTERNS: readonly NameserverPattern[] = [
   { id: 'godaddy', name: 'GoDaddy', supported: true, pattern: suffixes('domaincontrol.com') },
   // registrar-servers.com also serves FreeDNS zones the API cannot edit; the adapter reports that, not detection.
   { id: 'namecheap', name: 'Namecheap', supported: true, pattern: suffixes('registrar-servers.com', 'namecheaphosting.com') },
+  { id: 'googlecloud', name: 'Google Cloud DNS', supported: true, pattern: /(?:^|\.)ns-cloud-[a-e]\d+\.googledomains\.com$/ },
+  { id: 'azure', name: 'Azure DNS', supported: true, pattern: /(?:^|\.)azure-dns\.(?:com|net|org|info)$/ },
   { id: 'porkbun', name: 'Porkbun', supported: true, pattern: suffixes('porkbun.com') },
   { id: 'dnsimple', name: 'DNSimple', supported: true, pattern: suffixes('dnsimple.com', 'dnsimple-edge.net', 'dnsimple-edge.org') },
 
   // Recognised but not supported.
   { id: 'route53', name: 'Amazon Route 53', supported: false, pattern: /(?:^|\.)awsdns-\d+\.(?:com|net|org|co\.uk)$/ },
-  { id: 'googlecloud', name: 'Google Cloud DNS', supported: false, pattern: /(?:^|\.)ns-cloud-[a-e]\d+\.googledomains\.com$/ },
-  { id: 'azure', name: 'Azure DNS', supported: false, pattern: /(?:^|\.)azure-dns\.(?:com|net|org|info)$/ },
   { id: 'digitalocean', name: 'DigitalOcean', supported: false, pattern: suffixes('digitalocean.com') },
   { id: 'hetzner', name: 'Hetzner', supported: false, pattern: suffixes('ns.hetzner.com', 'hetzner.de') },
   { id: 'ovh', name: 'OVHcloud', supported: false, pattern: suffixes('ovh.net', 'anycast.me') },

@@ -72,6 +72,12 @@ export interface ResolverOptions {
    * @default 2
    */
   readonly attempts?: number;
+  /**
+   * Sets the RD bit. Off when asking a zone's authoritative servers directly (verification): they answer from their
+   * own data, never from a cache.
+   * @default true
+   */
+  readonly recursionDesired?: boolean;
 }
 
 export interface Resolver {
@@ -266,7 +272,7 @@ export function createResolver(options: ResolverOptions = {}): Resolver {
     const query = packet.encode({
       type: 'query',
       id,
-      flags: packet.RECURSION_DESIRED,
+      flags: options.recursionDesired === false ? 0 : packet.RECURSION_DESIRED,
       questions: [{ type, name, class: 'IN' }],
     });
     const accept = (reply: DecodedPacket): boolean => isReplyTo(reply, id, name, type);

@@ -10,7 +10,7 @@ import { defineProcedure } from './procedure.js';
 export const RECORD_SETS = ['campaign', 'email-gateway'] as const;
 
 /** `RecordType`: missing or anything but a known record set → 4. */
-const recordTypeInput = z.unknown().transform((value, ctx): (typeof RECORD_SETS)[number] => {
+export const recordTypeInput = z.unknown().transform((value, ctx): (typeof RECORD_SETS)[number] => {
   if (value === undefined || value === null || (typeof value === 'string' && value.trim() === '')) {
     ctx.addIssue({ code: 'custom', message: 'RECORD_TYPE_MISSING' });
     return z.NEVER;

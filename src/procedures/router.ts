@@ -7,6 +7,7 @@ import { dnsChanges } from './dns-changes.js';
 import { dnsProvider } from './dns-provider.js';
 import { dnsRevert } from './dns-revert.js';
 import { dnsSet } from './dns-set.js';
+import { dnsVerify } from './dns-verify.js';
 import { userLogin } from './user-login.js';
 import type { Procedure } from './procedure.js';
 
@@ -16,6 +17,7 @@ export const router = {
   'dns.set': dnsSet,
   'dns.changes': dnsChanges,
   'dns.revert': dnsRevert,
+  'dns.verify': dnsVerify,
   'user.login': userLogin,
 } as const;
 

@@ -13,6 +13,7 @@ import type { Services } from '../services.js';
 import { endReply } from '../reply-batch.js';
 import { param, readParams, type RawParams } from './params.js';
 import { errorReply, responseFormat, sendReply, successReply, type ResponseBody, type ResponseFormat, type Transport } from './respond.js';
+import type { Verification } from '../services/verify-service.js';
 
 const V1_PREFIX = '/api/v1/';
 const LEGACY_PATH = '/api.php';
@@ -98,6 +99,12 @@ function successPayload(command: string, output: unknown, input: Record<string, 
       // A plain dns.set answers exactly {"success":true}; a dry run adds the plan.
       const dryRun = (output as { applied: boolean }).applied === false && input.dryRun !== undefined;
       return dryRun ? { success: true, changes: (output as { changes: unknown }).changes } : { success: true };
+    }
+    case 'dns.verify': {
+      // The platform's own verify shape first (`true` = live on every authoritative server), then the detail.
+      const v = output as Verification;
+      const legacy = Object.fromEntries(v.records.map((r) => [r.name, [r.type, r.expected, r.status === 'LIVE']]));
+      return { ready: v.ready, DNSVerificationResults: legacy, records: v.records, checks: v.checks };
     }
     case 'dns.changes':
       return { changes: (output as { changes: unknown }).changes };

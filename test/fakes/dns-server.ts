@@ -57,6 +57,10 @@ export interface FakeDnsServer {
   readonly queries: QueryLogEntry[];
   /** Answers are sent this many milliseconds late (for timeout tests). */
   delayMs: number;
+  /** Every UDP answer is sent truncated (TC set, question only), so the client must ask again over TCP. */
+  truncateUdp: boolean;
+  /** Every question is answered SERVFAIL (a broken authoritative server). */
+  servfailAll: boolean;
   /** Replaces all records. */
   set(records: readonly FakeRecord[]): void;
   add(...records: FakeRecord[]): void;
@@ -104,7 +108,16 @@ function toWire(record: FakeRecord, ownerName?: string): Answer {
   }
 }
 
-export async function startDnsServer(options: { records?: readonly FakeRecord[] } = {}): Promise<FakeDnsServer> {
+export interface DnsServerOptions {
+  readonly records?: readonly FakeRecord[];
+  /** Loopback address to listen on: several servers on 127.0.0.2, 127.0.0.3, … can share one port. @default '127.0.0.1' */
+  readonly host?: string;
+  /** UDP and TCP port; 0 picks a free one. @default 0 */
+  readonly port?: number;
+}
+
+export async function startDnsServer(options: DnsServerOptions = {}): Promise<FakeDnsServer> {
+  const host = options.host ?? '127.0.0.1';
   let records: FakeRecord[] = [...(options.records ?? [])];
   const servfail = new Set<string>();
   const queries: QueryLogEntry[] = [];
@@ -112,6 +125,8 @@ export async function startDnsServer(options: { records?: readonly FakeRecord[] 
   const connections = new Set<net.Socket>();
   let closed = false;
   let delayMs = 0;
+  let truncateUdp = false;
+  let servfailAll = false;
 
   const closestSoa = (name: string): FakeRecord =>
     records
@@ -123,7 +138,7 @@ export async function startDnsServer(options: { records?: readonly FakeRecord[] 
     const base = { type: 'response' as const, id: query.id ?? 0, questions: query.questions ?? [] };
     if (!question) return { ...base, flags: 1 /* FORMERR */ };
     const qname = norm(question.name);
-    if (servfail.has(qname)) return { ...base, flags: 2 /* SERVFAIL */ };
+    if (servfailAll || servfail.has(qname)) return { ...base, flags: 2 /* SERVFAIL */ };
 
     const answers: Answer[] = [];
     let current = qname;
@@ -159,7 +174,7 @@ export async function startDnsServer(options: { records?: readonly FakeRecord[] 
     const question = query.questions?.[0];
     if (question) queries.push({ name: norm(question.name), type: question.type, transport });
     let response = packet.encode(answer(query));
-    if (transport === 'udp' && response.length > 512) {
+    if (transport === 'udp' && (response.length > 512 || truncateUdp)) {
       response = packet.encode({
         type: 'response',
         id: query.id ?? 0,
@@ -200,20 +215,32 @@ export async function startDnsServer(options: { records?: readonly FakeRecord[] 
     });
   });
 
-  const udp = await bindBoth(tcp, (socket, msg, rinfo) =>
+  const udp = await bindBoth(tcp, host, options.port ?? 0, (socket, msg, rinfo) =>
     reply(msg, 'udp', (response) => socket.send(response, rinfo.port, rinfo.address)),
   );
   const port = udp.address().port;
 
   const server: FakeDnsServer = {
     port,
-    address: `127.0.0.1:${port}`,
+    address: `${host}:${port}`,
     queries,
     get delayMs() {
       return delayMs;
     },
     set delayMs(value: number) {
       delayMs = value;
+    },
+    get truncateUdp() {
+      return truncateUdp;
+    },
+    set truncateUdp(value: boolean) {
+      truncateUdp = value;
+    },
+    get servfailAll() {
+      return servfailAll;
+    },
+    set servfailAll(value: boolean) {
+      servfailAll = value;
     },
     set(next) {
       records = [...next];
@@ -247,13 +274,19 @@ export async function startDnsServer(options: { records?: readonly FakeRecord[] 
  * Binds UDP to a free port, then TCP to the same one. If TCP finds that port taken, a fresh UDP socket tries another
  * port (a closed dgram socket cannot be bound again).
  */
-async function bindBoth(tcp: net.Server, onMessage: (socket: dgram.Socket, msg: Buffer, rinfo: dgram.RemoteInfo) => void): Promise<dgram.Socket> {
-  for (let attempt = 0; attempt < 10; attempt++) {
+async function bindBoth(
+  tcp: net.Server,
+  host: string,
+  wantedPort: number,
+  onMessage: (socket: dgram.Socket, msg: Buffer, rinfo: dgram.RemoteInfo) => void,
+): Promise<dgram.Socket> {
+  // A fixed port is tried once: the caller asked for exactly that one.
+  for (let attempt = 0; attempt < (wantedPort === 0 ? 10 : 1); attempt++) {
     const udp = dgram.createSocket('udp4');
     udp.on('message', (msg, rinfo) => onMessage(udp, msg, rinfo));
     await new Promise<void>((resolve, reject) => {
       udp.once('error', reject);
-      udp.bind(0, '127.0.0.1', () => {
+      udp.bind(wantedPort, host, () => {
         udp.off('error', reject);
         resolve();
       });
@@ -262,7 +295,7 @@ async function bindBoth(tcp: net.Server, onMessage: (socket: dgram.Socket, msg: 
     const bound = await new Promise<boolean>((resolve) => {
       const onError = (): void => resolve(false);
       tcp.once('error', onError);
-      tcp.listen(port, '127.0.0.1', () => {
+      tcp.listen(port, host, () => {
         tcp.off('error', onError);
         resolve(true);
       });
@@ -270,5 +303,5 @@ async function bindBoth(tcp: net.Server, onMessage: (socket: dgram.Socket, msg: 
     if (bound) return udp;
     await new Promise<void>((resolve) => udp.close(() => resolve()));
   }
-  throw new Error('could not bind the fake DNS server to one free UDP+TCP port');
+  throw new Error(`could not bind the fake DNS server to one ${wantedPort === 0 ? 'free ' : ''}UDP+TCP port on ${host}`);
 }

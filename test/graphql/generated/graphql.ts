@@ -55,16 +55,44 @@ export enum DnsChangeAction {
   Update = 'UPDATE'
 }
 
+export type DnsChecks = {
+  __typename?: 'DnsChecks';
+  dkim: Array<DnsDkimCheck>;
+  dmarc: DnsDmarcCheck;
+  nameservers: DnsNameserversCheck;
+  spf: DnsSpfCheck;
+};
+
 /** The customer's DNS provider credentials: never stored, never logged. */
 export type DnsCredentialsInput = {
-  /** REST `ApiKey`. Cloudflare: API token (Zone.DNS edit); GoDaddy: API key; Namecheap: API key; Porkbun: API key; DNSimple: API access token. */
+  /** REST `ApiKey`. Cloudflare: API token (Zone.DNS edit); GoDaddy: API key; Namecheap: API key; Google Cloud DNS: project id; Azure DNS: client (application) id; Porkbun: API key; DNSimple: API access token. */
   apiKey: Scalars['String']['input'];
-  /** REST `ApiSecret`. GoDaddy: API secret; Porkbun: secret API key. */
+  /** REST `ApiSecret`. GoDaddy: API secret; Google Cloud DNS: service-account key file (the whole JSON); Azure DNS: client secret; Porkbun: secret API key. */
   apiSecret?: InputMaybe<Scalars['String']['input']>;
-  /** REST `ApiUser`. Namecheap: ApiUser. */
+  /** REST `ApiUser`. Namecheap: ApiUser; Azure DNS: tenant id. */
   apiUser?: InputMaybe<Scalars['String']['input']>;
-  /** REST `Username`. Namecheap: UserName (usually the same as ApiUser). */
+  /** REST `Username`. Namecheap: UserName (usually the same as ApiUser); Azure DNS: subscription id. */
   username?: InputMaybe<Scalars['String']['input']>;
+};
+
+export type DnsDkimCheck = {
+  __typename?: 'DnsDkimCheck';
+  /** RSA key size; under 1024 fails. */
+  bits?: Maybe<Scalars['Int']['output']>;
+  name: Scalars['String']['output'];
+  ok: Scalars['Boolean']['output'];
+  problem?: Maybe<Scalars['String']['output']>;
+  /** The CNAME target holding the key. */
+  target: Scalars['String']['output'];
+};
+
+export type DnsDmarcCheck = {
+  __typename?: 'DnsDmarcCheck';
+  ok: Scalars['Boolean']['output'];
+  /** `none`, `quarantine` or `reject`. */
+  policy?: Maybe<Scalars['String']['output']>;
+  problem?: Maybe<Scalars['String']['output']>;
+  record?: Maybe<Scalars['String']['output']>;
 };
 
 /** An expected failure of a DNS command. `code` is the platform REST API code for the same failure. */
@@ -72,6 +100,21 @@ export type DnsError = {
   __typename?: 'DnsError';
   code: Scalars['Int']['output'];
   message: Scalars['String']['output'];
+};
+
+export type DnsNameserverStatus = {
+  __typename?: 'DnsNameserverStatus';
+  address: Scalars['String']['output'];
+  error?: Maybe<Scalars['String']['output']>;
+  host: Scalars['String']['output'];
+  ok: Scalars['Boolean']['output'];
+};
+
+export type DnsNameserversCheck = {
+  __typename?: 'DnsNameserversCheck';
+  /** Every authoritative server answered. */
+  ok: Scalars['Boolean']['output'];
+  servers: Array<DnsNameserverStatus>;
 };
 
 /** Which DNS host serves a domain, from its NS records. */
@@ -85,12 +128,16 @@ export type DnsProviderDetection = {
 };
 
 export enum DnsProviderName {
+  /** Azure DNS */
+  Azure = 'AZURE',
   /** Cloudflare */
   Cloudflare = 'CLOUDFLARE',
   /** DNSimple */
   Dnsimple = 'DNSIMPLE',
   /** GoDaddy */
   Godaddy = 'GODADDY',
+  /** Google Cloud DNS */
+  Googlecloud = 'GOOGLECLOUD',
   /** Namecheap */
   Namecheap = 'NAMECHEAP',
   /** Porkbun */
@@ -114,10 +161,73 @@ export type DnsRecordChange = {
   type: Scalars['String']['output'];
 };
 
+/** LIVE: every authoritative server answers the expected content. PROPAGATING: some do. MISSING: none do. WRONG: the name answers something else. */
+export enum DnsRecordState {
+  Live = 'LIVE',
+  Missing = 'MISSING',
+  Propagating = 'PROPAGATING',
+  Wrong = 'WRONG'
+}
+
+export type DnsRecordStatus = {
+  __typename?: 'DnsRecordStatus';
+  /** What dns.set writes (for the SPF, the rules it merges). */
+  expected: Scalars['String']['output'];
+  name: Scalars['String']['output'];
+  /** The recursive resolvers, beside (never instead of) the servers. */
+  recursive: DnsServerAnswer;
+  /** Each authoritative server. */
+  servers: Array<DnsServerAnswer>;
+  status: DnsRecordState;
+  type: Scalars['String']['output'];
+};
+
 export enum DnsRecordType {
   Campaign = 'CAMPAIGN',
   EmailGateway = 'EMAIL_GATEWAY'
 }
+
+/** One name server's answer for one expected record. */
+export type DnsServerAnswer = {
+  __typename?: 'DnsServerAnswer';
+  address: Scalars['String']['output'];
+  answers: Array<Scalars['String']['output']>;
+  error?: Maybe<Scalars['String']['output']>;
+  /** `match`, `missing`, `other` or `error`. */
+  result: Scalars['String']['output'];
+  /** The NS host name, or `recursive` for the configured resolvers. */
+  server: Scalars['String']['output'];
+};
+
+export type DnsSpfCheck = {
+  __typename?: 'DnsSpfCheck';
+  /** Whether the platform's SPF rules are in it; null when none are configured. */
+  include?: Maybe<Scalars['Boolean']['output']>;
+  /** DNS-querying terms (RFC 7208 §4.6.4: at most 10). */
+  lookups?: Maybe<Scalars['Int']['output']>;
+  ok: Scalars['Boolean']['output'];
+  problem?: Maybe<Scalars['String']['output']>;
+  record?: Maybe<Scalars['String']['output']>;
+  /** SPF records at the apex (more than one is a permanent error). */
+  records: Scalars['Int']['output'];
+  /** Lookups that found nothing (at most 2). */
+  voidLookups?: Maybe<Scalars['Int']['output']>;
+};
+
+/** Whether a record set is live on every authoritative name server of a domain, and its mail records are right. */
+export type DnsStatus = {
+  __typename?: 'DnsStatus';
+  /** ISO-8601 UTC. */
+  checkedAt: Scalars['String']['output'];
+  checks: DnsChecks;
+  domain: Scalars['String']['output'];
+  /** True only when every record is LIVE and every check passes. */
+  ready: Scalars['Boolean']['output'];
+  recordType: DnsRecordType;
+  records: Array<DnsRecordStatus>;
+};
+
+export type DnsStatusResult = DnsError | DnsStatus;
 
 export type Mutation = {
   __typename?: 'Mutation';
@@ -150,6 +260,8 @@ export type Query = {
   dnsChanges: Array<DnsChange>;
   /** Detects the DNS provider of a domain (REST: dns.provider). */
   dnsProvider: DnsProviderResult;
+  /** Checks the record set on the domain's authoritative name servers (REST: dns.verify). */
+  dnsStatus: DnsStatusResult;
 };
 
 
@@ -160,6 +272,12 @@ export type QueryDnsChangesArgs = {
 
 export type QueryDnsProviderArgs = {
   domain: Scalars['String']['input'];
+};
+
+
+export type QueryDnsStatusArgs = {
+  domain: Scalars['String']['input'];
+  recordType: DnsRecordType;
 };
 
 export type RevertDnsChangeInput = {
@@ -245,9 +363,21 @@ export type RevertDnsChangeMutation = { __typename?: 'Mutation', revertDnsChange
     | { __typename: 'RevertDnsChangeSuccess', success: boolean, changes: Array<{ __typename?: 'DnsRecordChange', action: DnsChangeAction, type: string, name: string, content: string, ttl: number, previous?: string | null }> }
    };
 
+export type DnsStatusQueryVariables = Exact<{
+  domain: Scalars['String']['input'];
+  recordType: DnsRecordType;
+}>;
+
+
+export type DnsStatusQuery = { __typename?: 'Query', dnsStatus:
+    | { __typename: 'DnsError', code: number, message: string }
+    | { __typename: 'DnsStatus', domain: string, recordType: DnsRecordType, ready: boolean, checkedAt: string, records: Array<{ __typename?: 'DnsRecordStatus', type: string, name: string, expected: string, status: DnsRecordState, servers: Array<{ __typename?: 'DnsServerAnswer', server: string, address: string, result: string, answers: Array<string>, error?: string | null }>, recursive: { __typename?: 'DnsServerAnswer', server: string, result: string, answers: Array<string>, error?: string | null } }>, checks: { __typename?: 'DnsChecks', nameservers: { __typename?: 'DnsNameserversCheck', ok: boolean, servers: Array<{ __typename?: 'DnsNameserverStatus', host: string, address: string, ok: boolean, error?: string | null }> }, spf: { __typename?: 'DnsSpfCheck', ok: boolean, records: number, record?: string | null, include?: boolean | null, lookups?: number | null, voidLookups?: number | null, problem?: string | null }, dmarc: { __typename?: 'DnsDmarcCheck', ok: boolean, record?: string | null, policy?: string | null, problem?: string | null }, dkim: Array<{ __typename?: 'DnsDkimCheck', name: string, target: string, ok: boolean, bits?: number | null, problem?: string | null }> } }
+   };
+
 
 export const DnsProviderDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"DnsProvider"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"domain"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"dnsProvider"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"domain"},"value":{"kind":"Variable","name":{"kind":"Name","value":"domain"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"DnsProviderDetection"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"provider"}},{"kind":"Field","name":{"kind":"Name","value":"supported"}},{"kind":"Field","name":{"kind":"Name","value":"nameservers"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"DnsError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"code"}},{"kind":"Field","name":{"kind":"Name","value":"message"}}]}}]}}]}}]} as unknown as DocumentNode<DnsProviderQuery, DnsProviderQueryVariables>;
 export const AuthorizeDnsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"AuthorizeDns"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"AuthorizeDnsInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"authorizeDns"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"AuthorizeDnsSuccess"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"success"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"DnsError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"code"}},{"kind":"Field","name":{"kind":"Name","value":"message"}}]}}]}}]}}]} as unknown as DocumentNode<AuthorizeDnsMutation, AuthorizeDnsMutationVariables>;
 export const SetDnsRecordsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"SetDnsRecords"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"SetDnsRecordsInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"setDnsRecords"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"SetDnsRecordsSuccess"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"success"}},{"kind":"Field","name":{"kind":"Name","value":"applied"}},{"kind":"Field","name":{"kind":"Name","value":"changes"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"action"}},{"kind":"Field","name":{"kind":"Name","value":"type"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"content"}},{"kind":"Field","name":{"kind":"Name","value":"ttl"}},{"kind":"Field","name":{"kind":"Name","value":"previous"}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"DnsError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"code"}},{"kind":"Field","name":{"kind":"Name","value":"message"}}]}}]}}]}}]} as unknown as DocumentNode<SetDnsRecordsMutation, SetDnsRecordsMutationVariables>;
 export const DnsChangesDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"DnsChanges"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"domain"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"dnsChanges"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"domain"},"value":{"kind":"Variable","name":{"kind":"Name","value":"domain"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"domain"}},{"kind":"Field","name":{"kind":"Name","value":"provider"}},{"kind":"Field","name":{"kind":"Name","value":"recordType"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"applied"}},{"kind":"Field","name":{"kind":"Name","value":"revertOf"}},{"kind":"Field","name":{"kind":"Name","value":"changes"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"action"}},{"kind":"Field","name":{"kind":"Name","value":"type"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"content"}},{"kind":"Field","name":{"kind":"Name","value":"ttl"}},{"kind":"Field","name":{"kind":"Name","value":"previous"}}]}}]}}]}}]} as unknown as DocumentNode<DnsChangesQuery, DnsChangesQueryVariables>;
 export const RevertDnsChangeDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"RevertDnsChange"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"RevertDnsChangeInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"revertDnsChange"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"RevertDnsChangeSuccess"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"success"}},{"kind":"Field","name":{"kind":"Name","value":"changes"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"action"}},{"kind":"Field","name":{"kind":"Name","value":"type"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"content"}},{"kind":"Field","name":{"kind":"Name","value":"ttl"}},{"kind":"Field","name":{"kind":"Name","value":"previous"}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"DnsError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"code"}},{"kind":"Field","name":{"kind":"Name","value":"message"}}]}}]}}]}}]} as unknown as DocumentNode<RevertDnsChangeMutation, RevertDnsChangeMutationVariables>;
+export const DnsStatusDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"DnsStatus"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"domain"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"recordType"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"DnsRecordType"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"dnsStatus"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"domain"},"value":{"kind":"Variable","name":{"kind":"Name","value":"domain"}}},{"kind":"Argument","name":{"kind":"Name","value":"recordType"},"value":{"kind":"Variable","name":{"kind":"Name","value":"recordType"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"DnsStatus"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"domain"}},{"kind":"Field","name":{"kind":"Name","value":"recordType"}},{"kind":"Field","name":{"kind":"Name","value":"ready"}},{"kind":"Field","name":{"kind":"Name","value":"checkedAt"}},{"kind":"Field","name":{"kind":"Name","value":"records"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"type"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"expected"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"servers"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"server"}},{"kind":"Field","name":{"kind":"Name","value":"address"}},{"kind":"Field","name":{"kind":"Name","value":"result"}},{"kind":"Field","name":{"kind":"Name","value":"answers"}},{"kind":"Field","name":{"kind":"Name","value":"error"}}]}},{"kind":"Field","name":{"kind":"Name","value":"recursive"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"server"}},{"kind":"Field","name":{"kind":"Name","value":"result"}},{"kind":"Field","name":{"kind":"Name","value":"answers"}},{"kind":"Field","name":{"kind":"Name","value":"error"}}]}}]}},{"kind":"Field","name":{"kind":"Name","value":"checks"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"nameservers"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"ok"}},{"kind":"Field","name":{"kind":"Name","value":"servers"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"host"}},{"kind":"Field","name":{"kind":"Name","value":"address"}},{"kind":"Field","name":{"kind":"Name","value":"ok"}},{"kind":"Field","name":{"kind":"Name","value":"error"}}]}}]}},{"kind":"Field","name":{"kind":"Name","value":"spf"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"ok"}},{"kind":"Field","name":{"kind":"Name","value":"records"}},{"kind":"Field","name":{"kind":"Name","value":"record"}},{"kind":"Field","name":{"kind":"Name","value":"include"}},{"kind":"Field","name":{"kind":"Name","value":"lookups"}},{"kind":"Field","name":{"kind":"Name","value":"voidLookups"}},{"kind":"Field","name":{"kind":"Name","value":"problem"}}]}},{"kind":"Field","name":{"kind":"Name","value":"dmarc"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"ok"}},{"kind":"Field","name":{"kind":"Name","value":"record"}},{"kind":"Field","name":{"kind":"Name","value":"policy"}},{"kind":"Field","name":{"kind":"Name","value":"problem"}}]}},{"kind":"Field","name":{"kind":"Name","value":"dkim"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"target"}},{"kind":"Field","name":{"kind":"Name","value":"ok"}},{"kind":"Field","name":{"kind":"Name","value":"bits"}},{"kind":"Field","name":{"kind":"Name","value":"problem"}}]}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"DnsError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"code"}},{"kind":"Field","name":{"kind":"Name","value":"message"}}]}}]}}]}}]} as unknown as DocumentNode<DnsStatusQuery, DnsStatusQueryVariables>;

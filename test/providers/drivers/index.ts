@@ -1,8 +1,10 @@
 /** Every adapter the conformance suite runs. A provider is supported when its driver here passes the whole suite. */
 import type { ConformanceDriver } from '../driver.js';
+import { azureDriver } from './azure.js';
 import { cloudflareDriver } from './cloudflare.js';
 import { dnsimpleDriver } from './dnsimple.js';
 import { godaddyDriver } from './godaddy.js';
+import { googlecloudDriver } from './googlecloud.js';
 import { namecheapDriver } from './namecheap.js';
 import { porkbunDriver } from './porkbun.js';
 import { sandboxDriver } from './sandbox.js';
@@ -12,6 +14,8 @@ export const DRIVERS: readonly ConformanceDriver[] = [
   godaddyDriver(),
   namecheapDriver(),
   sandboxDriver(),
+  googlecloudDriver(),
+  azureDriver(),
   porkbunDriver(),
   dnsimpleDriver(),
 ];

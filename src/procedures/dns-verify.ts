@@ -1,0 +1,18 @@
+import type { Verification } from '../services/verify-service.js';
+import { authenticate } from './middleware/authenticate.js';
+import { rateLimit } from './middleware/rate-limit.js';
+import { requirePermission } from './middleware/require-permission.js';
+import { recordTypeInput } from './dns-set.js';
+import { commandInput, domainInput } from './inputs.js';
+import { defineProcedure } from './procedure.js';
+
+/**
+ * dns.verify: is the record set dns.set writes live on every authoritative name server of the domain, and are its
+ * SPF, DMARC and DKIM records right? DNS only: no provider credentials.
+ */
+export const dnsVerify = defineProcedure({
+  name: 'dns.verify',
+  input: commandInput({ domain: domainInput, recordType: recordTypeInput }),
+  middleware: [authenticate, rateLimit, requirePermission('User.Update')],
+  handler: ({ domain, recordType }, ctx): Promise<Verification> => ctx.services.verify.verify(domain, recordType),
+});
