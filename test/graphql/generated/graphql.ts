@@ -65,9 +65,9 @@ export type DnsChecks = {
 
 /** The customer's DNS provider credentials: never stored, never logged. */
 export type DnsCredentialsInput = {
-  /** REST `ApiKey`. Cloudflare: API token (Zone.DNS edit); GoDaddy: API key; Namecheap: API key; Google Cloud DNS: project id; Azure DNS: client (application) id; Amazon Route 53: access key id; IONOS: API key as prefix.secret; Gandi: personal access token; DigitalOcean: API token; Vultr: API key; Hetzner: Cloud API token; Linode: personal access token. */
+  /** REST `ApiKey`. Cloudflare: API token (Zone.DNS edit); GoDaddy: API key; Namecheap: API key; Google Cloud DNS: project id; Azure DNS: client (application) id; Amazon Route 53: access key id; IONOS: API key as prefix.secret; Gandi: personal access token; DigitalOcean: API token; Vultr: API key; Hetzner: Cloud API token; Linode: personal access token; Porkbun: API key; DNSimple: API access token. */
   apiKey: Scalars['String']['input'];
-  /** REST `ApiSecret`. GoDaddy: API secret; Google Cloud DNS: service-account key file (the whole JSON); Azure DNS: client secret; Amazon Route 53: secret access key. */
+  /** REST `ApiSecret`. GoDaddy: API secret; Google Cloud DNS: service-account key file (the whole JSON); Azure DNS: client secret; Amazon Route 53: secret access key; Porkbun: secret API key. */
   apiSecret?: InputMaybe<Scalars['String']['input']>;
   /** REST `ApiUser`. Namecheap: ApiUser; Azure DNS: tenant id; Amazon Route 53: session token (temporary credentials only) (optional). */
   apiUser?: InputMaybe<Scalars['String']['input']>;
@@ -134,6 +134,8 @@ export enum DnsProviderName {
   Cloudflare = 'CLOUDFLARE',
   /** DigitalOcean */
   Digitalocean = 'DIGITALOCEAN',
+  /** DNSimple */
+  Dnsimple = 'DNSIMPLE',
   /** Gandi */
   Gandi = 'GANDI',
   /** GoDaddy */
@@ -148,6 +150,8 @@ export enum DnsProviderName {
   Linode = 'LINODE',
   /** Namecheap */
   Namecheap = 'NAMECHEAP',
+  /** Porkbun */
+  Porkbun = 'PORKBUN',
   /** Amazon Route 53 */
   Route53 = 'ROUTE53',
   /** Sandbox */
