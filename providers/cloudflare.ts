@@ -1,5 +1,5 @@
 /**
- * Cloudflare API v4 adapter. Facts and their sources: /work/shared/reference/providers.md §1.
+ * Cloudflare API v4 adapter. Facts and their sources: ../shared/reference/providers.md §1.
  *
  * Calls per command, at the minimum: findZone = one `GET /zones?name=` per candidate name (one for an apex domain);
  * readZone = one `GET /zones/{id}/dns_records` per page (one for a zone that fits in `pageSize`); applyChanges = one

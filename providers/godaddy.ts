@@ -1,5 +1,5 @@
 /**
- * GoDaddy Domains API v1 adapter (facts and sources: /work/shared/reference/providers.md §2).
+ * GoDaddy Domains API v1 adapter (facts and sources: ../shared/reference/providers.md §2).
  *
  * GoDaddy has no record ids and no batch: the unit of writing is the rrset (type + relative name). A change is applied
  * by reading the zone once, rebuilding each touched rrset from what was read (untouched values written back exactly as

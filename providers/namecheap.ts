@@ -3,7 +3,7 @@
  * list ("All host records that are not included into the API call will be deleted", setHosts doc). So applyChanges
  * is one read-modify-write: every host exactly as getHosts returned it, minus the deleted/replaced ones, plus the new
  * ones, with `EmailType` exactly as read (without it Namecheap drops every MX host: billputer/go-namecheap PR #7,
- * nc-tf `resolveEmailType`). Facts and sources: /work/shared/reference/providers.md §3.
+ * nc-tf `resolveEmailType`). Facts and sources: ../shared/reference/providers.md §3.
  */
 import { REQUIRED_CREDENTIALS } from './credentials.js';
 import { XMLParser } from 'fast-xml-parser';

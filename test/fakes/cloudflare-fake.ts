@@ -1,6 +1,6 @@
 /**
  * A loopback Cloudflare API v4 (`/client/v4`) for the adapter tests: a real node:http server on 127.0.0.1 port 0.
- * Every behaviour cites /work/shared/reference/providers.md §1 ("§1 …" below) or is marked [infer] where that file
+ * Every behaviour cites ../shared/reference/providers.md §1 ("§1 …" below) or is marked [infer] where that file
  * has no source. Only what the adapter uses is served: token verify, zone list, record list, record batch.
  */
 import { randomBytes } from 'node:crypto';

@@ -1,7 +1,7 @@
 /**
  * A loopback GoDaddy Domains API v1 (a real node:http server on 127.0.0.1, port 0) that behaves as GoDaddy's swagger
  * and the observed replies say. Every behaviour names its source; facts and tags are in
- * /work/shared/reference/providers.md §2 ("gd-swagger" = GoDaddy's swagger 2.0 file, [obs] = a real reply quoted in an
+ * ../shared/reference/providers.md §2 ("gd-swagger" = GoDaddy's swagger 2.0 file, [obs] = a real reply quoted in an
  * issue, [infer] = not confirmed). It is deliberately unforgiving where GoDaddy is: `PUT /records` wipes the zone,
  * `PUT type/name` replaces the whole rrset, `PATCH` only appends, so a careless adapter loses records here too.
  */

@@ -2,7 +2,7 @@
  * A loopback Namecheap XML API (`/xml.response`) implementing getHosts and setHosts as Namecheap documents them,
  * including the traps a broken adapter falls into: setHosts replaces the whole host list, drops MX hosts unless
  * EmailType=MX is sent, errors come as HTTP 200 `Status="ERROR"`, and the rate limit is HTTP 405.
- * Every behaviour cites /work/shared/reference/providers.md §3 (and the sources it names).
+ * Every behaviour cites ../shared/reference/providers.md §3 (and the sources it names).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
