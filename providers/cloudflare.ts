@@ -22,7 +22,6 @@ import {
 } from './http.js';
 import {
   ProviderError,
-  type ConnectOptions,
   type DesiredRecord,
   type ApplyResult,
   type DnsProvider,
@@ -228,7 +227,7 @@ function checkToken(token: string): void {
 }
 
 /** `mail.example.co.uk` → `mail.example.co.uk`, `example.co.uk` (never above the registrable domain). */
-export function candidateZoneNames(domain: string, registrable: string): string[] {
+function candidateZoneNames(domain: string, registrable: string): string[] {
   const names: string[] = [];
   let name = domain;
   while (name.length >= registrable.length) {
@@ -245,7 +244,7 @@ export type BatchOutcome = 'applied' | 'unchanged' | 'diverged' | 'unknown';
  * Pure: compares the zone as read before a batch (`before`) with the zone now, for the batch's changes. Cloudflare runs
  * a batch as one transaction, so the zone shows either every change or none of them.
  */
-export function judgeBatch(before: readonly DnsRecord[], now: readonly DnsRecord[], changes: readonly RecordChange[]): BatchOutcome {
+function judgeBatch(before: readonly DnsRecord[], now: readonly DnsRecord[], changes: readonly RecordChange[]): BatchOutcome {
   const oldIds = new Set(before.map((r) => r.id));
   const byId = new Map(now.map((r) => [r.id, r]));
   const created = now.filter((r) => !oldIds.has(r.id));
@@ -439,7 +438,7 @@ interface Batch {
  * One batch in Cloudflare's fixed order deletes → patches → posts (puts unused: PATCH keeps `proxied`, `comment`,
  * `tags` and every other field of an updated record). `applied` lists the changes in that order.
  */
-export function buildBatch(zone: Zone, contents: ZoneContents, changes: readonly RecordChange[]): { batch: Batch; applied: RecordChange[] } {
+function buildBatch(zone: Zone, contents: ZoneContents, changes: readonly RecordChange[]): { batch: Batch; applied: RecordChange[] } {
   const batch: Batch = { deletes: [], patches: [], posts: [] };
   const deletes: RecordChange[] = [];
   const updates: RecordChange[] = [];

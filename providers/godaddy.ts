@@ -242,7 +242,7 @@ export interface RrsetWrite {
  * from the zone as read. Everything that would make GoDaddy refuse a write is refused here, before any call, so a
  * plan never stops half-way for a reason known in advance.
  */
-export function planRrsetWrites(apex: string, records: readonly DnsRecord[], changes: readonly RecordChange[]): RrsetWrite[] {
+function planRrsetWrites(apex: string, records: readonly DnsRecord[], changes: readonly RecordChange[]): RrsetWrite[] {
   const writes = new Map<string, RrsetWrite & { entries: (DnsRecord | null)[]; values: GodaddyRrsetValue[] }>();
   const rrset = (type: string, fullName: string) => {
     const t = type.toUpperCase();
@@ -349,8 +349,8 @@ function sameRecord(a: DnsRecord, b: DnsRecord): boolean {
   return a.type.toUpperCase() === b.type.toUpperCase() && a.name === b.name && a.content === b.content && a.priority === b.priority;
 }
 
-/** GoDaddy wire record → neutral form (pure; exported for tests). */
-export function fromGodaddy(raw: GodaddyRecord, apex: string): DnsRecord {
+/** GoDaddy wire record → neutral form (pure). */
+function fromGodaddy(raw: GodaddyRecord, apex: string): DnsRecord {
   const type = raw.type.toUpperCase();
   const name = fullName(raw.name, apex);
   let content = raw.data;
@@ -365,7 +365,7 @@ export function fromGodaddy(raw: GodaddyRecord, apex: string): DnsRecord {
 }
 
 /** `"a" "b"` (quoted 255-byte chunks) → `ab`; an unquoted value (GoDaddy's usual form) is kept as it is. */
-export function unquoteTxt(data: string): string {
+function unquoteTxt(data: string): string {
   const trimmed = data.trim();
   if (!/^"(?:[^"\\]|\\.)*"(?:\s*"(?:[^"\\]|\\.)*")*$/.test(trimmed)) return data;
   return [...trimmed.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((m) => (m[1] ?? '').replace(/\\(.)/g, '$1')).join('');

@@ -5,7 +5,7 @@
  */
 import { GraphQLError } from 'graphql';
 import { builder } from './builder.js';
-import { credentialFields, DnsCredentialsInput, DnsError, resultUnion, DnsProviderName } from './dns-error.js';
+import { credentialFields, DnsCredentialsInput, resultUnion, DnsProviderName } from './dns-error.js';
 import { DnsRecordChange, DnsRecordType } from './set-dns-records.js';
 import { runForGraphql } from '../src/graphql/context.js';
 import { dnsChanges } from '../src/procedures/dns-changes.js';

@@ -55,7 +55,7 @@ export type NewJournalEntry = Omit<JournalEntry, 'id' | 'createdAt'>;
 
 // ------------------------------------------------------------------------------------------------- pure logic
 
-export function journalRecord(record: DesiredRecord | DnsRecord): JournalRecord {
+function journalRecord(record: DesiredRecord | DnsRecord): JournalRecord {
   // A record read from the zone carries its provider fields; one a revert wrote carries those it restored.
   const providerFields = 'providerFields' in record ? record.providerFields : 'restoreFields' in record ? record.restoreFields : undefined;
   return {
@@ -93,7 +93,7 @@ export function sameRecord(record: DnsRecord | JournalRecord, wanted: JournalRec
   return HOST_VALUED.has(type) ? normaliseName(record.content) === normaliseName(wanted.content) : record.content === wanted.content;
 }
 
-export function describeRecord(record: JournalRecord): string {
+function describeRecord(record: JournalRecord): string {
   const content = record.content.length > 60 ? `${record.content.slice(0, 57)}...` : record.content;
   return `${record.type} ${record.name} "${content}" (TTL ${record.ttl}${record.priority === null ? '' : `, priority ${record.priority}`})`;
 }
