@@ -6,6 +6,7 @@
  * `POST /zones/{id}/dns_records/batch` (one DB transaction at Cloudflare, so a plan is all-or-nothing).
  */
 import { REQUIRED_CREDENTIALS } from './credentials.js';
+import { redactCredentials } from './redact.js';
 import { normaliseDomain } from '../src/domain.js';
 import {
   withAttemptSignal,
@@ -136,7 +137,7 @@ function connectCloudflare(deps: CloudflareAdapterDeps, credentials: ProviderCre
             signal,
           }),
         );
-        return readEnvelope<T>(reply, token);
+        return readEnvelope<T>(reply, credentials);
       },
       { deadline: deadline - reserve, sleep: deps.sleep, signal: bounds.signal },
     );
@@ -282,8 +283,8 @@ function matchesDesired(record: DnsRecord, desired: DesiredRecord): boolean {
 
 // ---------------------------------------------------------------------------------------------- replies and errors
 
-function readEnvelope<T>(reply: HttpReply, token: string): Envelope<T> {
-  if (reply.status === 429) throw replyError(reply, undefined, token);
+function readEnvelope<T>(reply: HttpReply, credentials: ProviderCredentials): Envelope<T> {
+  if (reply.status === 429) throw replyError(reply, undefined, credentials);
   if (reply.status >= 500 && !/^\s*\{/.test(reply.text)) {
     // The edge answers 502/503/504 with an HTML page (providers.md §1 "Rate limits").
     throw new ProviderError(PROVIDER, 'unavailable', `HTTP ${reply.status} from Cloudflare`);
@@ -291,11 +292,11 @@ function readEnvelope<T>(reply: HttpReply, token: string): Envelope<T> {
   const envelope = parseJson<Envelope<T>>(PROVIDER, reply);
   if (!isObject(envelope)) throw new ProviderError(PROVIDER, 'protocol', 'the reply is not a Cloudflare envelope');
   if (reply.status >= 200 && reply.status < 300 && envelope.success === true) return envelope;
-  throw replyError(reply, envelope, token);
+  throw replyError(reply, envelope, credentials);
 }
 
 /** Maps Cloudflare's documented error codes (providers.md §1 "Auth / permission error codes", "Record semantics"). */
-function replyError(reply: HttpReply, envelope: Envelope<unknown> | undefined, token: string): ProviderError {
+function replyError(reply: HttpReply, envelope: Envelope<unknown> | undefined, credentials: ProviderCredentials): ProviderError {
   const errors = flattenErrors(envelope?.errors ?? []);
   const has = (...codes: number[]) => errors.some((e) => e.code !== undefined && codes.includes(e.code));
   const text = (code: number) => errors.find((e) => e.code === code)?.message ?? '';
@@ -323,7 +324,10 @@ function replyError(reply: HttpReply, envelope: Envelope<unknown> | undefined, t
   if (reply.status === 404) return fail('not_found', 'zone not found in this account');
   if (reply.status >= 400 && errors.length > 0) {
     // The deepest message is the specific one (1004 "DNS Validation Error" → 9021 "TTL must be …").
-    const detail = errors.map((e) => `${scrub(e.message ?? '', token)} (${e.code ?? '?'})`).join(': ');
+    // Provider text can echo request input: control characters and every credential value go before it is repeated.
+    const detail = errors
+      .map((e) => `${redactCredentials((e.message ?? '').replace(/[\u0000-\u001f\u007f]/g, ' '), credentials)} (${e.code ?? '?'})`)
+      .join(': ');
     return fail('rejected', `Cloudflare refused the change: ${detail}`.slice(0, 400));
   }
   return fail('protocol', `unexpected HTTP ${reply.status} reply`);
@@ -331,12 +335,6 @@ function replyError(reply: HttpReply, envelope: Envelope<unknown> | undefined, t
 
 function flattenErrors(errors: readonly CloudflareApiError[]): CloudflareApiError[] {
   return errors.flatMap((e) => (isObject(e) ? [e, ...flattenErrors(Array.isArray(e.error_chain) ? e.error_chain : [])] : []));
-}
-
-/** Provider text can echo request input; the token must never reach a reason or a log. */
-function scrub(text: string, token: string): string {
-  const clean = text.replace(/[\u0000-\u001f\u007f]/g, ' ');
-  return token.length >= 4 ? clean.split(token).join('[redacted]') : clean;
 }
 
 // --------------------------------------------------------------------------------------------- reading records

@@ -9,6 +9,7 @@
  */
 import { partialApplyError } from './apply-progress.js';
 import { REQUIRED_CREDENTIALS } from './credentials.js';
+import { redactCredentials } from './redact.js';
 import { registrableDomain } from '../src/domain.js';
 import {
   withAttemptSignal,
@@ -185,10 +186,6 @@ class GodaddySession implements ProviderSession {
     }
   }
 
-  private secrets(): string[] {
-    return [this.credentials.apiKey, this.credentials.apiSecret ?? ''].filter((s) => s.length >= 4);
-  }
-
   private async call(
     method: 'GET' | 'PUT' | 'DELETE',
     path: string,
@@ -212,7 +209,7 @@ class GodaddySession implements ProviderSession {
         // A retried DELETE whose first try did reach GoDaddy finds the rrset gone: that is the wanted end state.
         if (options.missingIsDone && attempt > 1 && reply.status === 404) return reply;
         if (verifying && reply.status === 404) return { ...reply, status: 200, text: '[]' };
-        throw godaddyErrorFromReply(reply, this.secrets());
+        throw godaddyErrorFromReply(reply, this.credentials);
       },
       { deadline: this.bounds.deadline - reserve, sleep: this.deps.sleep, signal: this.bounds.signal },
     );
@@ -402,9 +399,11 @@ interface GodaddyErrorBody {
 
 /**
  * A non-2xx GoDaddy reply → ProviderError. Bodies follow the swagger `Error` schema `{code, message, fields[]}` and
- * `ErrorLimit` (429, with the required `retryAfterSec`). Provider text is scrubbed of the caller's key and secret.
+ * `ErrorLimit` (429, with the required `retryAfterSec`). Every text taken from the body (code, message, field details)
+ * is scrubbed of every credential field of the caller before it joins the reason.
  */
-export function godaddyErrorFromReply(reply: HttpReply, secrets: readonly string[] = []): ProviderError {
+export function godaddyErrorFromReply(reply: HttpReply, credentials: ProviderCredentials = { apiKey: '' }): ProviderError {
+  const clean = (text: string) => redactCredentials(text, credentials);
   let body: GodaddyErrorBody = {};
   let malformed = false;
   try {
@@ -414,8 +413,8 @@ export function godaddyErrorFromReply(reply: HttpReply, secrets: readonly string
   } catch {
     malformed = true;
   }
-  const code = typeof body.code === 'string' ? body.code : '';
-  const message = typeof body.message === 'string' ? scrub(body.message, secrets) : '';
+  const code = typeof body.code === 'string' ? clean(body.code) : '';
+  const message = typeof body.message === 'string' ? clean(body.message) : '';
   const status = reply.status;
   if (status === 401) {
     // MISSING_CREDENTIALS (allinssl#160) vs UNABLE_TO_AUTHENTICATE (acme.sh#1564): both are the caller's credentials.
@@ -453,7 +452,7 @@ export function godaddyErrorFromReply(reply: HttpReply, secrets: readonly string
           .map((f) => [f.path, f.message].filter((p): p is string => typeof p === 'string').join(' '))
           .filter(Boolean)
       : [];
-    const text = details.length > 0 ? details.map((d) => scrub(d, secrets)).join('; ') : message;
+    const text = details.length > 0 ? details.map(clean).join('; ') : message;
     return new ProviderError(PROVIDER, 'rejected', `${code || `HTTP ${status}`}${text ? `: ${text}` : ''}`.slice(0, 500));
   }
   return new ProviderError(PROVIDER, 'protocol', `unexpected HTTP ${status}${code ? ` ${code}` : ''}`);
@@ -461,12 +460,6 @@ export function godaddyErrorFromReply(reply: HttpReply, secrets: readonly string
 
 function describeBody(text: string): string {
   return /^\s*</.test(text) ? 'an HTML page' : 'a malformed body';
-}
-
-function scrub(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const secret of secrets) if (secret) out = out.split(secret).join('[redacted]');
-  return out;
 }
 
 function parseBody(reply: HttpReply): unknown {

@@ -91,8 +91,26 @@ beforeAll(async () => {
   await record('broken JSON with creds', postJsonRaw(gw.url, `{"ApiKey":"${SECRETS.cloudflareToken}","ApiSecret":"${SECRETS.godaddySecret}",`, userKey));
   await record('unknown command with creds', postJson(gw, '/api/v1/dns.nope', { ...gd }, bearer(userKey)));
 
-  // Providers failing, echoing the caller's credentials back in their error bodies.
-  world.namecheap.failNext({ kind: 'error', number: '1011102', text: `API Key is invalid: ${SECRETS.namecheapKey} for ${SECRETS.namecheapUser}` });
+  // Providers failing, echoing the caller's credentials back in their error bodies: every credential field of each
+  // provider, right and wrong ones, through an error whose text the adapter repeats to the caller (checked below).
+  for (const [label, creds] of [['nc', nc], ['ncWrong', ncWrong]] as const) {
+    world.namecheap.failNext({ kind: 'echo_credentials' });
+    await record(`echo namecheap ${label} authorize`, postJson(gw, '/api/v1/dns.authorize', creds, bearer(userKey)));
+  }
+  // The write's own error (the read before it succeeds), on the legacy transport.
+  world.namecheap.failNext({ kind: 'echo_credentials' }, 1, { command: 'namecheap.domains.dns.setHosts' });
+  await record('echo namecheap nc set', postForm(gw, '/api.php', { Command: 'dns.set', ...nc, RecordType: 'campaign', APIKey: userKey }));
+  for (const [label, creds] of [['cf', cf], ['cfWrong', cfWrong]] as const) {
+    world.cloudflare.failNext({ kind: 'echo_credentials' });
+    await record(`echo cloudflare ${label} authorize`, postJson(gw, '/api/v1/dns.authorize', creds, bearer(userKey)));
+  }
+  for (const [label, creds] of [['gd', gd], ['gdWrong', gdWrong], ['gdDenied', gdDenied]] as const) {
+    for (const status of [403, 422] as const) {
+      world.godaddy.failNext({ kind: 'echo_credentials', status });
+      await record(`echo godaddy ${label} ${status} authorize`, postJson(gw, '/api/v1/dns.authorize', creds, bearer(userKey)));
+    }
+  }
+  world.namecheap.failNext({ kind: 'error', number: '2011280', text: `API Key is invalid: ${SECRETS.namecheapKey} for ${SECRETS.namecheapUser}` });
   await record('namecheap echoes key (error)', postJson(gw, '/api/v1/dns.authorize', nc, bearer(userKey)));
   world.namecheap.failNext({ kind: 'http', status: 500, body: `<html>ApiKey=${SECRETS.namecheapKey}&ApiUser=${SECRETS.namecheapUser}</html>` });
   await record('namecheap echoes key (html)', postJson(gw, '/api/v1/dns.authorize', nc, bearer(userKey)));
@@ -163,6 +181,15 @@ describe('secret scan of a full run', () => {
       for (const [name, secret] of Object.entries(secrets)) {
         expect(contains(text, secret), `${name} in reply "${label}"`).toBe(false);
       }
+    }
+  });
+
+  it("providers' error texts that echo the credentials reach the caller, with every credential value redacted", () => {
+    const echoes = replies.filter((r) => r.label.startsWith('echo ') || r.label === 'namecheap echoes key (error)');
+    expect(echoes).toHaveLength(12);
+    for (const { label, res } of echoes) {
+      // The provider's own text is in the reply (so the scan above really covered it), the values are not.
+      expect(res.text, label).toMatch(/Invalid ApiUser \[redacted\]|could not use Bearer \[redacted\]|\[redacted\] and secret \[redacted\]|API Key is invalid: \[redacted\] for \[redacted\]/);
     }
   });
 

@@ -73,7 +73,12 @@ export type FakeFailure =
   /** The request is handled (a batch commits), then the edge answers with its HTML error page instead (§1 "Rate limits"). */
   | { readonly kind: 'html_after_apply'; readonly status: number }
   /** The request is handled, then the reply stops half-way: Content-Length promises more than is sent [infer]. */
-  | { readonly kind: 'truncated_after_apply' };
+  | { readonly kind: 'truncated_after_apply' }
+  /**
+   * A 400 validation error whose message quotes the Authorization header it was sent, before the token is checked
+   * (§1 "Response envelope" shape, code 1004 with a chain) [infer: a provider echoing its input back].
+   */
+  | { readonly kind: 'echo_credentials' };
 
 export interface CloudflareFakeOptions {
   readonly tokens: Readonly<Record<string, FakeToken>>;
@@ -158,6 +163,13 @@ export async function startCloudflareFake(options: CloudflareFakeOptions): Promi
       return;
     }
     if (failure?.kind === 'html') return htmlPage(res, failure.status);
+    if (failure?.kind === 'echo_credentials') {
+      const sent = req.headers.authorization ?? '';
+      const errors = [{ code: 1004, message: 'DNS Validation Error', error_chain: [{ code: 9999, message: `could not use ${sent} (token ${sent.replace(/^Bearer /, '')})` }] }];
+      res.writeHead(400, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ result: null, success: false, errors, messages: [] }));
+      return;
+    }
 
     let status = 200;
     let payload: Record<string, unknown>;

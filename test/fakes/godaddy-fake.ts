@@ -35,7 +35,21 @@ export interface GodaddyFakeCall {
 }
 
 /** A one-off failure served instead of the real answer, for the next `times` matching requests. */
-export type GodaddyFault = GodaddyStatusFault | GodaddyTransportFault;
+export type GodaddyFault = GodaddyStatusFault | GodaddyTransportFault | GodaddyEchoFault;
+
+/**
+ * An error reply quoting the key and secret of the request's `sso-key` header, before they are checked: 403 with them
+ * in `message`, or 422 with them in `fields[].message` and `code` [infer: a provider echoing its input back; the
+ * bodies follow gd-swagger `Error`].
+ */
+export interface GodaddyEchoFault {
+  readonly kind: 'echo_credentials';
+  readonly status: 403 | 422;
+  /** @default 1 */
+  readonly times?: number;
+  readonly method?: string;
+  readonly pathIncludes?: string;
+}
 
 /**
  * Failures of the connection or of the reply rather than of GoDaddy's logic [infer: no source documents them; any
@@ -168,6 +182,13 @@ export async function startGodaddyFake(options: { accounts?: GodaddyFakeAccount[
         return route(account, call, url.pathname, (status) => lostReply(status));
       }
       if (fault && fault.kind === undefined) return serveFault(res, call, fault);
+      if (fault?.kind === 'echo_credentials') {
+        const [key = '', secret = ''] = (req.headers.authorization ?? '').replace(/^sso-key /, '').split(':');
+        const quoted = `key ${key} and secret ${secret}`;
+        return fault.status === 403
+          ? reply(403, { code: 'ACCESS_DENIED_FOR', message: `Access denied to ${quoted}` })
+          : reply(422, { code: `INVALID_${key}`, message: `Invalid ${quoted}`, fields: [{ code: 'UNEXPECTED_VALUE', message: `does not accept ${quoted}`, path: `sso-key ${key}:${secret}` }] });
+      }
       const limited = rateLimited(call);
       if (limited !== undefined) {
         return reply(429, { code: 'TOO_MANY_REQUESTS', message: 'Too many requests', retryAfterSec: limited });

@@ -47,6 +47,9 @@ export type FakeFailure =
   | { readonly kind: 'rate_limit' }
   | { readonly kind: 'http'; readonly status: number; readonly body: string; readonly contentType?: string }
   | { readonly kind: 'error'; readonly number: string; readonly text: string }
+  // An error whose text repeats the request's credentials, as `Invalid ApiUser acmeuser` does [infer: the number is
+  // not one the adapter knows, so its text reaches the caller; the documented texts quote only the values' names].
+  | { readonly kind: 'echo_credentials'; readonly number?: string }
   // Transport failures [infer: undocumented, any HTTP upstream can fail so]. `hang` (no headers ever), `reset` and
   // `malformed` (HTTP 200, not XML) happen before the command runs; `truncated` and `error_after_commit` after it:
   // a setHosts has replaced the list, and its reply is lost (cut short, or an IIS 500 page instead).
@@ -151,6 +154,10 @@ export async function startNamecheapFake(options: NamecheapFakeOptions = {}): Pr
     if (failure?.kind === 'rate_limit') return rateLimit(res);
     if (failure?.kind === 'http') return reply(res, failure.status, failure.contentType ?? 'text/html', failure.body);
     if (failure?.kind === 'error') return error(res, command, failure.number, failure.text);
+    if (failure?.kind === 'echo_credentials') {
+      const echoed = `Invalid ApiUser ${params['apiuser'] ?? ''} (UserName ${params['username'] ?? ''}, ApiKey ${params['apikey'] ?? ''})`;
+      return error(res, command, failure.number ?? '2011170', echoed);
+    }
     handleCommand(params, command, res);
   }
 
