@@ -65,6 +65,11 @@ export interface SetRecordsResult {
   /** False for a dry run; true once the zone holds the record set (also when nothing had to be written). */
   readonly applied: boolean;
   readonly changes: readonly ChangeView[];
+  /**
+   * What the plan could not check, one sentence each; empty when everything was checked. Today: an SPF record whose
+   * DNS-lookup count could not be established (a resolver timeout) is written, and said so here, never silently.
+   */
+  readonly warnings: readonly string[];
 }
 
 /** A journal entry as callers see it (GraphQL `DnsChange`, REST `dns.changes`). Never holds a credential. */
@@ -198,15 +203,16 @@ export function createDnsService(deps: DnsServiceDeps): DnsService {
           force: command.force,
           minTtl: provider.capabilities.minTtl,
         });
-        const spfProblem = await spfLookupProblem(plan, deps);
-        const changes = plan.changes.map((c) => toView(c, spfProblem));
-        if (spfProblem) {
-          throw AppError.of('SET_FAILED', spfProblem.reason, { extra: { changes } });
+        const spf = await checkSpfLookups(plan, deps);
+        const changes = plan.changes.map((c) => toView(c, spf.problem));
+        if (spf.problem) {
+          throw AppError.of('SET_FAILED', spf.problem.reason, { extra: { changes } });
         }
         if (plan.conflicts.length > 0 && !command.force) {
           throw AppError.of('SET_FAILED', summariseConflicts(plan), { extra: { changes } });
         }
-        if (command.dryRun) return { applied: false, changes };
+        const { warnings } = spf;
+        if (command.dryRun) return { applied: false, changes, warnings };
         if (plan.writes.length > 0) {
           const written = await applyAndJournal(session, zone, contents, plan.writes, {
             principal: command.principal,
@@ -220,7 +226,7 @@ export function createDnsService(deps: DnsServiceDeps): DnsService {
             'dns records applied',
           );
         }
-        return { applied: true, changes };
+        return { applied: true, changes, warnings };
       };
       try {
         // A dry run only reads: it takes no zone lock, so previews never queue behind writes (or each other). Its
@@ -317,24 +323,49 @@ interface SpfProblem {
   readonly reason: string;
 }
 
-/** Counts the DNS lookups of an SPF record the plan would write; over the limit, the plan must not be applied. */
-async function spfLookupProblem(plan: Plan, deps: DnsServiceDeps): Promise<SpfProblem | null> {
+interface SpfCheck {
+  /** A record over the limit: the plan must not be applied (code 9). */
+  readonly problem: SpfProblem | null;
+  /** Records whose count could not be established: applied, with this said in the reply. */
+  readonly warnings: string[];
+}
+
+/**
+ * Counts the DNS lookups (RFC 7208 §4.6.4) of each SPF record the plan would write, through the configured resolvers.
+ * More than 10 → refused; that holds for a partial count too, which is a lower bound. A count that cannot be
+ * established (an include whose lookup failed: a resolver timeout, SERVFAIL) does not block the write, since a
+ * resolver outage would otherwise block every dns.set, but it is never silent: it becomes a warning in the plan and
+ * in the reply, and a log line.
+ */
+async function checkSpfLookups(plan: Plan, deps: DnsServiceDeps): Promise<SpfCheck> {
+  const warnings: string[] = [];
   for (const change of plan.changes) {
     if ((change.action !== 'CREATE' && change.action !== 'UPDATE') || change.type !== 'TXT' || !isSpf(change.content)) continue;
+    let warning: string | undefined;
     try {
       const count = await countSpfLookups(change.content, deps.resolveTxt);
       if (count.lookups > SPF_LOOKUP_LIMIT) {
+        const needs = count.failedLookups > 0 ? `at least ${count.lookups}` : String(count.lookups);
         return {
-          change,
-          reason: `the merged SPF record at ${change.name} needs ${count.lookups} DNS lookups (RFC 7208 allows ${SPF_LOOKUP_LIMIT})`,
+          problem: { change, reason: `the merged SPF record at ${change.name} needs ${needs} DNS lookups (RFC 7208 allows ${SPF_LOOKUP_LIMIT})` },
+          warnings,
         };
       }
+      if (count.failedLookups > 0) {
+        const failures = count.errors.filter((e) => e.includes('the lookup failed'));
+        warning =
+          `the DNS lookup count of the SPF record at ${change.name} could not be established (${failures.join('; ')}): ` +
+          `it needs at least ${count.lookups} of the ${SPF_LOOKUP_LIMIT} lookups RFC 7208 allows; check it once DNS answers`;
+      }
     } catch (error) {
-      // The count is a safety check on top of the merge; a resolver outage must not block every dns.set.
-      deps.logger.warn({ name: change.name, err: (error as Error).message }, 'SPF lookup count failed');
+      warning = `the DNS lookups of the SPF record at ${change.name} could not be counted (${error instanceof Error ? error.message : String(error)}); check it once DNS answers`;
+    }
+    if (warning !== undefined) {
+      deps.logger.warn({ name: change.name, warning }, 'SPF lookup count not established');
+      warnings.push(warning);
     }
   }
-  return null;
+  return { problem: null, warnings };
 }
 
 function toView(change: PlannedChange, spfProblem: SpfProblem | null): ChangeView {

@@ -192,6 +192,8 @@ export type SetDnsRecordsSuccess = {
   applied: Scalars['Boolean']['output'];
   changes: Array<DnsRecordChange>;
   success: Scalars['Boolean']['output'];
+  /** What the plan could not check, one sentence each; empty when everything was checked (e.g. an SPF record whose DNS-lookup count could not be established because a lookup failed: it is written, and said so here). */
+  warnings: Array<Scalars['String']['output']>;
 };
 
 export type DnsProviderQueryVariables = Exact<{
