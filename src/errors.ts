@@ -62,6 +62,8 @@ export const ERROR_CATALOGUE = {
   SET_ERROR: entry(10, 'An error occurred while setting DNS records', 502),
   /** Our own fault while talking to a provider (a bug, not the provider): code 10 with HTTP 500. */
   INTERNAL_ERROR: entry(10, 'Internal error', 500, 'INTERNAL'),
+  /** The write-ahead journal entry could not be stored, so nothing was sent to the provider: code 10, HTTP 500. */
+  JOURNAL_FAILED: entry(10, 'The change could not be journaled, so nothing was written', 500),
 
   // Journal (dns.changes / dns.revert).
   CHANGE_ID_MISSING: entry(11, 'Missing change ID', 400),

@@ -7,7 +7,7 @@ import { defineProcedure } from './procedure.js';
 
 const changesInput = commandInput({ domain: domainInput });
 
-/** dns.changes: the journal of a domain's applied changes, newest first (never a credential). */
+/** dns.changes: the journal of a domain's changes, newest first, with each one's status (never a credential). */
 export const dnsChanges = defineProcedure({
   name: 'dns.changes',
   input: changesInput,

@@ -21,7 +21,8 @@ import {
   type ZoneContents,
 } from '../../providers/types.js';
 import type { ZoneLock } from './zone-lock.js';
-import { journalWrites, planRevert, type ChangeJournal, type JournalEntry, type JournalWrite } from './journal.js';
+import { journalWrites, planRevert, type ChangeJournal, type JournalEntry, type JournalOutcome, type JournalWrite } from './journal.js';
+import type { ChangeStatus } from '../storage/store.js';
 import { isProviderId } from '../../providers/registry.js';
 import { boundedMemo } from '../bounded-memo.js';
 
@@ -79,10 +80,16 @@ export interface ChangeEntryView {
   readonly provider: string;
   readonly recordType: string;
   readonly createdAt: string;
+  /** pending (not completed: still running, or its process stopped mid-write), applied, partial or failed. */
+  readonly status: ChangeStatus;
+  /** True when writes reached the provider (`status` applied or partial); kept for older callers. */
   readonly applied: boolean;
   /** The entry this one reverted; null for a dns.set. */
   readonly revertOf: string | null;
+  /** pending: the planned writes; otherwise the writes that landed. */
   readonly changes: readonly ChangeView[];
+  /** Only on an entry whose stored form cannot be read: why (its `changes` are then empty). */
+  readonly problem?: string;
 }
 
 export interface RevertResult {
@@ -131,8 +138,10 @@ export function createDnsService(deps: DnsServiceDeps): DnsService {
   };
 
   /**
-   * Applies `changes` and journals what reached the provider, including the part of a plan a non-atomic provider
-   * applied before failing (so that it can still be listed and reverted).
+   * Applies `changes` under a write-ahead journal entry: stored `pending` with the planned writes before the first
+   * provider write (when it cannot be stored, nothing is sent: JOURNAL_FAILED, code 10), then completed with what
+   * reached the provider: all of it, the part a non-atomic provider applied before failing (so that it can still be
+   * listed and reverted), or nothing.
    */
   const applyAndJournal = async (
     session: ProviderSession,
@@ -141,23 +150,35 @@ export function createDnsService(deps: DnsServiceDeps): DnsService {
     changes: readonly RecordChange[],
     entry: { principal: string; domain: string; provider: ProviderId; recordType: string; revertOf: string | null },
   ): Promise<readonly JournalWrite[]> => {
+    let pending: JournalEntry;
+    try {
+      pending = await deps.journal.begin({ ...entry, writes: journalWrites(changes) });
+    } catch (error) {
+      deps.logger.error({ err: error, provider: entry.provider, domain: entry.domain }, 'could not journal the planned DNS changes; nothing was written');
+      throw AppError.of('JOURNAL_FAILED', undefined, { cause: error });
+    }
     let applied: readonly RecordChange[];
     try {
       applied = (await session.applyChanges(zone, contents, changes)).applied;
     } catch (error) {
-      if (error instanceof ProviderError && error.applied.length > 0) await journal(journalWrites(error.applied));
+      const landed = error instanceof ProviderError ? journalWrites(error.applied) : [];
+      await complete({ status: landed.length > 0 ? 'partial' : 'failed', writes: landed });
       throw error;
     }
     const writes = journalWrites(applied);
-    await journal(writes);
+    await complete({ status: 'applied', writes });
     return writes;
 
-    async function journal(writes: readonly JournalWrite[]): Promise<void> {
+    async function complete(outcome: JournalOutcome): Promise<void> {
       try {
-        await deps.journal.record({ ...entry, applied: true, writes });
+        await deps.journal.complete(pending, outcome);
       } catch (error) {
-        // The zone has changed already: failing the request now would only invite a retry of a finished write.
-        deps.logger.error({ err: error, provider: entry.provider, domain: entry.domain }, 'could not journal applied DNS changes');
+        // The provider has answered already: failing the request now would only invite a retry of a finished write.
+        // The entry stays pending, which is what dns.changes then shows: its outcome was not recorded.
+        deps.logger.error(
+          { err: error, provider: entry.provider, domain: entry.domain, changeId: pending.id, status: outcome.status },
+          'could not complete the journal entry of DNS changes; it stays pending',
+        );
       }
     }
   };
@@ -248,13 +269,17 @@ export function createDnsService(deps: DnsServiceDeps): DnsService {
     },
 
     async revert(command) {
-      const entry = await findEntry(command.changeId);
+      const found = await findEntry(command.changeId);
       // Entries are written by this service only; a provider it no longer knows is one it cannot write to.
-      if (!isProviderId(entry.provider)) throw AppError.of('PROVIDER_UNSUPPORTED', `${entry.provider} is not a known provider`);
-      const provider = adapterFor(entry.provider);
+      if (!isProviderId(found.provider)) throw AppError.of('PROVIDER_UNSUPPORTED', `${found.provider} is not a known provider`);
+      const provider = adapterFor(found.provider);
       try {
-        return await deps.zoneLock.run(lockKey(provider.id, entry.domain), (lease) =>
-          onceMoreIfStale(async (session) => {
+        return await deps.zoneLock.run(lockKey(provider.id, found.domain), async (lease) => {
+          // Read again under the lock: a command that held it may have completed this entry meanwhile.
+          const entry = await findEntry(found.id);
+          if (entry.problem) throw AppError.of('REVERT_REFUSED', `change ${entry.id} cannot be read: ${entry.problem}`);
+          if (entry.writes.length === 0) throw AppError.of('REVERT_REFUSED', `change ${entry.id} wrote nothing (${entry.status})`);
+          return onceMoreIfStale(async (session) => {
             const zone = await session.findZone(entry.domain);
             const contents = await session.readZone(zone);
             const plan = planRevert(entry.writes, contents.records);
@@ -268,8 +293,8 @@ export function createDnsService(deps: DnsServiceDeps): DnsService {
             });
             deps.logger.info({ provider: provider.id, zone: zone.name, revertOf: entry.id, writes: written.length }, 'dns change reverted');
             return { changes: written.map(writeView) };
-          }, provider.connect(command.credentials, { signal: lease.signal })),
-        );
+          }, provider.connect(command.credentials, { signal: lease.signal }));
+        });
       } catch (error) {
         throw toAppError(error, 'set', deps.logger);
       }
@@ -312,9 +337,11 @@ function toEntryView(entry: JournalEntry): ChangeEntryView {
     provider: entry.provider,
     recordType: entry.recordType,
     createdAt: entry.createdAt,
+    status: entry.status,
     applied: entry.applied,
     revertOf: entry.revertOf,
     changes: entry.writes.map(writeView),
+    ...(entry.problem === null ? {} : { problem: entry.problem }),
   };
 }
 
