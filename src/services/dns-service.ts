@@ -20,7 +20,7 @@ import {
   type Zone,
   type ZoneContents,
 } from '../../providers/types.js';
-import type { ZoneLock } from './zone-lock.js';
+import { LockLostError, type ZoneLock } from './zone-lock.js';
 import { journalWrites, planRevert, type ChangeJournal, type JournalEntry, type JournalOutcome, type JournalWrite } from './journal.js';
 import type { ChangeStatus } from '../storage/store.js';
 import { isProviderId } from '../../providers/registry.js';
@@ -149,7 +149,11 @@ export function createDnsService(deps: DnsServiceDeps): DnsService {
     contents: ZoneContents,
     changes: readonly RecordChange[],
     entry: { principal: string; domain: string; provider: ProviderId; recordType: string; revertOf: string | null },
+    lease: AbortSignal | undefined,
   ): Promise<readonly JournalWrite[]> => {
+    // The zone was read under a lock that may have been lost since (its lease expired, another instance took it):
+    // writing now could overwrite that instance's write. Nothing is sent; every provider call checks it too.
+    if (lease?.aborted) throw lease.reason instanceof LockLostError ? lease.reason : new LockLostError('zone lock lost', { cause: lease.reason });
     let pending: JournalEntry;
     try {
       pending = await deps.journal.begin({ ...entry, writes: journalWrites(changes) });
@@ -212,8 +216,8 @@ export function createDnsService(deps: DnsServiceDeps): DnsService {
       // Plans from a fresh read and, unless it is a dry run, applies. `signal` aborts every provider call of the
       // command (a lock lost mid-command: Redis lease expired).
       const planAndApply = (signal?: AbortSignal): Promise<SetRecordsResult> =>
-        onceMoreIfStale((session) => readPlanApply(session), provider.connect(command.credentials, signal ? { signal } : {}));
-      const readPlanApply = async (session: ProviderSession): Promise<SetRecordsResult> => {
+        onceMoreIfStale((session) => readPlanApply(session, signal), provider.connect(command.credentials, signal ? { signal } : {}));
+      const readPlanApply = async (session: ProviderSession, signal: AbortSignal | undefined): Promise<SetRecordsResult> => {
         const zone = await session.findZone(command.domain);
         const contents = await session.readZone(zone);
         const desired = desiredRecords(command.recordType, template, command.domain);
@@ -241,7 +245,7 @@ export function createDnsService(deps: DnsServiceDeps): DnsService {
             provider: provider.id,
             recordType: command.recordType,
             revertOf: null,
-          });
+          }, signal);
           deps.logger.info(
             { provider: provider.id, zone: zone.name, recordType: command.recordType, writes: written.length },
             'dns records applied',
@@ -290,7 +294,7 @@ export function createDnsService(deps: DnsServiceDeps): DnsService {
               provider: provider.id,
               recordType: entry.recordType,
               revertOf: entry.id,
-            });
+            }, lease.signal);
             deps.logger.info({ provider: provider.id, zone: zone.name, revertOf: entry.id, writes: written.length }, 'dns change reverted');
             return { changes: written.map(writeView) };
           }, provider.connect(command.credentials, { signal: lease.signal }));
@@ -318,7 +322,8 @@ async function onceMoreIfStale<T>(run: (session: ProviderSession) => Promise<T>,
 
 /**
  * Read-merge-write on one zone is serialised: two requests must not both read the old zone and each write back their
- * own version of it (Namecheap's setHosts would silently drop the other's records). Reverts take the same lock.
+ * own version of it (Namecheap's setHosts would silently drop the other's records). Reverts take the same lock. A
+ * lease lost while held stops the command before its next provider write (`applyAndJournal`, and every call's signal).
  */
 function lockKey(provider: ProviderId, domain: string): string {
   return `${provider}:${registrableDomain(domain) ?? domain}`;
@@ -409,6 +414,10 @@ function toView(change: PlannedChange, spfProblem: SpfProblem | null): ChangeVie
 /** Provider failures → code 9 (the caller's credentials, account or zone) or 10 (the provider failed; we failed). */
 function toAppError(error: unknown, phase: 'authorize' | 'set', logger: Logger): AppError {
   if (error instanceof AppError) return error;
+  if (error instanceof LockLostError) {
+    logger.warn({ err: { message: error.message } }, `zone lock lost during dns.${phase}; nothing more was written`);
+    return AppError.of('LOCK_LOST', undefined, { cause: error });
+  }
   if (error instanceof ProviderError) {
     const key = error.isCallerFault
       ? phase === 'authorize' ? 'AUTHORIZATION_FAILED' : 'SET_FAILED'
