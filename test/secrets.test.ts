@@ -9,7 +9,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, getQuery, graphql, postForm, postJson, postMultipart, type HttpResult } from './helpers/gateway.js';
+import { bearer, getQuery, graphql, http, postForm, postJson, postMultipart, startGateway, type HttpResult } from './helpers/gateway.js';
 import { SECRETS, startWorld, type World } from './helpers/world.js';
 import { createUser } from '../src/auth/auth-service.js';
 import { createLogger, scrubText, scrubValue } from '../src/logger.js';
@@ -215,6 +215,32 @@ describe('secret scan of a full run', () => {
     for (const [name, secret] of Object.entries(secrets)) {
       expect(contains(journal, secret), `${name} in the journal`).toBe(false);
       for (const file of files) expect(contains(file, secret), `${name} in the database`).toBe(false);
+    }
+  });
+});
+
+describe('the access log', () => {
+  it('never writes a credential a client put in the request path (the path is logged, the query string never)', async () => {
+    const gw = await startGateway();
+    try {
+      const secret = 'PATHsecret0123456789abcdefghij';
+      const paths = [
+        `/api/v1/dns.set;ApiKey=${secret}`,
+        `/api/v1/dns.provider/APIKey=${secret}`,
+        `/api/v1/dns.set;token:${secret}`,
+        `/graphql;Bearer%20${secret}`,
+        `/api/v1/dns.set;ApiKey%3D${secret}`,
+        `/api.php/ApiSecret=${secret}?Command=dns.provider`,
+      ];
+      for (const p of paths) await http(`${gw.url}${p}`, { headers: bearer(gw.adminKey) });
+      const lines = gw.logLines.filter((l) => l.includes('"msg":"request"'));
+      // One access line per request, each naming its path with the credential blanked.
+      expect(lines.length).toBeGreaterThanOrEqual(paths.length);
+      expect(lines.filter((l) => l.includes('[redacted]'))).toHaveLength(paths.length);
+      expect(lines.some((l) => l.includes('"path":"/api/v1/dns.set;ApiKey=[redacted]"'))).toBe(true);
+      for (const line of gw.logLines) expect(line, line).not.toContain(secret);
+    } finally {
+      await gw.close();
     }
   });
 });
