@@ -208,7 +208,10 @@ describe('secret scan of a full run', () => {
   });
 
   it('neither the journal nor the database file holds any secret', async () => {
-    const journal = JSON.stringify(await world.gateway.running.services.store.listChanges().catch(() => []));
+    // No catch: a store that cannot list would make the scan below vacuous. The run applied changes, so there are some.
+    const entries = await world.gateway.running.services.store.listChanges({ limit: 1000 });
+    expect(entries.length).toBeGreaterThan(0);
+    const journal = JSON.stringify(entries);
     await world.gateway.close();
     const files = readdirSync(dir).map((f) => readFileSync(path.join(dir, f)).toString('latin1'));
     expect(files.join('').length).toBeGreaterThan(0);
