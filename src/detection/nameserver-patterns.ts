@@ -1,5 +1,5 @@
 /**
- * Which DNS host a nameserver name belongs to, as data. Sources are in /work/shared/reference/providers.md §4
+ * Which DNS host a nameserver name belongs to, as data. Sources are in ../shared/reference/providers.md §4
  * (lexicon provider `get_nameservers`, jakejarvis/domainstack.io `lib/providers/rules/dns.ts`, dnscontrol, provider
  * docs). The NS of the zone decides which API can write it, not the registrar.
  */
