@@ -2,6 +2,9 @@
  * The sandbox provider: zones live in the service's own database (`sandbox_records`), so the whole flow (detect →
  * authorize → set) can be tried without a real DNS account. Any credentials are accepted. A plan is applied in one
  * database transaction: it lands whole or not at all.
+ *
+ * A sandbox zone belongs to the account the command acts for (`ConnectOptions.account`, src/auth/account.ts): it is
+ * keyed by (account, domain), so two accounts trying the sandbox on one domain each see and edit only their own.
  */
 import { REQUIRED_CREDENTIALS } from './credentials.js';
 import { randomUUID } from 'node:crypto';
@@ -27,6 +30,7 @@ export const SANDBOX_CAPABILITIES: ProviderCapabilities = {
   atomicApply: true,
   // One store transaction under the zone lock.
   guardedWrite: false,
+  accountZones: true,
   maxTxtLength: 4096,
   // No upstream API: the zone is read from the store, and written in one transaction.
   upstreamCalls: { read: 0, write: { perPlan: 1, perRrset: 0, perRecord: 0 } },
@@ -45,12 +49,17 @@ export function createSandboxProvider(deps: SandboxProviderDeps): DnsProvider {
     id: 'sandbox',
     capabilities: SANDBOX_CAPABILITIES,
     requiredCredentials: REQUIRED_CREDENTIALS.sandbox,
-    // Credentials are not checked: the sandbox exists to try the flow without any account.
-    connect: () => createSession(deps.store),
+    // Credentials are not checked: the sandbox exists to try the flow without any provider account.
+    connect: (_credentials, options) => createSession(deps.store, options?.account),
   };
 }
 
-function createSession(store: Store): ProviderSession {
+function createSession(store: Store, account: string | undefined): ProviderSession {
+  // Finding a zone needs no account (dns.authorize); reading or writing one does, and the service always gives it.
+  const owner = (): string => {
+    if (account === undefined) throw new Error('a sandbox zone is read or written only for an account');
+    return account;
+  };
   const findZone = async (domain: string): Promise<Zone> => {
     const apex = registrableDomain(domain);
     if (apex === null) throw new ProviderError('sandbox', 'not_found', 'the name is not a registrable domain');
@@ -62,7 +71,7 @@ function createSession(store: Store): ProviderSession {
     authorize: findZone,
 
     async readZone(zone: Zone): Promise<ZoneContents> {
-      const rows = await store.readSandboxZone(zone.id);
+      const rows = await store.readSandboxZone(owner(), zone.id);
       return {
         records: rows.map((row): DnsRecord => ({
           id: row.id,
@@ -77,7 +86,7 @@ function createSession(store: Store): ProviderSession {
 
     async applyChanges(zone: Zone, _contents: ZoneContents, changes: readonly RecordChange[]): Promise<ApplyResult> {
       const writes = changes.map((change) => toWrite(zone, change));
-      const outcome = await store.applySandboxWrites(zone.id, writes);
+      const outcome = await store.applySandboxWrites(owner(), zone.id, writes);
       if (!outcome.ok) {
         throw new ProviderError('sandbox', 'conflict', `record ${outcome.missingId} no longer exists in ${zone.name}; nothing was changed`);
       }

@@ -147,6 +147,12 @@ export interface ProviderCapabilities {
    * gateway's own writers but not a person editing the zone in the provider's panel at the same moment.
    */
   readonly guardedWrite: boolean;
+  /**
+   * True when a zone belongs to the account the command acts for (`ConnectOptions.account`), not to whoever holds the
+   * provider credentials: the sandbox. Two accounts then write two different zones, which need not wait for each
+   * other's zone lock. @default false
+   */
+  readonly accountZones?: boolean;
   /** Longest TXT value (joined, unquoted) the adapter writes, in bytes. */
   readonly maxTxtLength: number;
   /** The fewest upstream calls of a `dns.set` (asserted by the conformance suite, listed in the README). */
@@ -211,6 +217,11 @@ export interface ConnectOptions {
   readonly deadline?: number | undefined;
   /** Aborts every call of this command, e.g. when the client went away. @default none */
   readonly signal?: AbortSignal | undefined;
+  /**
+   * The account the command acts for (src/auth/account.ts). Providers reached with the caller's own credentials
+   * ignore it; the sandbox, whose zones live in the gateway's database, keeps one zone per account and domain.
+   */
+  readonly account?: string | undefined;
 }
 
 export interface DnsProvider {

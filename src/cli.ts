@@ -9,7 +9,7 @@ import { pathToFileURL } from 'node:url';
 import type { Readable, Writable } from 'node:stream';
 import { ApiKeyInputError, createApiKey, listApiKeys, revokeApiKey } from './auth/api-keys.js';
 import { UserInputError, createUser } from './auth/auth-service.js';
-import { DEFAULT_PERMISSION } from './auth/types.js';
+import { ADMIN_PERMISSION, DEFAULT_PERMISSION } from './auth/types.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { DatabaseUnavailableError, UnsupportedDatabaseError, openStore } from './storage/open.js';
 import { StoreConflictError, type ApiKeyInfo, type Store } from './storage/store.js';
@@ -25,7 +25,10 @@ Commands:
   keys list [--json]             List API keys (never the keys themselves).
   keys revoke ID                 Revoke an API key at once.
 
-Permissions default to ${DEFAULT_PERMISSION}. Configuration comes from the environment (DATABASE_URL, PORT, …).
+Permissions default to ${DEFAULT_PERMISSION} (every command, on the caller's own account: a key made with --user
+shares its user's account, a key made without is an account of its own). ${ADMIN_PERMISSION} also sees and reverts
+every account's changes; it is granted only by name (--permission ${DEFAULT_PERMISSION} --permission ${ADMIN_PERMISSION}).
+Configuration comes from the environment (DATABASE_URL, PORT, …).
 `;
 
 export interface CliIo {

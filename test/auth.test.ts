@@ -6,6 +6,7 @@ import { createApiKey, ensureInitialAdminKey, hashApiKey, listApiKeys, parseApiK
 import { UserInputError, createAuthService, createUser, validateUsername } from '../src/auth/auth-service.js';
 import { DEFAULT_SCRYPT_PARAMS, hashPassword, verifyPassword } from '../src/auth/passwords.js';
 import { hashSessionId } from '../src/auth/sessions.js';
+import { accountOf, canSee, visibleAccount } from '../src/auth/account.js';
 import { openStore } from '../src/storage/open.js';
 import type { Store } from '../src/storage/store.js';
 
@@ -104,6 +105,8 @@ describe('API keys', () => {
     expect(created.permissions).toEqual(['User.Update']);
     const principal = await createAuthService({ store, sessionIdleMinutes: 30 }).authenticateApiKey(created.key);
     expect(principal).toMatchObject({ userId: alice.id, username: 'alice', rateLimitIdentity: `key:${created.id}` });
+    // A key made with a user belongs to the user's account; Admin is never implied.
+    expect(accountOf(principal!)).toEqual({ id: `user:${alice.id}`, admin: false });
     await expect(createApiKey(store, { name: 'x', userId: 'no-such-user' })).rejects.toThrow(/no such user/);
     await expect(createApiKey(store, { name: '' })).rejects.toThrow(/1 to 100/);
   });
@@ -146,13 +149,45 @@ describe('API keys', () => {
     expect(key).toMatch(/^dgk_/);
     expect(await ensureInitialAdminKey(store)).toBeNull();
     const [admin] = await listApiKeys(store);
-    expect(admin).toMatchObject({ name: 'admin', permissions: ['User.Update'], userId: null });
-    expect(await createAuthService({ store, sessionIdleMinutes: 30 }).authenticateApiKey(key!)).not.toBeNull();
+    expect(admin).toMatchObject({ name: 'admin', permissions: ['User.Update', 'Admin'], userId: null });
+    const principal = await createAuthService({ store, sessionIdleMinutes: 30 }).authenticateApiKey(key!);
+    expect(accountOf(principal!)).toEqual({ id: `key:${admin!.id}`, admin: true });
 
     const withUser = await openStore('sqlite::memory:');
     await createUser(withUser, { username: 'root', password: 'pw', scrypt: FAST });
     expect(await ensureInitialAdminKey(withUser)).toBeNull();
     await withUser.close();
+  });
+});
+
+describe('accounts', () => {
+  const principal = (userId: string | null, keyId: string | null, permissions: string[]) => ({ userId, keyId, permissions: new Set(permissions) });
+
+  it('is the user for a session or a user-bound key, the key itself for a key without a user', () => {
+    expect(accountOf(principal('u1', null, ['User.Update']))).toEqual({ id: 'user:u1', admin: false });
+    expect(accountOf(principal('u1', 'k1', ['User.Update']))).toEqual({ id: 'user:u1', admin: false });
+    expect(accountOf(principal(null, 'k1', ['User.Update']))).toEqual({ id: 'key:k1', admin: false });
+    expect(() => accountOf(principal(null, null, ['User.Update']))).toThrow();
+  });
+
+  it("sees its own rows only; Admin, granted by name alone, sees every account's", () => {
+    const own = accountOf(principal(null, 'k1', ['User.Update']));
+    expect(visibleAccount(own)).toBe('key:k1');
+    expect([canSee(own, 'key:k1'), canSee(own, 'key:k2'), canSee(own, 'user:u1')]).toEqual([true, false, false]);
+    // No permission but Admin itself implies it (not User.Update, not a look-alike).
+    for (const permissions of [['User.Update', 'User.Delete'], ['admin'], ['Admin.Read'], [' Admin']]) {
+      expect(accountOf(principal(null, 'k1', permissions)).admin).toBe(false);
+    }
+    const admin = accountOf(principal(null, 'k9', ['User.Update', 'Admin']));
+    expect(visibleAccount(admin)).toBeNull();
+    expect([canSee(admin, 'key:k1'), canSee(admin, 'user:u1'), canSee(admin, 'admin')]).toEqual([true, true, true]);
+  });
+
+  it('creates users and keys with User.Update only unless told otherwise, and Admin only when named', async () => {
+    const user = await createUser(store, { username: 'dave', password: 'pw', scrypt: FAST });
+    expect(user.permissions).toEqual(['User.Update']);
+    expect((await createApiKey(store, { name: 'plain' })).permissions).toEqual(['User.Update']);
+    expect((await createApiKey(store, { name: 'ops', permissions: ['User.Update', 'Admin'] })).permissions).toEqual(['User.Update', 'Admin']);
   });
 });
 
@@ -193,6 +228,7 @@ describe('users and sessions', () => {
     advanceMinutes(29);
     const principal = await auth.authenticateSession(sessionId);
     expect(principal).toMatchObject({ userId: user.id, username: 'carol', keyId: null, sessionId, rateLimitIdentity: `user:${user.id}` });
+    expect(accountOf(principal!)).toEqual({ id: `user:${user.id}`, admin: false });
     // 29 + 29 = 58 minutes after login, but only 29 after the last use: still alive.
     advanceMinutes(29);
     expect(await auth.authenticateSession(sessionId)).not.toBeNull();

@@ -35,9 +35,9 @@ async function writes() {
     cloudflare: world.cloudflare.calls.filter((c) => c.method !== 'GET').length,
     godaddy: world.godaddy.calls.filter((c) => c.method !== 'GET').length,
     namecheap: world.namecheap.calls.filter((c) => c.command.endsWith('.sethosts')).length,
-    sandbox: (await store.readSandboxZone(SANDBOX_DOMAIN)).length,
+    sandbox: (await store.readSandboxZone(gw.adminAccount, SANDBOX_DOMAIN)).length,
     // No catch: a store that cannot list must fail the check, not pass it as "nothing journaled".
-    journal: (await store.listChanges()).length,
+    journal: (await store.listChanges({ account: null })).length,
   };
 }
 

@@ -90,7 +90,11 @@ describe('dns-gateway CLI', () => {
       expect(json.code).toBe(0);
       const created = JSON.parse(json.stdout) as Record<string, unknown>;
       expect(Object.keys(created).sort()).toEqual(['id', 'key', 'name', 'permissions', 'userId']);
+      // Without --permission: User.Update only, never Admin; Admin only when named.
       expect(created).toMatchObject({ name: 'ci', permissions: ['User.Update'] });
+      const ops = await run(['keys', 'create', '--name', 'ops', '--permission', 'User.Update', '--permission', 'Admin', '--json']);
+      const opsKey = JSON.parse(ops.stdout) as Record<string, unknown>;
+      expect(opsKey).toMatchObject({ name: 'ops', permissions: ['User.Update', 'Admin'], userId: null });
       const alice = await withStore((store) => store.findUserByUsername('alice'));
       expect(created.userId).toBe(alice!.id);
       const key = created.key as string;
@@ -110,7 +114,7 @@ describe('dns-gateway CLI', () => {
       expect(table.stdout).toMatch(/ci\s+Alice\s+User\.Update/);
       const listedJson = await run(['keys', 'list', '--json']);
       const listed = JSON.parse(listedJson.stdout) as { id: string; revokedAt: string | null }[];
-      expect(listed.map((k) => k.id)).toEqual([created.id, plainKey.slice(4, 20)]);
+      expect(listed.map((k) => k.id)).toEqual([created.id, opsKey.id, plainKey.slice(4, 20)]);
       for (const output of [table.stdout, listedJson.stdout]) {
         expect(output).not.toContain(key);
         expect(output).not.toContain(key.slice(21));
@@ -191,7 +195,8 @@ describe('dns-gateway CLI', () => {
       expect(await exited).toBe(0);
       const store = await openStore(fresh);
       try {
-        expect(await verifyApiKey(store, key)).toMatchObject({ name: 'admin', permissions: ['User.Update'] });
+        // The printed key is the admin: it sees every account's journal entries.
+        expect(await verifyApiKey(store, key)).toMatchObject({ name: 'admin', permissions: ['User.Update', 'Admin'] });
       } finally {
         await store.close();
       }

@@ -72,7 +72,7 @@ describe('documents', () => {
     expect(plan).toMatchObject({ __typename: 'SetDnsRecordsSuccess', success: true, applied: false });
     expect(plan.changes.length).toBeGreaterThan(0);
     for (const change of plan.changes) expect(change.name.endsWith('graphql-sandbox.com')).toBe(true);
-    expect(await gw.running.services.store.readSandboxZone('graphql-sandbox.com')).toEqual([]);
+    expect(await gw.running.services.store.readSandboxZone(gw.adminAccount, 'graphql-sandbox.com')).toEqual([]);
 
     const applied = await graphql(gw, SET, { input }, gw.adminKey);
     expect(applied.json.data.setDnsRecords).toMatchObject({ applied: true, changes: plan.changes });

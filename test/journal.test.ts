@@ -22,12 +22,15 @@ let world: World;
 let gw: World['gateway'];
 let key: string;
 let keyId: string;
+/** The key's account (a key made without a user is an account of its own): the sandbox zone is that account's. */
+let account: string;
 
 beforeAll(async () => {
   world = await startWorld({ MAIL_SPF_INCLUDE: SPF_INCLUDE });
   gw = world.gateway;
   key = await gw.createKey({ name: 'journal-writer' });
   keyId = parseApiKey(key)!.keyId;
+  account = `key:${keyId}`;
 });
 afterAll(() => world.close());
 
@@ -61,7 +64,7 @@ const sandboxSeed: SandboxRecordFields[] = [
 
 /** The whole sandbox zone, without the ids a re-created record cannot keep, in a stable order. */
 async function sandboxZone(): Promise<string[]> {
-  const rows = await store().readSandboxZone(SANDBOX_DOMAIN);
+  const rows = await store().readSandboxZone(account, SANDBOX_DOMAIN);
   return rows.map(({ id: _id, ...rest }) => JSON.stringify(rest)).sort();
 }
 
@@ -73,6 +76,7 @@ describe('journal and revert through REST with the sandbox', () => {
 
   beforeAll(async () => {
     const outcome = await store().applySandboxWrites(
+      account,
       SANDBOX_DOMAIN,
       sandboxSeed.map((record) => ({ op: 'insert' as const, id: randomUUID(), record })),
     );
@@ -115,7 +119,7 @@ describe('journal and revert through REST with the sandbox', () => {
     expect(entry.changes.find((c: ChangeLine) => c.action === 'DELETE')).toMatchObject({ content: '198.51.100.9', ttl: 600, previous: '198.51.100.9' });
 
     // The stored row keeps the full records before and after, and who made the change.
-    const row = await store().getChange(firstId);
+    const row = await store().getChange(firstId, null);
     expect(row?.principal).toBe(`key:${keyId}`);
     const writes = (row?.changes as { writes: { action: string; before: unknown; after: unknown }[] }).writes;
     expect(writes.find((w) => w.action === 'DELETE')).toEqual({
@@ -164,15 +168,15 @@ describe('journal and revert through REST with the sandbox', () => {
         `UPDATE TXT ${SANDBOX_DOMAIN}`,
       ].sort(),
     );
-    expect((await store().getChange(revert.id))?.principal).toBe(`key:${keyId}`);
+    expect((await store().getChange(revert.id, null))?.principal).toBe(`key:${keyId}`);
   });
 
   it('refuses to revert the same change twice: its records are gone', async () => {
-    const before = await store().readSandboxZone(SANDBOX_DOMAIN);
+    const before = await store().readSandboxZone(account, SANDBOX_DOMAIN);
     const res = await postJson(gw, '/api/v1/dns.revert', { ChangeID: firstId, ApiKey: 'k' }, bearer(key));
     expect(res.status).toBe(409);
     expect(res.json.Errors[0].Code).toBe(9);
-    expect(await store().readSandboxZone(SANDBOX_DOMAIN)).toEqual(before);
+    expect(await store().readSandboxZone(account, SANDBOX_DOMAIN)).toEqual(before);
   });
 
   it('refuses, naming the record and writing nothing, when a record the change wrote was edited since', async () => {
@@ -182,11 +186,11 @@ describe('journal and revert through REST with the sandbox', () => {
     expect(latest.revertOf).toBeNull();
 
     // Someone changes the TTL of the tracking CNAME by hand.
-    const rows = await store().readSandboxZone(SANDBOX_DOMAIN);
+    const rows = await store().readSandboxZone(account, SANDBOX_DOMAIN);
     const track = rows.find((r) => r.name === `track-sl.${SANDBOX_DOMAIN}`)!;
-    const { zone: _zone, id, ...fields } = track;
-    expect((await store().applySandboxWrites(SANDBOX_DOMAIN, [{ op: 'update', id, record: { ...fields, ttl: 300 } }])).ok).toBe(true);
-    const edited = await store().readSandboxZone(SANDBOX_DOMAIN);
+    const { account: _account, zone: _zone, id, ...fields } = track;
+    expect((await store().applySandboxWrites(account, SANDBOX_DOMAIN, [{ op: 'update', id, record: { ...fields, ttl: 300 } }])).ok).toBe(true);
+    const edited = await store().readSandboxZone(account, SANDBOX_DOMAIN);
 
     const res = await postJson(gw, '/api/v1/dns.revert', { ChangeID: latest.id, ApiKey: 'k' }, bearer(key));
     expect(res.status).toBe(409);
@@ -195,7 +199,7 @@ describe('journal and revert through REST with the sandbox', () => {
     expect(res.json.Errors[0].Message).toContain(`CNAME track-sl.${SANDBOX_DOMAIN}`);
     expect(res.json.Errors[0].Message).not.toContain(`key1._domainkey`);
     // Byte for byte, ids included: not one record was written.
-    expect(await store().readSandboxZone(SANDBOX_DOMAIN)).toEqual(edited);
+    expect(await store().readSandboxZone(account, SANDBOX_DOMAIN)).toEqual(edited);
     const after = await postJson(gw, '/api/v1/dns.changes', { Domain: SANDBOX_DOMAIN }, bearer(key));
     expect(after.json.changes[0].id).toBe(latest.id);
 
@@ -429,7 +433,7 @@ describe('planRevert', () => {
 
 describe('the stored journal', () => {
   it('holds no credential: not the provider keys, not the caller keys', async () => {
-    const rows = await store().listChanges({ limit: 1000 });
+    const rows = await store().listChanges({ account: null, limit: 1000 });
     expect(rows.length).toBeGreaterThanOrEqual(8);
     const text = JSON.stringify(rows);
     for (const secret of [...Object.values(SECRETS), 'sandbox-provider-key-7f3a', key, gw.adminKey]) {

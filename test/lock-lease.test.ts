@@ -100,7 +100,7 @@ function serviceWith(id: ProviderId, provider: DnsProvider, lock: ZoneLock): Dns
 }
 
 const set = (service: DnsService, provider: ProviderId, credentials: ProviderCredentials) =>
-  service.setRecords({ domain: SEED_APEX, provider, credentials, recordType: 'campaign', dryRun: false, force: false, principal: 'key:lease' });
+  service.setRecords({ domain: SEED_APEX, provider, credentials, recordType: 'campaign', dryRun: false, force: false, principal: 'key:lease', account: 'key:lease' });
 
 describe('a zone lock lost after the read stops the command before its first write', () => {
   let namecheap: NamecheapFake;
@@ -125,21 +125,22 @@ describe('a zone lock lost after the read stops the command before its first wri
     expect(lock.grants).toBe(1);
     expect(namecheap.calls.map((c) => c.command)).toEqual(['namecheap.domains.dns.gethosts']);
     expect(namecheap.state.zones.get(SEED_APEX)!.hosts).toEqual(before);
-    expect(await store.listChanges()).toEqual([]);
+    expect(await store.listChanges({ account: null })).toEqual([]);
   });
 
   it('the sandbox, whose writes take no signal: the service itself does not write', async () => {
     const seeded = await store.applySandboxWrites(
+      'key:lease',
       SEED_APEX,
       seedRecords({ srv: false }).map((r, i) => ({ op: 'insert' as const, id: `seed-${i}`, record: { type: r.type, name: r.name, content: r.content, ttl: r.ttl, priority: r.priority ?? null } })),
     );
     expect(seeded.ok).toBe(true);
-    const before = await store.readSandboxZone(SEED_APEX);
+    const before = await store.readSandboxZone('key:lease', SEED_APEX);
     const lock = controllableLock();
     const provider = afterRead(createSandboxProvider({ store }), () => lock.lose());
     expectLockLost(await set(serviceWith('sandbox', provider, lock), 'sandbox', { apiKey: 'any' }).catch((e: unknown) => e));
-    expect(await store.readSandboxZone(SEED_APEX)).toEqual(before);
-    expect(await store.listChanges()).toEqual([]);
+    expect(await store.readSandboxZone('key:lease', SEED_APEX)).toEqual(before);
+    expect(await store.listChanges({ account: null })).toEqual([]);
   });
 });
 
@@ -173,7 +174,7 @@ describe('a zone lock lost between two writes stops the next one (GoDaddy: one P
     expect(godaddy.snapshot().filter((r) => !seed.some((s) => JSON.stringify(s) === JSON.stringify(r)))).toEqual([
       expect.objectContaining({ type: 'CNAME', name: 'sl' }),
     ]);
-    const [entry] = await store.listChanges();
+    const [entry] = await store.listChanges({ account: null });
     expect(entry).toMatchObject({ status: 'partial', applied: true });
     expect((entry!.changes as { writes: unknown[] }).writes).toHaveLength(1);
   });

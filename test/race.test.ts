@@ -30,6 +30,8 @@ import { bearer, postJson } from './helpers/gateway.js';
 import { NAMECHEAP_WHITELISTED_IP, SECRETS, startWorld, type World } from './helpers/world.js';
 
 const CONCURRENT = 20;
+/** The account of the service-level race's commands (the gateway-level ones use the admin key's). */
+const RACE_ACCOUNT = { id: 'key:race', admin: false } as const;
 const subdomains = Array.from({ length: CONCURRENT }, (_, i) => `s${i + 1}.${SEED_APEX}`);
 
 /** A host as content (Namecheap renumbers HostId on every setHosts). */
@@ -260,14 +262,14 @@ describe('a revert and a dns.set on one Namecheap zone at once, through the DNS 
   });
 
   const set = (domain: string) =>
-    service.setRecords({ domain, provider: 'namecheap', credentials, recordType: 'campaign', dryRun: false, force: false, principal: 'key:race' });
+    service.setRecords({ domain, provider: 'namecheap', credentials, recordType: 'campaign', dryRun: false, force: false, principal: 'key:race', account: RACE_ACCOUNT.id });
   const hostsUnder = (sub: string) => fake.state.zones.get(SEED_APEX)!.hosts.filter((h) => h.Name.endsWith(`.${sub}`) || h.Name === `sl.${sub}`).map((h) => h.Name).sort();
 
   it('keeps both: the reverted record set is gone and the new one is there, every seed record as it was', async () => {
     const seed = fake.state.zones.get(SEED_APEX)!.hosts.map(content);
     // The change to revert: sub-domain r1's record set.
     await set(`r1.${SEED_APEX}`);
-    const [toRevert] = await service.listChanges(`r1.${SEED_APEX}`);
+    const [toRevert] = await service.listChanges(`r1.${SEED_APEX}`, RACE_ACCOUNT);
     expect(toRevert).toMatchObject({ status: 'applied' });
     const r1 = hostsUnder('r1');
     expect(r1.length).toBeGreaterThan(0);
@@ -276,7 +278,7 @@ describe('a revert and a dns.set on one Namecheap zone at once, through the DNS 
     // dns.set for r2 reads the zone first, then the revert of r1 starts.
     const setting = set(`r2.${SEED_APEX}`);
     await until(() => race.reads === 1);
-    const reverting = service.revert({ changeId: toRevert!.id, credentials, principal: 'key:race' });
+    const reverting = service.revert({ changeId: toRevert!.id, credentials, principal: 'key:race', account: RACE_ACCOUNT });
     await Promise.all([setting, reverting]);
     race.armed = false;
 

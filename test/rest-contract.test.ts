@@ -145,7 +145,7 @@ describe('dns.authorize and dns.set input errors, in code order', () => {
   it('refuses a flag that is neither true nor false, and changes nothing', async () => {
     const res = await postJson(gw, '/api/v1/dns.set', { Domain: 'sandbox-flags.com', Provider: 'sandbox', ApiKey: 'k', RecordType: 'campaign', DryRun: 'maybe' }, bearer(key));
     expect(res.status).toBe(400);
-    expect(await gw.running.services.store.readSandboxZone('sandbox-flags.com')).toEqual([]);
+    expect(await gw.running.services.store.readSandboxZone(gw.adminAccount, 'sandbox-flags.com')).toEqual([]);
   });
 });
 
@@ -197,18 +197,18 @@ describe('dns.set through the sandbox', () => {
     expect(dry.status).toBe(200);
     expect(dry.json.success).toBe(true);
     expect(dry.json.changes.filter((c: { action: string }) => c.action === 'CREATE').length).toBeGreaterThan(0);
-    expect(await gw.running.services.store.readSandboxZone('sandbox-one.com')).toEqual([]);
+    expect(await gw.running.services.store.readSandboxZone(gw.adminAccount, 'sandbox-one.com')).toEqual([]);
 
     const first = await postJson(gw, '/api/v1/dns.set', body, bearer(key));
     expect(first.text).toBe('{"success":true}');
-    const written = await gw.running.services.store.readSandboxZone('sandbox-one.com');
+    const written = await gw.running.services.store.readSandboxZone(gw.adminAccount, 'sandbox-one.com');
     expect(written.length).toBe(dry.json.changes.filter((c: { action: string }) => c.action === 'CREATE').length);
 
     for (const flagValue of ['1', 'true', 'TRUE']) {
       const again = await postForm(gw, '/api/v1/dns.set', { ...body, DryRun: flagValue }, bearer(key));
       expect(again.json.changes.every((c: { action: string }) => c.action === 'KEEP')).toBe(true);
     }
-    expect(await gw.running.services.store.readSandboxZone('sandbox-one.com')).toEqual(written);
+    expect(await gw.running.services.store.readSandboxZone(gw.adminAccount, 'sandbox-one.com')).toEqual(written);
   });
 });
 

@@ -10,7 +10,7 @@ let session: ProviderSession;
 beforeEach(async () => {
   store = await openStore('sqlite::memory:');
   // Any credentials work: the sandbox has no account to check them against.
-  session = createSandboxProvider({ store }).connect({ apiKey: 'anything at all' });
+  session = createSandboxProvider({ store }).connect({ apiKey: 'anything at all' }, { account: 'key:sandbox-test' });
 });
 afterEach(async () => {
   await store.close();
@@ -50,6 +50,22 @@ describe('sandbox provider', () => {
     expect(await session.authorize('_dmarc.example.com')).toEqual({ name: 'example.com', id: 'example.com' });
     await expectProviderError(session.findZone('co.uk'), 'not_found');
     await expectProviderError(session.findZone('localhost'), 'not_found');
+  });
+
+  it("keeps one zone per account: another account's session neither sees nor edits it", async () => {
+    const { zone, records } = await seededZone();
+    const other = createSandboxProvider({ store }).connect({ apiKey: 'anything at all' }, { account: 'user:someone-else' });
+    expect((await other.readZone(zone)).records).toEqual([]);
+    // Naming one of the first account's records (as if its id had leaked) changes nothing in either zone.
+    const target = records.find((r) => r.type === 'MX')!;
+    await expectProviderError(other.applyChanges(zone, { records: [] }, [{ action: 'DELETE', before: target }]), 'conflict');
+    await expectProviderError(other.applyChanges(zone, { records: [] }, [{ action: 'UPDATE', before: target, record: { ...target, ttl: 60 } }]), 'conflict');
+    expect((await session.readZone(zone)).records).toEqual(records);
+    expect((await other.readZone(zone)).records).toEqual([]);
+    // A session without an account can still find a zone (dns.authorize) but never read or write one.
+    const anonymous = createSandboxProvider({ store }).connect({ apiKey: 'x' });
+    expect(await anonymous.findZone(SEED_APEX)).toEqual(zone);
+    await expect(anonymous.readZone(zone)).rejects.toThrow(/only for an account/);
   });
 
   it('starts empty, then holds exactly the records written, with ids', async () => {

@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDnsServer, type FakeDnsServer, type FakeRecord } from './fakes/dns-server.js';
-import { bearer, graphql, postJson, startGateway, type Gateway } from './helpers/gateway.js';
+import { bearer, graphql, keyAccount, postJson, startGateway, type Gateway } from './helpers/gateway.js';
 import type { SandboxRecordFields } from '../src/storage/store.js';
 
 /** The operator's include, merged into every customer's SPF record. Two lookups: itself and one nested include. */
@@ -51,12 +51,12 @@ async function seedZone(domain: string, spf: string): Promise<void> {
     { type: 'A', name: domain, content: '203.0.113.10', ttl: 3600, priority: null },
     { type: 'TXT', name: domain, content: spf, ttl: 3600, priority: null },
   ];
-  const outcome = await gw.running.services.store.applySandboxWrites(domain, records.map((record) => ({ op: 'insert' as const, id: randomUUID(), record })));
+  const outcome = await gw.running.services.store.applySandboxWrites(keyAccount(key), domain, records.map((record) => ({ op: 'insert' as const, id: randomUUID(), record })));
   expect(outcome.ok).toBe(true);
 }
 
 const spfAt = async (domain: string) =>
-  (await gw.running.services.store.readSandboxZone(domain)).filter((r) => r.type === 'TXT' && r.name === domain).map((r) => r.content);
+  (await gw.running.services.store.readSandboxZone(keyAccount(key), domain)).filter((r) => r.type === 'TXT' && r.name === domain).map((r) => r.content);
 
 const dnsSet = (domain: string, extra: Record<string, unknown> = {}) =>
   postJson(gw, '/api/v1/dns.set', { Domain: domain, Provider: 'sandbox', ApiKey: 'sandbox-key-0001', RecordType: 'campaign', ...extra }, bearer(key));
@@ -71,7 +71,7 @@ describe('dns.set and the SPF lookup limit, through a DNS server on loopback', (
     const domain = 'spf-over.com';
     const customerSpf = 'v=spf1 include:big.customer.net -all';
     await seedZone(domain, customerSpf);
-    const before = await gw.running.services.store.readSandboxZone(domain);
+    const before = await gw.running.services.store.readSandboxZone(keyAccount(key), domain);
 
     for (const extra of [{ DryRun: true }, {}]) {
       const res = await dnsSet(domain, extra);
@@ -83,8 +83,8 @@ describe('dns.set and the SPF lookup limit, through a DNS server on loopback', (
     }
     const gql = await gqlSet(domain, false);
     expect(gql.json.data.setDnsRecords).toMatchObject({ __typename: 'DnsError', code: 9, message: expect.stringContaining('needs 12 DNS lookups') });
-    expect(await gw.running.services.store.readSandboxZone(domain)).toEqual(before);
-    expect(await gw.running.services.store.listChanges({ domain })).toEqual([]);
+    expect(await gw.running.services.store.readSandboxZone(keyAccount(key), domain)).toEqual(before);
+    expect(await gw.running.services.store.listChanges({ account: null, domain })).toEqual([]);
     // The count really went through the server: the customer's include and the operator's chain were asked.
     expect(dns.queries.map((q) => q.name)).toEqual(expect.arrayContaining(['big.customer.net', SPF_INCLUDE, '_inner.spf-test.net']));
   });

@@ -12,6 +12,7 @@ import { loadConfig } from '../src/config.js';
 import { MIGRATIONS, SCHEMA_MIGRATIONS_TABLE, forEngine, pendingMigrations, type Migration } from '../src/storage/migrations.js';
 import { DatabaseUnavailableError, openStore, type OpenStoreOptions } from '../src/storage/open.js';
 import { StoreConflictError, type Store } from '../src/storage/store.js';
+import { UNASSIGNED_ACCOUNT } from '../src/auth/account.js';
 import { adminQuery, createTestDatabase, createTestSchema, postgresReachable, POSTGRES_LABEL, shouldSkip, type TestDatabase } from './helpers/backing-services.js';
 
 let dir: string;
@@ -159,25 +160,96 @@ describe.each(engines)('storage on $name', (engine, skip) => {
         await engine.execute(url, row('before-4'));
         const store = await open(url);
         try {
-          expect(await store.getChange('before-4')).toMatchObject({ status: 'applied', applied: true, changes: { revertOf: null, writes: [] } });
+          expect(await store.getChange('before-4', null)).toMatchObject({ status: 'applied', applied: true, changes: { revertOf: null, writes: [] } });
           await expect(engine.execute(url, row('bad-status', 'done'))).rejects.toThrow();
           await engine.execute(url, row('pending-row', 'pending'));
-          expect(await store.getChange('pending-row')).toMatchObject({ status: 'pending' });
+          expect(await store.getChange('pending-row', null)).toMatchObject({ status: 'pending' });
         } finally {
           await store.close();
         }
+      });
+
+      describe('migration 5 (tenancy)', () => {
+        /** The database as release 4 left it, with `setup` run on it; then opened (migrated) by this release. */
+        async function migratedFrom4(setup: string[]): Promise<{ url: string; store: Store }> {
+          const url = await engine.newDatabase();
+          await engine.execute(url, forEngine(SCHEMA_MIGRATIONS_TABLE, engine.name));
+          for (const migration of MIGRATIONS.slice(0, 4)) {
+            for (const statement of migration.statements) await engine.execute(url, forEngine(statement, engine.name));
+            await engine.execute(url, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (${migration.version}, 'v${migration.version}', '2024-01-01')`);
+          }
+          for (const statement of setup) await engine.execute(url, statement);
+          return { url, store: await open(url) };
+        }
+        const keyRow = (id: string, name: string, createdAt: string, userId: string | null = null) =>
+          `INSERT INTO api_keys (id, name, user_id, key_hash, permissions, created_at) VALUES ('${id}', '${name}', ${userId === null ? 'NULL' : `'${userId}'`}, '${'ab'.repeat(32)}', '["User.Update"]', '${createdAt}')`;
+        const userRow = (id: string, createdAt: string) =>
+          `INSERT INTO users (id, username, username_key, password_hash, permissions, created_at) VALUES ('${id}', '${id}', '${id}', 'scrypt$x', '["User.Update"]', '${createdAt}')`;
+        const changeRow = (id: string, principal: string) =>
+          `INSERT INTO dns_changes (id, created_at, principal, domain, provider, record_type, applied, changes, status) ` +
+          `VALUES ('${id}', '2024-02-01T00:00:00.000Z', '${principal}', 'a.com', 'sandbox', 'campaign', 1, '{"revertOf":null,"writes":[]}', 'applied')`;
+        const sandboxRow = (id: string) =>
+          `INSERT INTO sandbox_records (zone, id, type, name, content, ttl, priority) VALUES ('a.com', '${id}', 'TXT', 'a.com', 'v=spf1 -all', 300, NULL)`;
+
+        it('gives every existing entry and sandbox zone to the first-start key, and that key Admin', async () => {
+          const { store } = await migratedFrom4([
+            keyRow('first0000000000a', 'admin', '2024-01-01T00:00:00.000Z'),
+            userRow('u1', '2024-01-02T00:00:00.000Z'),
+            keyRow('later00000000000', 'admin', '2024-01-03T00:00:00.000Z'),
+            keyRow('alices0000000000', 'ci', '2024-01-04T00:00:00.000Z', 'u1'),
+            changeRow('by-admin', 'key:first0000000000a'),
+            changeRow('by-alice', 'key:alices0000000000'),
+            changeRow('by-session', 'user:u1'),
+            sandboxRow('r1'),
+          ]);
+          try {
+            const admin = 'key:first0000000000a';
+            expect((await store.listChanges({ account: null })).map((c) => [c.id, c.account]).sort()).toEqual([
+              ['by-admin', admin],
+              ['by-alice', admin],
+              ['by-session', admin],
+            ]);
+            expect(await store.listChanges({ account: 'user:u1' })).toEqual([]);
+            expect(await store.listChanges({ account: admin, domain: 'a.com' })).toHaveLength(3);
+            expect((await store.readSandboxZone(admin, 'a.com')).map((r) => [r.account, r.id, r.content])).toEqual([[admin, 'r1', 'v=spf1 -all']]);
+            expect(await store.readSandboxZone('user:u1', 'a.com')).toEqual([]);
+            expect((await store.findApiKey('first0000000000a'))?.permissions).toEqual(['User.Update', 'Admin']);
+            // Another key named "admin", made later, and a user's key are left as they were.
+            expect((await store.findApiKey('later00000000000'))?.permissions).toEqual(['User.Update']);
+            expect((await store.findApiKey('alices0000000000'))?.permissions).toEqual(['User.Update']);
+          } finally {
+            await store.close();
+          }
+        });
+
+        it('without a first-start key (a user was made first), gives them to an account nobody has, and grants nothing', async () => {
+          const { store } = await migratedFrom4([
+            userRow('u1', '2024-01-01T00:00:00.000Z'),
+            keyRow('admin00000000000', 'admin', '2024-01-02T00:00:00.000Z'),
+            changeRow('old', 'key:admin00000000000'),
+            sandboxRow('r1'),
+          ]);
+          try {
+            expect((await store.getChange('old', null))?.account).toBe(UNASSIGNED_ACCOUNT);
+            expect(await store.getChange('old', 'key:admin00000000000')).toBeNull();
+            expect(await store.readSandboxZone(UNASSIGNED_ACCOUNT, 'a.com')).toHaveLength(1);
+            expect((await store.findApiKey('admin00000000000'))?.permissions).toEqual(['User.Update']);
+          } finally {
+            await store.close();
+          }
+        });
       });
 
       it('returns a stored change list that is not JSON as its text, instead of failing the whole listing', async () => {
         const url = await engine.newDatabase();
         const store = await open(url);
         try {
-          await store.insertChange({ id: 'ok', createdAt: '2025-01-01T00:00:00.000Z', principal: 'key:k1', domain: 'a.com', provider: 'sandbox', recordType: 'campaign', status: 'applied', applied: true, changes: { writes: [] } });
+          await store.insertChange({ id: 'ok', createdAt: '2025-01-01T00:00:00.000Z', principal: 'key:k1', account: 'key:k1', domain: 'a.com', provider: 'sandbox', recordType: 'campaign', status: 'applied', applied: true, changes: { writes: [] } });
           await engine.execute(
             url,
-            `INSERT INTO dns_changes (id, created_at, principal, domain, provider, record_type, status, applied, changes) VALUES ('cut', '2025-01-02T00:00:00.000Z', 'key:k1', 'a.com', 'sandbox', 'campaign', 'applied', 1, '{"writes":[{"act')`,
+            `INSERT INTO dns_changes (id, created_at, principal, account, domain, provider, record_type, status, applied, changes) VALUES ('cut', '2025-01-02T00:00:00.000Z', 'key:k1', 'key:k1', 'a.com', 'sandbox', 'campaign', 'applied', 1, '{"writes":[{"act')`,
           );
-          expect((await store.listChanges({ domain: 'a.com' })).map((c) => [c.id, c.changes])).toEqual([
+          expect((await store.listChanges({ account: 'key:k1', domain: 'a.com' })).map((c) => [c.id, c.changes])).toEqual([
             ['cut', '{"writes":[{"act'],
             ['ok', { writes: [] }],
           ]);
@@ -266,49 +338,83 @@ describe.each(engines)('storage on $name', (engine, skip) => {
       });
 
       it('journals changes: insert, get, list newest first and by domain', async () => {
-        const base = { principal: 'key:k1', provider: 'sandbox', recordType: 'campaign', status: 'applied' as const, applied: true };
+        const base = { principal: 'key:k1', account: 'key:k1', provider: 'sandbox', recordType: 'campaign', status: 'applied' as const, applied: true };
         await store.insertChange({ ...base, id: 'c1', createdAt: '2025-01-01T00:00:00.000Z', domain: 'a.com', changes: [{ action: 'CREATE' }] });
         await store.insertChange({ ...base, id: 'c2', createdAt: '2025-01-02T00:00:00.000Z', domain: 'b.com', changes: [], status: 'failed', applied: false });
         await store.insertChange({ ...base, id: 'c3', createdAt: '2025-01-03T00:00:00.000Z', domain: 'a.com', changes: { n: 1 } });
-        expect(await store.getChange('c1')).toEqual({ ...base, id: 'c1', createdAt: '2025-01-01T00:00:00.000Z', domain: 'a.com', changes: [{ action: 'CREATE' }] });
-        expect((await store.getChange('c2'))?.applied).toBe(false);
-        expect(await store.getChange('nope')).toBeNull();
-        expect((await store.listChanges()).map((c) => c.id)).toEqual(['c3', 'c2', 'c1']);
-        expect((await store.listChanges({ domain: 'a.com' })).map((c) => c.id)).toEqual(['c3', 'c1']);
-        expect((await store.listChanges({ limit: 1 })).map((c) => c.id)).toEqual(['c3']);
+        expect(await store.getChange('c1', 'key:k1')).toEqual({ ...base, id: 'c1', createdAt: '2025-01-01T00:00:00.000Z', domain: 'a.com', changes: [{ action: 'CREATE' }] });
+        expect((await store.getChange('c2', null))?.applied).toBe(false);
+        expect(await store.getChange('nope', null)).toBeNull();
+        expect((await store.listChanges({ account: null })).map((c) => c.id)).toEqual(['c3', 'c2', 'c1']);
+        expect((await store.listChanges({ account: 'key:k1', domain: 'a.com' })).map((c) => c.id)).toEqual(['c3', 'c1']);
+        expect((await store.listChanges({ account: 'key:k1', limit: 1 })).map((c) => c.id)).toEqual(['c3']);
       });
 
       it('completes a pending journal entry once, and only a pending one', async () => {
-        const pending = { principal: 'key:k1', provider: 'sandbox', recordType: 'campaign', domain: 'a.com', createdAt: '2025-01-01T00:00:00.000Z' };
+        const pending = { principal: 'key:k1', account: 'key:k1', provider: 'sandbox', recordType: 'campaign', domain: 'a.com', createdAt: '2025-01-01T00:00:00.000Z' };
         await store.insertChange({ ...pending, id: 'p1', status: 'pending', applied: false, changes: { writes: ['planned'] } });
-        expect(await store.getChange('p1')).toMatchObject({ status: 'pending', applied: false, changes: { writes: ['planned'] } });
+        expect(await store.getChange('p1', null)).toMatchObject({ status: 'pending', applied: false, changes: { writes: ['planned'] } });
         expect(await store.completeChange('p1', { status: 'partial', applied: true, changes: { writes: ['landed'] } })).toBe(true);
-        expect(await store.getChange('p1')).toMatchObject({ status: 'partial', applied: true, changes: { writes: ['landed'] } });
+        expect(await store.getChange('p1', null)).toMatchObject({ status: 'partial', applied: true, changes: { writes: ['landed'] } });
         // Completed entries stay as they were completed; unknown ids complete nothing.
         expect(await store.completeChange('p1', { status: 'failed', applied: false, changes: {} })).toBe(false);
-        expect(await store.getChange('p1')).toMatchObject({ status: 'partial', applied: true });
+        expect(await store.getChange('p1', null)).toMatchObject({ status: 'partial', applied: true });
         expect(await store.completeChange('nope', { status: 'applied', applied: true, changes: {} })).toBe(false);
+      });
+
+      it('keeps journal entries per account: a listing and a lookup see only the account asked for (null: all)', async () => {
+        const base = { principal: 'key:k1', provider: 'sandbox', recordType: 'campaign', status: 'applied' as const, applied: true, changes: { writes: [] } };
+        await store.insertChange({ ...base, id: 'a1', account: 'user:alice', createdAt: '2025-01-01T00:00:00.000Z', domain: 'a.com' });
+        await store.insertChange({ ...base, id: 'b1', account: 'user:bob', createdAt: '2025-01-02T00:00:00.000Z', domain: 'a.com' });
+        await store.insertChange({ ...base, id: 'a2', account: 'user:alice', createdAt: '2025-01-03T00:00:00.000Z', domain: 'b.com' });
+        const ids = async (query: Parameters<Store['listChanges']>[0]) => (await store.listChanges(query)).map((c) => c.id);
+        expect(await ids({ account: 'user:alice' })).toEqual(['a2', 'a1']);
+        expect(await ids({ account: 'user:alice', domain: 'a.com' })).toEqual(['a1']);
+        expect(await ids({ account: 'user:bob', domain: 'a.com' })).toEqual(['b1']);
+        expect(await ids({ account: 'user:bob', domain: 'b.com' })).toEqual([]);
+        expect(await ids({ account: null, domain: 'a.com' })).toEqual(['b1', 'a1']);
+        expect(await ids({ account: null })).toEqual(['a2', 'b1', 'a1']);
+        expect((await store.getChange('b1', 'user:bob'))?.account).toBe('user:bob');
+        expect(await store.getChange('b1', 'user:alice')).toBeNull();
+        expect((await store.getChange('b1', null))?.id).toBe('b1');
+      });
+
+      it("keeps sandbox zones per account: one domain, two zones, and no write reaches the other account's", async () => {
+        const rec = { type: 'TXT', name: 'example.com', content: 'v=spf1 -all', ttl: 300, priority: null };
+        expect(await store.applySandboxWrites('user:alice', 'example.com', [{ op: 'insert', id: 'r1', record: rec }])).toEqual({ ok: true });
+        expect(await store.applySandboxWrites('user:bob', 'example.com', [{ op: 'insert', id: 'r1', record: { ...rec, content: 'bob' } }])).toEqual({ ok: true });
+        expect((await store.readSandboxZone('user:alice', 'example.com')).map((r) => r.content)).toEqual(['v=spf1 -all']);
+        expect((await store.readSandboxZone('user:bob', 'example.com')).map((r) => r.content)).toEqual(['bob']);
+        // Alice cannot update or delete a record of Bob's by its id: as if it were not there, and nothing is written.
+        expect(await store.applySandboxWrites('user:bob', 'example.com', [{ op: 'insert', id: 'bobs', record: { ...rec, content: 'bob 2' } }])).toEqual({ ok: true });
+        for (const write of [{ op: 'update', id: 'bobs', record: rec }, { op: 'delete', id: 'bobs' }] as const) {
+          expect(await store.applySandboxWrites('user:alice', 'example.com', [{ op: 'insert', id: 'r2', record: rec }, write])).toEqual({ ok: false, index: 1, missingId: 'bobs' });
+        }
+        // Deleting her r1 leaves Bob's r1.
+        expect(await store.applySandboxWrites('user:alice', 'example.com', [{ op: 'delete', id: 'r1' }])).toEqual({ ok: true });
+        expect(await store.readSandboxZone('user:alice', 'example.com')).toEqual([]);
+        expect((await store.readSandboxZone('user:bob', 'example.com')).map((r) => [r.id, r.content])).toEqual([['bobs', 'bob 2'], ['r1', 'bob']]);
       });
 
       it('rolls back every sandbox write when one names a missing record', async () => {
         const rec = { type: 'TXT', name: 'a.example.com', content: 'x', ttl: 300, priority: null };
-        expect(await store.applySandboxWrites('example.com', [{ op: 'insert', id: 'r1', record: rec }])).toEqual({ ok: true });
-        const outcome = await store.applySandboxWrites('example.com', [
+        expect(await store.applySandboxWrites('key:k1', 'example.com', [{ op: 'insert', id: 'r1', record: rec }])).toEqual({ ok: true });
+        const outcome = await store.applySandboxWrites('key:k1', 'example.com', [
           { op: 'update', id: 'r1', record: { ...rec, content: 'changed' } },
           { op: 'insert', id: 'r2', record: rec },
           { op: 'delete', id: 'gone' },
         ]);
         expect(outcome).toEqual({ ok: false, index: 2, missingId: 'gone' });
-        expect(await store.readSandboxZone('example.com')).toEqual([{ zone: 'example.com', id: 'r1', ...rec }]);
+        expect(await store.readSandboxZone('key:k1', 'example.com')).toEqual([{ account: 'key:k1', zone: 'example.com', id: 'r1', ...rec }]);
         // Records are per zone: the same id in another zone is not touched.
-        expect(await store.applySandboxWrites('other.com', [{ op: 'delete', id: 'r1' }])).toMatchObject({ ok: false });
+        expect(await store.applySandboxWrites('key:k1', 'other.com', [{ op: 'delete', id: 'r1' }])).toMatchObject({ ok: false });
       });
 
       it('sorts text bytewise on both engines (case and punctuation count), with numbers as numbers', async () => {
         const names = ['b.example.com', '_dmarc.example.com', 'B.example.com', 'a-b.example.com', 'ab.example.com', 'a.example.com'];
         const writes = names.map((name, i) => ({ op: 'insert' as const, id: `r${i}`, record: { type: 'TXT', name, content: 'x', ttl: 300 + i, priority: i % 2 ? i : null } }));
-        expect(await store.applySandboxWrites('example.com', writes)).toEqual({ ok: true });
-        const read = await store.readSandboxZone('example.com');
+        expect(await store.applySandboxWrites('key:k1', 'example.com', writes)).toEqual({ ok: true });
+        const read = await store.readSandboxZone('key:k1', 'example.com');
         expect(read.map((r) => r.name)).toEqual([...names].sort());
         expect(read.find((r) => r.id === 'r1')).toMatchObject({ ttl: 301, priority: 1 });
         expect(read.find((r) => r.id === 'r0')?.priority).toBeNull();

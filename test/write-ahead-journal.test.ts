@@ -114,9 +114,11 @@ function failing(store: Store, methods: readonly (keyof Store)[]): Store {
   });
 }
 
-const setCommand = { domain: DOMAIN, provider: 'sandbox' as const, credentials: { apiKey: 'sandbox-key' }, recordType: 'campaign' as const, dryRun: false, force: false, principal: 'key:wal' };
+/** The account every command of these tests acts for. */
+const WAL = { id: 'key:wal', admin: false } as const;
+const setCommand = { domain: DOMAIN, provider: 'sandbox' as const, credentials: { apiKey: 'sandbox-key' }, recordType: 'campaign' as const, dryRun: false, force: false, principal: 'key:wal', account: WAL.id };
 const lines = (entry: ChangeEntryView) => entry.changes.map((c) => `${c.action} ${c.type} ${c.name}`).sort();
-const zoneOf = async (store: Store) => (await store.readSandboxZone(DOMAIN)).map(({ id: _id, ...r }) => JSON.stringify(r)).sort();
+const zoneOf = async (store: Store) => (await store.readSandboxZone(WAL.id, DOMAIN)).map(({ id: _id, ...r }) => JSON.stringify(r)).sort();
 
 // ------------------------------------------------------------------------------------------------ the engines
 
@@ -153,7 +155,7 @@ describe.each(engines)('write-ahead journal on %s', (engine, skip) => {
     beforeEach(async () => {
       url = engine === 'sqlite' ? `sqlite:${path.join(dir, `${randomUUID()}.db`)}` : await createTestSchema(pgDatabase!.url);
       store = await open();
-      const seeded = await store.applySandboxWrites(DOMAIN, SEED.map((record) => ({ op: 'insert' as const, id: randomUUID(), record })));
+      const seeded = await store.applySandboxWrites(WAL.id, DOMAIN, SEED.map((record) => ({ op: 'insert' as const, id: randomUUID(), record })));
       expect(seeded.ok).toBe(true);
     });
 
@@ -161,7 +163,7 @@ describe.each(engines)('write-ahead journal on %s', (engine, skip) => {
       const h = harness(store);
       let atWrite: ChangeEntryView[] | undefined;
       h.apply = async (session, zone, contents, changes) => {
-        atWrite = await h.service.listChanges(DOMAIN);
+        atWrite = await h.service.listChanges(DOMAIN, WAL);
         return session.applyChanges(zone, contents, changes);
       };
       await expect(h.service.setRecords(setCommand)).resolves.toMatchObject({ applied: true });
@@ -169,7 +171,7 @@ describe.each(engines)('write-ahead journal on %s', (engine, skip) => {
       expect(atWrite![0]).toMatchObject({ status: 'pending', applied: false, domain: DOMAIN, revertOf: null });
       expect(lines(atWrite![0]!)).toEqual(PLANNED);
 
-      const [entry] = await h.service.listChanges(DOMAIN);
+      const [entry] = await h.service.listChanges(DOMAIN, WAL);
       expect(entry).toMatchObject({ id: atWrite![0]!.id, status: 'applied', applied: true });
       expect(lines(entry!)).toEqual(PLANNED);
       expect(entry).not.toHaveProperty('problem');
@@ -190,12 +192,12 @@ describe.each(engines)('write-ahead journal on %s', (engine, skip) => {
       await landed;
 
       const other = harness(await open());
-      const [entry] = await other.service.listChanges(DOMAIN);
+      const [entry] = await other.service.listChanges(DOMAIN, WAL);
       expect(entry).toMatchObject({ status: 'pending', applied: false });
       expect(lines(entry!)).toEqual(PLANNED);
       // The writes are in the zone: the pending entry's revert undoes exactly them.
       expect(await zoneOf(store)).not.toEqual(before);
-      await other.service.revert({ changeId: entry!.id, credentials: { apiKey: 'sandbox-key' }, principal: 'key:wal' });
+      await other.service.revert({ changeId: entry!.id, credentials: { apiKey: 'sandbox-key' }, principal: 'key:wal', account: WAL });
       expect(await zoneOf(store)).toEqual(before);
     });
 
@@ -211,7 +213,7 @@ describe.each(engines)('write-ahead journal on %s', (engine, skip) => {
       expect((error as AppError).httpStatus).toBe(500);
       expect(h.applyCalls).toBe(0);
       expect(await zoneOf(store)).toEqual(before);
-      expect(await store.listChanges({ domain: DOMAIN })).toEqual([]);
+      expect(await store.listChanges({ account: null, domain: DOMAIN })).toEqual([]);
       expect(h.logLines.some((l) => l.includes('could not journal the planned DNS changes; nothing was written'))).toBe(true);
     });
 
@@ -222,7 +224,7 @@ describe.each(engines)('write-ahead journal on %s', (engine, skip) => {
         throw new ProviderError('sandbox', 'unavailable', 'the second write was lost', { applied: changes.slice(0, 1) });
       };
       await expect(h.service.setRecords(setCommand)).rejects.toMatchObject({ primary: { code: 10 } });
-      const [partial] = await h.service.listChanges(DOMAIN);
+      const [partial] = await h.service.listChanges(DOMAIN, WAL);
       expect(partial).toMatchObject({ status: 'partial', applied: true });
       expect(partial!.changes).toHaveLength(1);
       expect(PLANNED).toContain(lines(partial!)[0]);
@@ -231,9 +233,9 @@ describe.each(engines)('write-ahead journal on %s', (engine, skip) => {
         throw new ProviderError('sandbox', 'unavailable', 'nothing was written');
       };
       await expect(h.service.setRecords(setCommand)).rejects.toMatchObject({ primary: { code: 10 } });
-      const [failed] = await h.service.listChanges(DOMAIN);
+      const [failed] = await h.service.listChanges(DOMAIN, WAL);
       expect(failed).toMatchObject({ status: 'failed', applied: false, changes: [] });
-      await expect(h.service.revert({ changeId: failed!.id, credentials: { apiKey: 'sandbox-key' }, principal: 'key:wal' })).rejects.toMatchObject({
+      await expect(h.service.revert({ changeId: failed!.id, credentials: { apiKey: 'sandbox-key' }, principal: 'key:wal', account: WAL })).rejects.toMatchObject({
         primary: { key: 'REVERT_REFUSED', message: `Revert refused: change ${failed!.id} wrote nothing (failed)` },
       });
     });
@@ -241,7 +243,7 @@ describe.each(engines)('write-ahead journal on %s', (engine, skip) => {
     it('answers success when only the completion cannot be stored: the entry stays pending, and the log says so', async () => {
       const h = harness(store, failing(store, ['completeChange']));
       await expect(h.service.setRecords(setCommand)).resolves.toMatchObject({ applied: true });
-      const [entry] = await h.service.listChanges(DOMAIN);
+      const [entry] = await h.service.listChanges(DOMAIN, WAL);
       expect(entry).toMatchObject({ status: 'pending' });
       expect(lines(entry!)).toEqual(PLANNED);
       expect(h.logLines.some((l) => l.includes('could not complete the journal entry of DNS changes; it stays pending'))).toBe(true);
@@ -254,6 +256,7 @@ describe.each(engines)('write-ahead journal on %s', (engine, skip) => {
         id: 'unreadable-1',
         createdAt: new Date(Date.now() + 1000).toISOString(),
         principal: 'key:other-release',
+        account: WAL.id,
         domain: DOMAIN,
         provider: 'sandbox',
         recordType: 'campaign',
@@ -261,13 +264,13 @@ describe.each(engines)('write-ahead journal on %s', (engine, skip) => {
         applied: true,
         changes: { writes: 'in a shape this release does not know' },
       });
-      const listed = await h.service.listChanges(DOMAIN);
+      const listed = await h.service.listChanges(DOMAIN, WAL);
       expect(listed.map((e) => [e.id, e.status])).toEqual([
         ['unreadable-1', 'applied'],
         [expect.any(String), 'applied'],
       ]);
       expect(listed[0]).toMatchObject({ changes: [], problem: expect.stringMatching(/^the stored change list of this entry cannot be read \(/) });
-      await expect(h.service.revert({ changeId: 'unreadable-1', credentials: { apiKey: 'sandbox-key' }, principal: 'key:wal' })).rejects.toMatchObject({
+      await expect(h.service.revert({ changeId: 'unreadable-1', credentials: { apiKey: 'sandbox-key' }, principal: 'key:wal', account: WAL })).rejects.toMatchObject({
         primary: { key: 'REVERT_REFUSED', message: expect.stringContaining('change unreadable-1 cannot be read') },
       });
     });

@@ -5,7 +5,7 @@
  */
 import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { ApiKeyInfo, ApiKeyRow, Store } from '../storage/store.js';
-import { DEFAULT_PERMISSION, type Permission } from './types.js';
+import { ADMIN_PERMISSION, DEFAULT_PERMISSION, type Permission } from './types.js';
 
 const PREFIX = 'dgk_';
 const KEY_ID_BYTES = 8;
@@ -15,6 +15,9 @@ const KEY_PATTERN = /^dgk_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$/;
 
 /** @default name of the first-start key */
 export const INITIAL_ADMIN_KEY_NAME = 'admin';
+
+/** What the first-start key holds (migration 5 gives `Admin` to a first-start key made before it existed). */
+export const INITIAL_ADMIN_PERMISSIONS: readonly Permission[] = [DEFAULT_PERMISSION, ADMIN_PERMISSION];
 
 export interface ParsedApiKey {
   readonly keyId: string;
@@ -94,8 +97,9 @@ export function revokeApiKey(store: Store, id: string, now: Date = new Date()): 
 }
 
 /**
- * On a database with no key and no user, creates the key "admin" with `User.Update` and returns it (to print once);
- * otherwise null. Safe when several servers start at once: only one of them gets a key.
+ * On a database with no key and no user, creates the key "admin" with `User.Update` and `Admin` (it sees every
+ * account's journal entries) and returns it (to print once); otherwise null. Safe when several servers start at once:
+ * only one of them gets a key.
  */
 export async function ensureInitialAdminKey(store: Store, now: Date = new Date()): Promise<string | null> {
   const { id, key } = generateKey();
@@ -104,7 +108,7 @@ export async function ensureInitialAdminKey(store: Store, now: Date = new Date()
     name: INITIAL_ADMIN_KEY_NAME,
     userId: null,
     keyHash: hashApiKey(key),
-    permissions: [DEFAULT_PERMISSION],
+    permissions: INITIAL_ADMIN_PERMISSIONS,
     createdAt: now.toISOString(),
   });
   return inserted ? key : null;

@@ -1,7 +1,14 @@
 /** Who is calling, once authenticated. Built by the auth service, read by middleware and handlers. */
-export type Permission = 'User.Update' | (string & {});
+export type Permission = 'User.Update' | 'Admin' | (string & {});
 
+/** What `keys create` and `users create` grant without `--permission`: every command, on the caller's own account. */
 export const DEFAULT_PERMISSION: Permission = 'User.Update';
+
+/**
+ * Sees and acts on every account's journal entries (and whatever else belongs to an account, see src/auth/account.ts).
+ * Held by the key the first start prints; granted only by name (`--permission Admin`), never implied by another.
+ */
+export const ADMIN_PERMISSION: Permission = 'Admin';
 
 export interface Principal {
   /** The user behind a session, or the user a key belongs to; null for a key made without `--user`. */

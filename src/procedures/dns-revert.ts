@@ -4,7 +4,7 @@ import { authenticate } from './middleware/authenticate.js';
 import { rateLimit } from './middleware/rate-limit.js';
 import { requirePermission } from './middleware/require-permission.js';
 import { commandInput, providerCommandFields, requireProviderCredentials, requiredString } from './inputs.js';
-import { defineProcedure, parseInput } from './procedure.js';
+import { callerAccount, defineProcedure, parseInput } from './procedure.js';
 
 const { apiKey, apiSecret, apiUser, username } = providerCommandFields;
 
@@ -20,20 +20,25 @@ export const revertInput = commandInput({
 /** The provider-specific credential rules of dns.set (GoDaddy secret → 5; Namecheap user → 6, username → 7). */
 const credentialsForProvider = commandInput({}, requireProviderCredentials);
 
-/** dns.revert: restores exactly the records one journal entry touched, unless they were edited since (409). */
+/**
+ * dns.revert: restores exactly the records one journal entry touched, unless they were edited since (409). Only an
+ * entry of the caller's account (any, for an Admin): another account's is answered as an unknown id (12).
+ */
 export const dnsRevert = defineProcedure({
   name: 'dns.revert',
   input: revertInput,
   middleware: [authenticate, rateLimit, requirePermission('User.Update')],
   async handler(input, ctx): Promise<{ success: true; changes: readonly ChangeView[] }> {
     // The provider comes from the entry, so its credential rules can only be checked once the entry is found (12).
-    const entry = await ctx.services.dns.getChange(input.changeId);
+    const account = callerAccount(ctx);
+    const entry = await ctx.services.dns.getChange(input.changeId, account);
     const credentials = { apiKey: input.apiKey, apiSecret: input.apiSecret, apiUser: input.apiUser, username: input.username };
     parseInput(credentialsForProvider, { provider: entry.provider, ...credentials });
     const result = await ctx.services.dns.revert({
       changeId: entry.id,
       credentials,
       principal: principalLabel(ctx.principal!),
+      account,
     });
     return { success: true, changes: result.changes };
   },

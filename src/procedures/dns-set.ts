@@ -5,7 +5,7 @@ import { authenticate } from './middleware/authenticate.js';
 import { rateLimit } from './middleware/rate-limit.js';
 import { requirePermission } from './middleware/require-permission.js';
 import { commandInput, flagInput, providerCommandFields, requireProviderCredentials } from './inputs.js';
-import { defineProcedure } from './procedure.js';
+import { callerAccount, defineProcedure } from './procedure.js';
 
 export const RECORD_SETS = ['campaign', 'email-gateway'] as const;
 
@@ -42,6 +42,7 @@ export const dnsSet = defineProcedure({
       dryRun: input.dryRun ?? false,
       force: input.force ?? false,
       principal: principalLabel(ctx.principal!),
+      account: callerAccount(ctx).id,
       credentials: { apiKey: input.apiKey, apiSecret: input.apiSecret, apiUser: input.apiUser, username: input.username },
     });
   },

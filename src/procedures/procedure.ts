@@ -6,6 +6,7 @@
 import type { z } from 'zod';
 import { AppError, ERROR_CATALOGUE, errorItem, type ErrorItem, type ErrorKey } from '../errors.js';
 import type { Principal } from '../auth/types.js';
+import type { Account } from '../auth/account.js';
 import type { Services } from '../services.js';
 
 /** The rate-limit state the transport reports in `RateLimit-*` headers. */
@@ -31,6 +32,11 @@ export interface CallContext {
   readonly transport: 'rest' | 'graphql';
   /** Set by `authenticate`. */
   principal?: Principal;
+  /**
+   * Set by `authenticate` (`accountOf(principal)`): the account what the caller makes belongs to, and the one whose
+   * rows it sees (every account's with Admin). Read it through `callerAccount`.
+   */
+  account?: Account;
   /** Set by `rateLimit`, read by the transport for the response headers. */
   rateLimit?: RateLimitState;
 }
@@ -42,6 +48,12 @@ export interface Procedure<Input, Output> {
   readonly input: z.ZodType<Input>;
   readonly middleware: readonly Middleware[];
   readonly handler: (input: Input, ctx: CallContext) => Promise<Output>;
+}
+
+/** The authenticated caller's account; a procedure without `authenticate` has none, a programming error. */
+export function callerAccount(ctx: CallContext): Account {
+  if (!ctx.account) throw new Error('callerAccount needs the authenticate middleware');
+  return ctx.account;
 }
 
 export function defineProcedure<Input, Output>(procedure: Procedure<Input, Output>): Procedure<Input, Output> {

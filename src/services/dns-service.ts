@@ -23,6 +23,7 @@ import {
 import { LockLostError, type ZoneLock } from './zone-lock.js';
 import { journalWrites, planRevert, type ChangeJournal, type JournalEntry, type JournalOutcome, type JournalWrite } from './journal.js';
 import type { ChangeStatus } from '../storage/store.js';
+import { visibleAccount, type Account } from '../auth/account.js';
 import { isProviderId } from '../../providers/registry.js';
 import { boundedMemo } from '../bounded-memo.js';
 
@@ -43,6 +44,8 @@ export interface SetRecordsCommand extends ProviderCommand {
   readonly force: boolean;
   /** Who asks, for the journal (`key:<id>` / `user:<id>`, see `principalLabel`); never a credential. */
   readonly principal: string;
+  /** The caller's account (`accountOf`): the journal entry belongs to it, and so does a sandbox zone. */
+  readonly account: string;
 }
 
 export interface RevertCommand {
@@ -50,6 +53,8 @@ export interface RevertCommand {
   /** For the provider the journal entry names. */
   readonly credentials: ProviderCredentials;
   readonly principal: string;
+  /** The caller's account: only its own entries can be reverted (any account's, for an Admin). */
+  readonly account: Account;
 }
 
 /** One line of a plan or of a journal entry as callers see it (GraphQL `DnsRecordChange`, REST `changes[]`). */
@@ -112,10 +117,13 @@ export interface DnsServiceDeps {
 export interface DnsService {
   authorize(command: ProviderCommand): Promise<void>;
   setRecords(command: SetRecordsCommand): Promise<SetRecordsResult>;
-  /** The journal of `domain`, newest first. */
-  listChanges(domain: string): Promise<ChangeEntryView[]>;
-  /** One journal entry; CHANGE_NOT_FOUND (12) when there is none. */
-  getChange(id: string): Promise<ChangeEntryView>;
+  /** The journal of `domain` that `account` sees (its own entries; an Admin, every account's), newest first. */
+  listChanges(domain: string, account: Account): Promise<ChangeEntryView[]>;
+  /**
+   * One journal entry `account` sees; CHANGE_NOT_FOUND (12) when there is none, and exactly the same for another
+   * account's entry (it is not read: nothing tells that it exists).
+   */
+  getChange(id: string, account: Account): Promise<ChangeEntryView>;
   /**
    * Undoes exactly the writes of one journal entry, if every record it wrote is still as it left it; otherwise
    * REVERT_REFUSED (9, HTTP 409) naming the records that differ, and nothing is written. The revert is journaled.
@@ -131,8 +139,9 @@ export function createDnsService(deps: DnsServiceDeps): DnsService {
     return provider;
   };
 
-  const findEntry = async (id: string): Promise<JournalEntry> => {
-    const entry = await deps.journal.get(id);
+  /** The entry `id` if `account` sees it; CHANGE_NOT_FOUND otherwise, the same whether it is another's or none. */
+  const findEntry = async (id: string, account: Account): Promise<JournalEntry> => {
+    const entry = await deps.journal.get(id, visibleAccount(account));
     if (!entry) throw AppError.of('CHANGE_NOT_FOUND', `no change ${JSON.stringify(id.length > 64 ? `${id.slice(0, 64)}…` : id)}`);
     return entry;
   };
@@ -148,7 +157,7 @@ export function createDnsService(deps: DnsServiceDeps): DnsService {
     zone: Zone,
     contents: ZoneContents,
     changes: readonly RecordChange[],
-    entry: { principal: string; domain: string; provider: ProviderId; recordType: string; revertOf: string | null },
+    entry: { principal: string; account: string; domain: string; provider: ProviderId; recordType: string; revertOf: string | null },
     lease: AbortSignal | undefined,
   ): Promise<readonly JournalWrite[]> => {
     // The zone was read under a lock that may have been lost since (its lease expired, another instance took it):
@@ -216,7 +225,10 @@ export function createDnsService(deps: DnsServiceDeps): DnsService {
       // Plans from a fresh read and, unless it is a dry run, applies. `signal` aborts every provider call of the
       // command (a lock lost mid-command: Redis lease expired).
       const planAndApply = (signal?: AbortSignal): Promise<SetRecordsResult> =>
-        onceMoreIfStale((session) => readPlanApply(session, signal), provider.connect(command.credentials, signal ? { signal } : {}));
+        onceMoreIfStale(
+          (session) => readPlanApply(session, signal),
+          provider.connect(command.credentials, { account: command.account, ...(signal ? { signal } : {}) }),
+        );
       const readPlanApply = async (session: ProviderSession, signal: AbortSignal | undefined): Promise<SetRecordsResult> => {
         const zone = await session.findZone(command.domain);
         const contents = await session.readZone(zone);
@@ -241,6 +253,7 @@ export function createDnsService(deps: DnsServiceDeps): DnsService {
         if (plan.writes.length > 0) {
           const written = await applyAndJournal(session, zone, contents, plan.writes, {
             principal: command.principal,
+            account: command.account,
             domain: command.domain,
             provider: provider.id,
             recordType: command.recordType,
@@ -258,29 +271,33 @@ export function createDnsService(deps: DnsServiceDeps): DnsService {
         // plan is the zone as read, exactly what a locked read would have seen a moment earlier or later.
         if (command.dryRun) return await planAndApply();
         // Connect inside the lock: the command's provider deadline starts there, not while waiting for the lock.
-        return await deps.zoneLock.run(lockKey(provider.id, command.domain), (lease) => planAndApply(lease.signal));
+        return await deps.zoneLock.run(lockKey(provider, command.domain, command.account), (lease) => planAndApply(lease.signal));
       } catch (error) {
         throw toAppError(error, 'set', deps.logger);
       }
     },
 
-    async listChanges(domain) {
-      return (await deps.journal.list(domain)).map(toEntryView);
+    async listChanges(domain, account) {
+      return (await deps.journal.list(domain, visibleAccount(account))).map(toEntryView);
     },
 
-    async getChange(id) {
-      return toEntryView(await findEntry(id));
+    async getChange(id, account) {
+      return toEntryView(await findEntry(id, account));
     },
 
     async revert(command) {
-      const found = await findEntry(command.changeId);
+      const found = await findEntry(command.changeId, command.account);
       // Entries are written by this service only; a provider it no longer knows is one it cannot write to.
       if (!isProviderId(found.provider)) throw AppError.of('PROVIDER_UNSUPPORTED', `${found.provider} is not a known provider`);
       const provider = adapterFor(found.provider);
       try {
-        return await deps.zoneLock.run(lockKey(provider.id, found.domain), async (lease) => {
+        // The revert is part of the history of the entry's account: it belongs to that account (an Admin reverting
+        // another account's change leaves it in that account's journal, `principal` saying who), and it writes that
+        // account's sandbox zone.
+        const owner = found.account;
+        return await deps.zoneLock.run(lockKey(provider, found.domain, owner), async (lease) => {
           // Read again under the lock: a command that held it may have completed this entry meanwhile.
-          const entry = await findEntry(found.id);
+          const entry = await findEntry(found.id, command.account);
           if (entry.problem) throw AppError.of('REVERT_REFUSED', `change ${entry.id} cannot be read: ${entry.problem}`);
           if (entry.writes.length === 0) throw AppError.of('REVERT_REFUSED', `change ${entry.id} wrote nothing (${entry.status})`);
           return onceMoreIfStale(async (session) => {
@@ -290,6 +307,7 @@ export function createDnsService(deps: DnsServiceDeps): DnsService {
             if (!plan.ok) throw AppError.of('REVERT_REFUSED', `the zone was edited since change ${entry.id}: ${plan.problems.join('; ')}`);
             const written = await applyAndJournal(session, zone, contents, plan.changes, {
               principal: command.principal,
+              account: owner,
               domain: entry.domain,
               provider: provider.id,
               recordType: entry.recordType,
@@ -297,7 +315,7 @@ export function createDnsService(deps: DnsServiceDeps): DnsService {
             }, lease.signal);
             deps.logger.info({ provider: provider.id, zone: zone.name, revertOf: entry.id, writes: written.length }, 'dns change reverted');
             return { changes: written.map(writeView) };
-          }, provider.connect(command.credentials, { signal: lease.signal }));
+          }, provider.connect(command.credentials, { signal: lease.signal, account: owner }));
         });
       } catch (error) {
         throw toAppError(error, 'set', deps.logger);
@@ -325,8 +343,10 @@ async function onceMoreIfStale<T>(run: (session: ProviderSession) => Promise<T>,
  * own version of it (Namecheap's setHosts would silently drop the other's records). Reverts take the same lock. A
  * lease lost while held stops the command before its next provider write (`applyAndJournal`, and every call's signal).
  */
-function lockKey(provider: ProviderId, domain: string): string {
-  return `${provider}:${registrableDomain(domain) ?? domain}`;
+function lockKey(provider: DnsProvider, domain: string, account: string): string {
+  const zone = registrableDomain(domain) ?? domain;
+  // A sandbox zone is one account's: another account's writes to the same domain are to another zone.
+  return provider.capabilities.accountZones ? `${provider.id}:${account}:${zone}` : `${provider.id}:${zone}`;
 }
 
 /** A journal write in the plan's terms: `content` is the value written (for a DELETE, the value removed). */

@@ -11,6 +11,9 @@
  * needs (`DnsRecord.providerFields`: Cloudflare's proxied flag, comment, tags): never a credential, never the
  * provider's raw wire form. Dry runs and applies that had nothing to write are not journaled: nothing changed.
  *
+ * Every entry belongs to an account (src/auth/account.ts): listings and lookups take the account to filter by, and
+ * another account's entry is not read at all.
+ *
  * The pure part (journal writes from applied changes, and the inverse of an entry against the zone as it is now)
  * is exported for the service; the store part is `createChangeJournal`.
  */
@@ -43,8 +46,10 @@ export interface JournalEntry {
   readonly id: string;
   /** ISO-8601 UTC. */
   readonly createdAt: string;
-  /** `key:<api key id>` or `user:<user id>`: never a key, a session id or a provider credential. */
+  /** Who made it: `key:<api key id>` or `user:<user id>`, never a key, a session id or a provider credential. */
   readonly principal: string;
+  /** The account it belongs to (`user:<id>` or `key:<id>`, src/auth/account.ts): who, besides an Admin, sees it. */
+  readonly account: string;
   readonly domain: string;
   readonly provider: string;
   readonly recordType: string;
@@ -203,6 +208,7 @@ function fromRow(row: ChangeEntry): JournalEntry {
     id: row.id,
     createdAt: row.createdAt,
     principal: row.principal,
+    account: row.account,
     domain: row.domain,
     provider: row.provider,
     recordType: row.recordType,
@@ -225,9 +231,13 @@ export interface ChangeJournal {
   begin(entry: NewJournalEntry): Promise<JournalEntry>;
   /** Completes the pending entry `begin` returned with what landed. Throws when the store fails or it is not pending. */
   complete(entry: JournalEntry, outcome: JournalOutcome): Promise<JournalEntry>;
-  /** Newest first; unreadable rows included, with their `problem`. */
-  list(domain: string, limit?: number): Promise<JournalEntry[]>;
-  get(id: string): Promise<JournalEntry | null>;
+  /**
+   * A domain's entries that belong to `account` (null: every account's, for an Admin), newest first; unreadable rows
+   * included, with their `problem`.
+   */
+  list(domain: string, account: string | null, limit?: number): Promise<JournalEntry[]>;
+  /** The entry `id` when it belongs to `account` (null: any account); null otherwise, exactly as for an unknown id. */
+  get(id: string, account: string | null): Promise<JournalEntry | null>;
 }
 
 export interface ChangeJournalDeps {
@@ -251,6 +261,7 @@ export function createChangeJournal(deps: ChangeJournalDeps): ChangeJournal {
         id: stored.id,
         createdAt: stored.createdAt,
         principal: stored.principal,
+        account: stored.account,
         domain: stored.domain,
         provider: stored.provider,
         recordType: stored.recordType,
@@ -270,12 +281,12 @@ export function createChangeJournal(deps: ChangeJournalDeps): ChangeJournal {
       if (!completed) throw new Error(`journal entry ${entry.id} is not pending`);
       return { ...entry, status: outcome.status, applied, writes: outcome.writes };
     },
-    async list(domain, limit = DEFAULT_LIST_LIMIT) {
-      const rows = await deps.store.listChanges({ domain, limit });
+    async list(domain, account, limit = DEFAULT_LIST_LIMIT) {
+      const rows = await deps.store.listChanges({ account, domain, limit });
       return rows.map(fromRow);
     },
-    async get(id) {
-      const row = await deps.store.getChange(id);
+    async get(id, account) {
+      const row = await deps.store.getChange(id, account);
       return row ? fromRow(row) : null;
     },
   };

@@ -22,6 +22,19 @@ export const SCHEMA_MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS schema_migrat
   applied_at TEXT NOT NULL
 )`;
 
+/**
+ * The key `ensureInitialAdminKey` made on the first start, in SQL both engines run: named "admin", without a user,
+ * with the permissions it was given, and made before any other key and any user (it is only made on an empty
+ * database). At most one row.
+ */
+const FIRST_START_KEY = `SELECT k.id FROM api_keys k
+  WHERE k.name = 'admin' AND k.user_id IS NULL
+    AND NOT EXISTS (SELECT 1 FROM api_keys o WHERE o.created_at < k.created_at OR (o.created_at = k.created_at AND o.id < k.id))
+    AND NOT EXISTS (SELECT 1 FROM users u WHERE u.created_at < k.created_at)`;
+
+/** The account migration 5 gives rows made before tenancy: the first-start key's, else 'admin' (UNASSIGNED_ACCOUNT). */
+const ADMIN_ACCOUNT_OF_OLD_ROWS = `COALESCE((SELECT 'key:' || f.id FROM (${FIRST_START_KEY}) f), 'admin')`;
+
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
@@ -97,6 +110,38 @@ export const MIGRATIONS: readonly Migration[] = [
       // Entries are now written before the provider is called (pending) and completed after it answered. Every row
       // written before this migration was journaled after its writes had landed: `applied`, which the DEFAULT gives.
       `ALTER TABLE dns_changes ADD COLUMN status TEXT NOT NULL DEFAULT 'applied' CHECK (status IN ('pending', 'applied', 'partial', 'failed'))`,
+    ],
+  },
+  {
+    version: 5,
+    name: 'tenancy: journal entries and sandbox zones belong to an account',
+    statements: [
+      // Each entry belongs to the account that made it (src/auth/account.ts). Rows from before belonged to nobody in
+      // particular (every caller saw every entry): they go to the admin, the first-start key (`key:<id>`), or, when
+      // the database has no such key (keys made with the CLI before the first start), to 'admin', an account nobody
+      // has: either way only a caller holding Admin sees them.
+      `ALTER TABLE dns_changes ADD COLUMN account TEXT NOT NULL DEFAULT 'admin'`,
+      `UPDATE dns_changes SET account = ${ADMIN_ACCOUNT_OF_OLD_ROWS}`,
+      `CREATE INDEX dns_changes_account_domain_created_at ON dns_changes (account, domain, created_at)`,
+      // The first-start key was printed as the admin key: it now holds Admin too, as one made today does.
+      `UPDATE api_keys SET permissions = '["User.Update","Admin"]' WHERE id IN (${FIRST_START_KEY}) AND permissions = '["User.Update"]'`,
+      // A sandbox zone is keyed by (account, domain): two accounts trying the sandbox on one domain each get their
+      // own zone. The primary key changes, which SQLite can only do by copying the table.
+      `CREATE TABLE sandbox_records_by_account (
+        account TEXT NOT NULL,
+        zone TEXT NOT NULL,
+        id TEXT NOT NULL,
+        type TEXT NOT NULL,
+        name TEXT NOT NULL,
+        content TEXT NOT NULL,
+        ttl INTEGER NOT NULL,
+        priority INTEGER NULL,
+        PRIMARY KEY (account, zone, id)
+      )`,
+      `INSERT INTO sandbox_records_by_account (account, zone, id, type, name, content, ttl, priority)
+        SELECT ${ADMIN_ACCOUNT_OF_OLD_ROWS}, zone, id, type, name, content, ttl, priority FROM sandbox_records`,
+      `DROP TABLE sandbox_records`,
+      `ALTER TABLE sandbox_records_by_account RENAME TO sandbox_records`,
     ],
   },
 ];

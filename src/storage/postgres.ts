@@ -7,7 +7,7 @@
 import pg from 'pg';
 import type { Pool, PoolClient, PoolConfig } from 'pg';
 import { MIGRATIONS, SCHEMA_MIGRATIONS_TABLE, forEngine, pendingMigrations, type Migration } from './migrations.js';
-import { KEY_COLUMNS, toChange, toKeyInfo, toSession, toUser, usernameKey, type ApiKeyDbRow, type ChangeDbRow, type SessionDbRow, type UserDbRow } from './sqlite.js';
+import { CHANGE_COLUMNS, KEY_COLUMNS, changeListLimit, toChange, toKeyInfo, toSession, toUser, usernameKey, type ApiKeyDbRow, type ChangeDbRow, type SessionDbRow, type UserDbRow } from './sqlite.js';
 import {
   StoreConflictError,
   type ApiKeyInfo,
@@ -232,14 +232,14 @@ class PgStore implements PostgresStore {
     return this.#count('DELETE FROM sessions WHERE last_seen_at < $1', [cutoff]);
   }
 
-  async readSandboxZone(zone: string): Promise<SandboxRecordRow[]> {
+  async readSandboxZone(account: string, zone: string): Promise<SandboxRecordRow[]> {
     return this.#rows<SandboxRecordRow>(
-      'SELECT zone, id, type, name, content, ttl, priority FROM sandbox_records WHERE zone = $1 ORDER BY name, type, id',
-      [zone],
+      'SELECT account, zone, id, type, name, content, ttl, priority FROM sandbox_records WHERE account = $1 AND zone = $2 ORDER BY name, type, id',
+      [account, zone],
     );
   }
 
-  async applySandboxWrites(zone: string, writes: readonly SandboxWrite[]): Promise<SandboxApplyOutcome> {
+  async applySandboxWrites(account: string, zone: string, writes: readonly SandboxWrite[]): Promise<SandboxApplyOutcome> {
     try {
       await inTransaction(this.pool, async (client) => {
         for (const [index, write] of writes.entries()) {
@@ -247,17 +247,17 @@ class PgStore implements PostgresStore {
           if (write.op === 'insert') {
             const r = write.record;
             result = await client.query(
-              'INSERT INTO sandbox_records (zone, id, type, name, content, ttl, priority) VALUES ($1, $2, $3, $4, $5, $6, $7)',
-              [zone, write.id, r.type, r.name, r.content, r.ttl, r.priority],
+              'INSERT INTO sandbox_records (account, zone, id, type, name, content, ttl, priority) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
+              [account, zone, write.id, r.type, r.name, r.content, r.ttl, r.priority],
             );
           } else if (write.op === 'update') {
             const r = write.record;
             result = await client.query(
-              'UPDATE sandbox_records SET type = $1, name = $2, content = $3, ttl = $4, priority = $5 WHERE zone = $6 AND id = $7',
-              [r.type, r.name, r.content, r.ttl, r.priority, zone, write.id],
+              'UPDATE sandbox_records SET type = $1, name = $2, content = $3, ttl = $4, priority = $5 WHERE account = $6 AND zone = $7 AND id = $8',
+              [r.type, r.name, r.content, r.ttl, r.priority, account, zone, write.id],
             );
           } else {
-            result = await client.query('DELETE FROM sandbox_records WHERE zone = $1 AND id = $2', [zone, write.id]);
+            result = await client.query('DELETE FROM sandbox_records WHERE account = $1 AND zone = $2 AND id = $3', [account, zone, write.id]);
           }
           if (result.rowCount !== 1) throw new MissingRecord({ ok: false, index, missingId: write.id });
         }
@@ -271,8 +271,8 @@ class PgStore implements PostgresStore {
 
   async insertChange(entry: ChangeEntry): Promise<void> {
     await this.pool.query(
-      'INSERT INTO dns_changes (id, created_at, principal, domain, provider, record_type, status, applied, changes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)',
-      [entry.id, entry.createdAt, entry.principal, entry.domain, entry.provider, entry.recordType, entry.status, entry.applied ? 1 : 0, JSON.stringify(entry.changes ?? null)],
+      'INSERT INTO dns_changes (id, created_at, principal, account, domain, provider, record_type, status, applied, changes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)',
+      [entry.id, entry.createdAt, entry.principal, entry.account, entry.domain, entry.provider, entry.recordType, entry.status, entry.applied ? 1 : 0, JSON.stringify(entry.changes ?? null)],
     );
   }
 
@@ -286,17 +286,22 @@ class PgStore implements PostgresStore {
     return updated === 1;
   }
 
-  async listChanges(query: ListChangesQuery = {}): Promise<ChangeEntry[]> {
-    const limit = Math.max(1, Math.min(1000, Math.trunc(query.limit ?? 50)));
-    const rows =
-      query.domain === undefined
-        ? await this.#rows<ChangeDbRow>('SELECT * FROM dns_changes ORDER BY created_at DESC, id DESC LIMIT $1', [limit])
-        : await this.#rows<ChangeDbRow>('SELECT * FROM dns_changes WHERE domain = $1 ORDER BY created_at DESC, id DESC LIMIT $2', [query.domain, limit]);
+  async listChanges(query: ListChangesQuery): Promise<ChangeEntry[]> {
+    const filters: string[] = [];
+    const params: unknown[] = [];
+    if (query.account !== null) filters.push(`account = $${params.push(query.account)}`);
+    if (query.domain !== undefined) filters.push(`domain = $${params.push(query.domain)}`);
+    const where = filters.length > 0 ? `WHERE ${filters.join(' AND ')} ` : '';
+    const limit = `$${params.push(changeListLimit(query.limit))}`;
+    const rows = await this.#rows<ChangeDbRow>(`SELECT ${CHANGE_COLUMNS} FROM dns_changes ${where}ORDER BY created_at DESC, id DESC LIMIT ${limit}`, params);
     return rows.map(toChange);
   }
 
-  async getChange(id: string): Promise<ChangeEntry | null> {
-    const [row] = await this.#rows<ChangeDbRow>('SELECT * FROM dns_changes WHERE id = $1', [id]);
+  async getChange(id: string, account: string | null): Promise<ChangeEntry | null> {
+    const [row] =
+      account === null
+        ? await this.#rows<ChangeDbRow>(`SELECT ${CHANGE_COLUMNS} FROM dns_changes WHERE id = $1`, [id])
+        : await this.#rows<ChangeDbRow>(`SELECT ${CHANGE_COLUMNS} FROM dns_changes WHERE id = $1 AND account = $2`, [id, account]);
     return row ? toChange(row) : null;
   }
 

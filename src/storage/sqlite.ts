@@ -98,6 +98,7 @@ export interface ChangeDbRow {
   id: string;
   created_at: string;
   principal: string;
+  account: string;
   domain: string;
   provider: string;
   record_type: string;
@@ -141,6 +142,7 @@ export const toChange = (r: ChangeDbRow): ChangeEntry => ({
   id: r.id,
   createdAt: r.created_at,
   principal: r.principal,
+  account: r.account,
   domain: r.domain,
   provider: r.provider,
   recordType: r.record_type,
@@ -166,6 +168,12 @@ function isUniqueViolation(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
 }
+
+/** The columns of a `ChangeDbRow` (also used by the PostgreSQL store). */
+export const CHANGE_COLUMNS = 'id, created_at, principal, account, domain, provider, record_type, status, applied, changes';
+
+/** A listing's row limit: 1 to 1000, 50 unless asked (also used by the PostgreSQL store). */
+export const changeListLimit = (limit: number | undefined): number => Math.max(1, Math.min(1000, Math.trunc(limit ?? 50)));
 
 export const KEY_COLUMNS = `k.id, k.name, k.user_id, u.username, k.key_hash, k.permissions, k.created_at, k.revoked_at, k.last_used_at`;
 
@@ -269,11 +277,11 @@ class SqliteStore implements Store {
     return this.#sql.deleteIdleSessions.run(cutoff).changes;
   }
 
-  async readSandboxZone(zone: string): Promise<SandboxRecordRow[]> {
-    return this.#sql.sandboxZone.all(zone) as SandboxRecordRow[];
+  async readSandboxZone(account: string, zone: string): Promise<SandboxRecordRow[]> {
+    return this.#sql.sandboxZone.all(account, zone) as SandboxRecordRow[];
   }
 
-  async applySandboxWrites(zone: string, writes: readonly SandboxWrite[]): Promise<SandboxApplyOutcome> {
+  async applySandboxWrites(account: string, zone: string, writes: readonly SandboxWrite[]): Promise<SandboxApplyOutcome> {
     const sql = this.#sql;
     class MissingRecord extends Error {
       constructor(readonly outcome: SandboxApplyOutcome) {
@@ -286,12 +294,12 @@ class SqliteStore implements Store {
           let changed: number;
           if (write.op === 'insert') {
             const r = write.record;
-            changed = sql.sandboxInsert.run(zone, write.id, r.type, r.name, r.content, r.ttl, r.priority).changes;
+            changed = sql.sandboxInsert.run(account, zone, write.id, r.type, r.name, r.content, r.ttl, r.priority).changes;
           } else if (write.op === 'update') {
             const r = write.record;
-            changed = sql.sandboxUpdate.run(r.type, r.name, r.content, r.ttl, r.priority, zone, write.id).changes;
+            changed = sql.sandboxUpdate.run(r.type, r.name, r.content, r.ttl, r.priority, account, zone, write.id).changes;
           } else {
-            changed = sql.sandboxDelete.run(zone, write.id).changes;
+            changed = sql.sandboxDelete.run(account, zone, write.id).changes;
           }
           // Throwing inside the transaction function is how better-sqlite3 rolls the whole transaction back.
           if (changed !== 1) throw new MissingRecord({ ok: false, index, missingId: write.id });
@@ -309,6 +317,7 @@ class SqliteStore implements Store {
       entry.id,
       entry.createdAt,
       entry.principal,
+      entry.account,
       entry.domain,
       entry.provider,
       entry.recordType,
@@ -323,14 +332,21 @@ class SqliteStore implements Store {
     return changes === 1;
   }
 
-  async listChanges(query: ListChangesQuery = {}): Promise<ChangeEntry[]> {
-    const limit = Math.max(1, Math.min(1000, Math.trunc(query.limit ?? 50)));
-    const rows = (query.domain === undefined ? this.#sql.listChanges.all(limit) : this.#sql.listChangesForDomain.all(query.domain, limit)) as ChangeDbRow[];
+  async listChanges(query: ListChangesQuery): Promise<ChangeEntry[]> {
+    const limit = changeListLimit(query.limit);
+    const sql = this.#sql;
+    const { account, domain } = query;
+    // One statement per filter combination, so that each uses its index (an `? IS NULL OR` filter would not).
+    const rows = (
+      account === null
+        ? domain === undefined ? sql.listChanges.all(limit) : sql.listChangesForDomain.all(domain, limit)
+        : domain === undefined ? sql.listChangesOfAccount.all(account, limit) : sql.listChangesOfAccountForDomain.all(account, domain, limit)
+    ) as ChangeDbRow[];
     return rows.map(toChange);
   }
 
-  async getChange(id: string): Promise<ChangeEntry | null> {
-    const row = this.#sql.changeById.get(id) as ChangeDbRow | undefined;
+  async getChange(id: string, account: string | null): Promise<ChangeEntry | null> {
+    const row = (account === null ? this.#sql.changeById.get(id) : this.#sql.changeOfAccountById.get(id, account)) as ChangeDbRow | undefined;
     return row ? toChange(row) : null;
   }
 
@@ -358,14 +374,19 @@ function prepareStatements(db: Database.Database) {
     touchSession: p('UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?'),
     deleteSession: p('DELETE FROM sessions WHERE id_hash = ?'),
     deleteIdleSessions: p('DELETE FROM sessions WHERE last_seen_at < ?'),
-    sandboxZone: p('SELECT zone, id, type, name, content, ttl, priority FROM sandbox_records WHERE zone = ? ORDER BY name, type, id'),
-    sandboxInsert: p('INSERT INTO sandbox_records (zone, id, type, name, content, ttl, priority) VALUES (?, ?, ?, ?, ?, ?, ?)'),
-    sandboxUpdate: p('UPDATE sandbox_records SET type = ?, name = ?, content = ?, ttl = ?, priority = ? WHERE zone = ? AND id = ?'),
-    sandboxDelete: p('DELETE FROM sandbox_records WHERE zone = ? AND id = ?'),
-    insertChange: p('INSERT INTO dns_changes (id, created_at, principal, domain, provider, record_type, status, applied, changes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
+    sandboxZone: p('SELECT account, zone, id, type, name, content, ttl, priority FROM sandbox_records WHERE account = ? AND zone = ? ORDER BY name, type, id'),
+    sandboxInsert: p('INSERT INTO sandbox_records (account, zone, id, type, name, content, ttl, priority) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
+    sandboxUpdate: p('UPDATE sandbox_records SET type = ?, name = ?, content = ?, ttl = ?, priority = ? WHERE account = ? AND zone = ? AND id = ?'),
+    sandboxDelete: p('DELETE FROM sandbox_records WHERE account = ? AND zone = ? AND id = ?'),
+    insertChange: p(
+      'INSERT INTO dns_changes (id, created_at, principal, account, domain, provider, record_type, status, applied, changes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    ),
     completeChange: p("UPDATE dns_changes SET status = ?, applied = ?, changes = ? WHERE id = ? AND status = 'pending'"),
-    listChanges: p('SELECT * FROM dns_changes ORDER BY created_at DESC, id DESC LIMIT ?'),
-    listChangesForDomain: p('SELECT * FROM dns_changes WHERE domain = ? ORDER BY created_at DESC, id DESC LIMIT ?'),
-    changeById: p('SELECT * FROM dns_changes WHERE id = ?'),
+    listChanges: p(`SELECT ${CHANGE_COLUMNS} FROM dns_changes ORDER BY created_at DESC, id DESC LIMIT ?`),
+    listChangesForDomain: p(`SELECT ${CHANGE_COLUMNS} FROM dns_changes WHERE domain = ? ORDER BY created_at DESC, id DESC LIMIT ?`),
+    listChangesOfAccount: p(`SELECT ${CHANGE_COLUMNS} FROM dns_changes WHERE account = ? ORDER BY created_at DESC, id DESC LIMIT ?`),
+    listChangesOfAccountForDomain: p(`SELECT ${CHANGE_COLUMNS} FROM dns_changes WHERE account = ? AND domain = ? ORDER BY created_at DESC, id DESC LIMIT ?`),
+    changeById: p(`SELECT ${CHANGE_COLUMNS} FROM dns_changes WHERE id = ?`),
+    changeOfAccountById: p(`SELECT ${CHANGE_COLUMNS} FROM dns_changes WHERE id = ? AND account = ?`),
   };
 }

@@ -66,6 +66,8 @@ export interface SessionRow {
 
 /** One record of a sandbox zone, in the neutral shape of providers/types.ts. */
 export interface SandboxRecordRow {
+  /** The account the zone belongs to (src/auth/account.ts): a sandbox zone is keyed by (account, domain). */
+  readonly account: string;
   readonly zone: string;
   readonly id: string;
   readonly type: string;
@@ -75,7 +77,7 @@ export interface SandboxRecordRow {
   readonly priority: number | null;
 }
 
-export type SandboxRecordFields = Omit<SandboxRecordRow, 'zone' | 'id'>;
+export type SandboxRecordFields = Omit<SandboxRecordRow, 'account' | 'zone' | 'id'>;
 
 /** One write of a sandbox apply; UPDATE and DELETE name the record by id. */
 export type SandboxWrite =
@@ -101,6 +103,8 @@ export interface ChangeEntry {
   readonly createdAt: string;
   /** Who made the change, e.g. `key:<id>` or `user:<id>` (never a secret). */
   readonly principal: string;
+  /** The account it belongs to (src/auth/account.ts): only that account, and an Admin, see it. */
+  readonly account: string;
   readonly domain: string;
   readonly provider: string;
   readonly recordType: string;
@@ -122,6 +126,8 @@ export interface ChangeCompletion {
 }
 
 export interface ListChangesQuery {
+  /** Only this account's entries; null: every account's (an Admin's view). Required, so that no caller forgets it. */
+  readonly account: string | null;
   readonly domain?: string | undefined;
   /** @default 50 */
   readonly limit?: number | undefined;
@@ -163,17 +169,21 @@ export interface Store {
   /** Removes sessions last seen before `cutoff`; returns how many. */
   deleteSessionsIdleSince(cutoff: string): Promise<number>;
 
-  /** Records of one sandbox zone, ordered by name, type, id. */
-  readSandboxZone(zone: string): Promise<SandboxRecordRow[]>;
-  /** Applies all writes in one transaction; an UPDATE or DELETE of an id not in `zone` rolls everything back. */
-  applySandboxWrites(zone: string, writes: readonly SandboxWrite[]): Promise<SandboxApplyOutcome>;
+  /** Records of `account`'s sandbox zone `zone`, ordered by name, type, id. */
+  readSandboxZone(account: string, zone: string): Promise<SandboxRecordRow[]>;
+  /**
+   * Applies all writes to `account`'s zone in one transaction; an UPDATE or DELETE of an id not in that zone (another
+   * account's included) rolls everything back.
+   */
+  applySandboxWrites(account: string, zone: string, writes: readonly SandboxWrite[]): Promise<SandboxApplyOutcome>;
 
   insertChange(entry: ChangeEntry): Promise<void>;
   /** Completes a `pending` entry; false when there is no pending entry with this id (unknown, or completed already). */
   completeChange(id: string, completion: ChangeCompletion): Promise<boolean>;
   /** Newest first. */
-  listChanges(query?: ListChangesQuery): Promise<ChangeEntry[]>;
-  getChange(id: string): Promise<ChangeEntry | null>;
+  listChanges(query: ListChangesQuery): Promise<ChangeEntry[]>;
+  /** The entry `id` when it belongs to `account` (null: any account's); null otherwise, as for an unknown id. */
+  getChange(id: string, account: string | null): Promise<ChangeEntry | null>;
 
   close(): Promise<void>;
 }

@@ -8,13 +8,15 @@ import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 import type { ServiceOverrides } from '../../src/services.js';
-import { createApiKey } from '../../src/auth/api-keys.js';
+import { createApiKey, parseApiKey } from '../../src/auth/api-keys.js';
 
 export interface Gateway {
   readonly url: string;
   readonly running: RunningServer;
   /** The admin key the first start created. */
   readonly adminKey: string;
+  /** Its account (`key:<id>`): what it writes (journal entries, sandbox zones) belongs to it. */
+  readonly adminAccount: string;
   /** Everything the service logged, one JSON line per entry (for secret scans). */
   readonly logLines: string[];
   createKey(options?: { name?: string; permissions?: string[] }): Promise<string>;
@@ -54,6 +56,7 @@ export async function startGateway(env: Record<string, string> = {}, overrides: 
     url: running.url,
     running,
     adminKey: running.initialApiKey,
+    adminAccount: keyAccount(running.initialApiKey),
     logLines,
     async createKey(options = {}) {
       const created = await createApiKey(running.services.store, {
@@ -64,6 +67,13 @@ export async function startGateway(env: Record<string, string> = {}, overrides: 
     },
     close: () => running.close(),
   };
+}
+
+/** The account of an API key made without a user: the key itself (src/auth/account.ts). */
+export function keyAccount(key: string): string {
+  const parsed = parseApiKey(key);
+  if (!parsed) throw new Error('not an API key');
+  return `key:${parsed.keyId}`;
 }
 
 const agent = new Agent({ keepAliveTimeout: 10, keepAliveMaxTimeout: 10 });

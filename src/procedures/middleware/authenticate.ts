@@ -3,6 +3,7 @@
  * `AUTH_FAILURE_LIMIT` a minute, refused with 429 before any key lookup (so guessing keys is throttled).
  */
 import { AppError } from '../../errors.js';
+import { accountOf } from '../../auth/account.js';
 import type { Middleware } from '../procedure.js';
 
 export const authenticate: Middleware = async (ctx) => {
@@ -17,4 +18,5 @@ export const authenticate: Middleware = async (ctx) => {
     throw AppError.of('AUTHENTICATION_FAILED');
   }
   ctx.principal = principal;
+  ctx.account = accountOf(principal);
 };

@@ -7,6 +7,8 @@ import { APEX, withPriority, type ConformanceDriver } from '../driver.js';
 
 export function sandboxDriver(): ConformanceDriver {
   let store: Store;
+  // The conformance suite writes with the gateway's admin key: the sandbox zone of its account.
+  let account: string;
   let writes = 0;
   let hook: (() => void | Promise<void>) | undefined;
   const row = (record: DesiredRecord): SandboxWrite => ({
@@ -15,8 +17,8 @@ export function sandboxDriver(): ConformanceDriver {
     record: { type: record.type, name: record.name, content: record.content, ttl: record.ttl, priority: record.priority ?? null },
   });
   const seed = async () => {
-    const current = await store.readSandboxZone(APEX);
-    await store.applySandboxWrites(APEX, [...current.map((r): SandboxWrite => ({ op: 'delete', id: r.id })), ...seedRecords().map(row)]);
+    const current = await store.readSandboxZone(account, APEX);
+    await store.applySandboxWrites(account, APEX, [...current.map((r): SandboxWrite => ({ op: 'delete', id: r.id })), ...seedRecords().map(row)]);
   };
   return {
     id: 'sandbox',
@@ -27,15 +29,16 @@ export function sandboxDriver(): ConformanceDriver {
     start: async () => ({}),
     attach(gateway) {
       store = gateway.running.services.store;
+      account = gateway.adminAccount;
       const apply = store.applySandboxWrites.bind(store);
       // Counts the provider's writes (and runs a second writer's edit first, when one is queued); the real store
       // still does them.
-      store.applySandboxWrites = async (zone, list) => {
+      store.applySandboxWrites = async (owner, zone, list) => {
         writes++;
         const action = hook;
         hook = undefined;
         await action?.();
-        return apply(zone, list);
+        return apply(owner, zone, list);
       };
     },
     stop: async () => {},
@@ -45,7 +48,7 @@ export function sandboxDriver(): ConformanceDriver {
       await seed();
       writes = counted;
     },
-    snapshot: () => store.readSandboxZone(APEX),
+    snapshot: () => store.readSandboxZone(account, APEX),
     neutral(wire) {
       const r = wire as SandboxRecordRow;
       return withPriority({ type: r.type, name: r.name, content: r.content, ttl: r.ttl }, r.priority ?? undefined);
@@ -58,7 +61,7 @@ export function sandboxDriver(): ConformanceDriver {
     },
     async add(record) {
       const counted = writes;
-      await store.applySandboxWrites(APEX, [row(record)]);
+      await store.applySandboxWrites(account, APEX, [row(record)]);
       writes = counted;
     },
     calls: () => ({ total: undefined, writes }),
