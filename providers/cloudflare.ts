@@ -348,7 +348,19 @@ function normaliseRecord(raw: unknown): DnsRecord {
   const content = type === 'TXT' ? decodeTxt(raw.content) : ['CNAME', 'MX', 'NS'].includes(type) ? stripDot(raw.content) : raw.content;
   const priority = typeof raw.priority === 'number' && (type === 'MX' || type === 'SRV' || type === 'URI') ? raw.priority : undefined;
   const providerFields = keptFields(raw);
-  return { type, name: normaliseName(raw.name), content, ttl: raw.ttl, ...(priority === undefined ? {} : { priority }), id: raw.id, raw, ...(providerFields ? { providerFields } : {}) };
+  return {
+    type,
+    name: normaliseName(raw.name),
+    content,
+    ttl: raw.ttl,
+    ...(priority === undefined ? {} : { priority }),
+    id: raw.id,
+    raw,
+    ...(providerFields ? { providerFields } : {}),
+    // A TXT value comes back as it was entered (quoted or not, in its chunks), which `content` does not say: a revert
+    // writes this back, so that the customer's dashboard shows the record exactly as it was.
+    ...(type === 'TXT' ? { wireValue: raw.content } : {}),
+  };
 }
 
 /**
@@ -499,7 +511,7 @@ function wireRecord(zone: Zone, record: DesiredRecord): Record<string, unknown> 
 /** content (+ priority, + `data` where Cloudflare takes structured values: SRV and CAA, cf-ts `SRVRecord`/`CAARecord`). */
 function contentFields(record: DesiredRecord): Record<string, unknown> {
   const type = record.type.toUpperCase();
-  if (type === 'TXT') return { content: encodeTxt(record.content) };
+  if (type === 'TXT') return { content: restoredTxt(record) ?? encodeTxt(record.content) };
   if (type === 'MX') return { content: stripDot(record.content), priority: record.priority ?? 0 };
   if (type === 'SRV') {
     const [weight, port, target] = record.content.trim().split(/\s+/);
@@ -511,6 +523,15 @@ function contentFields(record: DesiredRecord): Record<string, unknown> {
   }
   if (type === 'CNAME' || type === 'NS') return { content: stripDot(record.content) };
   return { content: record.content };
+}
+
+/**
+ * The TXT content a revert restores, exactly as it was read (`"v=spf1 mx ~all"` or `v=spf1 mx ~all`, one chunk or
+ * several), when it still reads as the value to write; otherwise undefined, and the value is encoded afresh.
+ */
+function restoredTxt(record: DesiredRecord): string | undefined {
+  const asRead = record.restoreWireValue;
+  return typeof asRead === 'string' && decodeTxt(asRead) === record.content ? asRead : undefined;
 }
 
 // ------------------------------------------------------------------------------------------------------ helpers

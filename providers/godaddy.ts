@@ -339,8 +339,17 @@ function newValue(record: DesiredRecord, apex: string): GodaddyRrsetValue {
       protocol: labels[1] ?? '',
     };
   }
-  const base = { data: record.content, ttl: record.ttl };
+  const base = { data: type === 'TXT' ? (restoredTxt(record) ?? record.content) : record.content, ttl: record.ttl };
   return type === 'MX' ? { ...base, priority: record.priority ?? 0 } : base;
+}
+
+/**
+ * The TXT data a revert restores, exactly as GoDaddy returned it (a customer's value may be quoted, `"v=spf1 …"`,
+ * where the gateway writes it bare), when it still reads as the value to write; otherwise undefined.
+ */
+function restoredTxt(record: DesiredRecord): string | undefined {
+  const asRead = record.restoreWireValue;
+  return typeof asRead === 'string' && unquoteTxt(asRead) === record.content ? asRead : undefined;
 }
 
 function sameRecord(a: DnsRecord, b: DnsRecord): boolean {
@@ -359,7 +368,8 @@ function fromGodaddy(raw: GodaddyRecord, apex: string): DnsRecord {
   }
   if (type === 'SRV') content = `${raw.weight ?? 0} ${raw.port ?? 0} ${content}`;
   const priority = type === 'MX' || type === 'SRV' ? (raw.priority ?? 0) : undefined;
-  return { type, name, content, ttl: raw.ttl ?? 3600, ...(priority === undefined ? {} : { priority }), raw };
+  // A TXT value as it was entered (quoted or bare), which `content` does not say: a revert writes it back so.
+  return { type, name, content, ttl: raw.ttl ?? 3600, ...(priority === undefined ? {} : { priority }), raw, ...(type === 'TXT' ? { wireValue: raw.data } : {}) };
 }
 
 /** `"a" "b"` (quoted 255-byte chunks) → `ab`; an unquoted value (GoDaddy's usual form) is kept as it is. */

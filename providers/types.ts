@@ -86,6 +86,13 @@ export interface DnsRecord {
    * record with them, not a bare copy.
    */
   readonly providerFields?: ProviderFields | undefined;
+  /**
+   * The record's value exactly as the provider returned it (a JSON value), set by adapters whose neutral `content`
+   * does not say how the value was written: Cloudflare keeps a TXT value as entered, quoted or not, in whatever
+   * chunks. Kept in the change journal, so that a revert writes the record back as it was read, not re-encoded from
+   * `content`: equal on the wire is not enough when the customer's dashboard would then show a record changed.
+   */
+  readonly wireValue?: unknown;
 }
 
 /** Provider-specific fields of a record (JSON values), see `DnsRecord.providerFields`. */
@@ -104,6 +111,11 @@ export interface DesiredRecord {
    * `DnsRecord.providerFields`, so that a desired record made by spreading a read one does not carry them by accident.
    */
   readonly restoreFields?: ProviderFields | undefined;
+  /**
+   * Only on a record a revert restores: the `wireValue` it was read with. The adapter writes it instead of encoding
+   * `content`, provided it still reads as `content` (the journal is stored data: it never overrides the plan's value).
+   */
+  readonly restoreWireValue?: unknown;
 }
 
 /** One write. UPDATE and DELETE always name the existing record they replace or remove. */

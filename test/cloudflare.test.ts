@@ -309,6 +309,52 @@ describe('cloudflare: applyChanges', () => {
     });
   });
 
+  it('reads a TXT value as it was entered (quoted or not, in its chunks) beside the joined value, and only TXT', async () => {
+    const { find } = await readSeeded();
+    // The seed's SPF record is quoted, its long DKIM key in two quoted chunks, the others unquoted (seedToWire).
+    expect(find('TXT', 'mail.example.com')).toMatchObject({ content: 'v=spf1 a -all', wireValue: '"v=spf1 a -all"' });
+    expect(find('TXT', 'google._domainkey.example.com').wireValue).toBe(encodeTxt(LONG_DKIM_TXT));
+    expect(find('TXT', '_acme-challenge.example.com').wireValue).toBe('bW9jay1hY21lLWNoYWxsZW5nZS10b2tlbi12YWx1ZQ');
+    expect(find('MX', 'example.com').wireValue).toBeUndefined();
+  });
+
+  it('a revert writes a TXT value back exactly as it was read; a value read that no longer means the content is not used', async () => {
+    const { fake, session, zone } = await readSeeded();
+    const live = () => [...fake.state.zones.values()].find((z) => z.name === 'example.com')!.records;
+    const mail = live().find((r) => r.name === 'mail.example.com' && r.type === 'TXT')!;
+    mail.content = 'v=spf1 a -all'; // as the customer typed it: unquoted
+    const before = (await session.readZone(zone)).records.find((r) => r.id === mail.id)!;
+    expect(before.wireValue).toBe('v=spf1 a -all');
+    const merged = { type: 'TXT', name: 'mail.example.com', content: 'v=spf1 a include:spf.example.net -all', ttl: 3600 };
+    await session.applyChanges(zone, await session.readZone(zone), [{ action: 'UPDATE', before, record: merged }]);
+    expect(live().find((r) => r.id === mail.id)!.content).toBe('"v=spf1 a include:spf.example.net -all"');
+
+    // The revert's restore record: written as read, unquoted, in place.
+    const restore = { type: 'TXT', name: 'mail.example.com', content: 'v=spf1 a -all', ttl: 3600, restoreWireValue: before.wireValue };
+    let now = (await session.readZone(zone)).records.find((r) => r.id === mail.id)!;
+    await session.applyChanges(zone, await session.readZone(zone), [{ action: 'UPDATE', before: now, record: restore }]);
+    expect(live().find((r) => r.id === mail.id)!.content).toBe('v=spf1 a -all');
+
+    // Chunks as the customer split them come back so too, on a re-created record.
+    const chunked = '"v=spf1 a " "-all"';
+    now = (await session.readZone(zone)).records.find((r) => r.id === mail.id)!;
+    await session.applyChanges(zone, await session.readZone(zone), [
+      { action: 'DELETE', before: now },
+      { action: 'CREATE', record: { ...restore, restoreWireValue: chunked } },
+    ]);
+    expect(live().filter((r) => r.name === 'mail.example.com' && r.type === 'TXT').map((r) => r.content)).toEqual([chunked]);
+
+    // Stored data never overrides the value to write: a value read that decodes to something else is ignored.
+    now = (await session.readZone(zone)).records.find((r) => r.name === 'mail.example.com' && r.type === 'TXT')!;
+    for (const stale of ['v=spf1 mx -all', '"v=spf1 a" "-all"', 42, { content: 'v=spf1 a -all' }]) {
+      await session.applyChanges(zone, await session.readZone(zone), [{ action: 'UPDATE', before: now, record: { ...restore, content: 'v=spf1 a ~all', restoreWireValue: stale } }]);
+      now = (await session.readZone(zone)).records.find((r) => r.id === now.id)!;
+      expect(live().find((r) => r.id === now.id)!.content).toBe('"v=spf1 a ~all"');
+      await session.applyChanges(zone, await session.readZone(zone), [{ action: 'UPDATE', before: now, record: { ...restore, content: 'v=spf1 a -all', restoreWireValue: undefined } }]);
+      now = (await session.readZone(zone)).records.find((r) => r.id === now.id)!;
+    }
+  });
+
   const refused: { name: string; change: RecordChange; kind: string; reason: RegExp }[] = [
     { name: 'a TTL under 60 (1004/9021)', change: { action: 'CREATE', record: { type: 'TXT', name: '_dmarc.example.com', content: 'v=DMARC1; p=none', ttl: 30 } }, kind: 'rejected', reason: /TTL must be between 60 and 86400/ },
     { name: 'an identical record (81058)', change: { action: 'CREATE', record: { type: 'TXT', name: 'example.com', content: 'MS=ms51923412', ttl: 300 } }, kind: 'conflict', reason: /identical record already exists/ },

@@ -229,6 +229,30 @@ describe('applyChanges', () => {
     expect(fake.calls).toHaveLength(count);
   });
 
+  it('a revert writes a TXT value back as it was read: a quoted SPF record comes back quoted, a bare one bare', async () => {
+    const session = connect();
+    for (const [label, data] of [['@', '"v=spf1 include:_spf.mailhost.example.net ip4:203.0.113.0/24 -all"'], ['mail', 'v=spf1 a -all']] as const) {
+      const records = fake.state.zones.get(SEED_APEX)!;
+      const index = records.findIndex((r) => r.type === 'TXT' && r.name === label && r.data.includes('v=spf1'));
+      records[index] = { ...records[index]!, data };
+      const original = structuredClone(fake.snapshot());
+      const before = find((await session.readZone(ZONE)).records, 'TXT', at(label), 'v=spf1');
+      expect(before.wireValue).toBe(data);
+      const merged = { type: 'TXT', name: at(label), content: before.content.replace(' -all', ' include:s.example.net -all'), ttl: before.ttl };
+      await session.applyChanges(ZONE, await session.readZone(ZONE), [{ action: 'UPDATE', before, record: merged }]);
+      // The gateway's own value goes out bare.
+      expect(fake.snapshot().filter((r) => r.type === 'TXT' && r.name === label).map((r) => r.data)).toContain(merged.content);
+      const now = find((await session.readZone(ZONE)).records, 'TXT', at(label), 'v=spf1');
+      const restore = { type: 'TXT', name: at(label), content: before.content, ttl: before.ttl, restoreWireValue: before.wireValue };
+      await session.applyChanges(ZONE, await session.readZone(ZONE), [{ action: 'UPDATE', before: now, record: restore }]);
+      expect(fake.snapshot()).toEqual(original);
+    }
+    // A value read that no longer reads as the content is not used: the content is written.
+    const now = find((await session.readZone(ZONE)).records, 'TXT', at('mail'), 'v=spf1');
+    await session.applyChanges(ZONE, await session.readZone(ZONE), [{ action: 'UPDATE', before: now, record: { type: 'TXT', name: at('mail'), content: 'v=spf1 mx -all', ttl: now.ttl, restoreWireValue: '"v=spf1 a -all"' } }]);
+    expect(fake.snapshot().find((r) => r.type === 'TXT' && r.name === 'mail')!.data).toBe('v=spf1 mx -all');
+  });
+
   it('DELETE of one value rewrites the rest of its rrset exactly; DELETE of the last value uses DELETE', async () => {
     const session = connect();
     const contents = await session.readZone(ZONE);

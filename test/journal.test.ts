@@ -423,6 +423,26 @@ describe('planRevert', () => {
     }
   });
 
+  it('keeps the value of a record as read, and restores it: never one a desired record carried by accident', () => {
+    const spf: DnsRecord = { id: '9', type: 'TXT', name: 'x.com', content: 'v=spf1 mx ~all', ttl: 300, wireValue: 'v=spf1 mx ~all', raw: { secret: 'not kept' } };
+    // A desired record made by spreading the read one carries its wireValue: the journal does not take it as written.
+    const [update] = journalWrites([{ action: 'UPDATE', before: spf, record: { ...spf, content: 'v=spf1 mx include:s.net ~all' } }]);
+    expect(update).toEqual({
+      action: 'UPDATE',
+      before: { type: 'TXT', name: 'x.com', content: 'v=spf1 mx ~all', ttl: 300, priority: null, wireValue: 'v=spf1 mx ~all' },
+      after: { type: 'TXT', name: 'x.com', content: 'v=spf1 mx include:s.net ~all', ttl: 300, priority: null },
+    });
+    const now: DnsRecord = { id: '9', type: 'TXT', name: 'x.com', content: 'v=spf1 mx include:s.net ~all', ttl: 300, wireValue: '"v=spf1 mx include:s.net ~all"' };
+    const plan = planRevert([update!], [now]);
+    expect(plan).toEqual({
+      ok: true,
+      changes: [{ action: 'UPDATE', before: now, record: { type: 'TXT', name: 'x.com', content: 'v=spf1 mx ~all', ttl: 300, restoreWireValue: 'v=spf1 mx ~all' } }],
+    });
+    // The revert's own entry keeps what it restored, so that reverting the revert is exact too.
+    const [revert] = journalWrites(plan.ok ? plan.changes : []);
+    expect(revert).toMatchObject({ before: { wireValue: '"v=spf1 mx include:s.net ~all"' }, after: { content: 'v=spf1 mx ~all', wireValue: 'v=spf1 mx ~all' } });
+  });
+
   it('labels callers by key id or user id only', () => {
     expect(principalLabel({ keyId: 'k1', userId: 'u1' })).toBe('key:k1');
     expect(principalLabel({ keyId: null, userId: 'u1' })).toBe('user:u1');

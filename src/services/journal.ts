@@ -7,9 +7,11 @@
  * every write, `partial` with the writes that landed, or `failed` (none landed). An entry left `pending` belongs to a
  * command still running or to a process that stopped mid-write: its writes may or may not be in the zone.
  *
- * What is stored is the normalised record (type, name, content, ttl, priority) and the provider fields a restored copy
- * needs (`DnsRecord.providerFields`: Cloudflare's proxied flag, comment, tags): never a credential, never the
- * provider's raw wire form. Dry runs and applies that had nothing to write are not journaled: nothing changed.
+ * What is stored is the normalised record (type, name, content, ttl, priority), the provider fields a restored copy
+ * needs (`DnsRecord.providerFields`: Cloudflare's proxied flag, comment, tags) and, where an adapter gives it, the
+ * value exactly as the provider returned it (`DnsRecord.wireValue`: Cloudflare's TXT content, quoted or not), so that
+ * a revert writes back each record exactly as it was read: never a credential, never the rest of the provider's wire
+ * form. Dry runs and applies that had nothing to write are not journaled: nothing changed.
  *
  * Every entry belongs to an account (src/auth/account.ts): listings and lookups take the account to filter by, and
  * another account's entry is not read at all.
@@ -33,6 +35,8 @@ export interface JournalRecord {
   readonly priority: number | null;
   /** What the provider keeps beside the neutral fields (`DnsRecord.providerFields`), for a revert to restore. */
   readonly providerFields?: ProviderFields;
+  /** The value as the provider returned it (`DnsRecord.wireValue`), for a revert to write back as read. */
+  readonly wireValue?: unknown;
 }
 
 /** One written change: `before` is null for a CREATE, `after` is null for a DELETE. */
@@ -79,9 +83,11 @@ export interface JournalOutcome {
 
 // ------------------------------------------------------------------------------------------------- pure logic
 
-function journalRecord(record: DesiredRecord | DnsRecord): JournalRecord {
-  // A record read from the zone carries its provider fields; one a revert wrote carries those it restored.
-  const providerFields = 'providerFields' in record ? record.providerFields : 'restoreFields' in record ? record.restoreFields : undefined;
+function journalRecord(
+  record: DesiredRecord | DnsRecord,
+  providerFields: ProviderFields | undefined,
+  wireValue: unknown,
+): JournalRecord {
   return {
     type: record.type.toUpperCase(),
     name: normaliseName(record.name),
@@ -89,19 +95,28 @@ function journalRecord(record: DesiredRecord | DnsRecord): JournalRecord {
     ttl: record.ttl,
     priority: record.priority ?? null,
     ...(providerFields ? { providerFields } : {}),
+    ...(wireValue === undefined ? {} : { wireValue }),
   };
 }
+
+/** A record read from the zone (a write's `before`): its provider fields and its value as read. */
+const readRecord = (record: DnsRecord) => journalRecord(record, record.providerFields, record.wireValue);
+/**
+ * A record written (a write's `after`): only what a revert restored travels with it, never what a desired record made
+ * by spreading a read one may carry by accident.
+ */
+const writtenRecord = (record: DesiredRecord) => journalRecord(record, record.restoreFields, record.restoreWireValue);
 
 /** The changes an adapter reported as applied, in the journal's form. */
 export function journalWrites(applied: readonly RecordChange[]): JournalWrite[] {
   return applied.map((change): JournalWrite => {
     switch (change.action) {
       case 'CREATE':
-        return { action: 'CREATE', before: null, after: journalRecord(change.record) };
+        return { action: 'CREATE', before: null, after: writtenRecord(change.record) };
       case 'UPDATE':
-        return { action: 'UPDATE', before: journalRecord(change.before), after: journalRecord(change.record) };
+        return { action: 'UPDATE', before: readRecord(change.before), after: writtenRecord(change.record) };
       case 'DELETE':
-        return { action: 'DELETE', before: journalRecord(change.before), after: null };
+        return { action: 'DELETE', before: readRecord(change.before), after: null };
     }
   });
 }
@@ -130,6 +145,7 @@ function desired(record: JournalRecord): DesiredRecord {
     ttl: record.ttl,
     ...(record.priority === null ? {} : { priority: record.priority }),
     ...(record.providerFields ? { restoreFields: record.providerFields } : {}),
+    ...(record.wireValue === undefined ? {} : { restoreWireValue: record.wireValue }),
   };
 }
 
@@ -177,6 +193,8 @@ const storedRecord = z.object({
   priority: z.number().nullable(),
   // Absent in entries written before it was kept.
   providerFields: z.record(z.string(), z.unknown()).optional(),
+  // Absent in entries written before it was kept, and for records whose adapter gives none.
+  wireValue: z.unknown().optional(),
 });
 
 const storedWrite = z.object({
