@@ -21,7 +21,10 @@ export function describeCalls(calls: UpstreamCalls): string {
   ];
   const typical =
     calls.read + perPlan + perRrset * TYPICAL_PLAN.rrsets + perRecord * TYPICAL_PLAN.records + (calls.afterWrite ?? 0);
-  return `${calls.read} + ${parts.join(' + ')} = **${typical}** (${calls.read})`;
+  // A read that grows with the zone (one call per record): `+ N`, N being the records in the zone.
+  const perZone = calls.readPerRecord ? ` + ${calls.readPerRecord === 1 ? '' : `${calls.readPerRecord}×`}N` : '';
+  const note = perZone ? ', N = records in the zone' : '';
+  return `${calls.read}${perZone} + ${parts.join(' + ')} = **${typical}${perZone}** (${calls.read}${perZone})${note}`;
 }
 
 export function providerTable(providers: readonly DnsProvider[]): string {

@@ -11,6 +11,7 @@ import { createCloudflareProvider } from './cloudflare.js';
 import { createGodaddyProvider } from './godaddy.js';
 import { createGoogleCloudProvider } from './googlecloud.js';
 import { createNamecheapProvider } from './namecheap.js';
+import { createOvhProvider } from './ovh.js';
 import { createSandboxProvider } from './sandbox.js';
 import type { DnsProvider, ProviderId } from './types.js';
 export { PROVIDER_CREDENTIALS, REQUIRED_CREDENTIALS, type CredentialUse } from './credentials.js';
@@ -20,7 +21,7 @@ export { PROVIDER_CREDENTIALS, REQUIRED_CREDENTIALS, type CredentialUse } from '
  * messages, the README table). Adding a provider: its adapter file, a line here, one in `createProviderRegistry`,
  * and one in the conformance suite's driver list (test/providers/drivers/index.ts).
  */
-export const PROVIDER_IDS = ['cloudflare', 'godaddy', 'namecheap', 'sandbox', 'googlecloud', 'azure'] as const satisfies readonly ProviderId[];
+export const PROVIDER_IDS = ['cloudflare', 'godaddy', 'namecheap', 'sandbox', 'googlecloud', 'azure', 'ovh'] as const satisfies readonly ProviderId[];
 
 export function isProviderId(value: string): value is ProviderId {
   return (PROVIDER_IDS as readonly string[]).includes(value);
@@ -36,6 +37,8 @@ export function createProviderRegistry(config: Config, deps: { dispatcher: Dispa
     createNamecheapProvider({ ...common, baseUrl: config.NAMECHEAP_API_URL, clientIp: config.NAMECHEAP_CLIENT_IP }),
     createGoogleCloudProvider({ ...common, baseUrl: config.GOOGLE_DNS_API_URL, tokenUrl: config.GOOGLE_OAUTH_TOKEN_URL }),
     createAzureProvider({ ...common, baseUrl: config.AZURE_API_URL, authorityUrl: config.AZURE_AUTHORITY_URL }),
+    // OVH_API_URL overrides the endpoint of the caller's region (the `Username` credential) when set.
+    createOvhProvider({ ...common, baseUrl: config.OVH_API_URL }),
   ];
   if (config.sandboxEnabled) providers.push(createSandboxProvider({ store: deps.store }));
   return new Map(providers.map((p) => [p.id, p]));

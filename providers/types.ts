@@ -160,8 +160,16 @@ export interface ProviderCapabilities {
  * are not counted: they are made once per token, not per command.
  */
 export interface UpstreamCalls {
-  /** Calls to find and read the zone: all a dry run, or a re-apply that has nothing to write, makes. */
+  /**
+   * Calls to find and read the zone: all a dry run, or a re-apply that has nothing to write, makes (plus
+   * `readPerRecord` for each record in the zone, where the provider has it).
+   */
   readonly read: number;
+  /**
+   * Further read calls per record in the zone, where listing the zone gives ids only and each record is a call of its
+   * own (OVH: `GET …/record` then `GET …/record/{id}`), so a read is `read + readPerRecord × records`. @default 0
+   */
+  readonly readPerRecord?: number;
   /**
    * Write calls (anything but a read) for a plan with changes: `perPlan` once, plus `perRrset` for each changed
    * record set (type + name), plus `perRecord` for each created, updated or deleted record.

@@ -182,7 +182,7 @@ describe('nameserver patterns', () => {
     const ids = NAMESERVER_PATTERNS.map((p) => p.id);
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids.every((id) => /^[a-z0-9]+$/.test(id))).toBe(true);
-    expect(NAMESERVER_PATTERNS.filter((p) => p.supported).map((p) => p.id)).toEqual(['cloudflare', 'godaddy', 'namecheap', 'googlecloud', 'azure']);
+    expect(NAMESERVER_PATTERNS.filter((p) => p.supported).map((p) => p.id)).toEqual(['cloudflare', 'godaddy', 'namecheap', 'googlecloud', 'azure', 'ovh']);
   });
 
   it('picks the provider most NS hosts match; a tie goes to a supported one', () => {
@@ -216,6 +216,7 @@ describe('provider detection over real DNS', () => {
     ['namecheap', 'shop-nch.net', ['ns1.namecheaphosting.com', 'ns2.namecheaphosting.com']],
     ['googlecloud', 'shop-gc.com', ['ns-cloud-a1.googledomains.com', 'ns-cloud-a2.googledomains.com']],
     ['azure', 'shop-az.com', ['ns1-01.azure-dns.com', 'ns2-01.azure-dns.net']],
+    ['ovh', 'shop-ovh.com', ['dns10.ovh.net', 'ns10.ovh.net']],
   ])('detects supported provider %s', async (provider, domain, hosts) => {
     dns.set(zone(domain, hosts.map((h) => `${h.toUpperCase()}`)));
     const result = await detector().detect(domain);
@@ -232,7 +233,6 @@ describe('provider detection over real DNS', () => {
     ['route53', ['ns-1536.awsdns-00.co.uk', 'ns-512.awsdns-00.net']],
     ['digitalocean', ['ns1.digitalocean.com', 'ns2.digitalocean.com']],
     ['hetzner', ['hydrogen.ns.hetzner.com', 'oxygen.ns.hetzner.com']],
-    ['ovh', ['dns10.ovh.net', 'ns10.ovh.net']],
     ['gandi', ['ns-1-a.gandi.net', 'ns-2-b.gandi.net']],
     ['porkbun', ['curitiba.ns.porkbun.com', 'fortaleza.ns.porkbun.com']],
     ['ionos', ['ns1045.ui-dns.com', 'ns1045.ui-dns.de']],

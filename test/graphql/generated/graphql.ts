@@ -65,13 +65,13 @@ export type DnsChecks = {
 
 /** The customer's DNS provider credentials: never stored, never logged. */
 export type DnsCredentialsInput = {
-  /** REST `ApiKey`. Cloudflare: API token (Zone.DNS edit); GoDaddy: API key; Namecheap: API key; Google Cloud DNS: project id; Azure DNS: client (application) id. */
+  /** REST `ApiKey`. Cloudflare: API token (Zone.DNS edit); GoDaddy: API key; Namecheap: API key; Google Cloud DNS: project id; Azure DNS: client (application) id; OVHcloud: application key. */
   apiKey: Scalars['String']['input'];
-  /** REST `ApiSecret`. GoDaddy: API secret; Google Cloud DNS: service-account key file (the whole JSON); Azure DNS: client secret. */
+  /** REST `ApiSecret`. GoDaddy: API secret; Google Cloud DNS: service-account key file (the whole JSON); Azure DNS: client secret; OVHcloud: application secret. */
   apiSecret?: InputMaybe<Scalars['String']['input']>;
-  /** REST `ApiUser`. Namecheap: ApiUser; Azure DNS: tenant id. */
+  /** REST `ApiUser`. Namecheap: ApiUser; Azure DNS: tenant id; OVHcloud: consumer key. */
   apiUser?: InputMaybe<Scalars['String']['input']>;
-  /** REST `Username`. Namecheap: UserName (usually the same as ApiUser); Azure DNS: subscription id. */
+  /** REST `Username`. Namecheap: UserName (usually the same as ApiUser); Azure DNS: subscription id; OVHcloud: region: ovh-eu (default), ovh-ca or ovh-us (optional). */
   username?: InputMaybe<Scalars['String']['input']>;
 };
 
@@ -138,6 +138,8 @@ export enum DnsProviderName {
   Googlecloud = 'GOOGLECLOUD',
   /** Namecheap */
   Namecheap = 'NAMECHEAP',
+  /** OVHcloud */
+  Ovh = 'OVH',
   /** Sandbox */
   Sandbox = 'SANDBOX'
 }

@@ -5,6 +5,7 @@ import { cloudflareDriver } from './cloudflare.js';
 import { godaddyDriver } from './godaddy.js';
 import { googlecloudDriver } from './googlecloud.js';
 import { namecheapDriver } from './namecheap.js';
+import { ovhDriver } from './ovh.js';
 import { sandboxDriver } from './sandbox.js';
 
 export const DRIVERS: readonly ConformanceDriver[] = [
@@ -14,4 +15,5 @@ export const DRIVERS: readonly ConformanceDriver[] = [
   sandboxDriver(),
   googlecloudDriver(),
   azureDriver(),
+  ovhDriver(),
 ];
