@@ -3,28 +3,27 @@
  * documentation cannot drift from the code: `npm run docs` rewrites it and test/readme.test.ts fails when it is stale.
  */
 import { PROVIDER_CREDENTIALS } from './credentials.js';
-import { PROVIDER_NAMES, type CredentialField, type DnsProvider, type UpstreamCalls } from './types.js';
+import { fewestCalls, PROVIDER_NAMES, type CredentialField, type DnsProvider, type PlanShape, type UpstreamCalls } from './types.js';
 
 const PARAMETER: Record<CredentialField, string> = { apiKey: 'ApiKey', apiSecret: 'ApiSecret', apiUser: 'ApiUser', username: 'Username' };
 
 /** The `campaign` record set on a zone that already has an SPF record: 4 CNAMEs created, the SPF updated. */
-const TYPICAL_PLAN = { records: 5, rrsets: 5 };
+const TYPICAL_PLAN: PlanShape = { changes: 5, rrsets: 5, updates: 1 };
 
 /** Upstream calls of a dns.set as a sentence, with the count for the typical plan and for a re-apply. */
 export function describeCalls(calls: UpstreamCalls): string {
-  const { perPlan, perRrset, perRecord } = calls.write;
+  const { perPlan, perRrset, perRecord, perUpdate = 0 } = calls.write;
   const parts = [
     ...(perPlan > 0 ? [`${perPlan}`] : []),
     ...(perRrset > 0 ? [`${perRrset} per changed rrset`] : []),
     ...(perRecord > 0 ? [`${perRecord} per changed record`] : []),
-    ...(calls.afterWrite ? [`${calls.afterWrite} to confirm`] : []),
+    ...(perUpdate > 0 ? [`${perUpdate} more per updated record`] : []),
   ];
-  const typical =
-    calls.read + perPlan + perRrset * TYPICAL_PLAN.rrsets + perRecord * TYPICAL_PLAN.records + (calls.afterWrite ?? 0);
-  // A read that grows with the zone (one call per record): `+ N`, N being the records in the zone.
+  const polls = calls.pollsPerWrite ? ` (+ ${calls.pollsPerWrite} poll per write)` : '';
+  // A read that grows with the zone (one call per record, OVH): `+ N`, N being the records in the zone.
   const perZone = calls.readPerRecord ? ` + ${calls.readPerRecord === 1 ? '' : `${calls.readPerRecord}×`}N` : '';
   const note = perZone ? ', N = records in the zone' : '';
-  return `${calls.read}${perZone} + ${parts.join(' + ')} = **${typical}${perZone}** (${calls.read}${perZone})${note}`;
+  return `${calls.read}${perZone} + ${parts.join(' + ')}${polls} = **${fewestCalls(calls, TYPICAL_PLAN).total}${perZone}** (${calls.read}${perZone})${note}`;
 }
 
 export function providerTable(providers: readonly DnsProvider[]): string {

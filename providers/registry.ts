@@ -8,11 +8,18 @@ import type { Config } from '../src/config.js';
 import type { Store } from '../src/storage/store.js';
 import { createAzureProvider } from './azure.js';
 import { createCloudflareProvider } from './cloudflare.js';
+import { createGandiProvider } from './gandi.js';
+import { createDigitaloceanProvider } from './digitalocean.js';
 import { createGodaddyProvider } from './godaddy.js';
 import { createGoogleCloudProvider } from './googlecloud.js';
+import { createIonosProvider } from './ionos.js';
+import { createHetznerProvider } from './hetzner.js';
+import { createLinodeProvider } from './linode.js';
 import { createNamecheapProvider } from './namecheap.js';
 import { createOvhProvider } from './ovh.js';
+import { createRoute53Provider } from './route53.js';
 import { createSandboxProvider } from './sandbox.js';
+import { createVultrProvider } from './vultr.js';
 import type { DnsProvider, ProviderId } from './types.js';
 export { PROVIDER_CREDENTIALS, REQUIRED_CREDENTIALS, type CredentialUse } from './credentials.js';
 
@@ -21,7 +28,7 @@ export { PROVIDER_CREDENTIALS, REQUIRED_CREDENTIALS, type CredentialUse } from '
  * messages, the README table). Adding a provider: its adapter file, a line here, one in `createProviderRegistry`,
  * and one in the conformance suite's driver list (test/providers/drivers/index.ts).
  */
-export const PROVIDER_IDS = ['cloudflare', 'godaddy', 'namecheap', 'sandbox', 'googlecloud', 'azure', 'ovh'] as const satisfies readonly ProviderId[];
+export const PROVIDER_IDS = ['cloudflare', 'godaddy', 'namecheap', 'sandbox', 'googlecloud', 'azure', 'route53', 'ionos', 'gandi', 'digitalocean', 'vultr', 'hetzner', 'linode', 'ovh'] as const satisfies readonly ProviderId[];
 
 export function isProviderId(value: string): value is ProviderId {
   return (PROVIDER_IDS as readonly string[]).includes(value);
@@ -37,6 +44,13 @@ export function createProviderRegistry(config: Config, deps: { dispatcher: Dispa
     createNamecheapProvider({ ...common, baseUrl: config.NAMECHEAP_API_URL, clientIp: config.NAMECHEAP_CLIENT_IP }),
     createGoogleCloudProvider({ ...common, baseUrl: config.GOOGLE_DNS_API_URL, tokenUrl: config.GOOGLE_OAUTH_TOKEN_URL }),
     createAzureProvider({ ...common, baseUrl: config.AZURE_API_URL, authorityUrl: config.AZURE_AUTHORITY_URL }),
+    createRoute53Provider({ ...common, baseUrl: config.ROUTE53_API_URL }),
+    createIonosProvider({ ...common, baseUrl: config.IONOS_API_URL }),
+    createGandiProvider({ ...common, baseUrl: config.GANDI_API_URL }),
+    createDigitaloceanProvider({ ...common, baseUrl: config.DIGITALOCEAN_API_URL }),
+    createVultrProvider({ ...common, baseUrl: config.VULTR_API_URL }),
+    createHetznerProvider({ ...common, baseUrl: config.HETZNER_API_URL }),
+    createLinodeProvider({ ...common, baseUrl: config.LINODE_API_URL }),
     // OVH_API_URL overrides the endpoint of the caller's region (the `Username` credential) when set.
     createOvhProvider({ ...common, baseUrl: config.OVH_API_URL }),
   ];

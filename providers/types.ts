@@ -172,11 +172,32 @@ export interface UpstreamCalls {
   readonly readPerRecord?: number;
   /**
    * Write calls (anything but a read) for a plan with changes: `perPlan` once, plus `perRrset` for each changed
-   * record set (type + name), plus `perRecord` for each created, updated or deleted record.
+   * record set (type + name), plus `perRecord` for each created, updated or deleted record, plus `perUpdate` more for
+   * each updated record (Hetzner swaps a value with two actions).
    */
-  readonly write: { readonly perPlan: number; readonly perRrset: number; readonly perRecord: number };
-  /** Further calls a write makes that are not writes (Hetzner's action polls, OVH's zone refresh is a write). @default 0 */
-  readonly afterWrite?: number;
+  readonly write: { readonly perPlan: number; readonly perRrset: number; readonly perRecord: number; readonly perUpdate?: number };
+  /** Reads after each write call before the next may start (Hetzner polls each action to success). @default 0 */
+  readonly pollsPerWrite?: number;
+}
+
+/** A plan's shape, as far as call counts go. */
+export interface PlanShape {
+  /** Created, updated and deleted records. */
+  readonly changes: number;
+  /** Distinct record sets (type + name) they touch. */
+  readonly rrsets: number;
+  readonly updates: number;
+  /** Records in the zone as the command reads it: counted only for a provider with `readPerRecord`. @default 0 */
+  readonly records?: number;
+}
+
+/** The fewest upstream calls (and write calls among them) a dns.set of this plan makes, by the declaration. */
+export function fewestCalls(declared: UpstreamCalls, plan: PlanShape): { readonly total: number; readonly writes: number } {
+  const read = declared.read + (declared.readPerRecord ?? 0) * (plan.records ?? 0);
+  if (plan.changes === 0) return { total: read, writes: 0 };
+  const { perPlan, perRrset, perRecord, perUpdate = 0 } = declared.write;
+  const writes = perPlan + perRrset * plan.rrsets + perRecord * plan.changes + perUpdate * plan.updates;
+  return { total: read + writes + writes * (declared.pollsPerWrite ?? 0), writes };
 }
 
 export interface ProviderSession {

@@ -124,7 +124,7 @@ for (const base of ['provider', 'authorize', 'setCloudflare', 'setSandbox'] as c
   for (const value of NON_STRINGS) cases.push({ label: `${base} Domain=${JSON.stringify(value)}`, base, field: 'Domain', value, code: 1, transports: JSON_TRANSPORTS });
 }
 for (const base of ['authorize', 'setSandbox'] as const) {
-  for (const value of ['route53', LONG, 'cloud\u0001flare']) cases.push({ label: `${base} Provider=${value.slice(0, 20)}`, base, field: 'Provider', value, code: 8, transports: STRING_TRANSPORTS });
+  for (const value of ['dnsmadeeasy', LONG, 'cloud\u0001flare']) cases.push({ label: `${base} Provider=${value.slice(0, 20)}`, base, field: 'Provider', value, code: 8, transports: STRING_TRANSPORTS });
   for (const value of [['cloudflare'], { id: 'sandbox' }, 1]) cases.push({ label: `${base} Provider=${JSON.stringify(value)}`, base, field: 'Provider', value, code: 8, transports: JSON_TRANSPORTS });
   for (const value of [LONG, 'tok\u0000en']) cases.push({ label: `${base} ApiKey=${value.slice(0, 20)}`, base, field: 'ApiKey', value, code: 2, transports: STRING_TRANSPORTS });
   for (const value of [['k'], { k: 1 }, 42, false]) cases.push({ label: `${base} ApiKey=${JSON.stringify(value)}`, base, field: 'ApiKey', value, code: 2, transports: JSON_TRANSPORTS });
@@ -260,7 +260,7 @@ describe('GraphQL: bad values', () => {
     for (const variables of [
       { i: { ...setInput(SANDBOX_DOMAIN), domain: ['example.com'] } },
       { i: { ...setInput(SANDBOX_DOMAIN), domain: { a: 1 } } },
-      { i: { ...setInput(SANDBOX_DOMAIN), provider: 'ROUTE53' } },
+      { i: { ...setInput(SANDBOX_DOMAIN), provider: 'DNSMADEEASY' } },
       { i: { ...setInput(SANDBOX_DOMAIN), dryRun: 'yes' } },
       { i: { ...setInput(SANDBOX_DOMAIN), credentials: 'k' } },
       { i: null },

@@ -182,7 +182,7 @@ describe('nameserver patterns', () => {
     const ids = NAMESERVER_PATTERNS.map((p) => p.id);
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids.every((id) => /^[a-z0-9]+$/.test(id))).toBe(true);
-    expect(NAMESERVER_PATTERNS.filter((p) => p.supported).map((p) => p.id)).toEqual(['cloudflare', 'godaddy', 'namecheap', 'googlecloud', 'azure', 'ovh']);
+    expect(NAMESERVER_PATTERNS.filter((p) => p.supported).map((p) => p.id)).toEqual(['cloudflare', 'godaddy', 'namecheap', 'googlecloud', 'azure', 'route53', 'ionos', 'gandi', 'digitalocean', 'vultr', 'hetzner', 'linode', 'ovh']);
   });
 
   it('picks the provider most NS hosts match; a tie goes to a supported one', () => {
@@ -216,6 +216,13 @@ describe('provider detection over real DNS', () => {
     ['namecheap', 'shop-nch.net', ['ns1.namecheaphosting.com', 'ns2.namecheaphosting.com']],
     ['googlecloud', 'shop-gc.com', ['ns-cloud-a1.googledomains.com', 'ns-cloud-a2.googledomains.com']],
     ['azure', 'shop-az.com', ['ns1-01.azure-dns.com', 'ns2-01.azure-dns.net']],
+    ['route53', 'shop-r53.com', ['ns-1536.awsdns-00.co.uk', 'ns-512.awsdns-00.net']],
+    ['ionos', 'shop-ionos.de', ['ns1045.ui-dns.com', 'ns1045.ui-dns.de']],
+    ['gandi', 'shop-gandi.fr', ['ns-1-a.gandi.net', 'ns-2-b.gandi.net']],
+    ['digitalocean', 'shop-do.com', ['ns1.digitalocean.com', 'ns2.digitalocean.com']],
+    ['vultr', 'shop-vultr.com', ['ns1.vultr.com', 'ns2.vultr.com']],
+    ['hetzner', 'shop-hz.com', ['helium.ns.hetzner.de', 'hydrogen.ns.hetzner.com', 'oxygen.ns.hetzner.com']],
+    ['linode', 'shop-ln.com', ['ns1.linode.com', 'ns2.linode.com', 'ns3.linode.com']],
     ['ovh', 'shop-ovh.com', ['dns10.ovh.net', 'ns10.ovh.net']],
   ])('detects supported provider %s', async (provider, domain, hosts) => {
     dns.set(zone(domain, hosts.map((h) => `${h.toUpperCase()}`)));
@@ -230,17 +237,11 @@ describe('provider detection over real DNS', () => {
   });
 
   it.each([
-    ['route53', ['ns-1536.awsdns-00.co.uk', 'ns-512.awsdns-00.net']],
-    ['digitalocean', ['ns1.digitalocean.com', 'ns2.digitalocean.com']],
-    ['hetzner', ['hydrogen.ns.hetzner.com', 'oxygen.ns.hetzner.com']],
-    ['gandi', ['ns-1-a.gandi.net', 'ns-2-b.gandi.net']],
     ['porkbun', ['curitiba.ns.porkbun.com', 'fortaleza.ns.porkbun.com']],
-    ['ionos', ['ns1045.ui-dns.com', 'ns1045.ui-dns.de']],
     ['dnsimple', ['ns1.dnsimple.com', 'ns2.dnsimple-edge.net']],
     ['vercel', ['ns1.vercel-dns.com', 'ns2.vercel-dns.com']],
     ['squarespace', ['ns-cloud-d1.squarespacedns.com']],
     ['wix', ['ns0.wixdns.net', 'ns1.wixdns.net']],
-    ['linode', ['ns1.linode.com', 'ns2.linode.com']],
     ['ns1', ['dns1.p01.nsone.net', 'dns2.p01.nsone.net']],
     ['dnsmadeeasy', ['ns0.dnsmadeeasy.com', 'ns1.dnsmadeeasy.com']],
     ['hurricane', ['ns1.he.net', 'ns2.he.net']],
@@ -273,7 +274,7 @@ describe('provider detection over real DNS', () => {
       ...zone('example.com', ['a.ns.cloudflare.com', 'b.ns.cloudflare.com']),
       ...ns('eu.example.com', 3600, 'ns-1.awsdns-01.com', 'ns-2.awsdns-02.org'),
     ]);
-    expect(await detector().detect('mail.eu.example.com')).toMatchObject({ provider: 'route53', supported: false, zone: 'eu.example.com' });
+    expect(await detector().detect('mail.eu.example.com')).toMatchObject({ provider: 'route53', supported: true, zone: 'eu.example.com' });
   });
 
   it('returns null when no NS is found up to the registrable domain, without asking the TLD', async () => {

@@ -37,9 +37,9 @@ describe('documents', () => {
     expect(res.headers['ratelimit-limit']).toBe('100');
   });
 
-  it('reports an unsupported provider with supported: false', async () => {
+  it('reports Route 53 (awsdns name servers) with supported: true', async () => {
     const res = await graphql(gw, DNS_PROVIDER, { domain: 'mail.example.co.uk' }, gw.adminKey);
-    expect(res.json.data.dnsProvider).toMatchObject({ __typename: 'DnsProviderDetection', provider: 'route53', supported: false });
+    expect(res.json.data.dnsProvider).toMatchObject({ __typename: 'DnsProviderDetection', provider: 'route53', supported: true });
   });
 
   it('returns DnsError with the REST code for bad input and unknown delegations', async () => {

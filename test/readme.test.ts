@@ -15,5 +15,6 @@ describe('README.md', () => {
     for (const provider of allProviders()) expect(readme).toContain(`| \`${provider.id}\` |`);
     expect(describeCalls({ read: 2, write: { perPlan: 1, perRrset: 0, perRecord: 0 } })).toBe('2 + 1 = **3** (2)');
     expect(describeCalls({ read: 1, write: { perPlan: 0, perRrset: 1, perRecord: 0 } })).toBe('1 + 1 per changed rrset = **6** (1)');
+    expect(describeCalls({ read: 2, write: { perPlan: 0, perRrset: 1, perRecord: 0, perUpdate: 1 }, pollsPerWrite: 1 })).toBe('1 + 1 per changed rrset + 1 more per updated record (+ 1 poll per write) = **14** (2)'.replace('1 +', '2 +'));
   });
 });

@@ -129,7 +129,7 @@ describe('dns.authorize and dns.set input errors, in code order', () => {
     ['nothing', 'dns.authorize', {}, [1, 2, 3]],
     ['GoDaddy without a secret', 'dns.authorize', { Domain: 'example.com', Provider: 'godaddy', ApiKey: 'k' }, [5]],
     ['Namecheap without user and username', 'dns.authorize', { Domain: 'example.com', Provider: 'NameCheap', ApiKey: 'k' }, [6, 7]],
-    ['an unknown provider and no domain', 'dns.authorize', { Provider: 'route53', ApiKey: 'k' }, [1, 8]],
+    ['an unknown provider and no domain', 'dns.authorize', { Provider: 'dnsmadeeasy', ApiKey: 'k' }, [1, 8]],
     ['dns.set with nothing', 'dns.set', {}, [1, 2, 3, 4]],
     ['dns.set with an unknown record type', 'dns.set', { Domain: 'example.com', Provider: 'cloudflare', ApiKey: 'k', RecordType: 'newsletter' }, [4]],
     ['dns.set GoDaddy missing secret and record type', 'dns.set', { Domain: 'example.com', Provider: 'godaddy', ApiKey: 'k' }, [4, 5]],

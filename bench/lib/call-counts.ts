@@ -5,7 +5,7 @@
  * call log and compared with the adapter's declared fewest calls (`capabilities.upstreamCalls`), which the
  * conformance suite asserts too. Token grants (cached) are not counted, as there.
  */
-import type { UpstreamCalls } from '../../providers/types.js';
+import { fewestCalls } from '../../providers/types.js';
 import type { ConformanceDriver } from '../../test/providers/driver.js';
 import { APEX } from '../../test/providers/driver.js';
 import { DRIVERS } from '../../test/providers/drivers/index.js';
@@ -34,13 +34,6 @@ interface Change {
   readonly action: string;
   readonly type: string;
   readonly name: string;
-}
-
-/** The fewest calls the adapter declares for a plan of `writes` changes over `rrsets` record sets. */
-export function minimumCalls(declared: UpstreamCalls, writes: number, rrsets: number): number {
-  if (writes === 0) return declared.read;
-  const { perPlan, perRrset, perRecord } = declared.write;
-  return declared.read + perPlan + perRrset * rrsets + perRecord * writes + (declared.afterWrite ?? 0);
 }
 
 function restBody(driver: ConformanceDriver, extra: Record<string, string> = {}): Record<string, string> {
@@ -85,8 +78,12 @@ export async function countProviderCalls(): Promise<ProviderCallCount[]> {
       const changes: Change[] = dry.status === 200 ? (dry.json.changes ?? []) : [];
       const written = changes.filter((c) => c.action === 'CREATE' || c.action === 'UPDATE' || c.action === 'DELETE');
       const changedRrsets = new Set(written.map((c) => `${c.type} ${c.name}`)).size;
-      const firstApply = await counted(gateway, driver, minimumCalls(declared, written.length, changedRrsets));
-      const reapply = await counted(gateway, driver, minimumCalls(declared, 0, 0));
+      const updates = written.filter((c) => c.action === 'UPDATE').length;
+      // Records in the zone each command reads, for a provider that reads record by record (OVH `readPerRecord`).
+      const records = declared.readPerRecord ? (await driver.snapshot()).length : 0;
+      const firstApply = await counted(gateway, driver, fewestCalls(declared, { changes: written.length, rrsets: changedRrsets, updates, records }).total);
+      const reapplyRecords = declared.readPerRecord ? (await driver.snapshot()).length : 0;
+      const reapply = await counted(gateway, driver, fewestCalls(declared, { changes: 0, rrsets: 0, updates: 0, records: reapplyRecords }).total);
       counts.push({ provider: driver.id, writes: written.length, changedRrsets, firstApply, reapply });
     }
     return counts;

@@ -18,7 +18,7 @@ import { Agent } from 'undici';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { print } from 'graphql';
 import { createProviderRegistry } from '../../providers/registry.js';
-import type { ProviderCapabilities } from '../../providers/types.js';
+import { fewestCalls, type ProviderCapabilities } from '../../providers/types.js';
 import { loadConfig } from '../../src/config.js';
 import type { Store } from '../../src/storage/store.js';
 import { startDnsServer, type FakeDnsServer, type FakeRecord } from '../fakes/dns-server.js';
@@ -286,28 +286,29 @@ function expectMailRecordsKept(driver: ConformanceDriver, before: readonly unkno
 }
 
 /**
- * The calls that read the zone as it is now: `read`, plus `readPerRecord` for each record of it where the provider
- * reads record by record (OVH). Asked before the command runs, so it counts the zone the command reads.
+ * Records in the zone now, for a provider that reads record by record (`readPerRecord`, OVH); 0 for the others. Asked
+ * before the command runs, so it counts the zone the command reads.
  */
-async function zoneReadCalls(driver: ConformanceDriver): Promise<number> {
-  const { upstreamCalls } = capabilities(driver);
-  const perRecord = upstreamCalls.readPerRecord ?? 0;
-  return upstreamCalls.read + (perRecord === 0 ? 0 : perRecord * (await driver.snapshot()).length);
+async function zoneRecords(driver: ConformanceDriver): Promise<number> {
+  return capabilities(driver).upstreamCalls.readPerRecord ? (await driver.snapshot()).length : 0;
 }
 
 /** The fewest calls of a command that reads the zone and writes nothing (a dry run, a re-apply). */
 async function readingCalls(driver: ConformanceDriver): Promise<CallCount> {
-  return { total: driver.calls().total === undefined ? undefined : await zoneReadCalls(driver), writes: 0 };
+  const { total } = fewestCalls(capabilities(driver).upstreamCalls, { changes: 0, rrsets: 0, updates: 0, records: await zoneRecords(driver) });
+  return { total: driver.calls().total === undefined ? undefined : total, writes: 0 };
 }
 
 /** The fewest calls of a command that applies these planned changes. */
 async function applyingCalls(driver: ConformanceDriver, changes: readonly Change[]): Promise<CallCount> {
-  const { upstreamCalls } = capabilities(driver);
   const written = changes.filter(isWrite);
-  const rrsets = new Set(written.map((c) => `${c.type} ${c.name}`)).size;
-  const { perPlan, perRrset, perRecord } = upstreamCalls.write;
-  const writes = written.length === 0 ? 0 : perPlan + perRrset * rrsets + perRecord * written.length;
-  const total = (await zoneReadCalls(driver)) + writes + (written.length === 0 ? 0 : (upstreamCalls.afterWrite ?? 0));
+  const shape = {
+    changes: written.length,
+    rrsets: new Set(written.map((c) => `${c.type} ${c.name}`)).size,
+    updates: written.filter((c) => c.action === 'UPDATE').length,
+    records: await zoneRecords(driver),
+  };
+  const { total, writes } = fewestCalls(capabilities(driver).upstreamCalls, shape);
   return { total: driver.calls().total === undefined ? undefined : total, writes };
 }
 

@@ -65,11 +65,11 @@ export type DnsChecks = {
 
 /** The customer's DNS provider credentials: never stored, never logged. */
 export type DnsCredentialsInput = {
-  /** REST `ApiKey`. Cloudflare: API token (Zone.DNS edit); GoDaddy: API key; Namecheap: API key; Google Cloud DNS: project id; Azure DNS: client (application) id; OVHcloud: application key. */
+  /** REST `ApiKey`. Cloudflare: API token (Zone.DNS edit); GoDaddy: API key; Namecheap: API key; Google Cloud DNS: project id; Azure DNS: client (application) id; Amazon Route 53: access key id; IONOS: API key as prefix.secret; Gandi: personal access token; DigitalOcean: API token; Vultr: API key; Hetzner: Cloud API token; Linode: personal access token; OVHcloud: application key. */
   apiKey: Scalars['String']['input'];
-  /** REST `ApiSecret`. GoDaddy: API secret; Google Cloud DNS: service-account key file (the whole JSON); Azure DNS: client secret; OVHcloud: application secret. */
+  /** REST `ApiSecret`. GoDaddy: API secret; Google Cloud DNS: service-account key file (the whole JSON); Azure DNS: client secret; Amazon Route 53: secret access key; OVHcloud: application secret. */
   apiSecret?: InputMaybe<Scalars['String']['input']>;
-  /** REST `ApiUser`. Namecheap: ApiUser; Azure DNS: tenant id; OVHcloud: consumer key. */
+  /** REST `ApiUser`. Namecheap: ApiUser; Azure DNS: tenant id; Amazon Route 53: session token (temporary credentials only) (optional); OVHcloud: consumer key. */
   apiUser?: InputMaybe<Scalars['String']['input']>;
   /** REST `Username`. Namecheap: UserName (usually the same as ApiUser); Azure DNS: subscription id; OVHcloud: region: ovh-eu (default), ovh-ca or ovh-us (optional). */
   username?: InputMaybe<Scalars['String']['input']>;
@@ -132,16 +132,30 @@ export enum DnsProviderName {
   Azure = 'AZURE',
   /** Cloudflare */
   Cloudflare = 'CLOUDFLARE',
+  /** DigitalOcean */
+  Digitalocean = 'DIGITALOCEAN',
+  /** Gandi */
+  Gandi = 'GANDI',
   /** GoDaddy */
   Godaddy = 'GODADDY',
   /** Google Cloud DNS */
   Googlecloud = 'GOOGLECLOUD',
+  /** Hetzner */
+  Hetzner = 'HETZNER',
+  /** IONOS */
+  Ionos = 'IONOS',
+  /** Linode */
+  Linode = 'LINODE',
   /** Namecheap */
   Namecheap = 'NAMECHEAP',
   /** OVHcloud */
   Ovh = 'OVH',
+  /** Amazon Route 53 */
+  Route53 = 'ROUTE53',
   /** Sandbox */
-  Sandbox = 'SANDBOX'
+  Sandbox = 'SANDBOX',
+  /** Vultr */
+  Vultr = 'VULTR'
 }
 
 export type DnsProviderResult = DnsError | DnsProviderDetection;

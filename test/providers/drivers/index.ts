@@ -2,11 +2,18 @@
 import type { ConformanceDriver } from '../driver.js';
 import { azureDriver } from './azure.js';
 import { cloudflareDriver } from './cloudflare.js';
+import { gandiDriver } from './gandi.js';
+import { digitaloceanDriver } from './digitalocean.js';
 import { godaddyDriver } from './godaddy.js';
 import { googlecloudDriver } from './googlecloud.js';
+import { ionosDriver } from './ionos.js';
+import { hetznerDriver } from './hetzner.js';
+import { linodeDriver } from './linode.js';
 import { namecheapDriver } from './namecheap.js';
 import { ovhDriver } from './ovh.js';
+import { route53Driver } from './route53.js';
 import { sandboxDriver } from './sandbox.js';
+import { vultrDriver } from './vultr.js';
 
 export const DRIVERS: readonly ConformanceDriver[] = [
   cloudflareDriver(),
@@ -15,5 +22,12 @@ export const DRIVERS: readonly ConformanceDriver[] = [
   sandboxDriver(),
   googlecloudDriver(),
   azureDriver(),
+  route53Driver(),
+  ionosDriver(),
+  gandiDriver(),
+  digitaloceanDriver(),
+  vultrDriver(),
+  hetznerDriver(),
+  linodeDriver(),
   ovhDriver(),
 ];
