@@ -160,8 +160,16 @@ export interface ProviderCapabilities {
  * are not counted: they are made once per token, not per command.
  */
 export interface UpstreamCalls {
-  /** Calls to find and read the zone: all a dry run, or a re-apply that has nothing to write, makes. */
+  /**
+   * Calls to find and read the zone: all a dry run, or a re-apply that has nothing to write, makes (plus
+   * `readPerRecord` for each record in the zone, where the provider has it).
+   */
   readonly read: number;
+  /**
+   * Further read calls per record in the zone, where listing the zone gives ids only and each record is a call of its
+   * own (OVH: `GET …/record` then `GET …/record/{id}`), so a read is `read + readPerRecord × records`. @default 0
+   */
+  readonly readPerRecord?: number;
   /**
    * Write calls (anything but a read) for a plan with changes: `perPlan` once, plus `perRrset` for each changed
    * record set (type + name), plus `perRecord` for each created, updated or deleted record, plus `perUpdate` more for
@@ -179,14 +187,17 @@ export interface PlanShape {
   /** Distinct record sets (type + name) they touch. */
   readonly rrsets: number;
   readonly updates: number;
+  /** Records in the zone as the command reads it: counted only for a provider with `readPerRecord`. @default 0 */
+  readonly records?: number;
 }
 
 /** The fewest upstream calls (and write calls among them) a dns.set of this plan makes, by the declaration. */
 export function fewestCalls(declared: UpstreamCalls, plan: PlanShape): { readonly total: number; readonly writes: number } {
-  if (plan.changes === 0) return { total: declared.read, writes: 0 };
+  const read = declared.read + (declared.readPerRecord ?? 0) * (plan.records ?? 0);
+  if (plan.changes === 0) return { total: read, writes: 0 };
   const { perPlan, perRrset, perRecord, perUpdate = 0 } = declared.write;
   const writes = perPlan + perRrset * plan.rrsets + perRecord * plan.changes + perUpdate * plan.updates;
-  return { total: declared.read + writes + writes * (declared.pollsPerWrite ?? 0), writes };
+  return { total: read + writes + writes * (declared.pollsPerWrite ?? 0), writes };
 }
 
 export interface ProviderSession {

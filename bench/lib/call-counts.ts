@@ -79,8 +79,11 @@ export async function countProviderCalls(): Promise<ProviderCallCount[]> {
       const written = changes.filter((c) => c.action === 'CREATE' || c.action === 'UPDATE' || c.action === 'DELETE');
       const changedRrsets = new Set(written.map((c) => `${c.type} ${c.name}`)).size;
       const updates = written.filter((c) => c.action === 'UPDATE').length;
-      const firstApply = await counted(gateway, driver, fewestCalls(declared, { changes: written.length, rrsets: changedRrsets, updates }).total);
-      const reapply = await counted(gateway, driver, declared.read);
+      // Records in the zone each command reads, for a provider that reads record by record (OVH `readPerRecord`).
+      const records = declared.readPerRecord ? (await driver.snapshot()).length : 0;
+      const firstApply = await counted(gateway, driver, fewestCalls(declared, { changes: written.length, rrsets: changedRrsets, updates, records }).total);
+      const reapplyRecords = declared.readPerRecord ? (await driver.snapshot()).length : 0;
+      const reapply = await counted(gateway, driver, fewestCalls(declared, { changes: 0, rrsets: 0, updates: 0, records: reapplyRecords }).total);
       counts.push({ provider: driver.id, writes: written.length, changedRrsets, firstApply, reapply });
     }
     return counts;

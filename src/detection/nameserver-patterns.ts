@@ -43,7 +43,7 @@ export const NAMESERVER_PATTERNS: readonly NameserverPattern[] = [
   { id: 'vultr', name: 'Vultr', supported: true, pattern: suffixes('vultr.com') },
   { id: 'hetzner', name: 'Hetzner', supported: true, pattern: suffixes('ns.hetzner.com', 'hetzner.de') },
   { id: 'linode', name: 'Linode', supported: true, pattern: suffixes('linode.com') },
-  { id: 'ovh', name: 'OVHcloud', supported: false, pattern: suffixes('ovh.net', 'anycast.me') },
+  { id: 'ovh', name: 'OVHcloud', supported: true, pattern: suffixes('ovh.net', 'anycast.me') },
   { id: 'squarespace', name: 'Squarespace Domains', supported: false, pattern: suffixes('squarespacedns.com') },
   { id: 'wix', name: 'Wix', supported: false, pattern: suffixes('wixdns.net') },
   { id: 'vercel', name: 'Vercel', supported: false, pattern: suffixes('vercel-dns.com') },

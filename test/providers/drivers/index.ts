@@ -11,6 +11,7 @@ import { ionosDriver } from './ionos.js';
 import { hetznerDriver } from './hetzner.js';
 import { linodeDriver } from './linode.js';
 import { namecheapDriver } from './namecheap.js';
+import { ovhDriver } from './ovh.js';
 import { route53Driver } from './route53.js';
 import { porkbunDriver } from './porkbun.js';
 import { sandboxDriver } from './sandbox.js';
@@ -32,4 +33,5 @@ export const DRIVERS: readonly ConformanceDriver[] = [
   linodeDriver(),
   porkbunDriver(),
   dnsimpleDriver(),
+  ovhDriver(),
 ];
