@@ -223,6 +223,7 @@ describe('provider detection over real DNS', () => {
     ['vultr', 'shop-vultr.com', ['ns1.vultr.com', 'ns2.vultr.com']],
     ['hetzner', 'shop-hz.com', ['helium.ns.hetzner.de', 'hydrogen.ns.hetzner.com', 'oxygen.ns.hetzner.com']],
     ['linode', 'shop-ln.com', ['ns1.linode.com', 'ns2.linode.com', 'ns3.linode.com']],
+    ['namecom', 'shop-ncom.com', ['ns1rdr.name.com', 'ns2kgy.name.com']],
   ])('detects supported provider %s', async (provider, domain, hosts) => {
     dns.set(zone(domain, hosts.map((h) => `${h.toUpperCase()}`)));
     const result = await detector().detect(domain);
@@ -245,7 +246,6 @@ describe('provider detection over real DNS', () => {
     ['ns1', ['dns1.p01.nsone.net', 'dns2.p01.nsone.net']],
     ['dnsmadeeasy', ['ns0.dnsmadeeasy.com', 'ns1.dnsmadeeasy.com']],
     ['hurricane', ['ns1.he.net', 'ns2.he.net']],
-    ['namecom', ['ns1.name.com', 'ns2.name.com']],
     ['bluehost', ['ns1.bluehost.com', 'ns2.bluehost.com']],
     ['hostinger', ['ns1.dns-parking.com', 'ns2.dns-parking.com']],
     ['alibaba', ['dns1.hichina.com', 'dns2.hichina.com']],

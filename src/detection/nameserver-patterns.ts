@@ -41,6 +41,8 @@ export const NAMESERVER_PATTERNS: readonly NameserverPattern[] = [
   { id: 'vultr', name: 'Vultr', supported: true, pattern: suffixes('vultr.com') },
   { id: 'hetzner', name: 'Hetzner', supported: true, pattern: suffixes('ns.hetzner.com', 'hetzner.de') },
   { id: 'linode', name: 'Linode', supported: true, pattern: suffixes('linode.com') },
+  // ns1–ns4.name.com, or ns1xyz.name.com as Name.com assigns them (dnscontrol `providers/namedotcom/nameservers.go`).
+  { id: 'namecom', name: 'Name.com', supported: true, pattern: suffixes('name.com') },
   { id: 'ovh', name: 'OVHcloud', supported: false, pattern: suffixes('ovh.net', 'anycast.me') },
   { id: 'porkbun', name: 'Porkbun', supported: false, pattern: suffixes('porkbun.com') },
   { id: 'squarespace', name: 'Squarespace Domains', supported: false, pattern: suffixes('squarespacedns.com') },
@@ -50,7 +52,6 @@ export const NAMESERVER_PATTERNS: readonly NameserverPattern[] = [
   { id: 'ns1', name: 'NS1 / Netlify DNS', supported: false, pattern: suffixes('nsone.net') },
   { id: 'dnsimple', name: 'DNSimple', supported: false, pattern: suffixes('dnsimple.com', 'dnsimple-edge.net', 'dnsimple-edge.org') },
   { id: 'bluehost', name: 'Bluehost', supported: false, pattern: suffixes('bluehost.com') },
-  { id: 'namecom', name: 'Name.com', supported: false, pattern: suffixes('name.com') },
   { id: 'akamai', name: 'Akamai Edge DNS', supported: false, pattern: suffixes('akam.net') },
   { id: 'dnsmadeeasy', name: 'DNS Made Easy', supported: false, pattern: suffixes('dnsmadeeasy.com', 'constellix.com', 'constellix.net') },
   { id: 'hurricane', name: 'Hurricane Electric', supported: false, pattern: suffixes('he.net') },

@@ -10,6 +10,7 @@ import { ionosDriver } from './ionos.js';
 import { hetznerDriver } from './hetzner.js';
 import { linodeDriver } from './linode.js';
 import { namecheapDriver } from './namecheap.js';
+import { namecomDriver } from './namecom.js';
 import { route53Driver } from './route53.js';
 import { sandboxDriver } from './sandbox.js';
 import { vultrDriver } from './vultr.js';
@@ -28,4 +29,5 @@ export const DRIVERS: readonly ConformanceDriver[] = [
   vultrDriver(),
   hetznerDriver(),
   linodeDriver(),
+  namecomDriver(),
 ];
