@@ -241,6 +241,7 @@ describe('provider detection over real DNS', () => {
     ['porkbun', 'shop-pb.com', ['curitiba.ns.porkbun.com', 'fortaleza.ns.porkbun.com']],
     ['dnsimple', 'shop-ds.com', ['ns1.dnsimple.com', 'ns2.dnsimple-edge.net']],
     ['ovh', 'shop-ovh.com', ['dns10.ovh.net', 'ns10.ovh.net']],
+    ['namecom', 'shop-ncom.com', ['ns1rdr.name.com', 'ns2kgy.name.com']],
   ])('detects supported provider %s', async (provider, domain, hosts) => {
     dns.set(zone(domain, hosts.map((h) => `${h.toUpperCase()}`)));
     const result = await detector().detect(domain);
@@ -260,7 +261,6 @@ describe('provider detection over real DNS', () => {
     ['ns1', ['dns1.p01.nsone.net', 'dns2.p01.nsone.net']],
     ['dnsmadeeasy', ['ns0.dnsmadeeasy.com', 'ns1.dnsmadeeasy.com']],
     ['hurricane', ['ns1.he.net', 'ns2.he.net']],
-    ['namecom', ['ns1.name.com', 'ns2.name.com']],
     ['bluehost', ['ns1.bluehost.com', 'ns2.bluehost.com']],
     ['hostinger', ['ns1.dns-parking.com', 'ns2.dns-parking.com']],
     ['alibaba', ['dns1.hichina.com', 'dns2.hichina.com']],

@@ -80,11 +80,11 @@ export type DnsChecks = {
 
 /** The customer's DNS provider credentials: never stored, never logged. */
 export type DnsCredentialsInput = {
-  /** REST `ApiKey`. Cloudflare: API token (Zone.DNS edit); GoDaddy: API key; Namecheap: API key; Google Cloud DNS: project id; Azure DNS: client (application) id; Amazon Route 53: access key id; IONOS: API key as prefix.secret; Gandi: personal access token; DigitalOcean: API token; Vultr: API key; Hetzner: Cloud API token; Linode: personal access token; Porkbun: API key; DNSimple: API access token; OVHcloud: application key. */
+  /** REST `ApiKey`. Cloudflare: API token (Zone.DNS edit); GoDaddy: API key; Namecheap: API key; Google Cloud DNS: project id; Azure DNS: client (application) id; Amazon Route 53: access key id; IONOS: API key as prefix.secret; Gandi: personal access token; DigitalOcean: API token; Vultr: API key; Hetzner: Cloud API token; Linode: personal access token; Porkbun: API key; DNSimple: API access token; OVHcloud: application key; Name.com: API token. */
   apiKey: Scalars['String']['input'];
   /** REST `ApiSecret`. GoDaddy: API secret; Google Cloud DNS: service-account key file (the whole JSON); Azure DNS: client secret; Amazon Route 53: secret access key; Porkbun: secret API key; OVHcloud: application secret. */
   apiSecret?: InputMaybe<Scalars['String']['input']>;
-  /** REST `ApiUser`. Namecheap: ApiUser; Azure DNS: tenant id; Amazon Route 53: session token (temporary credentials only) (optional); OVHcloud: consumer key. */
+  /** REST `ApiUser`. Namecheap: ApiUser; Azure DNS: tenant id; Amazon Route 53: session token (temporary credentials only) (optional); OVHcloud: consumer key; Name.com: username. */
   apiUser?: InputMaybe<Scalars['String']['input']>;
   /** REST `Username`. Namecheap: UserName (usually the same as ApiUser); Azure DNS: subscription id; OVHcloud: region: ovh-eu (default), ovh-ca or ovh-us (optional). */
   username?: InputMaybe<Scalars['String']['input']>;
@@ -165,6 +165,8 @@ export enum DnsProviderName {
   Linode = 'LINODE',
   /** Namecheap */
   Namecheap = 'NAMECHEAP',
+  /** Name.com */
+  Namecom = 'NAMECOM',
   /** OVHcloud */
   Ovh = 'OVH',
   /** Porkbun */

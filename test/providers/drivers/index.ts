@@ -12,6 +12,7 @@ import { hetznerDriver } from './hetzner.js';
 import { linodeDriver } from './linode.js';
 import { namecheapDriver } from './namecheap.js';
 import { ovhDriver } from './ovh.js';
+import { namecomDriver } from './namecom.js';
 import { route53Driver } from './route53.js';
 import { porkbunDriver } from './porkbun.js';
 import { sandboxDriver } from './sandbox.js';
@@ -34,4 +35,5 @@ export const DRIVERS: readonly ConformanceDriver[] = [
   porkbunDriver(),
   dnsimpleDriver(),
   ovhDriver(),
+  namecomDriver(),
 ];
