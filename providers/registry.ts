@@ -12,6 +12,7 @@ import { createGandiProvider } from './gandi.js';
 import { createDigitaloceanProvider } from './digitalocean.js';
 import { createGodaddyProvider } from './godaddy.js';
 import { createGoogleCloudProvider } from './googlecloud.js';
+import { createHostingerProvider } from './hostinger.js';
 import { createIonosProvider } from './ionos.js';
 import { createHetznerProvider } from './hetzner.js';
 import { createLinodeProvider } from './linode.js';
@@ -27,7 +28,7 @@ export { PROVIDER_CREDENTIALS, REQUIRED_CREDENTIALS, type CredentialUse } from '
  * messages, the README table). Adding a provider: its adapter file, a line here, one in `createProviderRegistry`,
  * and one in the conformance suite's driver list (test/providers/drivers/index.ts).
  */
-export const PROVIDER_IDS = ['cloudflare', 'godaddy', 'namecheap', 'sandbox', 'googlecloud', 'azure', 'route53', 'ionos', 'gandi', 'digitalocean', 'vultr', 'hetzner', 'linode'] as const satisfies readonly ProviderId[];
+export const PROVIDER_IDS = ['cloudflare', 'godaddy', 'namecheap', 'sandbox', 'googlecloud', 'azure', 'route53', 'ionos', 'gandi', 'digitalocean', 'vultr', 'hetzner', 'linode', 'hostinger'] as const satisfies readonly ProviderId[];
 
 export function isProviderId(value: string): value is ProviderId {
   return (PROVIDER_IDS as readonly string[]).includes(value);
@@ -50,6 +51,7 @@ export function createProviderRegistry(config: Config, deps: { dispatcher: Dispa
     createVultrProvider({ ...common, baseUrl: config.VULTR_API_URL }),
     createHetznerProvider({ ...common, baseUrl: config.HETZNER_API_URL }),
     createLinodeProvider({ ...common, baseUrl: config.LINODE_API_URL }),
+    createHostingerProvider({ ...common, baseUrl: config.HOSTINGER_API_URL }),
   ];
   if (config.sandboxEnabled) providers.push(createSandboxProvider({ store: deps.store }));
   return new Map(providers.map((p) => [p.id, p]));

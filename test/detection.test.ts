@@ -182,7 +182,7 @@ describe('nameserver patterns', () => {
     const ids = NAMESERVER_PATTERNS.map((p) => p.id);
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids.every((id) => /^[a-z0-9]+$/.test(id))).toBe(true);
-    expect(NAMESERVER_PATTERNS.filter((p) => p.supported).map((p) => p.id)).toEqual(['cloudflare', 'godaddy', 'namecheap', 'googlecloud', 'azure', 'route53', 'ionos', 'gandi', 'digitalocean', 'vultr', 'hetzner', 'linode']);
+    expect(NAMESERVER_PATTERNS.filter((p) => p.supported).map((p) => p.id)).toEqual(['cloudflare', 'godaddy', 'namecheap', 'googlecloud', 'azure', 'route53', 'ionos', 'gandi', 'digitalocean', 'vultr', 'hetzner', 'linode', 'hostinger']);
   });
 
   it('picks the provider most NS hosts match; a tie goes to a supported one', () => {
@@ -223,6 +223,7 @@ describe('provider detection over real DNS', () => {
     ['vultr', 'shop-vultr.com', ['ns1.vultr.com', 'ns2.vultr.com']],
     ['hetzner', 'shop-hz.com', ['helium.ns.hetzner.de', 'hydrogen.ns.hetzner.com', 'oxygen.ns.hetzner.com']],
     ['linode', 'shop-ln.com', ['ns1.linode.com', 'ns2.linode.com', 'ns3.linode.com']],
+    ['hostinger', 'shop-hst.com', ['ns1.dns-parking.com', 'ns2.dns-parking.com']],
   ])('detects supported provider %s', async (provider, domain, hosts) => {
     dns.set(zone(domain, hosts.map((h) => `${h.toUpperCase()}`)));
     const result = await detector().detect(domain);
@@ -247,7 +248,6 @@ describe('provider detection over real DNS', () => {
     ['hurricane', ['ns1.he.net', 'ns2.he.net']],
     ['namecom', ['ns1.name.com', 'ns2.name.com']],
     ['bluehost', ['ns1.bluehost.com', 'ns2.bluehost.com']],
-    ['hostinger', ['ns1.dns-parking.com', 'ns2.dns-parking.com']],
     ['alibaba', ['dns1.hichina.com', 'dns2.hichina.com']],
   ])('reports %s as recognised but unsupported', async (provider, hosts) => {
     const domain = `site-${provider}.org`;

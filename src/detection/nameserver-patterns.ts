@@ -41,6 +41,8 @@ export const NAMESERVER_PATTERNS: readonly NameserverPattern[] = [
   { id: 'vultr', name: 'Vultr', supported: true, pattern: suffixes('vultr.com') },
   { id: 'hetzner', name: 'Hetzner', supported: true, pattern: suffixes('ns.hetzner.com', 'hetzner.de') },
   { id: 'linode', name: 'Linode', supported: true, pattern: suffixes('linode.com') },
+  // ns1/ns2.dns-parking.com: Hostinger's DNS (hPanel zones).
+  { id: 'hostinger', name: 'Hostinger', supported: true, pattern: suffixes('dns-parking.com') },
   { id: 'ovh', name: 'OVHcloud', supported: false, pattern: suffixes('ovh.net', 'anycast.me') },
   { id: 'porkbun', name: 'Porkbun', supported: false, pattern: suffixes('porkbun.com') },
   { id: 'squarespace', name: 'Squarespace Domains', supported: false, pattern: suffixes('squarespacedns.com') },
@@ -54,7 +56,6 @@ export const NAMESERVER_PATTERNS: readonly NameserverPattern[] = [
   { id: 'akamai', name: 'Akamai Edge DNS', supported: false, pattern: suffixes('akam.net') },
   { id: 'dnsmadeeasy', name: 'DNS Made Easy', supported: false, pattern: suffixes('dnsmadeeasy.com', 'constellix.com', 'constellix.net') },
   { id: 'hurricane', name: 'Hurricane Electric', supported: false, pattern: suffixes('he.net') },
-  { id: 'hostinger', name: 'Hostinger', supported: false, pattern: suffixes('dns-parking.com') },
   { id: 'alibaba', name: 'Alibaba Cloud DNS', supported: false, pattern: suffixes('hichina.com', 'alidns.com') },
 ];
 

@@ -6,6 +6,7 @@ import { gandiDriver } from './gandi.js';
 import { digitaloceanDriver } from './digitalocean.js';
 import { godaddyDriver } from './godaddy.js';
 import { googlecloudDriver } from './googlecloud.js';
+import { hostingerDriver } from './hostinger.js';
 import { ionosDriver } from './ionos.js';
 import { hetznerDriver } from './hetzner.js';
 import { linodeDriver } from './linode.js';
@@ -28,4 +29,5 @@ export const DRIVERS: readonly ConformanceDriver[] = [
   vultrDriver(),
   hetznerDriver(),
   linodeDriver(),
+  hostingerDriver(),
 ];
