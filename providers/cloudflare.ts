@@ -1,11 +1,12 @@
 /**
- * Cloudflare API v4 adapter. Facts and their sources: /work/shared/reference/providers.md §1.
+ * Cloudflare API v4 adapter. Facts and their sources: ../shared/reference/providers.md §1.
  *
  * Calls per command, at the minimum: findZone = one `GET /zones?name=` per candidate name (one for an apex domain);
  * readZone = one `GET /zones/{id}/dns_records` per page (one for a zone that fits in `pageSize`); applyChanges = one
  * `POST /zones/{id}/dns_records/batch` (one DB transaction at Cloudflare, so a plan is all-or-nothing).
  */
 import { REQUIRED_CREDENTIALS } from './credentials.js';
+import { redactCredentials } from './redact.js';
 import { normaliseDomain } from '../src/domain.js';
 import {
   withAttemptSignal,
@@ -22,7 +23,6 @@ import {
 } from './http.js';
 import {
   ProviderError,
-  type ConnectOptions,
   type DesiredRecord,
   type ApplyResult,
   type DnsProvider,
@@ -138,7 +138,7 @@ function connectCloudflare(deps: CloudflareAdapterDeps, credentials: ProviderCre
             signal,
           }),
         );
-        return readEnvelope<T>(reply, token);
+        return readEnvelope<T>(reply, credentials);
       },
       { deadline: deadline - reserve, sleep: deps.sleep, signal: bounds.signal },
     );
@@ -229,7 +229,7 @@ function checkToken(token: string): void {
 }
 
 /** `mail.example.co.uk` → `mail.example.co.uk`, `example.co.uk` (never above the registrable domain). */
-export function candidateZoneNames(domain: string, registrable: string): string[] {
+function candidateZoneNames(domain: string, registrable: string): string[] {
   const names: string[] = [];
   let name = domain;
   while (name.length >= registrable.length) {
@@ -246,7 +246,7 @@ export type BatchOutcome = 'applied' | 'unchanged' | 'diverged' | 'unknown';
  * Pure: compares the zone as read before a batch (`before`) with the zone now, for the batch's changes. Cloudflare runs
  * a batch as one transaction, so the zone shows either every change or none of them.
  */
-export function judgeBatch(before: readonly DnsRecord[], now: readonly DnsRecord[], changes: readonly RecordChange[]): BatchOutcome {
+function judgeBatch(before: readonly DnsRecord[], now: readonly DnsRecord[], changes: readonly RecordChange[]): BatchOutcome {
   const oldIds = new Set(before.map((r) => r.id));
   const byId = new Map(now.map((r) => [r.id, r]));
   const created = now.filter((r) => !oldIds.has(r.id));
@@ -284,8 +284,8 @@ function matchesDesired(record: DnsRecord, desired: DesiredRecord): boolean {
 
 // ---------------------------------------------------------------------------------------------- replies and errors
 
-function readEnvelope<T>(reply: HttpReply, token: string): Envelope<T> {
-  if (reply.status === 429) throw replyError(reply, undefined, token);
+function readEnvelope<T>(reply: HttpReply, credentials: ProviderCredentials): Envelope<T> {
+  if (reply.status === 429) throw replyError(reply, undefined, credentials);
   if (reply.status >= 500 && !/^\s*\{/.test(reply.text)) {
     // The edge answers 502/503/504 with an HTML page (providers.md §1 "Rate limits").
     throw new ProviderError(PROVIDER, 'unavailable', `HTTP ${reply.status} from Cloudflare`);
@@ -293,11 +293,11 @@ function readEnvelope<T>(reply: HttpReply, token: string): Envelope<T> {
   const envelope = parseJson<Envelope<T>>(PROVIDER, reply);
   if (!isObject(envelope)) throw new ProviderError(PROVIDER, 'protocol', 'the reply is not a Cloudflare envelope');
   if (reply.status >= 200 && reply.status < 300 && envelope.success === true) return envelope;
-  throw replyError(reply, envelope, token);
+  throw replyError(reply, envelope, credentials);
 }
 
 /** Maps Cloudflare's documented error codes (providers.md §1 "Auth / permission error codes", "Record semantics"). */
-function replyError(reply: HttpReply, envelope: Envelope<unknown> | undefined, token: string): ProviderError {
+function replyError(reply: HttpReply, envelope: Envelope<unknown> | undefined, credentials: ProviderCredentials): ProviderError {
   const errors = flattenErrors(envelope?.errors ?? []);
   const has = (...codes: number[]) => errors.some((e) => e.code !== undefined && codes.includes(e.code));
   const text = (code: number) => errors.find((e) => e.code === code)?.message ?? '';
@@ -325,7 +325,10 @@ function replyError(reply: HttpReply, envelope: Envelope<unknown> | undefined, t
   if (reply.status === 404) return fail('not_found', 'zone not found in this account');
   if (reply.status >= 400 && errors.length > 0) {
     // The deepest message is the specific one (1004 "DNS Validation Error" → 9021 "TTL must be …").
-    const detail = errors.map((e) => `${scrub(e.message ?? '', token)} (${e.code ?? '?'})`).join(': ');
+    // Provider text can echo request input: control characters and every credential value go before it is repeated.
+    const detail = errors
+      .map((e) => `${redactCredentials((e.message ?? '').replace(/[\u0000-\u001f\u007f]/g, ' '), credentials)} (${e.code ?? '?'})`)
+      .join(': ');
     return fail('rejected', `Cloudflare refused the change: ${detail}`.slice(0, 400));
   }
   return fail('protocol', `unexpected HTTP ${reply.status} reply`);
@@ -333,12 +336,6 @@ function replyError(reply: HttpReply, envelope: Envelope<unknown> | undefined, t
 
 function flattenErrors(errors: readonly CloudflareApiError[]): CloudflareApiError[] {
   return errors.flatMap((e) => (isObject(e) ? [e, ...flattenErrors(Array.isArray(e.error_chain) ? e.error_chain : [])] : []));
-}
-
-/** Provider text can echo request input; the token must never reach a reason or a log. */
-function scrub(text: string, token: string): string {
-  const clean = text.replace(/[\u0000-\u001f\u007f]/g, ' ');
-  return token.length >= 4 ? clean.split(token).join('[redacted]') : clean;
 }
 
 // --------------------------------------------------------------------------------------------- reading records
@@ -440,7 +437,7 @@ interface Batch {
  * One batch in Cloudflare's fixed order deletes → patches → posts (puts unused: PATCH keeps `proxied`, `comment`,
  * `tags` and every other field of an updated record). `applied` lists the changes in that order.
  */
-export function buildBatch(zone: Zone, contents: ZoneContents, changes: readonly RecordChange[]): { batch: Batch; applied: RecordChange[] } {
+function buildBatch(zone: Zone, contents: ZoneContents, changes: readonly RecordChange[]): { batch: Batch; applied: RecordChange[] } {
   const batch: Batch = { deletes: [], patches: [], posts: [] };
   const deletes: RecordChange[] = [];
   const updates: RecordChange[] = [];

@@ -1,5 +1,5 @@
 /**
- * GoDaddy Domains API v1 adapter (facts and sources: /work/shared/reference/providers.md §2).
+ * GoDaddy Domains API v1 adapter (facts and sources: ../shared/reference/providers.md §2).
  *
  * GoDaddy has no record ids and no batch: the unit of writing is the rrset (type + relative name). A change is applied
  * by reading the zone once, rebuilding each touched rrset from what was read (untouched values written back exactly as
@@ -9,6 +9,7 @@
  */
 import { partialApplyError } from './apply-progress.js';
 import { REQUIRED_CREDENTIALS } from './credentials.js';
+import { redactCredentials } from './redact.js';
 import { registrableDomain } from '../src/domain.js';
 import {
   withAttemptSignal,
@@ -186,10 +187,6 @@ class GodaddySession implements ProviderSession {
     }
   }
 
-  private secrets(): string[] {
-    return [this.credentials.apiKey, this.credentials.apiSecret ?? ''].filter((s) => s.length >= 4);
-  }
-
   private async call(
     method: 'GET' | 'PUT' | 'DELETE',
     path: string,
@@ -213,7 +210,7 @@ class GodaddySession implements ProviderSession {
         // A retried DELETE whose first try did reach GoDaddy finds the rrset gone: that is the wanted end state.
         if (options.missingIsDone && attempt > 1 && reply.status === 404) return reply;
         if (verifying && reply.status === 404) return { ...reply, status: 200, text: '[]' };
-        throw godaddyErrorFromReply(reply, this.secrets());
+        throw godaddyErrorFromReply(reply, this.credentials);
       },
       { deadline: this.bounds.deadline - reserve, sleep: this.deps.sleep, signal: this.bounds.signal },
     );
@@ -243,7 +240,7 @@ export interface RrsetWrite {
  * from the zone as read. Everything that would make GoDaddy refuse a write is refused here, before any call, so a
  * plan never stops half-way for a reason known in advance.
  */
-export function planRrsetWrites(apex: string, records: readonly DnsRecord[], changes: readonly RecordChange[]): RrsetWrite[] {
+function planRrsetWrites(apex: string, records: readonly DnsRecord[], changes: readonly RecordChange[]): RrsetWrite[] {
   const writes = new Map<string, RrsetWrite & { entries: (DnsRecord | null)[]; values: GodaddyRrsetValue[] }>();
   const rrset = (type: string, fullName: string) => {
     const t = type.toUpperCase();
@@ -350,8 +347,8 @@ function sameRecord(a: DnsRecord, b: DnsRecord): boolean {
   return a.type.toUpperCase() === b.type.toUpperCase() && a.name === b.name && a.content === b.content && a.priority === b.priority;
 }
 
-/** GoDaddy wire record → neutral form (pure; exported for tests). */
-export function fromGodaddy(raw: GodaddyRecord, apex: string): DnsRecord {
+/** GoDaddy wire record → neutral form (pure). */
+function fromGodaddy(raw: GodaddyRecord, apex: string): DnsRecord {
   const type = raw.type.toUpperCase();
   const name = fullName(raw.name, apex);
   let content = raw.data;
@@ -366,7 +363,7 @@ export function fromGodaddy(raw: GodaddyRecord, apex: string): DnsRecord {
 }
 
 /** `"a" "b"` (quoted 255-byte chunks) → `ab`; an unquoted value (GoDaddy's usual form) is kept as it is. */
-export function unquoteTxt(data: string): string {
+function unquoteTxt(data: string): string {
   const trimmed = data.trim();
   if (!/^"(?:[^"\\]|\\.)*"(?:\s*"(?:[^"\\]|\\.)*")*$/.test(trimmed)) return data;
   return [...trimmed.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((m) => (m[1] ?? '').replace(/\\(.)/g, '$1')).join('');
@@ -403,9 +400,11 @@ interface GodaddyErrorBody {
 
 /**
  * A non-2xx GoDaddy reply → ProviderError. Bodies follow the swagger `Error` schema `{code, message, fields[]}` and
- * `ErrorLimit` (429, with the required `retryAfterSec`). Provider text is scrubbed of the caller's key and secret.
+ * `ErrorLimit` (429, with the required `retryAfterSec`). Every text taken from the body (code, message, field details)
+ * is scrubbed of every credential field of the caller before it joins the reason.
  */
-export function godaddyErrorFromReply(reply: HttpReply, secrets: readonly string[] = []): ProviderError {
+export function godaddyErrorFromReply(reply: HttpReply, credentials: ProviderCredentials = { apiKey: '' }): ProviderError {
+  const clean = (text: string) => redactCredentials(text, credentials);
   let body: GodaddyErrorBody = {};
   let malformed = false;
   try {
@@ -415,8 +414,8 @@ export function godaddyErrorFromReply(reply: HttpReply, secrets: readonly string
   } catch {
     malformed = true;
   }
-  const code = typeof body.code === 'string' ? body.code : '';
-  const message = typeof body.message === 'string' ? scrub(body.message, secrets) : '';
+  const code = typeof body.code === 'string' ? clean(body.code) : '';
+  const message = typeof body.message === 'string' ? clean(body.message) : '';
   const status = reply.status;
   if (status === 401) {
     // MISSING_CREDENTIALS (allinssl#160) vs UNABLE_TO_AUTHENTICATE (acme.sh#1564): both are the caller's credentials.
@@ -454,7 +453,7 @@ export function godaddyErrorFromReply(reply: HttpReply, secrets: readonly string
           .map((f) => [f.path, f.message].filter((p): p is string => typeof p === 'string').join(' '))
           .filter(Boolean)
       : [];
-    const text = details.length > 0 ? details.map((d) => scrub(d, secrets)).join('; ') : message;
+    const text = details.length > 0 ? details.map(clean).join('; ') : message;
     return new ProviderError(PROVIDER, 'rejected', `${code || `HTTP ${status}`}${text ? `: ${text}` : ''}`.slice(0, 500));
   }
   return new ProviderError(PROVIDER, 'protocol', `unexpected HTTP ${status}${code ? ` ${code}` : ''}`);
@@ -462,12 +461,6 @@ export function godaddyErrorFromReply(reply: HttpReply, secrets: readonly string
 
 function describeBody(text: string): string {
   return /^\s*</.test(text) ? 'an HTML page' : 'a malformed body';
-}
-
-function scrub(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const secret of secrets) if (secret) out = out.split(secret).join('[redacted]');
-  return out;
 }
 
 function parseBody(reply: HttpReply): unknown {

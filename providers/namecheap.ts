@@ -3,10 +3,10 @@
  * list ("All host records that are not included into the API call will be deleted", setHosts doc). So applyChanges
  * is one read-modify-write: every host exactly as getHosts returned it, minus the deleted/replaced ones, plus the new
  * ones, with `EmailType` exactly as read (without it Namecheap drops every MX host: billputer/go-namecheap PR #7,
- * nc-tf `resolveEmailType`). Facts and sources: /work/shared/reference/providers.md §3.
+ * nc-tf `resolveEmailType`). Facts and sources: ../shared/reference/providers.md §3.
  */
 import { REQUIRED_CREDENTIALS } from './credentials.js';
-import { credentialValues } from './redact.js';
+import { redactCredentials } from './redact.js';
 import { XMLParser } from 'fast-xml-parser';
 import { splitRegistrable } from '../src/domain.js';
 import {
@@ -334,7 +334,6 @@ async function callApi(
     TLD: parts.tld,
     ...params,
   }).toString();
-  const secrets = credentialValues(credentials);
   // Retrying setHosts is safe too: it carries the full host list, so sending it twice leaves the same zone.
   return withRetries(
     command.endsWith('setHosts') ? SET_HOSTS_RETRIES : RETRY_POLICY,
@@ -347,13 +346,13 @@ async function callApi(
           signal,
         }),
       );
-      return parseReply(reply, secrets);
+      return parseReply(reply, credentials);
     },
     { deadline: bounds.deadline - reserveMs, signal: bounds.signal, ...(deps.sleep ? { sleep: deps.sleep } : {}) },
   );
 }
 
-function parseReply(reply: HttpReply, secrets: readonly string[]): Record<string, unknown> {
+function parseReply(reply: HttpReply, credentials: ProviderCredentials): Record<string, unknown> {
   if (reply.status === 405) {
     throw new ProviderError('namecheap', 'rate_limited', 'too many requests (Namecheap allows 20 a minute)', {
       retryAfterSeconds: retryAfterSeconds(reply.headers) ?? RATE_LIMIT_WAIT_SECONDS,
@@ -384,14 +383,10 @@ function parseReply(reply: HttpReply, secrets: readonly string[]): Record<string
   if (known) throw new ProviderError('namecheap', known[0], known[1]);
   // 3xxxxxx/5xxxxxx are Namecheap's own provider/unknown failures (nc-sdk docs/namecheap-api-v2.md); others reject input.
   const kind: ProviderErrorKind = /^[35]/.test(number) ? 'unavailable' : 'rejected';
-  throw new ProviderError('namecheap', kind, `error ${number || 'without a number'}: ${scrub(text, secrets)}`);
-}
-
-/** Provider text may echo request values: remove every secret and bound the length. */
-function scrub(text: string, secrets: readonly string[]): string {
-  let clean = text.trim();
-  for (const secret of secrets) clean = clean.split(secret).join('[redacted]');
-  return clean.length > 200 ? `${clean.slice(0, 200)}…` : clean || 'no reason given';
+  // The text may echo request values (`Invalid ApiUser acmeuser`): every credential field goes, then the length is bounded.
+  const reason = redactCredentials(text.trim(), credentials);
+  const bounded = reason.length > 200 ? `${reason.slice(0, 200)}…` : reason || 'no reason given';
+  throw new ProviderError('namecheap', kind, `error ${number || 'without a number'}: ${bounded}`);
 }
 
 function protocolError(reason: string): ProviderError {

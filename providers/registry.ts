@@ -10,6 +10,7 @@ import { createAzureProvider } from './azure.js';
 import { createCloudflareProvider } from './cloudflare.js';
 import { createGandiProvider } from './gandi.js';
 import { createDigitaloceanProvider } from './digitalocean.js';
+import { createDnsimpleProvider } from './dnsimple.js';
 import { createGodaddyProvider } from './godaddy.js';
 import { createGoogleCloudProvider } from './googlecloud.js';
 import { createHostingerProvider } from './hostinger.js';
@@ -18,6 +19,7 @@ import { createHetznerProvider } from './hetzner.js';
 import { createLinodeProvider } from './linode.js';
 import { createNamecheapProvider } from './namecheap.js';
 import { createRoute53Provider } from './route53.js';
+import { createPorkbunProvider } from './porkbun.js';
 import { createSandboxProvider } from './sandbox.js';
 import { createVultrProvider } from './vultr.js';
 import type { DnsProvider, ProviderId } from './types.js';
@@ -28,7 +30,7 @@ export { PROVIDER_CREDENTIALS, REQUIRED_CREDENTIALS, type CredentialUse } from '
  * messages, the README table). Adding a provider: its adapter file, a line here, one in `createProviderRegistry`,
  * and one in the conformance suite's driver list (test/providers/drivers/index.ts).
  */
-export const PROVIDER_IDS = ['cloudflare', 'godaddy', 'namecheap', 'sandbox', 'googlecloud', 'azure', 'route53', 'ionos', 'gandi', 'digitalocean', 'vultr', 'hetzner', 'linode', 'hostinger'] as const satisfies readonly ProviderId[];
+export const PROVIDER_IDS = ['cloudflare', 'godaddy', 'namecheap', 'sandbox', 'googlecloud', 'azure', 'route53', 'ionos', 'gandi', 'digitalocean', 'vultr', 'hetzner', 'linode', 'porkbun', 'dnsimple', 'hostinger'] as const satisfies readonly ProviderId[];
 
 export function isProviderId(value: string): value is ProviderId {
   return (PROVIDER_IDS as readonly string[]).includes(value);
@@ -51,6 +53,9 @@ export function createProviderRegistry(config: Config, deps: { dispatcher: Dispa
     createVultrProvider({ ...common, baseUrl: config.VULTR_API_URL }),
     createHetznerProvider({ ...common, baseUrl: config.HETZNER_API_URL }),
     createLinodeProvider({ ...common, baseUrl: config.LINODE_API_URL }),
+    // Paced at one call a second per API key: a dns.set of N calls takes at least N − 1 seconds.
+    createPorkbunProvider({ ...common, baseUrl: config.PORKBUN_API_URL }),
+    createDnsimpleProvider({ ...common, baseUrl: config.DNSIMPLE_API_URL }),
     createHostingerProvider({ ...common, baseUrl: config.HOSTINGER_API_URL }),
   ];
   if (config.sandboxEnabled) providers.push(createSandboxProvider({ store: deps.store }));

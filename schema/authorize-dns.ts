@@ -1,5 +1,5 @@
 import { builder } from './builder.js';
-import { credentialFields, DnsCredentialsInput, DnsError, resultUnion, DnsProviderName } from './dns-error.js';
+import { credentialFields, DnsCredentialsInput, resultUnion, DnsProviderName } from './dns-error.js';
 import { runForGraphql } from '../src/graphql/context.js';
 import { dnsAuthorize } from '../src/procedures/dns-authorize.js';
 

@@ -1,5 +1,5 @@
 import { builder } from './builder.js';
-import { DnsError, resultUnion } from './dns-error.js';
+import { resultUnion } from './dns-error.js';
 import { runForGraphql } from '../src/graphql/context.js';
 import { dnsProvider, type DnsProviderOutput } from '../src/procedures/dns-provider.js';
 

@@ -1,5 +1,5 @@
 import { builder } from './builder.js';
-import { credentialFields, DnsCredentialsInput, DnsError, resultUnion, DnsProviderName } from './dns-error.js';
+import { credentialFields, DnsCredentialsInput, resultUnion, DnsProviderName } from './dns-error.js';
 import { runForGraphql } from '../src/graphql/context.js';
 import { dnsSet } from '../src/procedures/dns-set.js';
 import type { ChangeView, SetRecordsResult } from '../src/services/dns-service.js';
@@ -36,6 +36,11 @@ const SetDnsRecordsSuccess = builder.objectRef<SetSuccess>('SetDnsRecordsSuccess
     success: t.exposeBoolean('success'),
     applied: t.exposeBoolean('applied', { description: 'False for a dry run; true once the zone holds the record set.' }),
     changes: t.field({ type: [DnsRecordChange], resolve: (r) => [...r.changes] }),
+    warnings: t.stringList({
+      description:
+        'What the plan could not check, one sentence each; empty when everything was checked (e.g. an SPF record whose DNS-lookup count could not be established because a lookup failed: it is written, and said so here).',
+      resolve: (r) => [...r.warnings],
+    }),
   }),
 });
 

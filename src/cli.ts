@@ -47,7 +47,7 @@ class CliError extends Error {
 }
 
 /** Runs one command and returns the exit code. Never throws. */
-export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   try {
     return await dispatch([...argv], io);
   } catch (error) {
@@ -222,7 +222,7 @@ async function keysRevoke(args: string[], io: CliIo): Promise<number> {
   });
 }
 
-export function formatKeyTable(keys: readonly ApiKeyInfo[]): string {
+function formatKeyTable(keys: readonly ApiKeyInfo[]): string {
   if (keys.length === 0) return 'No API keys.\n';
   const header = ['ID', 'NAME', 'USER', 'PERMISSIONS', 'CREATED', 'LAST USED', 'STATUS'];
   const rows = keys.map((k) => [

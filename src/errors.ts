@@ -62,6 +62,13 @@ export const ERROR_CATALOGUE = {
   SET_ERROR: entry(10, 'An error occurred while setting DNS records', 502),
   /** Our own fault while talking to a provider (a bug, not the provider): code 10 with HTTP 500. */
   INTERNAL_ERROR: entry(10, 'Internal error', 500, 'INTERNAL'),
+  /**
+   * The zone lock was lost (another instance may hold it now) after the zone was read and before the first provider
+   * write, which was then not sent: code 10, HTTP 503. Running the command again reads the zone afresh.
+   */
+  LOCK_LOST: entry(10, 'The zone lock was lost before writing, so nothing was written', 503),
+  /** The write-ahead journal entry could not be stored, so nothing was sent to the provider: code 10, HTTP 500. */
+  JOURNAL_FAILED: entry(10, 'The change could not be journaled, so nothing was written', 500),
 
   // Verification (dns.verify).
   VERIFY_NO_NAMESERVERS: entry(2, 'Unable to find the authoritative name servers of this domain', 400),

@@ -195,9 +195,20 @@ export function createAccessLog(logger: Logger): (entry: AccessEntry) => void {
   const access = pino({ level: logger.level, base: undefined }, destination);
   return (entry) => {
     if (!access.isLevelEnabled('info')) return;
-    // scrubText only matches `name=value`, `name: value` and `Scheme value` shapes; a path without `=`, `:` or whitespace
-    // (the usual `/api/v1/dns.provider`) has none of them.
-    const path = /[=:\s]/.test(entry.path) ? scrubText(entry.path) : entry.path;
+    // scrubText only matches `name=value`, `name: value` and `Scheme value` shapes; a path without `=`, `:`, white
+    // space or a percent-escape (the usual `/api/v1/dns.provider`) has none of them. An escaped one
+    // (`;ApiKey%3D…`, `Bearer%20…`) is decoded first, so that it cannot hide from the scrub.
+    const path = /[=:\s%]/.test(entry.path) ? scrubText(decodePercent(entry.path)) : entry.path;
     access.info({ method: entry.method, path, status: entry.status, durationMs: entry.durationMs, aborted: entry.aborted }, 'request');
   };
+}
+
+/** `%XX` escapes decoded (as UTF-8 when they form it, else byte by byte): never throws. */
+function decodePercent(text: string): string {
+  if (!text.includes('%')) return text;
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text.replace(/%([0-9a-f]{2})/gi, (_escape, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
+  }
 }

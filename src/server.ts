@@ -42,7 +42,7 @@ function lazyGraphql(services: Services) {
     }));
 }
 
-export function createRequestListener(services: Services): RequestListener {
+function createRequestListener(services: Services): RequestListener {
   const graphql = lazyGraphql(services);
   const { logger } = services;
   const accessLog = createAccessLog(logger);

@@ -68,9 +68,12 @@ describe('API keys', () => {
     expect([...principal!.permissions].sort()).toEqual(['Dns.Read', 'User.Update']);
     expect((await listApiKeys(store))[0]?.lastUsedAt).toBe(clock.toISOString());
 
-    expect(await revokeApiKey(store, created.id)).toBe(true);
+    expect(await revokeApiKey(store, created.id, clock)).toBe(true);
     expect(await auth.authenticateApiKey(created.key)).toBeNull();
-    expect((await listApiKeys(store))[0]?.revokedAt).not.toBeNull();
+    // The key itself is listed, revoked at that moment (not merely "some key, whose revokedAt is not null").
+    const listed = (await listApiKeys(store)).find((k) => k.id === created.id);
+    expect(listed).toBeDefined();
+    expect(listed!.revokedAt).toBe(clock.toISOString());
   });
 
   it('with a key cache, serves a key without the store and stops a revoked key once the cache time has passed', async () => {

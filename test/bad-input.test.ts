@@ -36,7 +36,8 @@ async function writes() {
     godaddy: world.godaddy.calls.filter((c) => c.method !== 'GET').length,
     namecheap: world.namecheap.calls.filter((c) => c.command.endsWith('.sethosts')).length,
     sandbox: (await store.readSandboxZone(SANDBOX_DOMAIN)).length,
-    journal: (await store.listChanges().catch(() => [])).length,
+    // No catch: a store that cannot list must fail the check, not pass it as "nothing journaled".
+    journal: (await store.listChanges()).length,
   };
 }
 

@@ -123,7 +123,11 @@ describe('dns-gateway CLI', () => {
       expect(await withStore((store) => verifyApiKey(store, key))).toBeNull();
       expect(await withStore((store) => verifyApiKey(store, plainKey))).not.toBeNull();
       const after = JSON.parse((await run(['keys', 'list', '--json'])).stdout) as { id: string; revokedAt: string | null }[];
-      expect(after.find((k) => k.id === created.id)?.revokedAt).not.toBeNull();
+      const revokedKey = after.find((k) => k.id === created.id);
+      expect(revokedKey).toBeDefined();
+      // A timestamp of the revocation, as the store keeps it (ISO-8601 UTC): not merely "not null" (undefined passed).
+      expect(revokedKey!.revokedAt).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+      expect(after.find((k) => k.id === plainKey.slice(4, 20))?.revokedAt).toBeNull();
 
       const unknown = await run(['keys', 'revoke', 'ffffffffffffffff']);
       expect(unknown.code).toBe(1);

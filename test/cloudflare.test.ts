@@ -1,6 +1,6 @@
 /**
  * The Cloudflare adapter against its loopback fake over real HTTP (undici Agent from createHttpAgent).
- * Behaviours and their sources: /work/shared/reference/providers.md §1 and the comments in the fake.
+ * Behaviours and their sources: ../shared/reference/providers.md §1 and the comments in the fake.
  */
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';

@@ -305,7 +305,7 @@ describe('applyChanges', () => {
       status: 422,
       headers: {},
       text: JSON.stringify({ code: 'INVALID_BODY', fields: [{ code: 'UNKNOWN_RESTRICTION', message: `must not contain ${GOOD.apiSecret}`, path: 'records[0].data' }] }),
-    }, [GOOD.apiKey, GOOD.apiSecret]);
+    }, { apiKey: GOOD.apiKey, apiSecret: GOOD.apiSecret });
     expect(error.kind).toBe('rejected');
     expect(error.reason).toBe('INVALID_BODY: records[0].data must not contain [redacted]');
   });

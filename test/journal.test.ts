@@ -90,7 +90,8 @@ describe('journal and revert through REST with the sandbox', () => {
     expect(res.json.changes).toHaveLength(1);
     const entry = res.json.changes[0];
     firstId = entry.id;
-    expect(entry).toMatchObject({ domain: SANDBOX_DOMAIN, provider: 'sandbox', recordType: 'campaign', applied: true, revertOf: null });
+    expect(entry).toMatchObject({ domain: SANDBOX_DOMAIN, provider: 'sandbox', recordType: 'campaign', status: 'applied', applied: true, revertOf: null });
+    expect(entry).not.toHaveProperty('problem');
     expect(Date.parse(entry.createdAt)).toBeGreaterThan(Date.now() - 60_000);
     expect(lines(entry.changes)).toEqual(
       [
@@ -152,7 +153,7 @@ describe('journal and revert through REST with the sandbox', () => {
     const list = await postJson(gw, '/api/v1/dns.changes', { Domain: SANDBOX_DOMAIN }, bearer(key));
     expect(list.json.changes).toHaveLength(2);
     const revert = list.json.changes[0];
-    expect(revert).toMatchObject({ provider: 'sandbox', recordType: 'campaign', applied: true, revertOf: firstId });
+    expect(revert).toMatchObject({ provider: 'sandbox', recordType: 'campaign', status: 'applied', applied: true, revertOf: firstId });
     expect(lines(revert.changes)).toEqual(
       [
         `DELETE CNAME key1._domainkey.${SANDBOX_DOMAIN}`,
@@ -320,6 +321,9 @@ describe('journal and revert through GraphQL with the Cloudflare fake', () => {
     const [entry, ...rest] = await cloudflareEntries();
     expect(rest).toEqual([]);
     expect(entry).toMatchObject({ domain: 'example.com', recordType: 'CAMPAIGN', applied: true, revertOf: null });
+    // The write-ahead status, and no read problem, on the GraphQL type too.
+    const statuses = await graphql(gw, '{ dnsChanges(domain: "example.com") { id status problem } }', {}, key);
+    expect(statuses.json.data.dnsChanges.find((c: { id: string }) => c.id === entry.id)).toEqual({ id: entry.id, status: 'APPLIED', problem: null });
     expect(lines(entry.changes)).toEqual(
       [
         'CREATE CNAME key1._domainkey.example.com',

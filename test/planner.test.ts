@@ -226,6 +226,22 @@ describe('conflicts', () => {
     ]);
   });
 
+  it('matches an existing DMARC record whatever the case of its tag (V=DMARC1): kept, never a second one', () => {
+    // RFC 7489 §6.4 tags are case-insensitive in practice: receivers read `V=DMARC1` as a DMARC record, so a second
+    // one beside it would make the domain's policy undefined (two records: no DMARC at all).
+    for (const tag of ['V=DMARC1', 'v=dmarc1', 'V=Dmarc1']) {
+      const customer = `${tag}; P=reject; rua=mailto:dmarc-reports@example.com`;
+      const zone = seedZone().map((r) => (r.name === '_dmarc.example.com' ? { ...r, content: customer } : r));
+      const plan = planRecordSet({ existing: zone, records: campaign(WITH_OPTIONAL), zoneApex: SEED_APEX });
+      expect(plan.writes.filter((w) => w.action !== 'DELETE' && w.record.name === '_dmarc.example.com'), tag).toEqual([]);
+      expect(plan.changes.filter((c) => c.name === '_dmarc.example.com').map((c) => [c.action, c.content]), tag).toEqual([
+        ['KEEP', customer],
+        ['KEEP', customer],
+      ]);
+      expect(plan.conflicts, tag).toEqual([]);
+    }
+  });
+
   it('an Always TXT conflicts by prefix; force updates the first match and deletes the rest', () => {
     const zone = seedZone();
     const dmarc = zone.find((r) => r.name === '_dmarc.example.com')!;

@@ -9,7 +9,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, getQuery, graphql, postForm, postJson, postMultipart, type HttpResult } from './helpers/gateway.js';
+import { bearer, getQuery, graphql, http, postForm, postJson, postMultipart, startGateway, type HttpResult } from './helpers/gateway.js';
 import { SECRETS, startWorld, type World } from './helpers/world.js';
 import { createUser } from '../src/auth/auth-service.js';
 import { createLogger, scrubText, scrubValue } from '../src/logger.js';
@@ -91,8 +91,26 @@ beforeAll(async () => {
   await record('broken JSON with creds', postJsonRaw(gw.url, `{"ApiKey":"${SECRETS.cloudflareToken}","ApiSecret":"${SECRETS.godaddySecret}",`, userKey));
   await record('unknown command with creds', postJson(gw, '/api/v1/dns.nope', { ...gd }, bearer(userKey)));
 
-  // Providers failing, echoing the caller's credentials back in their error bodies.
-  world.namecheap.failNext({ kind: 'error', number: '1011102', text: `API Key is invalid: ${SECRETS.namecheapKey} for ${SECRETS.namecheapUser}` });
+  // Providers failing, echoing the caller's credentials back in their error bodies: every credential field of each
+  // provider, right and wrong ones, through an error whose text the adapter repeats to the caller (checked below).
+  for (const [label, creds] of [['nc', nc], ['ncWrong', ncWrong]] as const) {
+    world.namecheap.failNext({ kind: 'echo_credentials' });
+    await record(`echo namecheap ${label} authorize`, postJson(gw, '/api/v1/dns.authorize', creds, bearer(userKey)));
+  }
+  // The write's own error (the read before it succeeds), on the legacy transport.
+  world.namecheap.failNext({ kind: 'echo_credentials' }, 1, { command: 'namecheap.domains.dns.setHosts' });
+  await record('echo namecheap nc set', postForm(gw, '/api.php', { Command: 'dns.set', ...nc, RecordType: 'campaign', APIKey: userKey }));
+  for (const [label, creds] of [['cf', cf], ['cfWrong', cfWrong]] as const) {
+    world.cloudflare.failNext({ kind: 'echo_credentials' });
+    await record(`echo cloudflare ${label} authorize`, postJson(gw, '/api/v1/dns.authorize', creds, bearer(userKey)));
+  }
+  for (const [label, creds] of [['gd', gd], ['gdWrong', gdWrong], ['gdDenied', gdDenied]] as const) {
+    for (const status of [403, 422] as const) {
+      world.godaddy.failNext({ kind: 'echo_credentials', status });
+      await record(`echo godaddy ${label} ${status} authorize`, postJson(gw, '/api/v1/dns.authorize', creds, bearer(userKey)));
+    }
+  }
+  world.namecheap.failNext({ kind: 'error', number: '2011280', text: `API Key is invalid: ${SECRETS.namecheapKey} for ${SECRETS.namecheapUser}` });
   await record('namecheap echoes key (error)', postJson(gw, '/api/v1/dns.authorize', nc, bearer(userKey)));
   world.namecheap.failNext({ kind: 'http', status: 500, body: `<html>ApiKey=${SECRETS.namecheapKey}&ApiUser=${SECRETS.namecheapUser}</html>` });
   await record('namecheap echoes key (html)', postJson(gw, '/api/v1/dns.authorize', nc, bearer(userKey)));
@@ -166,6 +184,15 @@ describe('secret scan of a full run', () => {
     }
   });
 
+  it("providers' error texts that echo the credentials reach the caller, with every credential value redacted", () => {
+    const echoes = replies.filter((r) => r.label.startsWith('echo ') || r.label === 'namecheap echoes key (error)');
+    expect(echoes).toHaveLength(12);
+    for (const { label, res } of echoes) {
+      // The provider's own text is in the reply (so the scan above really covered it), the values are not.
+      expect(res.text, label).toMatch(/Invalid ApiUser \[redacted\]|could not use Bearer \[redacted\]|\[redacted\] and secret \[redacted\]|API Key is invalid: \[redacted\] for \[redacted\]/);
+    }
+  });
+
   it('a GraphQL body that is not JSON is answered 400 without quoting it (V8 quotes the text around the error)', () => {
     const broken = replies.find((r) => r.label === 'gql broken JSON with creds')!.res;
     expect(broken.status).toBe(400);
@@ -181,13 +208,42 @@ describe('secret scan of a full run', () => {
   });
 
   it('neither the journal nor the database file holds any secret', async () => {
-    const journal = JSON.stringify(await world.gateway.running.services.store.listChanges().catch(() => []));
+    // No catch: a store that cannot list would make the scan below vacuous. The run applied changes, so there are some.
+    const entries = await world.gateway.running.services.store.listChanges({ limit: 1000 });
+    expect(entries.length).toBeGreaterThan(0);
+    const journal = JSON.stringify(entries);
     await world.gateway.close();
     const files = readdirSync(dir).map((f) => readFileSync(path.join(dir, f)).toString('latin1'));
     expect(files.join('').length).toBeGreaterThan(0);
     for (const [name, secret] of Object.entries(secrets)) {
       expect(contains(journal, secret), `${name} in the journal`).toBe(false);
       for (const file of files) expect(contains(file, secret), `${name} in the database`).toBe(false);
+    }
+  });
+});
+
+describe('the access log', () => {
+  it('never writes a credential a client put in the request path (the path is logged, the query string never)', async () => {
+    const gw = await startGateway();
+    try {
+      const secret = 'PATHsecret0123456789abcdefghij';
+      const paths = [
+        `/api/v1/dns.set;ApiKey=${secret}`,
+        `/api/v1/dns.provider/APIKey=${secret}`,
+        `/api/v1/dns.set;token:${secret}`,
+        `/graphql;Bearer%20${secret}`,
+        `/api/v1/dns.set;ApiKey%3D${secret}`,
+        `/api.php/ApiSecret=${secret}?Command=dns.provider`,
+      ];
+      for (const p of paths) await http(`${gw.url}${p}`, { headers: bearer(gw.adminKey) });
+      const lines = gw.logLines.filter((l) => l.includes('"msg":"request"'));
+      // One access line per request, each naming its path with the credential blanked.
+      expect(lines.length).toBeGreaterThanOrEqual(paths.length);
+      expect(lines.filter((l) => l.includes('[redacted]'))).toHaveLength(paths.length);
+      expect(lines.some((l) => l.includes('"path":"/api/v1/dns.set;ApiKey=[redacted]"'))).toBe(true);
+      for (const line of gw.logLines) expect(line, line).not.toContain(secret);
+    } finally {
+      await gw.close();
     }
   });
 });

@@ -31,14 +31,14 @@ describe('countSpfLookups (RFC 7208 §4.6.4) over real DNS', () => {
 
   it('counts nothing for ip4, ip6, all and exp, and makes no DNS query', async () => {
     const result = await countSpfLookups('v=spf1 ip4:192.0.2.0/24 ip6:2001:db8::/32 exp=explain.example.com -all', resolveTxt);
-    expect(result).toEqual({ lookups: 0, voidLookups: 0, errors: [] });
+    expect(result).toEqual({ lookups: 0, voidLookups: 0, failedLookups: 0, errors: [] });
     expect(dns.queries).toHaveLength(0);
   });
 
   it('counts a, mx, ptr, exists and include once each, with qualifiers and CIDR lengths', async () => {
     dns.set([soa, txt('_spf.example.com', 'v=spf1 ip4:198.51.100.1 ~all')]);
     const result = await countSpfLookups('v=spf1 +a -mx/24 ?ptr exists:%{i}.bl.example.com a:mail.example.com/24//64 include:_spf.example.com ~all', resolveTxt);
-    expect(result).toEqual({ lookups: 6, voidLookups: 0, errors: [] });
+    expect(result).toEqual({ lookups: 6, voidLookups: 0, failedLookups: 0, errors: [] });
   });
 
   it('follows nested includes and counts their terms', async () => {
@@ -52,7 +52,7 @@ describe('countSpfLookups (RFC 7208 §4.6.4) over real DNS', () => {
     ]);
     const result = await countSpfLookups('v=spf1 mx include:_spf.example.com -all', resolveTxt);
     // mx, include(_spf) → include(_spf1) → a, mx, include(_spf3) → exists; include(_spf2)
-    expect(result).toEqual({ lookups: 8, voidLookups: 0, errors: [] });
+    expect(result).toEqual({ lookups: 8, voidLookups: 0, failedLookups: 0, errors: [] });
     expect(txtQueries().sort()).toEqual(['_spf.example.com', '_spf1.example.com', '_spf2.example.com', '_spf3.example.com']);
   });
 
@@ -61,14 +61,14 @@ describe('countSpfLookups (RFC 7208 §4.6.4) over real DNS', () => {
     dns.set([soa, txt('_spf.example.com', `v=spf1 ${many} include:_tail.example.com -all`), txt('_tail.example.com', 'v=spf1 a -all')]);
     expect(`v=spf1 ${many}`.length).toBeGreaterThan(512);
     const result = await countSpfLookups('v=spf1 include:_spf.example.com -all', resolveTxt);
-    expect(result).toEqual({ lookups: 3, voidLookups: 0, errors: [] });
+    expect(result).toEqual({ lookups: 3, voidLookups: 0, failedLookups: 0, errors: [] });
     expect(dns.queries.some((q) => q.transport === 'tcp')).toBe(true);
   });
 
   it('follows redirect= and counts it, but ignores it when the record has "all"', async () => {
     dns.set([soa, txt('_spf.example.com', 'v=spf1 a mx -all')]);
-    expect(await countSpfLookups('v=spf1 ip4:192.0.2.1 redirect=_spf.example.com', resolveTxt)).toEqual({ lookups: 3, voidLookups: 0, errors: [] });
-    expect(await countSpfLookups('v=spf1 ip4:192.0.2.1 redirect=_spf.example.com -all', resolveTxt)).toEqual({ lookups: 0, voidLookups: 0, errors: [] });
+    expect(await countSpfLookups('v=spf1 ip4:192.0.2.1 redirect=_spf.example.com', resolveTxt)).toEqual({ lookups: 3, voidLookups: 0, failedLookups: 0, errors: [] });
+    expect(await countSpfLookups('v=spf1 ip4:192.0.2.1 redirect=_spf.example.com -all', resolveTxt)).toEqual({ lookups: 0, voidLookups: 0, failedLookups: 0, errors: [] });
   });
 
   it('reports an include loop and stops following it', async () => {
@@ -128,12 +128,12 @@ describe('countSpfLookups (RFC 7208 §4.6.4) over real DNS', () => {
   it('reports a failed lookup as an error, not as a void lookup', async () => {
     dns.failWithServfail('broken.example.com');
     const result = await countSpfLookups('v=spf1 include:broken.example.com -all', resolveTxt);
-    expect(result).toMatchObject({ lookups: 1, voidLookups: 0 });
+    expect(result).toMatchObject({ lookups: 1, voidLookups: 0, failedLookups: 1 });
     expect(result.errors).toEqual([expect.stringMatching(/^include:broken\.example\.com: the lookup failed .*servfail/)]);
   });
 
   it('counts a macro include without following it, and rejects unknown mechanisms and non-SPF input', async () => {
-    expect(await countSpfLookups('v=spf1 include:%{d}.spf.example.com -all', resolveTxt)).toEqual({ lookups: 1, voidLookups: 0, errors: [] });
+    expect(await countSpfLookups('v=spf1 include:%{d}.spf.example.com -all', resolveTxt)).toEqual({ lookups: 1, voidLookups: 0, failedLookups: 0, errors: [] });
     expect(dns.queries).toHaveLength(0);
     const unknown = await countSpfLookups('v=spf1 ip5:1.2.3.4 -all', resolveTxt);
     expect(unknown.errors).toEqual(['the record: unknown mechanism "ip5"']);

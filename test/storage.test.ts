@@ -9,7 +9,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
-import { MIGRATIONS, pendingMigrations, type Migration } from '../src/storage/migrations.js';
+import { MIGRATIONS, SCHEMA_MIGRATIONS_TABLE, forEngine, pendingMigrations, type Migration } from '../src/storage/migrations.js';
 import { DatabaseUnavailableError, openStore, type OpenStoreOptions } from '../src/storage/open.js';
 import { StoreConflictError, type Store } from '../src/storage/store.js';
 import { adminQuery, createTestDatabase, createTestSchema, postgresReachable, POSTGRES_LABEL, shouldSkip, type TestDatabase } from './helpers/backing-services.js';
@@ -32,6 +32,8 @@ interface Engine {
   newDatabase(): Promise<string>;
   /** Rows of a raw query, bypassing the store. */
   query<R>(url: string, sql: string): Promise<R[]>;
+  /** A raw statement that writes, bypassing the store. */
+  execute(url: string, sql: string): Promise<void>;
   tableExists(url: string, table: string): Promise<boolean>;
 }
 
@@ -44,6 +46,14 @@ const sqliteEngine: Engine = {
     const db = new Database(url.slice('sqlite:'.length), { readonly: true });
     try {
       return db.prepare(sql).all() as R[];
+    } finally {
+      db.close();
+    }
+  },
+  async execute(url: string, sql: string) {
+    const db = new Database(url.slice('sqlite:'.length));
+    try {
+      db.exec(sql);
     } finally {
       db.close();
     }
@@ -63,6 +73,9 @@ const postgresEngine: Engine = {
     return createTestSchema(pgDatabase.url);
   },
   query: <R>(url: string, sql: string) => adminQuery(sql, url) as Promise<R[]>,
+  async execute(url, sql) {
+    await adminQuery(sql, url);
+  },
   async tableExists(url, table) {
     const rows = await adminQuery(`SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = $1`, url, [table]);
     return rows.length === 1;
@@ -130,6 +143,47 @@ describe.each(engines)('storage on $name', (engine, skip) => {
         }
         const versions = await engine.query<{ version: number }>(url, 'SELECT version FROM schema_migrations');
         expect(versions).toHaveLength(MIGRATIONS.length);
+      });
+
+      it('migration 4 (write-ahead journal): rows journaled before it become applied; status takes only the four values', async () => {
+        const url = await engine.newDatabase();
+        // The database as release 3 left it (its store cannot be opened here: this release's statements need `status`).
+        await engine.execute(url, forEngine(SCHEMA_MIGRATIONS_TABLE, engine.name));
+        for (const migration of MIGRATIONS.slice(0, 3)) {
+          for (const statement of migration.statements) await engine.execute(url, forEngine(statement, engine.name));
+          await engine.execute(url, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (${migration.version}, 'v${migration.version}', '2024-01-01')`);
+        }
+        const row = (id: string, extra = '') =>
+          `INSERT INTO dns_changes (id, created_at, principal, domain, provider, record_type, applied, changes${extra ? ', status' : ''}) ` +
+          `VALUES ('${id}', '2024-01-01T00:00:00.000Z', 'key:k1', 'a.com', 'sandbox', 'campaign', 1, '{"revertOf":null,"writes":[]}'${extra ? `, '${extra}'` : ''})`;
+        await engine.execute(url, row('before-4'));
+        const store = await open(url);
+        try {
+          expect(await store.getChange('before-4')).toMatchObject({ status: 'applied', applied: true, changes: { revertOf: null, writes: [] } });
+          await expect(engine.execute(url, row('bad-status', 'done'))).rejects.toThrow();
+          await engine.execute(url, row('pending-row', 'pending'));
+          expect(await store.getChange('pending-row')).toMatchObject({ status: 'pending' });
+        } finally {
+          await store.close();
+        }
+      });
+
+      it('returns a stored change list that is not JSON as its text, instead of failing the whole listing', async () => {
+        const url = await engine.newDatabase();
+        const store = await open(url);
+        try {
+          await store.insertChange({ id: 'ok', createdAt: '2025-01-01T00:00:00.000Z', principal: 'key:k1', domain: 'a.com', provider: 'sandbox', recordType: 'campaign', status: 'applied', applied: true, changes: { writes: [] } });
+          await engine.execute(
+            url,
+            `INSERT INTO dns_changes (id, created_at, principal, domain, provider, record_type, status, applied, changes) VALUES ('cut', '2025-01-02T00:00:00.000Z', 'key:k1', 'a.com', 'sandbox', 'campaign', 'applied', 1, '{"writes":[{"act')`,
+          );
+          expect((await store.listChanges({ domain: 'a.com' })).map((c) => [c.id, c.changes])).toEqual([
+            ['cut', '{"writes":[{"act'],
+            ['ok', { writes: [] }],
+          ]);
+        } finally {
+          await store.close();
+        }
       });
 
       it('answers ping while open and rejects it once closed', async () => {
@@ -212,9 +266,9 @@ describe.each(engines)('storage on $name', (engine, skip) => {
       });
 
       it('journals changes: insert, get, list newest first and by domain', async () => {
-        const base = { principal: 'key:k1', provider: 'sandbox', recordType: 'campaign', applied: true };
+        const base = { principal: 'key:k1', provider: 'sandbox', recordType: 'campaign', status: 'applied' as const, applied: true };
         await store.insertChange({ ...base, id: 'c1', createdAt: '2025-01-01T00:00:00.000Z', domain: 'a.com', changes: [{ action: 'CREATE' }] });
-        await store.insertChange({ ...base, id: 'c2', createdAt: '2025-01-02T00:00:00.000Z', domain: 'b.com', changes: [], applied: false });
+        await store.insertChange({ ...base, id: 'c2', createdAt: '2025-01-02T00:00:00.000Z', domain: 'b.com', changes: [], status: 'failed', applied: false });
         await store.insertChange({ ...base, id: 'c3', createdAt: '2025-01-03T00:00:00.000Z', domain: 'a.com', changes: { n: 1 } });
         expect(await store.getChange('c1')).toEqual({ ...base, id: 'c1', createdAt: '2025-01-01T00:00:00.000Z', domain: 'a.com', changes: [{ action: 'CREATE' }] });
         expect((await store.getChange('c2'))?.applied).toBe(false);
@@ -222,6 +276,18 @@ describe.each(engines)('storage on $name', (engine, skip) => {
         expect((await store.listChanges()).map((c) => c.id)).toEqual(['c3', 'c2', 'c1']);
         expect((await store.listChanges({ domain: 'a.com' })).map((c) => c.id)).toEqual(['c3', 'c1']);
         expect((await store.listChanges({ limit: 1 })).map((c) => c.id)).toEqual(['c3']);
+      });
+
+      it('completes a pending journal entry once, and only a pending one', async () => {
+        const pending = { principal: 'key:k1', provider: 'sandbox', recordType: 'campaign', domain: 'a.com', createdAt: '2025-01-01T00:00:00.000Z' };
+        await store.insertChange({ ...pending, id: 'p1', status: 'pending', applied: false, changes: { writes: ['planned'] } });
+        expect(await store.getChange('p1')).toMatchObject({ status: 'pending', applied: false, changes: { writes: ['planned'] } });
+        expect(await store.completeChange('p1', { status: 'partial', applied: true, changes: { writes: ['landed'] } })).toBe(true);
+        expect(await store.getChange('p1')).toMatchObject({ status: 'partial', applied: true, changes: { writes: ['landed'] } });
+        // Completed entries stay as they were completed; unknown ids complete nothing.
+        expect(await store.completeChange('p1', { status: 'failed', applied: false, changes: {} })).toBe(false);
+        expect(await store.getChange('p1')).toMatchObject({ status: 'partial', applied: true });
+        expect(await store.completeChange('nope', { status: 'applied', applied: true, changes: {} })).toBe(false);
       });
 
       it('rolls back every sandbox write when one names a missing record', async () => {

@@ -61,7 +61,7 @@ export interface CreatedApiKey {
 }
 
 /** Key names are labels for people: 1–100 characters, no control characters. */
-export function validateKeyName(name: string): string | null {
+function validateKeyName(name: string): string | null {
   const length = [...name].length;
   if (length < 1 || length > 100) return 'the key name must be 1 to 100 characters';
   if (/\p{Cc}/u.test(name)) return 'the key name must not contain control characters';

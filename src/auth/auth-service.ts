@@ -102,7 +102,7 @@ export function createAuthService(options: AuthServiceOptions): AuthService {
   }
 }
 
-export function userInfo(user: UserRow): UserInfo {
+function userInfo(user: UserRow): UserInfo {
   return { UserID: user.id, Username: user.username, Permissions: [...user.permissions] };
 }
 

@@ -25,7 +25,7 @@ export interface ResolveSessionOptions {
   readonly now: Date;
 }
 
-export function isSessionExpired(session: SessionRow, options: ResolveSessionOptions): boolean {
+function isSessionExpired(session: SessionRow, options: ResolveSessionOptions): boolean {
   return options.now.getTime() - Date.parse(session.lastSeenAt) >= options.idleMinutes * 60_000;
 }
 

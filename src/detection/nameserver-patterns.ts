@@ -1,5 +1,5 @@
 /**
- * Which DNS host a nameserver name belongs to, as data. Sources are in /work/shared/reference/providers.md §4
+ * Which DNS host a nameserver name belongs to, as data. Sources are in ../shared/reference/providers.md §4
  * (lexicon provider `get_nameservers`, jakejarvis/domainstack.io `lib/providers/rules/dns.ts`, dnscontrol, provider
  * docs). The NS of the zone decides which API can write it, not the registrar.
  */
@@ -33,6 +33,8 @@ export const NAMESERVER_PATTERNS: readonly NameserverPattern[] = [
   { id: 'route53', name: 'Amazon Route 53', supported: true, pattern: /(?:^|\.)awsdns-\d+\.(?:com|net|org|co\.uk)$/ },
   { id: 'ionos', name: 'IONOS', supported: true, pattern: /(?:^|\.)ui-dns\.(?:com|org|de|biz)$/ },
   { id: 'gandi', name: 'Gandi', supported: true, pattern: suffixes('gandi.net') },
+  { id: 'porkbun', name: 'Porkbun', supported: true, pattern: suffixes('porkbun.com') },
+  { id: 'dnsimple', name: 'DNSimple', supported: true, pattern: suffixes('dnsimple.com', 'dnsimple-edge.net', 'dnsimple-edge.org') },
 
   // Recognised but not supported.
   // ns1–ns3.digitalocean.com (dnscontrol `defaultNameServerNames`).
@@ -44,13 +46,11 @@ export const NAMESERVER_PATTERNS: readonly NameserverPattern[] = [
   // ns1/ns2.dns-parking.com: Hostinger's DNS (hPanel zones).
   { id: 'hostinger', name: 'Hostinger', supported: true, pattern: suffixes('dns-parking.com') },
   { id: 'ovh', name: 'OVHcloud', supported: false, pattern: suffixes('ovh.net', 'anycast.me') },
-  { id: 'porkbun', name: 'Porkbun', supported: false, pattern: suffixes('porkbun.com') },
   { id: 'squarespace', name: 'Squarespace Domains', supported: false, pattern: suffixes('squarespacedns.com') },
   { id: 'wix', name: 'Wix', supported: false, pattern: suffixes('wixdns.net') },
   { id: 'vercel', name: 'Vercel', supported: false, pattern: suffixes('vercel-dns.com') },
   // Netlify DNS is served by NS1 (dns1.pXX.nsone.net): the two cannot be told apart by NS.
   { id: 'ns1', name: 'NS1 / Netlify DNS', supported: false, pattern: suffixes('nsone.net') },
-  { id: 'dnsimple', name: 'DNSimple', supported: false, pattern: suffixes('dnsimple.com', 'dnsimple-edge.net', 'dnsimple-edge.org') },
   { id: 'bluehost', name: 'Bluehost', supported: false, pattern: suffixes('bluehost.com') },
   { id: 'namecom', name: 'Name.com', supported: false, pattern: suffixes('name.com') },
   { id: 'akamai', name: 'Akamai Edge DNS', supported: false, pattern: suffixes('akam.net') },

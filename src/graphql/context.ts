@@ -46,7 +46,7 @@ export async function runForGraphql<Input, Output>(
   }
 }
 
-export function toGraphqlError(error: AppError): GraphQLError {
+function toGraphqlError(error: AppError): GraphQLError {
   const retryAfter = error.extra.RetryAfter;
   return new GraphQLError(error.primary.message, {
     extensions: {

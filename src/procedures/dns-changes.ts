@@ -5,9 +5,9 @@ import { requirePermission } from './middleware/require-permission.js';
 import { commandInput, domainInput } from './inputs.js';
 import { defineProcedure } from './procedure.js';
 
-export const changesInput = commandInput({ domain: domainInput });
+const changesInput = commandInput({ domain: domainInput });
 
-/** dns.changes: the journal of a domain's applied changes, newest first (never a credential). */
+/** dns.changes: the journal of a domain's changes, newest first, with each one's status (never a credential). */
 export const dnsChanges = defineProcedure({
   name: 'dns.changes',
   input: changesInput,

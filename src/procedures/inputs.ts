@@ -61,7 +61,7 @@ export const domainInput = z.unknown().transform((value, ctx): string => {
 });
 
 /** `Provider`: any case; missing → 3, anything but a known provider → 8. */
-export const providerInput = z.unknown().transform((value, ctx): ProviderId => {
+const providerInput = z.unknown().transform((value, ctx): ProviderId => {
   if (isMissing(value)) {
     ctx.addIssue({ code: 'custom', message: issue('PROVIDER_MISSING') });
     return z.NEVER;

@@ -21,8 +21,6 @@ export const router = {
   'user.login': userLogin,
 } as const;
 
-export type CommandName = keyof typeof router;
-
 /** Command names are matched case-insensitively (`User.Login` and `user.login` are one command, as on the platform). */
 const byLowerName = new Map<string, Procedure<any, any>>(Object.entries(router).map(([name, p]) => [name.toLowerCase(), p]));
 

@@ -14,6 +14,11 @@ export interface SpfLookupCount {
   readonly lookups: number;
   /** Included / redirected names with no TXT record at all (RFC 7208 §4.6.4 "void lookup"). */
   readonly voidLookups: number;
+  /**
+   * Included / redirected names whose TXT lookup failed (timeout, SERVFAIL): their own terms could not be counted, so
+   * `lookups` is then only a lower bound. Each is also one of `errors`.
+   */
+  readonly failedLookups: number;
   /** Problems that make receivers return permerror or temperror, one sentence each. Empty means the record is fine. */
   readonly errors: string[];
 }
@@ -79,6 +84,7 @@ export async function countSpfLookups(
   const cap = options.cap ?? SPF_COUNT_CAP;
   let lookups = 0;
   let voidLookups = 0;
+  let failedLookups = 0;
   const errors: string[] = [];
   let capped = false;
 
@@ -88,6 +94,7 @@ export async function countSpfLookups(
     try {
       txts = await resolveTxt(target);
     } catch (error) {
+      failedLookups++;
       errors.push(`${via}: the lookup failed (${error instanceof Error ? error.message : String(error)})`);
       return null;
     }
@@ -169,7 +176,7 @@ export async function countSpfLookups(
   }
 
   if (!isSpfRecord(spfRecord)) {
-    return { lookups: 0, voidLookups: 0, errors: ['not an SPF record (it must start with "v=spf1")'] };
+    return { lookups: 0, voidLookups: 0, failedLookups: 0, errors: ['not an SPF record (it must start with "v=spf1")'] };
   }
   await walk(spfRecord, options.domain ? [normaliseTarget(options.domain)] : []);
   if (capped) errors.push(`counting stopped after ${cap} DNS lookups`);
@@ -177,7 +184,7 @@ export async function countSpfLookups(
     errors.push(`${capped ? `more than ${cap}` : lookups} DNS lookups (the limit is ${SPF_LOOKUP_LIMIT})`);
   }
   if (voidLookups > SPF_VOID_LOOKUP_LIMIT) errors.push(`${voidLookups} void lookups (the limit is ${SPF_VOID_LOOKUP_LIMIT})`);
-  return { lookups: Math.min(lookups, cap + 1), voidLookups, errors };
+  return { lookups: Math.min(lookups, cap + 1), voidLookups, failedLookups, errors };
 }
 
 /**

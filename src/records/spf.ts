@@ -37,7 +37,7 @@ const MODIFIER = /^([a-z][a-z0-9_.-]*)=(.*)$/i;
 const MECHANISM = /^([+\-~?]?)([a-z][a-z0-9_.-]*)([:/].*)?$/i;
 
 /** One term of an SPF record (`~all`, `include:x`, `redirect=x`, `ip4:192.0.2.0/24`). */
-export function parseSpfTerm(text: string): SpfTerm {
+function parseSpfTerm(text: string): SpfTerm {
   const modifier = MODIFIER.exec(text);
   if (modifier) return { text, kind: 'modifier', qualifier: '+', name: modifier[1]!.toLowerCase(), value: modifier[2] };
   const mechanism = MECHANISM.exec(text);

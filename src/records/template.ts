@@ -21,10 +21,6 @@ import { isAtOrBelow, isValidHostName, normaliseName } from './names.js';
 export const RECORD_SET_TYPES = ['campaign', 'email-gateway'] as const;
 export type RecordSetType = (typeof RECORD_SET_TYPES)[number];
 
-export function isRecordSetType(value: string): value is RecordSetType {
-  return (RECORD_SET_TYPES as readonly string[]).includes(value);
-}
-
 /** Variables whose absence skips the records using them instead of failing. */
 export const OPTIONAL_VARIABLES: readonly string[] = ['MAIL_SPF_INCLUDE', 'MAIL_DMARC_RUA'];
 

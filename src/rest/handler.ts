@@ -96,9 +96,12 @@ function successPayload(command: string, output: unknown, input: Record<string, 
     case 'dns.provider':
       return { provider: (output as { provider: string }).provider };
     case 'dns.set': {
-      // A plain dns.set answers exactly {"success":true}; a dry run adds the plan.
-      const dryRun = (output as { applied: boolean }).applied === false && input.dryRun !== undefined;
-      return dryRun ? { success: true, changes: (output as { changes: unknown }).changes } : { success: true };
+      // A plain dns.set answers exactly {"success":true}; a dry run adds the plan. Warnings (what could not be
+      // checked, e.g. an SPF lookup count) are added to either only when there are some.
+      const result = output as { applied: boolean; changes: unknown; warnings: readonly string[] };
+      const dryRun = result.applied === false && input.dryRun !== undefined;
+      const warnings = result.warnings.length > 0 ? { warnings: result.warnings } : {};
+      return dryRun ? { success: true, changes: result.changes, ...warnings } : { success: true, ...warnings };
     }
     case 'dns.verify': {
       // The platform's own verify shape first (`true` = live on every authoritative server), then the detail.

@@ -66,7 +66,7 @@ function hasBody(req: IncomingMessage): boolean {
  * The query string as a map. A repeated name keeps its last value, as PHP's `$_GET` does (Octeth is PHP): the
  * alternative, an array, would turn `?Domain=a&Domain=b` into a value every schema refuses with a vaguer message.
  */
-export function queryParams(search: string): RawParams {
+function queryParams(search: string): RawParams {
   const params: RawParams = new Map();
   if (search.length > 1) for (const [name, value] of new URLSearchParams(search)) params.set(name, value);
   return params;

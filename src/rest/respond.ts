@@ -96,7 +96,7 @@ export function legacyErrorBody(error: AppError): ResponseBody {
  * `connection: close` for a body refused as too large, because that body is still unread on the socket and must
  * not be parsed as the next request.
  */
-export function errorHeaders(error: AppError): Record<string, string> {
+function errorHeaders(error: AppError): Record<string, string> {
   const headers: Record<string, string> = {};
   const retryAfter = error.extra['RetryAfter'];
   if (typeof retryAfter === 'number' && Number.isFinite(retryAfter) && retryAfter >= 0) {

@@ -20,8 +20,9 @@ import {
   type Zone,
   type ZoneContents,
 } from '../../providers/types.js';
-import type { ZoneLock } from './zone-lock.js';
-import { journalWrites, planRevert, type ChangeJournal, type JournalEntry, type JournalWrite } from './journal.js';
+import { LockLostError, type ZoneLock } from './zone-lock.js';
+import { journalWrites, planRevert, type ChangeJournal, type JournalEntry, type JournalOutcome, type JournalWrite } from './journal.js';
+import type { ChangeStatus } from '../storage/store.js';
 import { isProviderId } from '../../providers/registry.js';
 import { boundedMemo } from '../bounded-memo.js';
 
@@ -65,6 +66,11 @@ export interface SetRecordsResult {
   /** False for a dry run; true once the zone holds the record set (also when nothing had to be written). */
   readonly applied: boolean;
   readonly changes: readonly ChangeView[];
+  /**
+   * What the plan could not check, one sentence each; empty when everything was checked. Today: an SPF record whose
+   * DNS-lookup count could not be established (a resolver timeout) is written, and said so here, never silently.
+   */
+  readonly warnings: readonly string[];
 }
 
 /** A journal entry as callers see it (GraphQL `DnsChange`, REST `dns.changes`). Never holds a credential. */
@@ -74,10 +80,16 @@ export interface ChangeEntryView {
   readonly provider: string;
   readonly recordType: string;
   readonly createdAt: string;
+  /** pending (not completed: still running, or its process stopped mid-write), applied, partial or failed. */
+  readonly status: ChangeStatus;
+  /** True when writes reached the provider (`status` applied or partial); kept for older callers. */
   readonly applied: boolean;
   /** The entry this one reverted; null for a dns.set. */
   readonly revertOf: string | null;
+  /** pending: the planned writes; otherwise the writes that landed. */
   readonly changes: readonly ChangeView[];
+  /** Only on an entry whose stored form cannot be read: why (its `changes` are then empty). */
+  readonly problem?: string;
 }
 
 export interface RevertResult {
@@ -126,8 +138,10 @@ export function createDnsService(deps: DnsServiceDeps): DnsService {
   };
 
   /**
-   * Applies `changes` and journals what reached the provider, including the part of a plan a non-atomic provider
-   * applied before failing (so that it can still be listed and reverted).
+   * Applies `changes` under a write-ahead journal entry: stored `pending` with the planned writes before the first
+   * provider write (when it cannot be stored, nothing is sent: JOURNAL_FAILED, code 10), then completed with what
+   * reached the provider: all of it, the part a non-atomic provider applied before failing (so that it can still be
+   * listed and reverted), or nothing.
    */
   const applyAndJournal = async (
     session: ProviderSession,
@@ -135,24 +149,40 @@ export function createDnsService(deps: DnsServiceDeps): DnsService {
     contents: ZoneContents,
     changes: readonly RecordChange[],
     entry: { principal: string; domain: string; provider: ProviderId; recordType: string; revertOf: string | null },
+    lease: AbortSignal | undefined,
   ): Promise<readonly JournalWrite[]> => {
+    // The zone was read under a lock that may have been lost since (its lease expired, another instance took it):
+    // writing now could overwrite that instance's write. Nothing is sent; every provider call checks it too.
+    if (lease?.aborted) throw lease.reason instanceof LockLostError ? lease.reason : new LockLostError('zone lock lost', { cause: lease.reason });
+    let pending: JournalEntry;
+    try {
+      pending = await deps.journal.begin({ ...entry, writes: journalWrites(changes) });
+    } catch (error) {
+      deps.logger.error({ err: error, provider: entry.provider, domain: entry.domain }, 'could not journal the planned DNS changes; nothing was written');
+      throw AppError.of('JOURNAL_FAILED', undefined, { cause: error });
+    }
     let applied: readonly RecordChange[];
     try {
       applied = (await session.applyChanges(zone, contents, changes)).applied;
     } catch (error) {
-      if (error instanceof ProviderError && error.applied.length > 0) await journal(journalWrites(error.applied));
+      const landed = error instanceof ProviderError ? journalWrites(error.applied) : [];
+      await complete({ status: landed.length > 0 ? 'partial' : 'failed', writes: landed });
       throw error;
     }
     const writes = journalWrites(applied);
-    await journal(writes);
+    await complete({ status: 'applied', writes });
     return writes;
 
-    async function journal(writes: readonly JournalWrite[]): Promise<void> {
+    async function complete(outcome: JournalOutcome): Promise<void> {
       try {
-        await deps.journal.record({ ...entry, applied: true, writes });
+        await deps.journal.complete(pending, outcome);
       } catch (error) {
-        // The zone has changed already: failing the request now would only invite a retry of a finished write.
-        deps.logger.error({ err: error, provider: entry.provider, domain: entry.domain }, 'could not journal applied DNS changes');
+        // The provider has answered already: failing the request now would only invite a retry of a finished write.
+        // The entry stays pending, which is what dns.changes then shows: its outcome was not recorded.
+        deps.logger.error(
+          { err: error, provider: entry.provider, domain: entry.domain, changeId: pending.id, status: outcome.status },
+          'could not complete the journal entry of DNS changes; it stays pending',
+        );
       }
     }
   };
@@ -186,8 +216,8 @@ export function createDnsService(deps: DnsServiceDeps): DnsService {
       // Plans from a fresh read and, unless it is a dry run, applies. `signal` aborts every provider call of the
       // command (a lock lost mid-command: Redis lease expired).
       const planAndApply = (signal?: AbortSignal): Promise<SetRecordsResult> =>
-        onceMoreIfStale((session) => readPlanApply(session), provider.connect(command.credentials, signal ? { signal } : {}));
-      const readPlanApply = async (session: ProviderSession): Promise<SetRecordsResult> => {
+        onceMoreIfStale((session) => readPlanApply(session, signal), provider.connect(command.credentials, signal ? { signal } : {}));
+      const readPlanApply = async (session: ProviderSession, signal: AbortSignal | undefined): Promise<SetRecordsResult> => {
         const zone = await session.findZone(command.domain);
         const contents = await session.readZone(zone);
         const desired = desiredRecords(command.recordType, template, command.domain);
@@ -198,15 +228,16 @@ export function createDnsService(deps: DnsServiceDeps): DnsService {
           force: command.force,
           minTtl: provider.capabilities.minTtl,
         });
-        const spfProblem = await spfLookupProblem(plan, deps);
-        const changes = plan.changes.map((c) => toView(c, spfProblem));
-        if (spfProblem) {
-          throw AppError.of('SET_FAILED', spfProblem.reason, { extra: { changes } });
+        const spf = await checkSpfLookups(plan, deps);
+        const changes = plan.changes.map((c) => toView(c, spf.problem));
+        if (spf.problem) {
+          throw AppError.of('SET_FAILED', spf.problem.reason, { extra: { changes } });
         }
         if (plan.conflicts.length > 0 && !command.force) {
           throw AppError.of('SET_FAILED', summariseConflicts(plan), { extra: { changes } });
         }
-        if (command.dryRun) return { applied: false, changes };
+        const { warnings } = spf;
+        if (command.dryRun) return { applied: false, changes, warnings };
         if (plan.writes.length > 0) {
           const written = await applyAndJournal(session, zone, contents, plan.writes, {
             principal: command.principal,
@@ -214,13 +245,13 @@ export function createDnsService(deps: DnsServiceDeps): DnsService {
             provider: provider.id,
             recordType: command.recordType,
             revertOf: null,
-          });
+          }, signal);
           deps.logger.info(
             { provider: provider.id, zone: zone.name, recordType: command.recordType, writes: written.length },
             'dns records applied',
           );
         }
-        return { applied: true, changes };
+        return { applied: true, changes, warnings };
       };
       try {
         // A dry run only reads: it takes no zone lock, so previews never queue behind writes (or each other). Its
@@ -242,13 +273,17 @@ export function createDnsService(deps: DnsServiceDeps): DnsService {
     },
 
     async revert(command) {
-      const entry = await findEntry(command.changeId);
+      const found = await findEntry(command.changeId);
       // Entries are written by this service only; a provider it no longer knows is one it cannot write to.
-      if (!isProviderId(entry.provider)) throw AppError.of('PROVIDER_UNSUPPORTED', `${entry.provider} is not a known provider`);
-      const provider = adapterFor(entry.provider);
+      if (!isProviderId(found.provider)) throw AppError.of('PROVIDER_UNSUPPORTED', `${found.provider} is not a known provider`);
+      const provider = adapterFor(found.provider);
       try {
-        return await deps.zoneLock.run(lockKey(provider.id, entry.domain), (lease) =>
-          onceMoreIfStale(async (session) => {
+        return await deps.zoneLock.run(lockKey(provider.id, found.domain), async (lease) => {
+          // Read again under the lock: a command that held it may have completed this entry meanwhile.
+          const entry = await findEntry(found.id);
+          if (entry.problem) throw AppError.of('REVERT_REFUSED', `change ${entry.id} cannot be read: ${entry.problem}`);
+          if (entry.writes.length === 0) throw AppError.of('REVERT_REFUSED', `change ${entry.id} wrote nothing (${entry.status})`);
+          return onceMoreIfStale(async (session) => {
             const zone = await session.findZone(entry.domain);
             const contents = await session.readZone(zone);
             const plan = planRevert(entry.writes, contents.records);
@@ -259,11 +294,11 @@ export function createDnsService(deps: DnsServiceDeps): DnsService {
               provider: provider.id,
               recordType: entry.recordType,
               revertOf: entry.id,
-            });
+            }, lease.signal);
             deps.logger.info({ provider: provider.id, zone: zone.name, revertOf: entry.id, writes: written.length }, 'dns change reverted');
             return { changes: written.map(writeView) };
-          }, provider.connect(command.credentials, { signal: lease.signal })),
-        );
+          }, provider.connect(command.credentials, { signal: lease.signal }));
+        });
       } catch (error) {
         throw toAppError(error, 'set', deps.logger);
       }
@@ -287,7 +322,8 @@ async function onceMoreIfStale<T>(run: (session: ProviderSession) => Promise<T>,
 
 /**
  * Read-merge-write on one zone is serialised: two requests must not both read the old zone and each write back their
- * own version of it (Namecheap's setHosts would silently drop the other's records). Reverts take the same lock.
+ * own version of it (Namecheap's setHosts would silently drop the other's records). Reverts take the same lock. A
+ * lease lost while held stops the command before its next provider write (`applyAndJournal`, and every call's signal).
  */
 function lockKey(provider: ProviderId, domain: string): string {
   return `${provider}:${registrableDomain(domain) ?? domain}`;
@@ -306,9 +342,11 @@ function toEntryView(entry: JournalEntry): ChangeEntryView {
     provider: entry.provider,
     recordType: entry.recordType,
     createdAt: entry.createdAt,
+    status: entry.status,
     applied: entry.applied,
     revertOf: entry.revertOf,
     changes: entry.writes.map(writeView),
+    ...(entry.problem === null ? {} : { problem: entry.problem }),
   };
 }
 
@@ -317,24 +355,49 @@ interface SpfProblem {
   readonly reason: string;
 }
 
-/** Counts the DNS lookups of an SPF record the plan would write; over the limit, the plan must not be applied. */
-async function spfLookupProblem(plan: Plan, deps: DnsServiceDeps): Promise<SpfProblem | null> {
+interface SpfCheck {
+  /** A record over the limit: the plan must not be applied (code 9). */
+  readonly problem: SpfProblem | null;
+  /** Records whose count could not be established: applied, with this said in the reply. */
+  readonly warnings: string[];
+}
+
+/**
+ * Counts the DNS lookups (RFC 7208 §4.6.4) of each SPF record the plan would write, through the configured resolvers.
+ * More than 10 → refused; that holds for a partial count too, which is a lower bound. A count that cannot be
+ * established (an include whose lookup failed: a resolver timeout, SERVFAIL) does not block the write, since a
+ * resolver outage would otherwise block every dns.set, but it is never silent: it becomes a warning in the plan and
+ * in the reply, and a log line.
+ */
+async function checkSpfLookups(plan: Plan, deps: DnsServiceDeps): Promise<SpfCheck> {
+  const warnings: string[] = [];
   for (const change of plan.changes) {
     if ((change.action !== 'CREATE' && change.action !== 'UPDATE') || change.type !== 'TXT' || !isSpf(change.content)) continue;
+    let warning: string | undefined;
     try {
       const count = await countSpfLookups(change.content, deps.resolveTxt);
       if (count.lookups > SPF_LOOKUP_LIMIT) {
+        const needs = count.failedLookups > 0 ? `at least ${count.lookups}` : String(count.lookups);
         return {
-          change,
-          reason: `the merged SPF record at ${change.name} needs ${count.lookups} DNS lookups (RFC 7208 allows ${SPF_LOOKUP_LIMIT})`,
+          problem: { change, reason: `the merged SPF record at ${change.name} needs ${needs} DNS lookups (RFC 7208 allows ${SPF_LOOKUP_LIMIT})` },
+          warnings,
         };
       }
+      if (count.failedLookups > 0) {
+        const failures = count.errors.filter((e) => e.includes('the lookup failed'));
+        warning =
+          `the DNS lookup count of the SPF record at ${change.name} could not be established (${failures.join('; ')}): ` +
+          `it needs at least ${count.lookups} of the ${SPF_LOOKUP_LIMIT} lookups RFC 7208 allows; check it once DNS answers`;
+      }
     } catch (error) {
-      // The count is a safety check on top of the merge; a resolver outage must not block every dns.set.
-      deps.logger.warn({ name: change.name, err: (error as Error).message }, 'SPF lookup count failed');
+      warning = `the DNS lookups of the SPF record at ${change.name} could not be counted (${error instanceof Error ? error.message : String(error)}); check it once DNS answers`;
+    }
+    if (warning !== undefined) {
+      deps.logger.warn({ name: change.name, warning }, 'SPF lookup count not established');
+      warnings.push(warning);
     }
   }
-  return null;
+  return { problem: null, warnings };
 }
 
 function toView(change: PlannedChange, spfProblem: SpfProblem | null): ChangeView {
@@ -351,6 +414,10 @@ function toView(change: PlannedChange, spfProblem: SpfProblem | null): ChangeVie
 /** Provider failures → code 9 (the caller's credentials, account or zone) or 10 (the provider failed; we failed). */
 function toAppError(error: unknown, phase: 'authorize' | 'set', logger: Logger): AppError {
   if (error instanceof AppError) return error;
+  if (error instanceof LockLostError) {
+    logger.warn({ err: { message: error.message } }, `zone lock lost during dns.${phase}; nothing more was written`);
+    return AppError.of('LOCK_LOST', undefined, { cause: error });
+  }
   if (error instanceof ProviderError) {
     const key = error.isCallerFault
       ? phase === 'authorize' ? 'AUTHORIZATION_FAILED' : 'SET_FAILED'

@@ -1,6 +1,11 @@
 /**
- * The change journal: every plan that reached a provider is stored (who, when, domain, provider, record set, and
- * each written change with the record before and after it), so that it can be listed and reverted.
+ * The change journal: every plan sent to a provider is stored (who, when, domain, provider, record set, and each
+ * change with the record before and after it), so that it can be listed and reverted.
+ *
+ * It is written ahead: the entry is stored `pending`, holding the planned writes, before the first provider write
+ * (if that fails, nothing is sent to the provider), and completed once the provider has answered: `applied` with
+ * every write, `partial` with the writes that landed, or `failed` (none landed). An entry left `pending` belongs to a
+ * command still running or to a process that stopped mid-write: its writes may or may not be in the zone.
  *
  * What is stored is the normalised record (type, name, content, ttl, priority) and the provider fields a restored copy
  * needs (`DnsRecord.providerFields`: Cloudflare's proxied flag, comment, tags): never a credential, never the
@@ -12,7 +17,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { normaliseName } from '../records/names.js';
-import type { ChangeEntry, Store } from '../storage/store.js';
+import { CHANGE_STATUSES, type ChangeEntry, type ChangeStatus, type Store } from '../storage/store.js';
 import type { DesiredRecord, DnsRecord, ProviderFields, RecordChange } from '../../providers/types.js';
 
 /** A record as the journal keeps it: the neutral form of providers/types.ts without ids or raw wire data. */
@@ -43,19 +48,33 @@ export interface JournalEntry {
   readonly domain: string;
   readonly provider: string;
   readonly recordType: string;
-  /** True once the writes reached the provider (every stored entry, as dry runs and no-ops are not stored). */
+  readonly status: ChangeStatus;
+  /** True when writes reached the provider: `status` is `applied` or `partial`. */
   readonly applied: boolean;
   /** The entry this one reverted, or null for a dns.set. */
   readonly revertOf: string | null;
-  /** In the order the provider applied them. */
+  /**
+   * `pending`: the planned writes (any of them may have landed). Completed: the writes that landed, in the order the
+   * provider applied them (none for `failed`).
+   */
+  readonly writes: readonly JournalWrite[];
+  /** Why the stored entry could not be read (its writes are then empty); null for every readable entry. */
+  readonly problem: string | null;
+}
+
+/** What `begin` stores: the entry and the writes it is about to make. */
+export type NewJournalEntry = Omit<JournalEntry, 'id' | 'createdAt' | 'status' | 'applied' | 'problem'>;
+
+/** How a pending entry ended: what the provider applied of it. */
+export interface JournalOutcome {
+  readonly status: Exclude<ChangeStatus, 'pending'>;
+  /** The writes that landed: all of them (`applied`), some (`partial`), none (`failed`). */
   readonly writes: readonly JournalWrite[];
 }
 
-export type NewJournalEntry = Omit<JournalEntry, 'id' | 'createdAt'>;
-
 // ------------------------------------------------------------------------------------------------- pure logic
 
-export function journalRecord(record: DesiredRecord | DnsRecord): JournalRecord {
+function journalRecord(record: DesiredRecord | DnsRecord): JournalRecord {
   // A record read from the zone carries its provider fields; one a revert wrote carries those it restored.
   const providerFields = 'providerFields' in record ? record.providerFields : 'restoreFields' in record ? record.restoreFields : undefined;
   return {
@@ -93,7 +112,7 @@ export function sameRecord(record: DnsRecord | JournalRecord, wanted: JournalRec
   return HOST_VALUED.has(type) ? normaliseName(record.content) === normaliseName(wanted.content) : record.content === wanted.content;
 }
 
-export function describeRecord(record: JournalRecord): string {
+function describeRecord(record: JournalRecord): string {
   const content = record.content.length > 60 ? `${record.content.slice(0, 57)}...` : record.content;
   return `${record.type} ${record.name} "${content}" (TTL ${record.ttl}${record.priority === null ? '' : `, priority ${record.priority}`})`;
 }
@@ -167,10 +186,19 @@ const storedChanges = z.object({
   writes: z.array(storedWrite),
 });
 
-function fromRow(row: ChangeEntry): JournalEntry | null {
+/**
+ * A stored row as an entry. A row whose change list this code cannot read (written by hand, cut short, or by a newer
+ * release) is still an entry, with its columns, no writes and a `problem` saying why: it is reported in listings, not
+ * dropped from them, and it cannot be reverted.
+ */
+function fromRow(row: ChangeEntry): JournalEntry {
   const parsed = storedChanges.safeParse(row.changes);
-  // A row this code cannot read (written by hand, or by a newer release) is left out rather than failing the list.
-  if (!parsed.success) return null;
+  const status = CHANGE_STATUSES.includes(row.status) ? row.status : null;
+  const problem = !parsed.success
+    ? `the stored change list of this entry cannot be read (${typeof row.changes === 'string' ? 'not JSON' : (parsed.error.issues[0]?.message ?? 'unexpected shape')})`
+    : status === null
+      ? `this entry has an unknown status ${JSON.stringify(row.status)}`
+      : null;
   return {
     id: row.id,
     createdAt: row.createdAt,
@@ -178,17 +206,26 @@ function fromRow(row: ChangeEntry): JournalEntry | null {
     domain: row.domain,
     provider: row.provider,
     recordType: row.recordType,
-    applied: row.applied,
-    revertOf: parsed.data.revertOf,
-    writes: parsed.data.writes,
+    // An unknown status cannot be trusted to mean the writes landed, or that they did not: as if never completed.
+    status: status ?? 'pending',
+    applied: status === null ? false : row.applied,
+    revertOf: parsed.success ? parsed.data.revertOf : null,
+    writes: parsed.success && status !== null ? parsed.data.writes : [],
+    problem,
   };
 }
 
 // -------------------------------------------------------------------------------------------------- the store
 
 export interface ChangeJournal {
-  record(entry: NewJournalEntry): Promise<JournalEntry>;
-  /** Newest first. */
+  /**
+   * Write-ahead: stores the entry as `pending` with the writes about to be sent. Called before the first provider
+   * write; when it throws, nothing may be sent.
+   */
+  begin(entry: NewJournalEntry): Promise<JournalEntry>;
+  /** Completes the pending entry `begin` returned with what landed. Throws when the store fails or it is not pending. */
+  complete(entry: JournalEntry, outcome: JournalOutcome): Promise<JournalEntry>;
+  /** Newest first; unreadable rows included, with their `problem`. */
   list(domain: string, limit?: number): Promise<JournalEntry[]>;
   get(id: string): Promise<JournalEntry | null>;
 }
@@ -208,8 +245,8 @@ export function createChangeJournal(deps: ChangeJournalDeps): ChangeJournal {
   const now = deps.now ?? (() => new Date());
   const newId = deps.newId ?? randomUUID;
   return {
-    async record(entry) {
-      const stored: JournalEntry = { ...entry, id: newId(), createdAt: now().toISOString() };
+    async begin(entry) {
+      const stored: JournalEntry = { ...entry, id: newId(), createdAt: now().toISOString(), status: 'pending', applied: false, problem: null };
       await deps.store.insertChange({
         id: stored.id,
         createdAt: stored.createdAt,
@@ -217,14 +254,25 @@ export function createChangeJournal(deps: ChangeJournalDeps): ChangeJournal {
         domain: stored.domain,
         provider: stored.provider,
         recordType: stored.recordType,
+        status: stored.status,
         applied: stored.applied,
         changes: { revertOf: stored.revertOf, writes: stored.writes },
       });
       return stored;
     },
+    async complete(entry, outcome) {
+      const applied = outcome.status !== 'failed';
+      const completed = await deps.store.completeChange(entry.id, {
+        status: outcome.status,
+        applied,
+        changes: { revertOf: entry.revertOf, writes: outcome.writes },
+      });
+      if (!completed) throw new Error(`journal entry ${entry.id} is not pending`);
+      return { ...entry, status: outcome.status, applied, writes: outcome.writes };
+    },
     async list(domain, limit = DEFAULT_LIST_LIMIT) {
       const rows = await deps.store.listChanges({ domain, limit });
-      return rows.map(fromRow).filter((e): e is JournalEntry => e !== null);
+      return rows.map(fromRow);
     },
     async get(id) {
       const row = await deps.store.getChange(id);

@@ -4,22 +4,29 @@
  *
  * Three implementations behind one interface:
  * - in-process (the single-machine default): one promise chain per key;
- * - Redis (REDIS_URL set): `SET key token NX PX ttl`, renewed while the work runs, released only by its owner, with
- *   a fencing token from one INCR counter (redis.io "Distributed Locks with Redis"; Kleppmann, "How to do
- *   distributed locking": the token lets a resource refuse a writer whose lock has expired);
+ * - Redis (REDIS_URL set): `SET key token NX PX ttl`, renewed while the work runs, released only by its owner
+ *   (redis.io "Distributed Locks with Redis", single instance);
  * - PostgreSQL advisory locks (DATABASE_URL postgres://…, no REDIS_URL): `pg_advisory_lock` on a dedicated
  *   connection; the server frees it if the connection (or instance) dies, so no TTL is needed.
  * The distributed ones also queue same-key work in-process first, so one instance has at most one waiter per zone
  * polling or blocking on the shared lock.
+ *
+ * There is no fencing token: no DNS provider API can be made to refuse a writer whose lock has expired (Kleppmann,
+ * "How to do distributed locking"). What the lease gives instead is its `signal`, aborted as soon as the holder learns
+ * the lock is lost (a renewal finds another owner, the connection drops, shutdown): the DNS service checks it before
+ * its first provider write and every provider call checks it before it starts, so a holder that has lost the lock
+ * sends no further write. A holder that does not learn it in time (a process paused for longer than the TTL) is not
+ * fenced off; the TTL (LOCK_TTL_MS) is what bounds that window.
  */
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Pool } from 'pg';
 
 export interface LockLease {
-  /** Strictly increasing across every grant of the lock (per backend), for resources that can check it. */
-  readonly fencingToken: number;
-  /** Aborted when the lock is lost while held (renewal failed, connection dropped): stop before writing. */
+  /**
+   * Aborted, with a `LockLostError`, when the lock is lost while held (a renewal found another owner, the connection
+   * dropped, shutdown): stop before the next write.
+   */
   readonly signal: AbortSignal;
 }
 
@@ -65,13 +72,12 @@ function createKeyedChain(): <T>(key: string, task: () => Promise<T>) => Promise
 
 export function createInProcessZoneLock(): ZoneLock {
   const chain = createKeyedChain();
-  let fence = 0;
   let closed = false;
   return {
     run(key, work) {
       if (closed) return Promise.reject(new LockClosedError('zone lock closed (shutting down)'));
       // A signal per run (never aborted): listeners that provider calls add to it go away with the run.
-      return chain(key, () => work({ fencingToken: ++fence, signal: new AbortController().signal }));
+      return chain(key, () => work({ signal: new AbortController().signal }));
     },
     async close() {
       closed = true;
@@ -97,10 +103,10 @@ export interface RedisZoneLockOptions {
   readonly sleep?: Sleep;
 }
 
-/** KEYS[1] lock, KEYS[2] fence counter; ARGV token, ttl. Returns {1, fence} when taken, {0, ms left} when held. */
+/** KEYS[1] lock; ARGV token, ttl. Returns {1, 0} when taken, {0, ms left} when held. */
 const ACQUIRE = `
 if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
-  return {1, redis.call('INCR', KEYS[2])}
+  return {1, 0}
 end
 return {0, redis.call('PTTL', KEYS[1])}
 `;
@@ -109,30 +115,29 @@ const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('
 const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 
 interface LockCommands {
-  dnsgwLockAcquire(lock: string, fence: string, token: string, ttlMs: number): Promise<[number, number]>;
+  dnsgwLockAcquire(lock: string, token: string, ttlMs: number): Promise<[number, number]>;
   dnsgwLockRenew(lock: string, token: string, ttlMs: number): Promise<number>;
   dnsgwLockRelease(lock: string, token: string): Promise<number>;
 }
 
 export function createRedisZoneLock({ redis, keyPrefix, ttlMs = 15_000, waitMs = 60_000, onProblem = () => undefined, sleep = realSleep }: RedisZoneLockOptions): ZoneLock {
   if (!('dnsgwLockAcquire' in redis)) {
-    redis.defineCommand('dnsgwLockAcquire', { numberOfKeys: 2, lua: ACQUIRE });
+    redis.defineCommand('dnsgwLockAcquire', { numberOfKeys: 1, lua: ACQUIRE });
     redis.defineCommand('dnsgwLockRenew', { numberOfKeys: 1, lua: RENEW });
     redis.defineCommand('dnsgwLockRelease', { numberOfKeys: 1, lua: RELEASE });
   }
   const commands = redis as unknown as LockCommands;
-  const fenceKey = `${keyPrefix}fence`;
   const chain = createKeyedChain();
   /** Release functions of the locks held now, for close(). */
   const held = new Set<(reason?: Error) => Promise<void>>();
   let closed = false;
 
-  const acquire = async (lockKey: string, token: string): Promise<number> => {
+  const acquire = async (lockKey: string, token: string): Promise<void> => {
     const deadline = Date.now() + waitMs;
     let backoff = 10;
     for (;;) {
-      const [taken, value] = await commands.dnsgwLockAcquire(lockKey, fenceKey, token, ttlMs);
-      if (taken === 1) return value;
+      const [taken, value] = await commands.dnsgwLockAcquire(lockKey, token, ttlMs);
+      if (taken === 1) return;
       const left = deadline - Date.now();
       if (left <= 0) throw new LockTimeoutError(`zone is locked by another request; gave up after ${waitMs} ms`);
       // Poll with growing, jittered pauses, never past the holder's expiry or our deadline.
@@ -146,7 +151,7 @@ export function createRedisZoneLock({ redis, keyPrefix, ttlMs = 15_000, waitMs =
     if (closed) throw new LockClosedError('zone lock closed (shutting down)');
     const lockKey = `${keyPrefix}${key}`;
     const token = randomUUID();
-    const fencingToken = await acquire(lockKey, token);
+    await acquire(lockKey, token);
     const lost = new AbortController();
     const renewal = setInterval(() => {
       commands.dnsgwLockRenew(lockKey, token, ttlMs).then(
@@ -173,7 +178,7 @@ export function createRedisZoneLock({ redis, keyPrefix, ttlMs = 15_000, waitMs =
       })());
     held.add(release);
     try {
-      return await work({ fencingToken, signal: lost.signal });
+      return await work({ signal: lost.signal });
     } finally {
       await release();
     }
@@ -204,7 +209,6 @@ const LOCK_NOT_AVAILABLE = '55P03';
 
 export function createPostgresZoneLock({ pool, waitMs = 60_000, onProblem = () => undefined }: PostgresZoneLockOptions): ZoneLock {
   const chain = createKeyedChain();
-  let fence = 0;
   let closed = false;
 
   const runLocked = async <T>(key: string, work: (lease: LockLease) => Promise<T>): Promise<T> => {
@@ -230,7 +234,7 @@ export function createPostgresZoneLock({ pool, waitMs = 60_000, onProblem = () =
         throw error;
       }
       try {
-        return await work({ fencingToken: ++fence, signal: lost.signal });
+        return await work({ signal: lost.signal });
       } finally {
         await client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [key]).catch((error: unknown) => {
           broken = true; // dropping the connection frees its locks

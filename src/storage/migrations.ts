@@ -90,6 +90,15 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX dns_changes_created_at ON dns_changes (created_at)`,
     ],
   },
+  {
+    version: 4,
+    name: 'write-ahead change journal: entry status',
+    statements: [
+      // Entries are now written before the provider is called (pending) and completed after it answered. Every row
+      // written before this migration was journaled after its writes had landed: `applied`, which the DEFAULT gives.
+      `ALTER TABLE dns_changes ADD COLUMN status TEXT NOT NULL DEFAULT 'applied' CHECK (status IN ('pending', 'applied', 'partial', 'failed'))`,
+    ],
+  },
 ];
 
 /** The migrations not yet in `applied`, in order. Throws if the list itself is out of order (a programming error). */

@@ -12,6 +12,7 @@ import {
   StoreConflictError,
   type ApiKeyInfo,
   type ApiKeyRow,
+  type ChangeCompletion,
   type ChangeEntry,
   type ListChangesQuery,
   type NewApiKey,
@@ -270,9 +271,19 @@ class PgStore implements PostgresStore {
 
   async insertChange(entry: ChangeEntry): Promise<void> {
     await this.pool.query(
-      'INSERT INTO dns_changes (id, created_at, principal, domain, provider, record_type, applied, changes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
-      [entry.id, entry.createdAt, entry.principal, entry.domain, entry.provider, entry.recordType, entry.applied ? 1 : 0, JSON.stringify(entry.changes ?? null)],
+      'INSERT INTO dns_changes (id, created_at, principal, domain, provider, record_type, status, applied, changes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)',
+      [entry.id, entry.createdAt, entry.principal, entry.domain, entry.provider, entry.recordType, entry.status, entry.applied ? 1 : 0, JSON.stringify(entry.changes ?? null)],
     );
+  }
+
+  async completeChange(id: string, completion: ChangeCompletion): Promise<boolean> {
+    const updated = await this.#count("UPDATE dns_changes SET status = $1, applied = $2, changes = $3 WHERE id = $4 AND status = 'pending'", [
+      completion.status,
+      completion.applied ? 1 : 0,
+      JSON.stringify(completion.changes ?? null),
+      id,
+    ]);
+    return updated === 1;
   }
 
   async listChanges(query: ListChangesQuery = {}): Promise<ChangeEntry[]> {

@@ -11,7 +11,9 @@ import {
   StoreConflictError,
   type ApiKeyInfo,
   type ApiKeyRow,
+  type ChangeCompletion,
   type ChangeEntry,
+  type ChangeStatus,
   type ListChangesQuery,
   type NewApiKey,
   type NewUser,
@@ -99,6 +101,7 @@ export interface ChangeDbRow {
   domain: string;
   provider: string;
   record_type: string;
+  status: ChangeStatus;
   applied: number;
   changes: string;
 }
@@ -141,9 +144,20 @@ export const toChange = (r: ChangeDbRow): ChangeEntry => ({
   domain: r.domain,
   provider: r.provider,
   recordType: r.record_type,
-  applied: r.applied === 1,
-  changes: JSON.parse(r.changes) as unknown,
+  status: r.status,
+  // PostgreSQL's driver returns INTEGER as a number too; the comparison works for both.
+  applied: Number(r.applied) === 1,
+  changes: parseStoredJson(r.changes),
 });
+
+/** JSON text → value; text that is not JSON (written by hand, cut short) comes back as the text itself. */
+function parseStoredJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
 
 /** The case-insensitive key of a username (also used by the PostgreSQL store). */
 export const usernameKey = (username: string): string => username.normalize('NFC').toLowerCase();
@@ -298,9 +312,15 @@ class SqliteStore implements Store {
       entry.domain,
       entry.provider,
       entry.recordType,
+      entry.status,
       entry.applied ? 1 : 0,
       JSON.stringify(entry.changes ?? null),
     );
+  }
+
+  async completeChange(id: string, completion: ChangeCompletion): Promise<boolean> {
+    const { changes } = this.#sql.completeChange.run(completion.status, completion.applied ? 1 : 0, JSON.stringify(completion.changes ?? null), id);
+    return changes === 1;
   }
 
   async listChanges(query: ListChangesQuery = {}): Promise<ChangeEntry[]> {
@@ -342,7 +362,8 @@ function prepareStatements(db: Database.Database) {
     sandboxInsert: p('INSERT INTO sandbox_records (zone, id, type, name, content, ttl, priority) VALUES (?, ?, ?, ?, ?, ?, ?)'),
     sandboxUpdate: p('UPDATE sandbox_records SET type = ?, name = ?, content = ?, ttl = ?, priority = ? WHERE zone = ? AND id = ?'),
     sandboxDelete: p('DELETE FROM sandbox_records WHERE zone = ? AND id = ?'),
-    insertChange: p('INSERT INTO dns_changes (id, created_at, principal, domain, provider, record_type, applied, changes) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
+    insertChange: p('INSERT INTO dns_changes (id, created_at, principal, domain, provider, record_type, status, applied, changes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
+    completeChange: p("UPDATE dns_changes SET status = ?, applied = ?, changes = ? WHERE id = ? AND status = 'pending'"),
     listChanges: p('SELECT * FROM dns_changes ORDER BY created_at DESC, id DESC LIMIT ?'),
     listChangesForDomain: p('SELECT * FROM dns_changes WHERE domain = ? ORDER BY created_at DESC, id DESC LIMIT ?'),
     changeById: p('SELECT * FROM dns_changes WHERE id = ?'),

@@ -86,6 +86,15 @@ export type SandboxWrite =
 /** Either every write landed, or none did and `missingId` names the record that was not there. */
 export type SandboxApplyOutcome = { readonly ok: true } | { readonly ok: false; readonly index: number; readonly missingId: string };
 
+/**
+ * Where a journal entry stands: written `pending` before the first provider write, then completed as `applied` (every
+ * write landed), `partial` (some landed) or `failed` (the provider reported none landed). An entry that stays
+ * `pending` was never completed: its command is still running, or its process stopped mid-write.
+ */
+export type ChangeStatus = 'pending' | 'applied' | 'partial' | 'failed';
+
+export const CHANGE_STATUSES: readonly ChangeStatus[] = ['pending', 'applied', 'partial', 'failed'];
+
 /** One entry of the `dns_changes` journal. */
 export interface ChangeEntry {
   readonly id: string;
@@ -95,9 +104,20 @@ export interface ChangeEntry {
   readonly domain: string;
   readonly provider: string;
   readonly recordType: string;
-  /** False when the change was planned or failed before reaching the provider. */
+  readonly status: ChangeStatus;
+  /** True when writes reached the provider (`applied` or `partial`); kept beside `status` for older readers. */
   readonly applied: boolean;
-  /** The change set, stored as JSON and returned parsed. */
+  /**
+   * The change set, stored as JSON and returned parsed; a stored text that is not JSON at all is returned as that
+   * text, for the journal to report rather than the whole listing to fail.
+   */
+  readonly changes: unknown;
+}
+
+/** How a pending entry ends. */
+export interface ChangeCompletion {
+  readonly status: Exclude<ChangeStatus, 'pending'>;
+  readonly applied: boolean;
   readonly changes: unknown;
 }
 
@@ -149,6 +169,8 @@ export interface Store {
   applySandboxWrites(zone: string, writes: readonly SandboxWrite[]): Promise<SandboxApplyOutcome>;
 
   insertChange(entry: ChangeEntry): Promise<void>;
+  /** Completes a `pending` entry; false when there is no pending entry with this id (unknown, or completed already). */
+  completeChange(id: string, completion: ChangeCompletion): Promise<boolean>;
   /** Newest first. */
   listChanges(query?: ListChangesQuery): Promise<ChangeEntry[]>;
   getChange(id: string): Promise<ChangeEntry | null>;

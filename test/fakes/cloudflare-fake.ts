@@ -1,6 +1,6 @@
 /**
  * A loopback Cloudflare API v4 (`/client/v4`) for the adapter tests: a real node:http server on 127.0.0.1 port 0.
- * Every behaviour cites /work/shared/reference/providers.md §1 ("§1 …" below) or is marked [infer] where that file
+ * Every behaviour cites ../shared/reference/providers.md §1 ("§1 …" below) or is marked [infer] where that file
  * has no source. Only what the adapter uses is served: token verify, zone list, record list, record batch.
  */
 import { randomBytes } from 'node:crypto';
@@ -74,7 +74,10 @@ export type FakeFailure =
   | { readonly kind: 'html_after_apply'; readonly status: number }
   /** The request is handled, then the reply stops half-way: Content-Length promises more than is sent [infer]. */
   | { readonly kind: 'truncated_after_apply' }
-  /** A 400 validation error whose message repeats the request's token (providers echo input; §1 error envelope) [infer]. */
+  /**
+   * A 400 validation error whose message quotes the Authorization header it was sent, before the token is checked
+   * (§1 "Response envelope" shape, code 1004 with a chain) [infer: a provider echoing its input back].
+   */
   | { readonly kind: 'echo_credentials' };
 
 export interface CloudflareFakeOptions {
@@ -166,9 +169,10 @@ export async function startCloudflareFake(options: CloudflareFakeOptions): Promi
     }
     if (failure?.kind === 'html') return htmlPage(res, failure.status);
     if (failure?.kind === 'echo_credentials') {
-      const sent = (req.headers.authorization ?? '').replace(/^Bearer /, '');
+      const sent = req.headers.authorization ?? '';
+      const errors = [{ code: 1004, message: 'DNS Validation Error', error_chain: [{ code: 9999, message: `could not use ${sent} (token ${sent.replace(/^Bearer /, '')})` }] }];
       res.writeHead(400, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ success: false, errors: [{ code: 1004, message: 'DNS Validation Error', error_chain: [{ code: 9000, message: `Invalid request for token ${sent}` }] }], messages: [], result: null }));
+      res.end(JSON.stringify({ result: null, success: false, errors, messages: [] }));
       return;
     }
     if (req.method !== 'GET' && beforeWrite) {

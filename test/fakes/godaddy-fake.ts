@@ -1,7 +1,7 @@
 /**
  * A loopback GoDaddy Domains API v1 (a real node:http server on 127.0.0.1, port 0) that behaves as GoDaddy's swagger
  * and the observed replies say. Every behaviour names its source; facts and tags are in
- * /work/shared/reference/providers.md §2 ("gd-swagger" = GoDaddy's swagger 2.0 file, [obs] = a real reply quoted in an
+ * ../shared/reference/providers.md §2 ("gd-swagger" = GoDaddy's swagger 2.0 file, [obs] = a real reply quoted in an
  * issue, [infer] = not confirmed). It is deliberately unforgiving where GoDaddy is: `PUT /records` wipes the zone,
  * `PUT type/name` replaces the whole rrset, `PATCH` only appends, so a careless adapter loses records here too.
  */
@@ -35,7 +35,21 @@ export interface GodaddyFakeCall {
 }
 
 /** A one-off failure served instead of the real answer, for the next `times` matching requests. */
-export type GodaddyFault = GodaddyStatusFault | GodaddyTransportFault;
+export type GodaddyFault = GodaddyStatusFault | GodaddyTransportFault | GodaddyEchoFault;
+
+/**
+ * An error reply quoting the key and secret of the request's `sso-key` header, before they are checked: 403 with them
+ * in `message`, or 422 with them in `fields[].message` and `code` [infer: a provider echoing its input back; the
+ * bodies follow gd-swagger `Error`].
+ */
+export interface GodaddyEchoFault {
+  readonly kind: 'echo_credentials';
+  readonly status: 403 | 422;
+  /** @default 1 */
+  readonly times?: number;
+  readonly method?: string;
+  readonly pathIncludes?: string;
+}
 
 /**
  * Failures of the connection or of the reply rather than of GoDaddy's logic [infer: no source documents them; any
@@ -44,7 +58,7 @@ export type GodaddyFault = GodaddyStatusFault | GodaddyTransportFault;
  * write has committed, its reply is lost).
  */
 export interface GodaddyTransportFault {
-  readonly kind: 'hang' | 'reset' | 'malformed' | 'truncated' | 'error_after_commit' | 'echo_credentials';
+  readonly kind: 'hang' | 'reset' | 'malformed' | 'truncated' | 'error_after_commit';
   /** @default 1 */
   readonly times?: number;
   readonly method?: string;
@@ -147,11 +161,6 @@ export async function startGodaddyFake(options: { accounts?: GodaddyFakeAccount[
       const fault = takeFault(call);
       if (fault?.kind === 'hang') return; // left open until the client gives up or close() ends it
       if (fault?.kind === 'reset') return void res.destroy();
-      if (fault?.kind === 'echo_credentials') {
-        // gd-swagger `Error` body; a message that repeats what it was sent [infer: providers echo input].
-        const sent = (req.headers.authorization ?? '').replace(/^sso-key /, '');
-        return reply(403, { code: 'FORBIDDEN', message: `Authenticated as ${sent.replace(':', ' with secret ')}, which may not do this` });
-      }
       if (req.method !== 'GET' && beforeWrite) {
         const action = beforeWrite;
         beforeWrite = undefined;
@@ -181,6 +190,13 @@ export async function startGodaddyFake(options: { accounts?: GodaddyFakeAccount[
         return route(account, call, url.pathname, (status) => lostReply(status));
       }
       if (fault && fault.kind === undefined) return serveFault(res, call, fault);
+      if (fault?.kind === 'echo_credentials') {
+        const [key = '', secret = ''] = (req.headers.authorization ?? '').replace(/^sso-key /, '').split(':');
+        const quoted = `key ${key} and secret ${secret}`;
+        return fault.status === 403
+          ? reply(403, { code: 'ACCESS_DENIED_FOR', message: `Access denied to ${quoted}` })
+          : reply(422, { code: `INVALID_${key}`, message: `Invalid ${quoted}`, fields: [{ code: 'UNEXPECTED_VALUE', message: `does not accept ${quoted}`, path: `sso-key ${key}:${secret}` }] });
+      }
       const limited = rateLimited(call);
       if (limited !== undefined) {
         return reply(429, { code: 'TOO_MANY_REQUESTS', message: 'Too many requests', retryAfterSec: limited });

@@ -2,7 +2,7 @@
  * A loopback Namecheap XML API (`/xml.response`) implementing getHosts and setHosts as Namecheap documents them,
  * including the traps a broken adapter falls into: setHosts replaces the whole host list, drops MX hosts unless
  * EmailType=MX is sent, errors come as HTTP 200 `Status="ERROR"`, and the rate limit is HTTP 405.
- * Every behaviour cites /work/shared/reference/providers.md §3 (and the sources it names).
+ * Every behaviour cites ../shared/reference/providers.md §3 (and the sources it names).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -47,6 +47,9 @@ export type FakeFailure =
   | { readonly kind: 'rate_limit' }
   | { readonly kind: 'http'; readonly status: number; readonly body: string; readonly contentType?: string }
   | { readonly kind: 'error'; readonly number: string; readonly text: string }
+  // An error whose text repeats the request's credentials, as `Invalid ApiUser acmeuser` does [infer: the number is
+  // not one the adapter knows, so its text reaches the caller; the documented texts quote only the values' names].
+  | { readonly kind: 'echo_credentials'; readonly number?: string }
   // Transport failures [infer: undocumented, any HTTP upstream can fail so]. `hang` (no headers ever), `reset` and
   // `malformed` (HTTP 200, not XML) happen before the command runs; `truncated` and `error_after_commit` after it:
   // a setHosts has replaced the list, and its reply is lost (cut short, or an IIS 500 page instead).
@@ -54,9 +57,7 @@ export type FakeFailure =
   | { readonly kind: 'reset' }
   | { readonly kind: 'malformed' }
   | { readonly kind: 'truncated' }
-  | { readonly kind: 'error_after_commit' }
-  /** An error whose text repeats the ApiUser, ApiKey and UserName it was sent, as `Invalid ApiUser acmeuser` does. */
-  | { readonly kind: 'echo_credentials' };
+  | { readonly kind: 'error_after_commit' };
 
 export interface NamecheapFakeOptions {
   /** @default 'acme-api' */
@@ -159,8 +160,8 @@ export async function startNamecheapFake(options: NamecheapFakeOptions = {}): Pr
     if (failure?.kind === 'http') return reply(res, failure.status, failure.contentType ?? 'text/html', failure.body);
     if (failure?.kind === 'error') return error(res, command, failure.number, failure.text);
     if (failure?.kind === 'echo_credentials') {
-      // 1011102-style global-parameter error naming the values sent (the issue's `Invalid ApiUser acmeuser`) [infer].
-      return error(res, command, '1011199', `Invalid ApiUser ${params['apiuser'] ?? ''} with ApiKey ${params['apikey'] ?? ''} for UserName ${params['username'] ?? ''}`);
+      const echoed = `Invalid ApiUser ${params['apiuser'] ?? ''} (UserName ${params['username'] ?? ''}, ApiKey ${params['apikey'] ?? ''})`;
+      return error(res, command, failure.number ?? '2011170', echoed);
     }
     if (command === 'namecheap.domains.dns.sethosts' && beforeWrite) {
       const action = beforeWrite;

@@ -83,6 +83,11 @@ export interface ConformanceDriver {
   readonly refused: readonly RefusedCase[];
   /** False for the sandbox (no upstream to fail): the fault scenarios are skipped. */
   readonly faults: boolean;
+  /**
+   * The command deadline of the fault scenarios, for a provider whose own pace makes a clean dns.set take longer than
+   * the suite's 5 s (Porkbun: one request a second). @default 5000
+   */
+  readonly faultDeadlineMs?: number;
 
   /**
    * Starts the fake on 127.0.0.1 (port 0) with the seed zone (`seedRecords()` at `APEX`, minus what the provider

@@ -29,22 +29,25 @@ export type AuthorizeDnsSuccess = {
   success: Scalars['Boolean']['output'];
 };
 
-/** One applied change of the journal: which records changed, when, and how. Never holds a credential. */
+/** One change of the journal: which records changed, when, and how. Never holds a credential. */
 export type DnsChange = {
   __typename?: 'DnsChange';
-  /** True once the writes reached the provider. */
+  /** True when writes reached the provider: status APPLIED or PARTIAL. */
   applied: Scalars['Boolean']['output'];
-  /** The writes, in the order the provider applied them; `previous` is the content before. */
+  /** The writes that landed, in the order the provider applied them (PENDING: the planned writes); `previous` is the content before. */
   changes: Array<DnsRecordChange>;
   /** ISO-8601 UTC. */
   createdAt: Scalars['String']['output'];
   domain: Scalars['String']['output'];
   /** What revertDnsChange takes (REST: ChangeID). */
   id: Scalars['ID']['output'];
+  /** Set only on an entry whose stored form cannot be read: why. Its `changes` are then empty and it cannot be reverted. */
+  problem?: Maybe<Scalars['String']['output']>;
   provider: DnsProviderName;
   recordType: DnsRecordType;
   /** The change this one reverted; null for a setDnsRecords. */
   revertOf?: Maybe<Scalars['ID']['output']>;
+  status: DnsChangeStatus;
 };
 
 export enum DnsChangeAction {
@@ -53,6 +56,18 @@ export enum DnsChangeAction {
   Delete = 'DELETE',
   Keep = 'KEEP',
   Update = 'UPDATE'
+}
+
+/** Where a journal entry stands. It is written PENDING before the first provider write and completed once the provider answered; one that stays PENDING was never completed (its command is still running, or its process stopped mid-write), so its writes may or may not be in the zone. */
+export enum DnsChangeStatus {
+  /** Every write landed. */
+  Applied = 'APPLIED',
+  /** The command failed and the provider reported no write as landed. */
+  Failed = 'FAILED',
+  /** The command failed after some writes landed: `changes` are those. */
+  Partial = 'PARTIAL',
+  /** Not completed: `changes` are the planned writes, any of which may have landed. */
+  Pending = 'PENDING'
 }
 
 export type DnsChecks = {
@@ -65,9 +80,9 @@ export type DnsChecks = {
 
 /** The customer's DNS provider credentials: never stored, never logged. */
 export type DnsCredentialsInput = {
-  /** REST `ApiKey`. Cloudflare: API token (Zone.DNS edit); GoDaddy: API key; Namecheap: API key; Google Cloud DNS: project id; Azure DNS: client (application) id; Amazon Route 53: access key id; IONOS: API key as prefix.secret; Gandi: personal access token; DigitalOcean: API token; Vultr: API key; Hetzner: Cloud API token; Linode: personal access token; Hostinger: API token. */
+  /** REST `ApiKey`. Cloudflare: API token (Zone.DNS edit); GoDaddy: API key; Namecheap: API key; Google Cloud DNS: project id; Azure DNS: client (application) id; Amazon Route 53: access key id; IONOS: API key as prefix.secret; Gandi: personal access token; DigitalOcean: API token; Vultr: API key; Hetzner: Cloud API token; Linode: personal access token; Porkbun: API key; DNSimple: API access token; Hostinger: API token. */
   apiKey: Scalars['String']['input'];
-  /** REST `ApiSecret`. GoDaddy: API secret; Google Cloud DNS: service-account key file (the whole JSON); Azure DNS: client secret; Amazon Route 53: secret access key. */
+  /** REST `ApiSecret`. GoDaddy: API secret; Google Cloud DNS: service-account key file (the whole JSON); Azure DNS: client secret; Amazon Route 53: secret access key; Porkbun: secret API key. */
   apiSecret?: InputMaybe<Scalars['String']['input']>;
   /** REST `ApiUser`. Namecheap: ApiUser; Azure DNS: tenant id; Amazon Route 53: session token (temporary credentials only) (optional). */
   apiUser?: InputMaybe<Scalars['String']['input']>;
@@ -134,6 +149,8 @@ export enum DnsProviderName {
   Cloudflare = 'CLOUDFLARE',
   /** DigitalOcean */
   Digitalocean = 'DIGITALOCEAN',
+  /** DNSimple */
+  Dnsimple = 'DNSIMPLE',
   /** Gandi */
   Gandi = 'GANDI',
   /** GoDaddy */
@@ -150,6 +167,8 @@ export enum DnsProviderName {
   Linode = 'LINODE',
   /** Namecheap */
   Namecheap = 'NAMECHEAP',
+  /** Porkbun */
+  Porkbun = 'PORKBUN',
   /** Amazon Route 53 */
   Route53 = 'ROUTE53',
   /** Sandbox */
@@ -268,7 +287,7 @@ export type MutationSetDnsRecordsArgs = {
 
 export type Query = {
   __typename?: 'Query';
-  /** The journal of the domain's applied changes, newest first (REST: dns.changes). */
+  /** The journal of the domain's changes, newest first, whatever their status (REST: dns.changes). */
   dnsChanges: Array<DnsChange>;
   /** Detects the DNS provider of a domain (REST: dns.provider). */
   dnsProvider: DnsProviderResult;
@@ -326,6 +345,8 @@ export type SetDnsRecordsSuccess = {
   applied: Scalars['Boolean']['output'];
   changes: Array<DnsRecordChange>;
   success: Scalars['Boolean']['output'];
+  /** What the plan could not check, one sentence each; empty when everything was checked (e.g. an SPF record whose DNS-lookup count could not be established because a lookup failed: it is written, and said so here). */
+  warnings: Array<Scalars['String']['output']>;
 };
 
 export type DnsProviderQueryVariables = Exact<{

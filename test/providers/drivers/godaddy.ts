@@ -43,7 +43,7 @@ export function godaddyDriver(): ConformanceDriver {
     },
     calls: () => ({ total: fake.calls.length, writes: fake.calls.filter((c) => c.method !== 'GET').length }),
     fault(fault: ConformanceFault) {
-      if (fault.kind === 'echo-credentials') return fake.failNext({ kind: 'echo_credentials' });
+      if (fault.kind === 'echo-credentials') return fake.failNext({ kind: 'echo_credentials', status: 403 });
       // The zone read is `GET …/records`; every write of a plan is an rrset PUT (DELETE only when one ends empty).
       const where = fault.on === 'read' ? { method: 'GET', pathIncludes: '/records' } : { method: 'PUT' };
       const n = 'times' in fault ? times(fault.times) : 1;

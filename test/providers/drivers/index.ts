@@ -4,6 +4,7 @@ import { azureDriver } from './azure.js';
 import { cloudflareDriver } from './cloudflare.js';
 import { gandiDriver } from './gandi.js';
 import { digitaloceanDriver } from './digitalocean.js';
+import { dnsimpleDriver } from './dnsimple.js';
 import { godaddyDriver } from './godaddy.js';
 import { googlecloudDriver } from './googlecloud.js';
 import { hostingerDriver } from './hostinger.js';
@@ -12,6 +13,7 @@ import { hetznerDriver } from './hetzner.js';
 import { linodeDriver } from './linode.js';
 import { namecheapDriver } from './namecheap.js';
 import { route53Driver } from './route53.js';
+import { porkbunDriver } from './porkbun.js';
 import { sandboxDriver } from './sandbox.js';
 import { vultrDriver } from './vultr.js';
 
@@ -29,5 +31,7 @@ export const DRIVERS: readonly ConformanceDriver[] = [
   vultrDriver(),
   hetznerDriver(),
   linodeDriver(),
+  porkbunDriver(),
+  dnsimpleDriver(),
   hostingerDriver(),
 ];

@@ -1,0 +1,35 @@
+/**
+ * Repository hygiene that no type check or behaviour test would notice: the sources name no path of the machine they
+ * were written on. The shared provider reference is cited relative to the repository (`../shared/reference/…`) or by
+ * its public sources, so a comment means the same on every checkout.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+/** Generated, installed or local-only: not sources. package-lock.json records where packages came from. */
+const SKIPPED = new Set(['node_modules', '.git', 'dist', 'data', 'package-lock.json']);
+/** The development machine's work tree root, built from parts so that this file does not contain it. */
+const MACHINE_ROOT = `${path.sep}${['work', ''].join(path.sep)}`;
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    if (SKIPPED.has(name)) return [];
+    const full = path.join(dir, name);
+    return statSync(full).isDirectory() ? sourceFiles(full) : [full];
+  });
+}
+
+describe('repository hygiene', () => {
+  it('no source, test, schema or document names a path of the development machine', () => {
+    const files = sourceFiles(ROOT);
+    expect(files.length).toBeGreaterThan(50);
+    const offending = files.flatMap((file) =>
+      readFileSync(file, 'utf8')
+        .split('\n')
+        .flatMap((line, i) => (line.includes(MACHINE_ROOT) ? [`${path.relative(ROOT, file)}:${i + 1}: ${line.trim()}`] : [])),
+    );
+    expect(offending).toEqual([]);
+  });
+});
