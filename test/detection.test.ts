@@ -242,6 +242,7 @@ describe('provider detection over real DNS', () => {
     ['dnsimple', 'shop-ds.com', ['ns1.dnsimple.com', 'ns2.dnsimple-edge.net']],
     ['ovh', 'shop-ovh.com', ['dns10.ovh.net', 'ns10.ovh.net']],
     ['namecom', 'shop-ncom.com', ['ns1rdr.name.com', 'ns2kgy.name.com']],
+    ['hostinger', 'shop-hst.com', ['ns1.dns-parking.com', 'ns2.dns-parking.com']],
   ])('detects supported provider %s', async (provider, domain, hosts) => {
     dns.set(zone(domain, hosts.map((h) => `${h.toUpperCase()}`)));
     const result = await detector().detect(domain);
@@ -262,7 +263,6 @@ describe('provider detection over real DNS', () => {
     ['dnsmadeeasy', ['ns0.dnsmadeeasy.com', 'ns1.dnsmadeeasy.com']],
     ['hurricane', ['ns1.he.net', 'ns2.he.net']],
     ['bluehost', ['ns1.bluehost.com', 'ns2.bluehost.com']],
-    ['hostinger', ['ns1.dns-parking.com', 'ns2.dns-parking.com']],
     ['alibaba', ['dns1.hichina.com', 'dns2.hichina.com']],
   ])('reports %s as recognised but unsupported', async (provider, hosts) => {
     const domain = `site-${provider}.org`;

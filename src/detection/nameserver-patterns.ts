@@ -46,6 +46,8 @@ export const NAMESERVER_PATTERNS: readonly NameserverPattern[] = [
   { id: 'hetzner', name: 'Hetzner', supported: true, pattern: suffixes('ns.hetzner.com', 'hetzner.de') },
   { id: 'linode', name: 'Linode', supported: true, pattern: suffixes('linode.com') },
   { id: 'ovh', name: 'OVHcloud', supported: true, pattern: suffixes('ovh.net', 'anycast.me') },
+  // ns1/ns2.dns-parking.com: Hostinger's DNS (hPanel zones).
+  { id: 'hostinger', name: 'Hostinger', supported: true, pattern: suffixes('dns-parking.com') },
   { id: 'squarespace', name: 'Squarespace Domains', supported: false, pattern: suffixes('squarespacedns.com') },
   { id: 'wix', name: 'Wix', supported: false, pattern: suffixes('wixdns.net') },
   { id: 'vercel', name: 'Vercel', supported: false, pattern: suffixes('vercel-dns.com') },
@@ -55,7 +57,6 @@ export const NAMESERVER_PATTERNS: readonly NameserverPattern[] = [
   { id: 'akamai', name: 'Akamai Edge DNS', supported: false, pattern: suffixes('akam.net') },
   { id: 'dnsmadeeasy', name: 'DNS Made Easy', supported: false, pattern: suffixes('dnsmadeeasy.com', 'constellix.com', 'constellix.net') },
   { id: 'hurricane', name: 'Hurricane Electric', supported: false, pattern: suffixes('he.net') },
-  { id: 'hostinger', name: 'Hostinger', supported: false, pattern: suffixes('dns-parking.com') },
   { id: 'alibaba', name: 'Alibaba Cloud DNS', supported: false, pattern: suffixes('hichina.com', 'alidns.com') },
 ];
 

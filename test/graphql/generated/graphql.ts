@@ -80,7 +80,7 @@ export type DnsChecks = {
 
 /** The customer's DNS provider credentials: never stored, never logged. */
 export type DnsCredentialsInput = {
-  /** REST `ApiKey`. Cloudflare: API token (Zone.DNS edit); GoDaddy: API key; Namecheap: API key; Google Cloud DNS: project id; Azure DNS: client (application) id; Amazon Route 53: access key id; IONOS: API key as prefix.secret; Gandi: personal access token; DigitalOcean: API token; Vultr: API key; Hetzner: Cloud API token; Linode: personal access token; Porkbun: API key; DNSimple: API access token; OVHcloud: application key; Name.com: API token. */
+  /** REST `ApiKey`. Cloudflare: API token (Zone.DNS edit); GoDaddy: API key; Namecheap: API key; Google Cloud DNS: project id; Azure DNS: client (application) id; Amazon Route 53: access key id; IONOS: API key as prefix.secret; Gandi: personal access token; DigitalOcean: API token; Vultr: API key; Hetzner: Cloud API token; Linode: personal access token; Porkbun: API key; DNSimple: API access token; OVHcloud: application key; Name.com: API token; Hostinger: API token. */
   apiKey: Scalars['String']['input'];
   /** REST `ApiSecret`. GoDaddy: API secret; Google Cloud DNS: service-account key file (the whole JSON); Azure DNS: client secret; Amazon Route 53: secret access key; Porkbun: secret API key; OVHcloud: application secret. */
   apiSecret?: InputMaybe<Scalars['String']['input']>;
@@ -159,6 +159,8 @@ export enum DnsProviderName {
   Googlecloud = 'GOOGLECLOUD',
   /** Hetzner */
   Hetzner = 'HETZNER',
+  /** Hostinger */
+  Hostinger = 'HOSTINGER',
   /** IONOS */
   Ionos = 'IONOS',
   /** Linode */

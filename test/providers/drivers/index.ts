@@ -7,6 +7,7 @@ import { digitaloceanDriver } from './digitalocean.js';
 import { dnsimpleDriver } from './dnsimple.js';
 import { godaddyDriver } from './godaddy.js';
 import { googlecloudDriver } from './googlecloud.js';
+import { hostingerDriver } from './hostinger.js';
 import { ionosDriver } from './ionos.js';
 import { hetznerDriver } from './hetzner.js';
 import { linodeDriver } from './linode.js';
@@ -36,4 +37,5 @@ export const DRIVERS: readonly ConformanceDriver[] = [
   dnsimpleDriver(),
   ovhDriver(),
   namecomDriver(),
+  hostingerDriver(),
 ];
