@@ -68,7 +68,7 @@ export const DnsWatch = builder.objectRef<WatchView>('DnsWatch').implement({
     expiresAt: t.exposeString('expiresAt', { nullable: true, description: 'When a PENDING or BROKEN watch expires.' }),
     nextCheckAt: t.exposeString('nextCheckAt', { nullable: true, description: 'Null when no further check is scheduled.' }),
     lastCheckedAt: t.exposeString('lastCheckedAt', { nullable: true }),
-    checks: t.exposeInt('checks', { description: 'Checks made since the watch entered its state.' }),
+    checkCount: t.exposeInt('checkCount', { description: 'Checks made since the watch entered its state.' }),
     lastResult: t.field({ type: DnsWatchCheck, nullable: true, resolve: (w) => w.lastResult }),
   }),
 });

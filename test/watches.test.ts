@@ -99,7 +99,7 @@ describe('a watch from dns.set to READY, and BROKEN when a record goes', () => {
 
     expect((await set(gw, domain)).text).toBe('{"success":true}');
     const started = await watchOf(gw, domain);
-    expect(started).toMatchObject({ domain, recordType: 'campaign', state: 'PENDING', checks: 0, lastResult: null, lastCheckedAt: null });
+    expect(started).toMatchObject({ domain, recordType: 'campaign', state: 'PENDING', checkCount: 0, lastResult: null, lastCheckedAt: null });
     expect(Date.parse(started.nextCheckAt) - Date.parse(started.createdAt)).toBe(150);
     expect(Date.parse(started.expiresAt) - Date.parse(started.createdAt)).toBe(36_000);
 
@@ -110,7 +110,7 @@ describe('a watch from dns.set to READY, and BROKEN when a record goes', () => {
     expect(first.data.dnsStatusChanged).toMatchObject({ __typename: 'DnsWatch', domain, state: 'PENDING', id: started.id });
 
     // The provider's name servers pick the records up late: the watch checks (and finds them MISSING) meanwhile.
-    const pending = await until(() => watchOf(gw, domain), (w) => w.checks >= 2);
+    const pending = await until(() => watchOf(gw, domain), (w) => w.checkCount >= 2);
     expect(pending.state).toBe('PENDING');
     expect(pending.lastResult).toMatchObject({ ready: false, error: null });
     expect(pending.lastResult.records.map((r: { status: string }) => r.status)).toContain('MISSING');
@@ -247,7 +247,7 @@ describe('expiry and giving up', () => {
     const expired = await watchOf(gw, domain);
     expect(expired).toMatchObject({ state: 'EXPIRED', nextCheckAt: null, expiresAt: null, lastResult: { ready: false } });
     // Checked with backoff for its whole time: 0.15 s, then 0.3 s apart (the cap), the last one on the deadline.
-    expect(expired.checks).toBeGreaterThanOrEqual(4);
+    expect(expired.checkCount).toBeGreaterThanOrEqual(4);
     expect(Date.parse(expired.stateChangedAt) - Date.parse(expired.createdAt)).toBeGreaterThanOrEqual(1080);
 
     const [row] = await until(() => gw.running.services.store.listWebhooks(), (rows) => rows[0]?.failedAt !== null, 15_000);
@@ -264,7 +264,7 @@ describe('expiry and giving up', () => {
     expect(receiver.received.length).toBe(attempts);
     expect(world.questions()).toBe(before);
     // A restart (dns.watch) makes it PENDING again.
-    expect((await watch(gw, domain)).json.watch).toMatchObject({ state: 'PENDING', checks: 0 });
+    expect((await watch(gw, domain)).json.watch).toMatchObject({ state: 'PENDING', checkCount: 0 });
   });
 });
 
@@ -275,7 +275,7 @@ describe('the GraphQL and REST operations', () => {
     await makeLive(gw, domain);
     const started = await graphql(gw, print(WatchDnsRecordsDocument), { domain, recordType: 'CAMPAIGN' }, gw.adminKey);
     expect(started.json.errors, started.text).toBeUndefined();
-    expect(started.json.data.watchDnsRecords).toMatchObject({ __typename: 'DnsWatch', domain, recordType: 'CAMPAIGN', state: 'PENDING', checks: 0 });
+    expect(started.json.data.watchDnsRecords).toMatchObject({ __typename: 'DnsWatch', domain, recordType: 'CAMPAIGN', state: 'PENDING', checkCount: 0 });
     // What GraphiQL sends for a subscription: GET, the operation in the query string, Accept: text/event-stream.
     const subscriber = await subscribeSse(gw.url, print(DnsStatusChangedDocument), { domain, recordType: 'CAMPAIGN' }, { key: gw.adminKey, method: 'GET' });
     expect(subscriber.status).toBe(200);

@@ -66,8 +66,8 @@ export interface WatchView {
   /** When it is checked next; null when no check is scheduled (EXPIRED; READY with VERIFY_RECHECK_HOURS=0). */
   readonly nextCheckAt: string | null;
   readonly lastCheckedAt: string | null;
-  /** Checks made since the watch entered its state. */
-  readonly checks: number;
+  /** Checks made since the watch entered its state (the backoff exponent). */
+  readonly checkCount: number;
   readonly lastResult: WatchCheckResult | null;
 }
 
@@ -254,7 +254,7 @@ export function createWatchService(deps: WatchServiceDeps): WatchService {
   return {
     async start(command) {
       const at = now();
-      const nextCheckAt = command.firstCheck === 'now' ? at : at + timings.firstCheckMs;
+      const nextCheckAt = command.firstCheck === 'now' ? at : at + Math.min(timings.firstCheckMs, timings.watchMs);
       const { watch, previousState } = await deps.store.startWatch({
         id: randomUUID(),
         principal: command.principal,
@@ -363,7 +363,7 @@ export function toView(row: WatchRow): WatchView {
     expiresAt: row.expiresAt,
     nextCheckAt: row.nextCheckAt,
     lastCheckedAt: row.lastCheckedAt,
-    checks: row.checks,
+    checkCount: row.checks,
     lastResult: (row.lastResult as WatchCheckResult | null) ?? null,
   };
 }
