@@ -47,9 +47,27 @@ export function createWatchEventBus(options: { readonly redis: Redis | null; rea
       if (!options.redis) return createPubSub<Record<string, [string, PublishedWatch]>>();
       const { createRedisEventTarget } = await import('@graphql-yoga/redis-event-target');
       // A connection in subscriber mode can run nothing else: the publishing side uses the shared connection.
-      subscriber = options.redis.duplicate();
-      subscriber.on('error', (error: Error) => options.logger.warn({ err: { message: error.message } }, 'redis subscriber connection problem'));
-      const eventTarget = createRedisEventTarget({ publishClient: options.redis, subscribeClient: subscriber });
+      const redis = options.redis;
+      const connection = redis.duplicate();
+      subscriber = connection;
+      let lastProblem = '';
+      connection.on('error', (error: Error) => {
+        if (error.message !== lastProblem) options.logger.warn({ err: { message: error.message } }, 'redis subscriber connection problem');
+        lastProblem = error.message;
+      });
+      // The event target fires PUBLISH, SUBSCRIBE and UNSUBSCRIBE without waiting for them: while Redis is down their
+      // rejections would be unhandled (and end the process). They are caught and logged here; a subscriber that
+      // missed events still has the watch's state in the database.
+      const failed = (what: string) => (error: unknown) => {
+        options.logger.warn({ err: { message: error instanceof Error ? error.message : String(error) } }, `redis ${what} failed: live watch events are missed meanwhile`);
+      };
+      const publishClient = { publish: (channel: string, message: string) => redis.publish(channel, message).catch(failed('PUBLISH')) };
+      const subscribeClient = {
+        on: (event: 'message', listener: (channel: string, message: string) => void) => connection.on(event, listener),
+        subscribe: (channel: string) => connection.subscribe(channel).catch(failed('SUBSCRIBE')),
+        unsubscribe: (channel: string) => connection.unsubscribe(channel).catch(failed('UNSUBSCRIBE')),
+      };
+      const eventTarget = createRedisEventTarget({ publishClient: publishClient as unknown as Redis, subscribeClient: subscribeClient as unknown as Redis });
       return createPubSub<Record<string, [string, PublishedWatch]>>({ eventTarget });
     })());
 
@@ -64,7 +82,14 @@ export function createWatchEventBus(options: { readonly redis: Redis | null; rea
       const first = iterator.next() as Promise<IteratorResult<T>>;
       // The event target does not wait for the server's answer. A second SUBSCRIBE of the same channel changes
       // nothing at Redis, and Redis answers a connection's commands in order: once it is answered, so was the first.
-      if (subscriber) await subscriber.subscribe(`${routingKey}:${watchId}`);
+      if (subscriber) {
+        try {
+          await subscriber.subscribe(`${routingKey}:${watchId}`);
+        } catch (error) {
+          await iterator.return?.();
+          throw error;
+        }
+      }
       let pending: Promise<IteratorResult<T>> | null = first;
       return {
         next: () => {
