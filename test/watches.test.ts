@@ -226,6 +226,10 @@ describe('webhook delivery', () => {
       expect(delivered!.at - failed!.at).toBeGreaterThanOrEqual(1400);
       const [row] = await until(() => second.running.services.store.listWebhooks(), (rows) => rows[0]?.deliveredAt !== null);
       expect(row).toMatchObject({ attempts: 2, lastStatus: 200 });
+      // The watch itself survived the restart too, and the second start keeps checking it.
+      const kept = (await watches(second, first.adminKey, 'restarted-sender.com'))[0];
+      expect(kept).toMatchObject({ state: 'READY', version: 3 });
+      await until(() => watches(second, first.adminKey, 'restarted-sender.com'), ([w]) => w.lastCheckedAt > kept.lastCheckedAt);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -309,6 +313,9 @@ describe('the GraphQL and REST operations', () => {
     // The legacy path, with the platform's envelope.
     const legacy = await postForm(gw, '/api.php', { Command: 'dns.watch', APIKey: gw.adminKey, Domain: 'fine.com', RecordType: 'email-gateway' });
     expect(legacy.json).toMatchObject({ Success: true, ErrorCode: 0, watch: { domain: 'fine.com', recordType: 'email-gateway' } });
+    const xml = await getQuery(gw, '/api.php', { Command: 'dns.watches', APIKey: gw.adminKey, ResponseFormat: 'XML' });
+    expect(xml.status).toBe(200);
+    expect(xml.text).toMatch(/<watches><node_0>.*<domain>fine\.com<\/domain>.*<state>(PENDING|READY|EXPIRED)<\/state>/s);
 
     const bad = await graphql(gw, print(WatchDnsRecordsDocument), { domain: 'localhost', recordType: 'CAMPAIGN' }, gw.adminKey);
     expect(bad.json.data.watchDnsRecords).toMatchObject({ __typename: 'DnsError', code: 1 });
