@@ -111,6 +111,10 @@ function successPayload(command: string, output: unknown, input: Record<string, 
     }
     case 'dns.changes':
       return { changes: (output as { changes: unknown }).changes };
+    case 'dns.watch':
+      return { watch: (output as { watch: unknown }).watch };
+    case 'dns.watches':
+      return { watches: (output as { watches: unknown }).watches };
     case 'dns.revert':
       // As dns.set: exactly {"success":true}; GraphQL's revertDnsChange also shows the restoring writes.
       return { success: true };
