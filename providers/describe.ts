@@ -20,7 +20,10 @@ export function describeCalls(calls: UpstreamCalls): string {
     ...(perUpdate > 0 ? [`${perUpdate} more per updated record`] : []),
   ];
   const polls = calls.pollsPerWrite ? ` (+ ${calls.pollsPerWrite} poll per write)` : '';
-  return `${calls.read} + ${parts.join(' + ')}${polls} = **${fewestCalls(calls, TYPICAL_PLAN).total}** (${calls.read})`;
+  // A read that grows with the zone (one call per record, OVH): `+ N`, N being the records in the zone.
+  const perZone = calls.readPerRecord ? ` + ${calls.readPerRecord === 1 ? '' : `${calls.readPerRecord}×`}N` : '';
+  const note = perZone ? ', N = records in the zone' : '';
+  return `${calls.read}${perZone} + ${parts.join(' + ')}${polls} = **${fewestCalls(calls, TYPICAL_PLAN).total}${perZone}** (${calls.read}${perZone})${note}`;
 }
 
 export function providerTable(providers: readonly DnsProvider[]): string {

@@ -1,8 +1,7 @@
 import type { ObjectRef } from '@pothos/core';
 import { builder } from './builder.js';
 import type { DnsErrorShape } from '../src/graphql/context.js';
-import { PROVIDER_CREDENTIALS, PROVIDER_IDS } from '../providers/registry.js';
-import { PROVIDER_NAMES, type CredentialField, type ProviderId } from '../providers/types.js';
+import { PROVIDER_CREDENTIALS, PROVIDER_IDS, PROVIDER_NAMES, type CredentialField, type ProviderId } from '../src/procedures/provider-table.js';
 
 type BuilderTypes = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer Types> ? Types : never;
 

@@ -9,7 +9,7 @@ import { findProcedure } from '../procedures/router.js';
 import { callerFromBearer } from '../procedures/caller.js';
 import { runProcedure, type CallContext, type CallerCredentials } from '../procedures/procedure.js';
 import { rateLimitHeaders } from '../rate-limit/headers.js';
-import type { Services } from '../services.js';
+import type { Services } from '../app.js';
 import { endReply } from '../reply-batch.js';
 import { param, readParams, type RawParams } from './params.js';
 import { errorReply, responseFormat, sendReply, successReply, type ResponseBody, type ResponseFormat, type Transport } from './respond.js';
@@ -111,6 +111,10 @@ function successPayload(command: string, output: unknown, input: Record<string, 
     }
     case 'dns.changes':
       return { changes: (output as { changes: unknown }).changes };
+    case 'dns.watch':
+      return { watch: (output as { watch: unknown }).watch };
+    case 'dns.watches':
+      return { watches: (output as { watches: unknown }).watches };
     case 'dns.revert':
       // As dns.set: exactly {"success":true}; GraphQL's revertDnsChange also shows the restoring writes.
       return { success: true };

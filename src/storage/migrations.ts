@@ -32,7 +32,7 @@ const FIRST_START_KEY = `SELECT k.id FROM api_keys k
     AND NOT EXISTS (SELECT 1 FROM api_keys o WHERE o.created_at < k.created_at OR (o.created_at = k.created_at AND o.id < k.id))
     AND NOT EXISTS (SELECT 1 FROM users u WHERE u.created_at < k.created_at)`;
 
-/** The account migration 5 gives rows made before tenancy: the first-start key's, else 'admin' (UNASSIGNED_ACCOUNT). */
+/** The account migration 6 gives rows made before tenancy: the first-start key's, else 'admin' (UNASSIGNED_ACCOUNT). */
 const ADMIN_ACCOUNT_OF_OLD_ROWS = `COALESCE((SELECT 'key:' || f.id FROM (${FIRST_START_KEY}) f), 'admin')`;
 
 export const MIGRATIONS: readonly Migration[] = [
@@ -114,6 +114,50 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 5,
+    name: 'dns watches and webhook outbox',
+    statements: [
+      // One watch per account, domain and record set. `next_check_at` is when it is due (NULL: never again);
+      // `claimed_by` / `claimed_until` is the lease of the instance checking it (src/services/watches.ts).
+      `CREATE TABLE dns_watches (
+        id TEXT PRIMARY KEY,
+        principal TEXT NOT NULL,
+        domain TEXT NOT NULL,
+        record_type TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('PENDING', 'READY', 'BROKEN', 'EXPIRED')),
+        version INTEGER NOT NULL,
+        created_at TEXT NOT NULL,
+        state_changed_at TEXT NOT NULL,
+        expires_at TEXT NULL,
+        checks INTEGER NOT NULL,
+        next_check_at TEXT NULL,
+        last_checked_at TEXT NULL,
+        last_result TEXT NULL,
+        claimed_by TEXT NULL,
+        claimed_until TEXT NULL,
+        UNIQUE (principal, domain, record_type)
+      )`,
+      `CREATE INDEX dns_watches_next_check_at ON dns_watches (next_check_at)`,
+      // The transactional outbox: a watch's state change and its event are written in one transaction; deliveries
+      // are claimed like watches. `id` is the Standard Webhooks message id, the same on every attempt.
+      `CREATE TABLE webhook_outbox (
+        id TEXT PRIMARY KEY,
+        event_type TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        next_attempt_at TEXT NULL,
+        delivered_at TEXT NULL,
+        failed_at TEXT NULL,
+        last_status INTEGER NULL,
+        last_error TEXT NULL,
+        claimed_by TEXT NULL,
+        claimed_until TEXT NULL
+      )`,
+      `CREATE INDEX webhook_outbox_next_attempt_at ON webhook_outbox (next_attempt_at)`,
+      ],
+    },
+    {
+    version: 6,
     name: 'tenancy: journal entries and sandbox zones belong to an account',
     statements: [
       // Each entry belongs to the account that made it (src/auth/account.ts). Rows from before belonged to nobody in
