@@ -222,6 +222,36 @@ describe.each(engines)('storage on $name', (engine, skip) => {
           }
         });
 
+        it("gives each watch to its maker's account (not the admin's): a user's keys' watches become the user's, one per record set", async () => {
+          const watchRow = (id: string, principal: string, domain: string, stateChangedAt: string) =>
+            `INSERT INTO dns_watches (id, principal, domain, record_type, state, version, created_at, state_changed_at, checks) ` +
+            `VALUES ('${id}', '${principal}', '${domain}', 'campaign', 'PENDING', 1, '2024-02-01T00:00:00.000Z', '${stateChangedAt}', 0)`;
+          const { store } = await migratedFrom5([
+            keyRow('first0000000000a', 'admin', '2024-01-01T00:00:00.000Z'),
+            userRow('u1', '2024-01-02T00:00:00.000Z'),
+            keyRow('alices0000000000', 'ci', '2024-01-03T00:00:00.000Z', 'u1'),
+            keyRow('alices0000000001', 'laptop', '2024-01-03T00:00:01.000Z', 'u1'),
+            keyRow('loner00000000000', 'loner', '2024-01-04T00:00:00.000Z'),
+            // Alice watched a.com three times (two keys, one session): the one changed last stays.
+            watchRow('w-key1', 'key:alices0000000000', 'a.com', '2024-02-03T00:00:00.000Z'),
+            watchRow('w-session', 'user:u1', 'a.com', '2024-02-05T00:00:00.000Z'),
+            watchRow('w-key2', 'key:alices0000000001', 'a.com', '2024-02-04T00:00:00.000Z'),
+            watchRow('w-key1-b', 'key:alices0000000000', 'b.com', '2024-02-03T00:00:00.000Z'),
+            watchRow('w-loner', 'key:loner00000000000', 'a.com', '2024-02-01T00:00:00.000Z'),
+            watchRow('w-gone-key', 'key:deleted000000000', 'a.com', '2024-02-01T00:00:00.000Z'),
+          ]);
+          try {
+            const of = async (principal: string) => (await store.listWatches({ principal })).map((w) => [w.id, w.domain]);
+            expect(await of('user:u1')).toEqual([['w-session', 'a.com'], ['w-key1-b', 'b.com']]);
+            expect(await of('key:loner00000000000')).toEqual([['w-loner', 'a.com']]);
+            expect(await of('key:deleted000000000')).toEqual([['w-gone-key', 'a.com']]);
+            expect(await of('key:first0000000000a')).toEqual([]);
+            expect(await of('key:alices0000000000')).toEqual([]);
+          } finally {
+            await store.close();
+          }
+        });
+
         it('without a first-start key (a user was made first), gives them to an account nobody has, and grants nothing', async () => {
           const { store } = await migratedFrom5([
             userRow('u1', '2024-01-01T00:00:00.000Z'),

@@ -142,6 +142,25 @@ describe.each(engines)('tenancy on %s', (engine, skip) => {
       expect(ids(await changes(admin, 'example.com'))).toEqual([aliceCloudflare.id]);
     });
 
+    it("keeps watches per account too: the watch Alice's dns.set started is every one of her callers', not Bob's", async () => {
+      const watchIds = async (caller: string, domain?: string) => {
+        const res = await postJson(gw, '/api/v1/dns.watches', domain ? { Domain: domain } : {}, bearer(caller));
+        expect(res.status, res.text).toBe(200);
+        return (res.json.watches as { id: string; domain: string }[]).map((w) => `${w.domain} ${w.id}`);
+      };
+      const alices = await watchIds(alice[0]!);
+      expect(alices.map((w) => w.split(' ')[0])).toEqual(['example.com', DOMAIN]);
+      for (const caller of alice.slice(1)) expect(await watchIds(caller)).toEqual(alices);
+      const bobs = await watchIds(bob);
+      expect(bobs.map((w) => w.split(' ')[0])).toEqual([DOMAIN]);
+      expect(bobs.filter((w) => alices.includes(w))).toEqual([]);
+      expect(await watchIds(loner)).toEqual([]);
+      // dns.watch by Alice's other key restarts her one watch; Bob's stays his.
+      const again = await postJson(gw, '/api/v1/dns.watch', { Domain: DOMAIN, RecordType: 'campaign' }, bearer(alice[1]!));
+      expect(`${DOMAIN} ${again.json.watch.id}`).toBe(alices[1]);
+      expect(await watchIds(bob, DOMAIN)).toEqual(bobs);
+    });
+
     it('answers a revert of another account\'s entry exactly as one of an unknown id, and writes nothing', async () => {
       const unknown = randomUUID();
       const journal = await everyEntry();

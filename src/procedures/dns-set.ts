@@ -35,21 +35,22 @@ export const dnsSet = defineProcedure({
   input: setInput,
   middleware: [authenticate, rateLimit, requirePermission('User.Update')],
   async handler(input, ctx): Promise<SetRecordsResult> {
-    const principal = principalLabel(ctx.principal!);
+    const account = callerAccount(ctx).id;
     const result = await ctx.services.dns.setRecords({
       domain: input.domain,
       provider: input.provider,
       recordType: input.recordType,
       dryRun: input.dryRun ?? false,
       force: input.force ?? false,
-      principal,
-      account: callerAccount(ctx).id,
+      principal: principalLabel(ctx.principal!),
+      account,
       credentials: { apiKey: input.apiKey, apiSecret: input.apiSecret, apiUser: input.apiUser, username: input.username },
     });
     if (result.applied) {
       // An applied dns.set starts (or restarts) the watch of what it wrote; its first check waits for propagation.
       try {
-        await ctx.services.watches.start({ principal, domain: input.domain, recordType: input.recordType, firstCheck: 'later' });
+        // The watch belongs to the caller's account, as the entry does: every key and session of a user shares it.
+        await ctx.services.watches.start({ principal: account, domain: input.domain, recordType: input.recordType, firstCheck: 'later' });
       } catch (error) {
         // The zone is written: failing the request now would only invite a retry of a finished write.
         ctx.services.logger.error({ err: error, domain: input.domain }, 'could not start the watch of an applied dns.set');

@@ -1,26 +1,26 @@
 import { z } from 'zod';
 import { AppError } from '../errors.js';
-import { principalLabel } from '../services/journal.js';
 import type { WatchFeed, WatchView } from '../services/watches.js';
 import { authenticate } from './middleware/authenticate.js';
 import { rateLimit } from './middleware/rate-limit.js';
 import { requirePermission } from './middleware/require-permission.js';
 import { recordTypeInput } from './dns-set.js';
 import { commandInput, domainInput } from './inputs.js';
-import { defineProcedure } from './procedure.js';
+import { callerAccount, defineProcedure } from './procedure.js';
 
 const middleware = [authenticate, rateLimit, requirePermission('User.Update')];
 
 /**
- * dns.watch: starts (or restarts) the caller's watch of a record set on a domain, for records added by hand or
- * through another path; its first check is made at once. DNS only: no provider credentials.
+ * dns.watch: starts (or restarts) the watch of a record set on a domain, for records added by hand or through
+ * another path; its first check is made at once. The watch belongs to the caller's account (a user's keys and
+ * sessions share it). DNS only: no provider credentials.
  */
 export const dnsWatch = defineProcedure({
   name: 'dns.watch',
   input: commandInput({ domain: domainInput, recordType: recordTypeInput }),
   middleware,
   async handler({ domain, recordType }, ctx): Promise<{ watch: WatchView }> {
-    const watch = await ctx.services.watches.start({ principal: principalLabel(ctx.principal!), domain, recordType, firstCheck: 'now' });
+    const watch = await ctx.services.watches.start({ principal: callerAccount(ctx).id, domain, recordType, firstCheck: 'now' });
     return { watch };
   },
 });
@@ -36,13 +36,13 @@ const optionalDomain = z.unknown().transform((value, ctx): string | undefined =>
   return parsed.data;
 }).optional();
 
-/** dns.watches: the caller's watches (of one domain, when given), each with its last result and next check. */
+/** dns.watches: the watches of the caller's account (of one domain, when given), each with its last result and next check. */
 export const dnsWatches = defineProcedure({
   name: 'dns.watches',
   input: commandInput({ domain: optionalDomain }),
   middleware,
   async handler({ domain }, ctx): Promise<{ watches: WatchView[] }> {
-    return { watches: await ctx.services.watches.list(principalLabel(ctx.principal!), domain) };
+    return { watches: await ctx.services.watches.list(callerAccount(ctx).id, domain) };
   },
 });
 
@@ -56,7 +56,7 @@ export const dnsWatchFeed = defineProcedure({
   input: commandInput({ domain: domainInput, recordType: recordTypeInput }),
   middleware,
   async handler({ domain, recordType }, ctx): Promise<WatchFeed> {
-    const feed = await ctx.services.watches.follow(principalLabel(ctx.principal!), domain, recordType);
+    const feed = await ctx.services.watches.follow(callerAccount(ctx).id, domain, recordType);
     if (!feed) throw AppError.of('WATCH_NOT_FOUND');
     return feed;
   },

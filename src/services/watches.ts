@@ -153,6 +153,7 @@ export interface WatchServiceDeps {
 }
 
 export interface StartWatchCommand {
+  /** The caller's account (src/auth/account.ts `accountOf(...).id`): the watch belongs to it. */
   readonly principal: string;
   readonly domain: string;
   readonly recordType: RecordSetName;
@@ -163,7 +164,7 @@ export interface StartWatchCommand {
 export interface WatchService {
   start(command: StartWatchCommand): Promise<WatchView>;
   list(principal: string, domain?: string): Promise<WatchView[]>;
-  /** The caller's watch as it is now, then its changes; null when the caller has no such watch. */
+  /** The account's watch as it is now, then its changes; null when the account has no such watch. */
   follow(principal: string, domain: string, recordType: RecordSetName): Promise<WatchFeed | null>;
   /** Claims up to `limit` due watches, checks them, and returns how many it claimed. */
   runDue(limit: number): Promise<number>;
@@ -389,7 +390,7 @@ export function summarise(v: Verification | null, error: string | null, checkedA
 
 /**
  * The webhook body (Standard Webhooks' recommended `{type, timestamp, data}`): the watch, its new and previous
- * status and the check that decided it. `account` is the owner's label (`key:<id>` / `user:<id>`), never a key.
+ * status and the check that decided it. `account` is the owner's account (`key:<id>` / `user:<id>`), never a key.
  */
 export function webhookEvent(type: string, before: WatchRow, state: WatchState, result: WatchCheckResult) {
   return {

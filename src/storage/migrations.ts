@@ -35,6 +35,13 @@ const FIRST_START_KEY = `SELECT k.id FROM api_keys k
 /** The account migration 6 gives rows made before tenancy: the first-start key's, else 'admin' (UNASSIGNED_ACCOUNT). */
 const ADMIN_ACCOUNT_OF_OLD_ROWS = `COALESCE((SELECT 'key:' || f.id FROM (${FIRST_START_KEY}) f), 'admin')`;
 
+/**
+ * The account of the watch row `row` (its `principal`, `key:<id>` or `user:<id>`, as src/auth/account.ts derives it):
+ * the key's user for a key made with one, else the principal itself.
+ */
+const accountOfWatch = (row: string) =>
+  `COALESCE((SELECT 'user:' || k.user_id FROM api_keys k WHERE 'key:' || k.id = ${row}.principal AND k.user_id IS NOT NULL), ${row}.principal)`;
+
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
@@ -158,7 +165,7 @@ export const MIGRATIONS: readonly Migration[] = [
     },
     {
     version: 6,
-    name: 'tenancy: journal entries and sandbox zones belong to an account',
+    name: 'tenancy: journal entries, sandbox zones and watches belong to an account',
     statements: [
       // Each entry belongs to the account that made it (src/auth/account.ts). Rows from before belonged to nobody in
       // particular (every caller saw every entry): they go to the admin, the first-start key (`key:<id>`), or, when
@@ -186,6 +193,17 @@ export const MIGRATIONS: readonly Migration[] = [
         SELECT ${ADMIN_ACCOUNT_OF_OLD_ROWS}, zone, id, type, name, content, ttl, priority FROM sandbox_records`,
       `DROP TABLE sandbox_records`,
       `ALTER TABLE sandbox_records_by_account RENAME TO sandbox_records`,
+      // A watch belongs to the account that made it, as an entry does. Watches were kept per caller already (a key, or
+      // a session's user), never shared: each goes to its maker's account, not to the admin. A key made with a user
+      // becomes that user, so two of one user's keys watching the same record set of a domain become one watch: the
+      // one whose state changed last is kept.
+      `DELETE FROM dns_watches WHERE EXISTS (
+        SELECT 1 FROM dns_watches o
+        WHERE o.id <> dns_watches.id AND o.domain = dns_watches.domain AND o.record_type = dns_watches.record_type
+          AND ${accountOfWatch('o')} = ${accountOfWatch('dns_watches')}
+          AND (o.state_changed_at > dns_watches.state_changed_at OR (o.state_changed_at = dns_watches.state_changed_at AND o.id > dns_watches.id))
+      )`,
+      `UPDATE dns_watches SET principal = ${accountOfWatch('dns_watches')}`,
     ],
   },
 ];

@@ -138,7 +138,10 @@ export type WatchStateName = 'PENDING' | 'READY' | 'BROKEN' | 'EXPIRED';
 /** One row of `dns_watches` (src/services/watches.ts decides what the fields mean). */
 export interface WatchRow {
   readonly id: string;
-  /** Whose watch it is, as journal entries say it: `key:<id>` or `user:<id>`. */
+  /**
+   * Whose watch it is: the account that made it (src/auth/account.ts accountOf, `user:<id>` or `key:<id>`), so that
+   * every key and session of a user shares the user's watches. The column keeps its first name.
+   */
   readonly principal: string;
   readonly domain: string;
   readonly recordType: string;
