@@ -52,7 +52,8 @@ const DnsChange = builder.objectRef<ChangeEntryView>('DnsChange').implement({
 builder.queryField('dnsChanges', (t) =>
   t.field({
     type: [DnsChange],
-    description: "The journal of the domain's changes, newest first, whatever their status (REST: dns.changes).",
+    description:
+      "The journal of the domain's changes made by the caller's account (every account's for a caller with Admin), newest first, whatever their status (REST: dns.changes).",
     args: { domain: t.arg.string({ required: true }) },
     resolve: async (_root, args, ctx) => {
       const result = await runForGraphql(ctx, dnsChanges, { domain: args.domain });
@@ -86,7 +87,7 @@ builder.mutationField('revertDnsChange', (t) =>
   t.field({
     type: RevertDnsChangeResult,
     description:
-      'Restores exactly the records one change touched, through the same provider; refused (DnsError code 9, nothing written) when any of them was edited since (REST: dns.revert).',
+      "Restores exactly the records one change touched, through the same provider, each as it was read; refused (DnsError code 9, nothing written) when any of them was edited since. Another account's change is answered as an unknown id (DnsError code 12), unless the caller has Admin (REST: dns.revert).",
     args: { input: t.arg({ type: RevertDnsChangeInput, required: true }) },
     resolve: (_root, { input }, ctx) => runForGraphql(ctx, dnsRevert, { changeId: String(input.id), ...credentialFields(input.credentials) }),
   }),

@@ -336,7 +336,7 @@ export type Mutation = {
   __typename?: 'Mutation';
   /** Checks that the credentials can manage the domain at the provider, writing nothing (REST: dns.authorize). */
   authorizeDns: AuthorizeDnsResult;
-  /** Restores exactly the records one change touched, through the same provider; refused (DnsError code 9, nothing written) when any of them was edited since (REST: dns.revert). */
+  /** Restores exactly the records one change touched, through the same provider, each as it was read; refused (DnsError code 9, nothing written) when any of them was edited since. Another account's change is answered as an unknown id (DnsError code 12), unless the caller has Admin (REST: dns.revert). */
   revertDnsChange: RevertDnsChangeResult;
   /** Writes the record set through the provider: read, plan, then apply (REST: dns.set). */
   setDnsRecords: SetDnsRecordsResult;
@@ -367,7 +367,7 @@ export type MutationWatchDnsRecordsArgs = {
 
 export type Query = {
   __typename?: 'Query';
-  /** The journal of the domain's changes, newest first, whatever their status (REST: dns.changes). */
+  /** The journal of the domain's changes made by the caller's account (every account's for a caller with Admin), newest first, whatever their status (REST: dns.changes). */
   dnsChanges: Array<DnsChange>;
   /** Detects the DNS provider of a domain (REST: dns.provider). */
   dnsProvider: DnsProviderResult;
