@@ -849,6 +849,11 @@ export function googleApiError(reply: HttpReply, redact: (text: string) => strin
     return fail('forbidden', 'the service account has no Cloud DNS access in this project (roles/dns.admin or a zone-level role is needed)');
   }
   if (status === 404) {
+    // A deletion of an rrset that is no longer there: "The 'entity.change.deletions[0]' resource named '… (TXT)' does
+    // not exist." (certbot/certbot#6036, §2 errors). The zone is there; the rrset changed since it was read.
+    if (/'entity\.change\.deletions\[\d+\]'/.test(message)) {
+      return fail('conflict', 'the zone changed while it was being written; nothing was applied', { staleRead: true });
+    }
     if (/project/i.test(message)) return fail('auth', 'project not found: check the project id (ApiKey)');
     return fail('not_found', 'zone not found in this project');
   }
