@@ -519,14 +519,15 @@ export function planRrsetWrites(zone: Zone, zoneTtl: number, records: readonly D
     draft.removes.add(key);
     return draft;
   };
-  const add = (record: DesiredRecord): Draft => {
+  /** `kept`: the comment of the value an UPDATE replaces, which the new value carries on (the customer's note). */
+  const add = (record: DesiredRecord, kept?: string): Draft => {
     const draft = draftFor(record.type, record.name);
     if (!Number.isInteger(record.ttl) || record.ttl < HETZNER_MIN_TTL || record.ttl > HETZNER_MAX_TTL) {
       throw rejected(`TTL ${record.ttl} of the ${record.type.toUpperCase()} record at ${record.name} is outside ${HETZNER_MIN_TTL}–${HETZNER_MAX_TTL} seconds`);
     }
     const key = recordKey(record);
     if (draft.adds.has(key)) throw rejected(`the ${record.type.toUpperCase()} record at ${record.name} is written twice`);
-    const comment = typeof record.restoreFields?.comment === 'string' ? record.restoreFields.comment : undefined;
+    const comment = typeof record.restoreFields?.comment === 'string' ? record.restoreFields.comment : kept;
     draft.adds.set(key, { value: toWireValue(record), ttl: record.ttl, ...(comment ? { comment } : {}) });
     return draft;
   };
@@ -535,7 +536,7 @@ export function planRrsetWrites(zone: Zone, zoneTtl: number, records: readonly D
     else if (change.action === 'CREATE') attach(add(change.record), change);
     else {
       attach(remove(change.before), change);
-      attach(add(change.record), change);
+      attach(add(change.record, isHetznerRaw(change.before.raw) ? change.before.raw.comment : undefined), change);
     }
   }
 

@@ -254,6 +254,21 @@ describe('applyChanges', () => {
     expect(sleeps).toEqual([200, 200]);
   });
 
+  it("an UPDATE keeps the comment the customer gave the value it replaces (hcloud-go ZoneRRSetRecord.Comment)", async () => {
+    const apexTxt = fake.state.zones.get(SEED_APEX)!.rrsets.find((r) => r.name === '@' && r.type === 'TXT')!;
+    const spfValue = apexTxt.records.find((v) => v.value.startsWith('"v=spf1'))!;
+    spfValue.comment = 'SPF: mail host and office range, ticket OPS-1432';
+    const session = connect();
+    const { zone, records } = await readSeed(session);
+    const spf = find(records, 'TXT', SEED_APEX, 'v=spf1');
+    const merged = spf.content.replace(' -all', ` ${SPF_INCLUDE} -all`);
+    const change: RecordChange = { action: 'UPDATE', before: spf, record: { type: 'TXT', name: SEED_APEX, content: merged, ttl: spf.ttl } };
+    await session.applyChanges(zone, { records }, [change]);
+    const now = fake.snapshot().find((r) => r.name === '@' && r.type === 'TXT' && r.value.startsWith('"v=spf1'))!;
+    expect(joinTxt(now.value)).toBe(merged);
+    expect(now.comment).toBe('SPF: mail host and office range, ticket OPS-1432');
+  });
+
   it('creates new rrsets with POST …/rrsets: CNAME with the trailing dot, a long TXT in quoted chunks', async () => {
     const session = connect();
     const { zone, records } = await readSeed(session);
