@@ -362,6 +362,10 @@ export function planWrites(zone: Zone, records: readonly DnsRecord[], changes: r
   const writes = changes.map((change): Write => {
     if (change.action === 'DELETE') return { method: 'DELETE', path: `${path}/${idOf(change.before)}`, change };
     const body = toRequest(change.record, zone.name);
+    // A record that follows the domain's default TTL (`ttl_sec` 0, read as that default) keeps following it when the
+    // plan keeps the TTL it was read with: writing the number would pin it, a field the plan did not mean to change.
+    const raw = change.action === 'UPDATE' ? (change.before.raw as Partial<LinodeRecord> | undefined) : undefined;
+    if (raw?.ttl_sec === 0 && change.action === 'UPDATE' && change.record.ttl === change.before.ttl) body.ttl_sec = 0;
     const target = change.action === 'UPDATE' ? `${path}/${idOf(change.before)}` : path;
     bump(change.record.name, change.record.type, 1);
     return change.action === 'UPDATE' ? { method: 'PUT', path: target, body, change } : { method: 'POST', path: target, body, change };

@@ -210,6 +210,27 @@ describe('applyChanges', () => {
     expect(after.at(-1)).toMatchObject({ type: 'CNAME', name: 'key1._domainkey', target: 'key1.dkim.esp.net', ttl_sec: 3600 });
   });
 
+  it('an UPDATE that keeps the TTL of a record following the domain default (ttl_sec 0) leaves it following the default', async () => {
+    const list = fake.state.domains[0]!.records;
+    const at = list.findIndex((r) => r.type === 'TXT' && r.name === '' && r.target.startsWith('v=spf1'));
+    list[at] = { ...list[at]!, ttl_sec: 0 };
+    const session = connect();
+    const { zone, records } = await readSeed(session);
+    const spf = find(records, 'TXT', SEED_APEX, 'v=spf1');
+    expect(spf.ttl).toBe(86400);
+    const merged = spf.content.replace(' -all', ` ${SPF_INCLUDE} -all`);
+    // The planner keeps the TTL it read (src/records/planner.ts: the merged SPF takes the current record's TTL).
+    const change: RecordChange = { action: 'UPDATE', before: spf, record: { type: 'TXT', name: SEED_APEX, content: merged, ttl: spf.ttl } };
+    await session.applyChanges(zone, { records }, [change]);
+    const now = fake.snapshot().find((r) => r.id === Number(spf.id))!;
+    expect([now.target, now.ttl_sec]).toEqual([merged, 0]);
+    // A TTL the plan does change is written as asked.
+    const { records: again } = await session.readZone(zone);
+    const spf2 = find(again, 'TXT', SEED_APEX, 'v=spf1');
+    await session.applyChanges(zone, { records: again }, [{ action: 'UPDATE', before: spf2, record: { type: 'TXT', name: SEED_APEX, content: merged, ttl: 3600 } }]);
+    expect(fake.snapshot().find((r) => r.id === Number(spf.id))!.ttl_sec).toBe(3600);
+  });
+
   it('deletes by record id and writes a long TXT raw, read back whole', async () => {
     const session = connect();
     const { zone, records } = await readSeed(session);
