@@ -700,6 +700,15 @@ describe('error mapping', () => {
     if (kind === 'rate_limited' || kind === 'unavailable') expect(error.retryAfterSeconds).toBe(7);
   });
 
+  it('scrubs the error reason it repeats (5xx, unexpected status), not only the message', () => {
+    const secret = 'ya29.c.secret-token-value-0123456789';
+    const redact = (text: string) => text.split(secret).join('[redacted]');
+    for (const status of [500, 503, 418]) {
+      const error = googleApiError(reply(status, envelope(status, 'x', `reason-${secret}`)), redact);
+      expect(error.reason, `HTTP ${status}`).not.toContain(secret);
+    }
+  });
+
   it.each([
     [400, { error: 'invalid_grant', error_description: 'Invalid JWT Signature.' }, 'auth', 'Invalid JWT Signature'],
     [400, { error: 'invalid_grant', error_description: 'Invalid grant: account not found' }, 'auth', 'does not exist or is disabled'],
