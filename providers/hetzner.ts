@@ -342,7 +342,7 @@ class HetznerSession implements ProviderSession {
     if (current.status === 'success') return;
     if (current.status === 'error') {
       const message = current.error?.message ? this.redact(current.error.message) : 'no reason given';
-      throw new Refusal(new ProviderError(PROVIDER, 'rejected', `the change failed: ${message}${current.error?.code ? ` (${current.error.code})` : ''}`));
+      throw new Refusal(new ProviderError(PROVIDER, 'rejected', `the change failed: ${message}${current.error?.code ? ` (${this.redact(String(current.error.code)).slice(0, 100)})` : ''}`));
     }
     throw new ProviderError(PROVIDER, 'protocol', `the change ended with an unknown status`);
   }
@@ -818,6 +818,8 @@ export function hetznerFailure(reply: HttpReply, redact: (text: string) => strin
     malformed = true;
   }
   const status = reply.status;
+  // The code is provider text too: matched as sent, repeated only scrubbed.
+  const shown = redact(code.replace(/[\u0000-\u001f\u007f]/g, ' ')).slice(0, 100);
   const make = (kind: ProviderError['kind'], reason: string, options: { retryAfterSeconds?: number } = {}): ApiFailure => ({
     status,
     code,
@@ -839,14 +841,14 @@ export function hetznerFailure(reply: HttpReply, redact: (text: string) => strin
   if (code === 'protected') return make('rejected', 'the record set is protected against changes');
   if (code === 'incorrect_zone_mode') return make('rejected', 'the zone is a secondary zone; its records are edited at its primary');
   if (code === 'maintenance' || status >= 500) {
-    return make('unavailable', malformed ? `HTTP ${status} with ${/^\s*</.test(reply.text) ? 'an HTML page' : 'a malformed body'}` : `HTTP ${status}${code ? ` ${code}` : ''}`);
+    return make('unavailable', malformed ? `HTTP ${status} with ${/^\s*</.test(reply.text) ? 'an HTML page' : 'a malformed body'}` : `HTTP ${status}${shown ? ` ${shown}` : ''}`);
   }
   if (malformed) return make('protocol', `HTTP ${status} with ${/^\s*</.test(reply.text) ? 'an HTML page' : 'a malformed body'}`);
   if (status === 400 || status === 422 || code === 'invalid_input' || code === 'json_error' || code === 'resource_limit_exceeded') {
     const text = fields.length > 0 ? fields.join('; ') : message;
-    return make('rejected', `${code || `HTTP ${status}`}${text ? `: ${text}` : ''}`.slice(0, 500));
+    return make('rejected', `${shown || `HTTP ${status}`}${text ? `: ${text}` : ''}`.slice(0, 500));
   }
-  return make('protocol', `unexpected HTTP ${status}${code ? ` ${code}` : ''}`);
+  return make('protocol', `unexpected HTTP ${status}${shown ? ` ${shown}` : ''}`);
 }
 
 /**

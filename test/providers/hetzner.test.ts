@@ -471,6 +471,14 @@ describe('failures', () => {
     expect(hetznerFailure({ status: 502, headers: {}, text: '<html>bad gateway</html>' }).error.reason).toBe('HTTP 502 with an HTML page');
   });
 
+  it('scrubs an error code it repeats, not only the message', () => {
+    const redact = (text: string) => text.split(GOOD.apiKey).join('[redacted]');
+    for (const status of [400, 418, 422, 500]) {
+      const text = JSON.stringify({ error: { code: `code_${GOOD.apiKey}`, message: 'no' } });
+      expect(hetznerFailure({ status, headers: {}, text }, redact).error.reason, `HTTP ${status}`).not.toContain(GOOD.apiKey);
+    }
+  });
+
   it('refuses before any write what Hetzner would refuse: a CNAME beside other records, a TTL under 60, a type it cannot hold', async () => {
     const session = connect();
     const { zone, records } = await readSeed(session);
