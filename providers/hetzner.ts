@@ -225,15 +225,43 @@ class HetznerSession implements ProviderSession {
     return this.findZone(domain);
   }
 
+  /**
+   * Every page. Pages are offsets into the list (`page`, `per_page`), so an rrset someone creates or deletes before a
+   * page boundary between two page reads shifts the rest: one rrset shows twice, or not at all. When the pages do not
+   * add up to `total_entries` (or it changes, or an rrset repeats), the zone is read once more.
+   */
   async readZone(zone: Zone): Promise<ZoneContents> {
+    const first = await this.readRrsets(zone);
+    if (first.complete) return { records: await this.flatten(zone, first.rrsets) };
+    const second = await this.readRrsets(zone);
+    if (second.complete) return { records: await this.flatten(zone, second.rrsets) };
+    throw new ProviderError(PROVIDER, 'unavailable', 'the record list changed while it was being read; try again');
+  }
+
+  private async readRrsets(zone: Zone): Promise<{ rrsets: HetznerRrset[]; complete: boolean }> {
     const pageSize = this.deps.pageSize ?? DEFAULT_PAGE_SIZE;
     const rrsets: HetznerRrset[] = [];
+    const seen = new Set<string>();
+    const totals = new Set<number>();
+    let count = 0;
     for (let page = 1; page <= MAX_PAGES; page++) {
       const body = await this.read(`/zones/${encodeURIComponent(zone.id)}/rrsets?page=${page}&per_page=${pageSize}`);
       if (!isObject(body) || !Array.isArray(body.rrsets)) throw new ProviderError(PROVIDER, 'protocol', 'the rrset list has no rrsets');
-      for (const item of body.rrsets) rrsets.push(parseRrset(item));
+      for (const item of body.rrsets) {
+        const rrset = parseRrset(item);
+        count++;
+        const key = `${rrset.name.toLowerCase()}/${rrset.type.toUpperCase()}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        rrsets.push(rrset);
+      }
+      const total = totalEntries(body);
+      if (total !== undefined) totals.add(total);
       const next = nextPage(body);
-      if (next === null) return { records: await this.flatten(zone, rrsets) };
+      if (next === null) {
+        const [expected] = totals;
+        return { rrsets, complete: totals.size <= 1 && (expected === undefined || expected === count) && count === seen.size };
+      }
       if (next <= page) throw new ProviderError(PROVIDER, 'protocol', 'the rrset list pages did not advance');
       page = next - 1;
     }
@@ -760,6 +788,13 @@ function nextPage(body: Record<string, unknown>): number | null {
   const pagination = isObject(meta) ? meta.pagination : undefined;
   if (!isObject(pagination)) return null;
   return typeof pagination.next_page === 'number' ? pagination.next_page : null;
+}
+
+/** `meta.pagination.total_entries` (§7 "Pagination"), if the reply has it. */
+function totalEntries(body: Record<string, unknown>): number | undefined {
+  const meta = body.meta;
+  const pagination = isObject(meta) ? meta.pagination : undefined;
+  return isObject(pagination) && typeof pagination.total_entries === 'number' ? pagination.total_entries : undefined;
 }
 
 function parseRrset(item: unknown): HetznerRrset {
