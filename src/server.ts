@@ -59,6 +59,7 @@ function createRequestListener(services: Services): RequestListener {
       return;
     }
     if (req.method === 'GET' && (await serveGraphiqlAsset(path, req.headers['if-none-match'], res))) return;
+    if (path.startsWith(DOMAIN_CONNECT_TEMPLATES) && (req.method === 'GET' || req.method === 'HEAD')) return serveDomainConnectTemplate(services, path, res);
     if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
     if (path === '/readyz') {
       // Ready = the database and (when configured) Redis answer; a load balancer stops sending work otherwise.
@@ -118,8 +119,26 @@ function logRequest(log: (entry: AccessEntry) => void, req: IncomingMessage, res
   });
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
+const DOMAIN_CONNECT_TEMPLATES = '/domain-connect/templates/';
+
+/**
+ * GET /domain-connect/templates/<serviceId>.json: a record set as the complete Domain Connect template to onboard at
+ * DNS providers (src/domain-connect/template.ts). Public, like the templates in the Domain-Connect/Templates
+ * repository; 404 when Domain Connect is off or the record set is unknown.
+ */
+function serveDomainConnectTemplate(services: Services, path: string, res: ServerResponse): void {
+  const file = path.slice(DOMAIN_CONNECT_TEMPLATES.length);
+  const serviceId = file.endsWith('.json') ? file.slice(0, -'.json'.length) : null;
+  const template = serviceId !== null && /^[a-z0-9-]+$/.test(serviceId) ? services.domainConnect.servedTemplate(serviceId) : null;
+  if (!template) {
+    sendJson(res, 404, { Errors: [{ Code: 404, Message: services.domainConnect.enabled ? 'No such template' : 'Domain Connect is not set up on this server' }] });
+    return;
+  }
+  sendJson(res, 200, template, 2);
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, indent?: number): void {
+  const text = indent === undefined ? JSON.stringify(body) : `${JSON.stringify(body, null, indent)}\n`;
   endReply(res, status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) }, text);
 }
 

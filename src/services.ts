@@ -27,6 +27,9 @@ import { createRedisRateLimitStore } from './rate-limit/redis-store.js';
 import { createChangeJournal } from './services/journal.js';
 import { createHttpAgent } from '../providers/http.js';
 import { createProviderRegistry, type ProviderRegistry } from '../providers/registry.js';
+import { createGuardedAgent } from './domain-connect/http.js';
+import { createDomainConnectService, type DomainConnectService } from './domain-connect/service.js';
+import type { WatchStarter } from './procedures/watch-hook.js';
 
 
 export interface Services {
@@ -39,6 +42,12 @@ export interface Services {
   readonly detector: ReturnType<typeof createProviderDetector>;
   readonly dns: DnsService;
   readonly verify: VerifyService;
+  readonly domainConnect: DomainConnectService;
+  /**
+   * Starts a watch of a domain (issue 12, built on another branch). Optional: absent until watches are wired in, and
+   * callers (dns.connect) then simply start none. See src/procedures/watch-hook.ts.
+   */
+  readonly watches?: WatchStarter;
   /** The key created on the very first start (empty database), to be printed once; null otherwise. */
   readonly initialApiKey: string | null;
   /** Whether the database (and Redis, when configured) answer now, for /readyz. */
@@ -60,6 +69,7 @@ const READY_CHECK_TIMEOUT_MS = 2000;
 export interface ServiceOverrides {
   readonly logger?: Logger;
   readonly providers?: (deps: { dispatcher: Dispatcher; store: Store }) => ProviderRegistry;
+  readonly watches?: WatchStarter;
 }
 
 export async function createServices(config: Config, overrides: ServiceOverrides = {}): Promise<Services> {
@@ -67,6 +77,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   // Templates first: a broken template or a missing variable must stop start-up before anything is opened.
   const templates = await loadTemplates({ dir: config.RECORD_TEMPLATES_DIR });
   checkVariables(templates, config.templateVariables);
+  if (config.domainConnect.notice) logger.warn(config.domainConnect.notice);
   for (const name of config.demoDefaults) {
     logger.warn({ variable: name }, `${name} is not set: using a placeholder (set it before real use; required in production)`);
   }
@@ -87,12 +98,38 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   const providers = (overrides.providers ?? ((deps) => createProviderRegistry(config, deps)))({ dispatcher, store });
   const initialApiKey = await ensureInitialAdminKey(store);
   const resolveTxt = resolveTxtVia(resolver);
+  // Domain Connect follows hosts that DNS data names: its own agent, resolving through DNS_RESOLVERS and refusing
+  // non-public addresses at connect time (src/domain-connect/http.ts).
+  const domainConnectAgent = createGuardedAgent({
+    resolver,
+    allowPrivate: config.domainConnect.allowPrivate,
+    connectTimeoutMs: config.PROVIDER_CONNECT_TIMEOUT_MS,
+    headersTimeoutMs: config.PROVIDER_HEADERS_TIMEOUT_MS,
+    bodyTimeoutMs: config.PROVIDER_BODY_TIMEOUT_MS,
+  });
+  let domainConnect: DomainConnectService;
+  try {
+    domainConnect = createDomainConnectService({
+      settings: config.domainConnect,
+      templates,
+      templateVariables: config.templateVariables,
+      resolver,
+      dispatcher: domainConnectAgent,
+      logger,
+    });
+  } catch (error) {
+    await Promise.all([store.close(), dispatcher.close(), domainConnectAgent.close(), zoneLock.close()]);
+    await redis?.quit().catch(() => redis.disconnect());
+    throw error;
+  }
 
   return {
     config,
     logger,
     store,
     initialApiKey,
+    domainConnect,
+    ...(overrides.watches ? { watches: overrides.watches } : {}),
     auth: createAuthService({ store, sessionIdleMinutes: config.SESSION_IDLE_MINUTES, keyCacheSeconds: config.AUTH_KEY_CACHE_SECONDS }),
     rateLimiter: createRateLimiter({
       max: config.RATE_LIMIT_MAX,
@@ -140,6 +177,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
       await zoneLock.close();
       await redis?.quit().catch(() => redis.disconnect());
       await dispatcher.close();
+      await domainConnectAgent.close();
       await store.close();
     },
   };

@@ -4,6 +4,7 @@
  */
 import { dnsAuthorize } from './dns-authorize.js';
 import { dnsChanges } from './dns-changes.js';
+import { dnsConnect } from './dns-connect.js';
 import { dnsProvider } from './dns-provider.js';
 import { dnsRevert } from './dns-revert.js';
 import { dnsSet } from './dns-set.js';
@@ -18,6 +19,7 @@ export const router = {
   'dns.changes': dnsChanges,
   'dns.revert': dnsRevert,
   'dns.verify': dnsVerify,
+  'dns.connect': dnsConnect,
   'user.login': userLogin,
 } as const;
 
