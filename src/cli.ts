@@ -246,8 +246,9 @@ async function domainConnectKeygen(args: string[], io: CliIo): Promise<number> {
     domain: { type: 'string' },
     force: { type: 'boolean', default: false },
   });
-  const keyHost = values['key-host'] ?? io.env.DOMAIN_CONNECT_KEY_HOST ?? '_dck1';
-  const domain = (values.domain ?? io.env.DOMAIN_CONNECT_SYNC_PUBKEY_DOMAIN ?? io.env.DOMAIN_CONNECT_PROVIDER_ID)?.replace(/\.$/, '');
+  const env = (name: string) => (io.env[name]?.trim() ? io.env[name]!.trim() : undefined);
+  const keyHost = values['key-host'] ?? env('DOMAIN_CONNECT_KEY_HOST') ?? '_dck1';
+  const domain = (values.domain ?? env('DOMAIN_CONNECT_SYNC_PUBKEY_DOMAIN') ?? env('DOMAIN_CONNECT_PROVIDER_ID'))?.replace(/\.$/, '');
   if (domain === undefined) throw new UsageError('--domain is required (or set DOMAIN_CONNECT_SYNC_PUBKEY_DOMAIN)');
   if (!LABELS.test(keyHost)) throw new UsageError(`--key-host "${keyHost}" is not a DNS label`);
   if (!LABELS.test(domain) || !domain.includes('.')) throw new UsageError(`--domain "${domain}" is not a domain name`);
