@@ -12,6 +12,7 @@ import { handleRest, isRestPath, type RestTarget } from './rest/handler.js';
 import { callerFromBearer } from './procedures/caller.js';
 import { createAccessLog, type AccessEntry } from './logger.js';
 import { endReply } from './reply-batch.js';
+import { CALLBACK_PATH } from './domain-connect/service.js';
 
 export interface RunningServer {
   readonly url: string;
@@ -59,6 +60,7 @@ function createRequestListener(services: Services): RequestListener {
       return;
     }
     if (req.method === 'GET' && (await serveGraphiqlAsset(path, req.headers['if-none-match'], res))) return;
+    if (path === CALLBACK_PATH && req.method === 'GET') return domainConnectCallback(services, target.search, res);
     if (path.startsWith(DOMAIN_CONNECT_TEMPLATES) && (req.method === 'GET' || req.method === 'HEAD')) return serveDomainConnectTemplate(services, path, res);
     if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
     if (path === '/readyz') {
@@ -122,6 +124,22 @@ function logRequest(log: (entry: AccessEntry) => void, req: IncomingMessage, res
 const DOMAIN_CONNECT_TEMPLATES = '/domain-connect/templates/';
 
 /**
+ * GET /domain-connect/callback: where the DNS provider sends the browser back with the OAuth code (the asynchronous
+ * flow). The sealed `state` is its only credential. The reply is never cached and sends no Referer onwards: its URL
+ * holds the code.
+ */
+async function domainConnectCallback(services: Services, search: string, res: ServerResponse): Promise<void> {
+  const outcome = await services.domainConnect.callback(new URLSearchParams(search));
+  const privacy = { 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' };
+  if (outcome.kind === 'redirect') {
+    endReply(res, 302, { location: outcome.location, 'content-length': 0, ...privacy }, '');
+    return;
+  }
+  const text = JSON.stringify(outcome.body);
+  endReply(res, outcome.status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...privacy }, text);
+}
+
+/**
  * GET /domain-connect/templates/<serviceId>.json: a record set as the complete Domain Connect template to onboard at
  * DNS providers (src/domain-connect/template.ts). Public, like the templates in the Domain-Connect/Templates
  * repository; 404 when Domain Connect is off or the record set is unknown.
@@ -160,6 +178,7 @@ export async function startServer(config: Config, overrides: ServiceOverrides = 
   listener.warmUp().catch((error: unknown) => services.logger.error({ err: error }, 'GraphQL transport failed to load'));
   const { port } = server.address() as AddressInfo;
   const host = config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST;
+  services.setListeningUrl(`http://${host}:${port}`);
   let closing: Promise<void> | undefined;
   // While stopping, every reply ends its connection, so keep-alive clients move to another instance and the
   // server's close completes as soon as the in-flight requests are answered.

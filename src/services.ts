@@ -48,6 +48,8 @@ export interface Services {
    * callers (dns.connect) then simply start none. See src/procedures/watch-hook.ts.
    */
   readonly watches?: WatchStarter;
+  /** Tells the services where the server listens (the default PUBLIC_URL when PORT is 0). */
+  setListeningUrl(url: string): void;
   /** The key created on the very first start (empty database), to be printed once; null otherwise. */
   readonly initialApiKey: string | null;
   /** Whether the database (and Redis, when configured) answer now, for /readyz. */
@@ -107,6 +109,9 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     headersTimeoutMs: config.PROVIDER_HEADERS_TIMEOUT_MS,
     bodyTimeoutMs: config.PROVIDER_BODY_TIMEOUT_MS,
   });
+  const journal = createChangeJournal({ store });
+  // The OAuth callback's address: PUBLIC_URL, else where the server listens (known once it does: setListeningUrl).
+  let listeningUrl = `http://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${config.PORT}`;
   let domainConnect: DomainConnectService;
   try {
     domainConnect = createDomainConnectService({
@@ -116,6 +121,10 @@ export async function createServices(config: Config, overrides: ServiceOverrides
       resolver,
       dispatcher: domainConnectAgent,
       logger,
+      store,
+      journal,
+      publicUrl: () => config.PUBLIC_URL ?? listeningUrl,
+      applyTimeoutMs: config.PROVIDER_DEADLINE_MS,
     });
   } catch (error) {
     await Promise.all([store.close(), dispatcher.close(), domainConnectAgent.close(), zoneLock.close()]);
@@ -129,6 +138,9 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     store,
     initialApiKey,
     domainConnect,
+    setListeningUrl(url: string) {
+      listeningUrl = url;
+    },
     ...(overrides.watches ? { watches: overrides.watches } : {}),
     auth: createAuthService({ store, sessionIdleMinutes: config.SESSION_IDLE_MINUTES, keyCacheSeconds: config.AUTH_KEY_CACHE_SECONDS }),
     rateLimiter: createRateLimiter({
@@ -147,7 +159,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
       templateVariables: config.templateVariables,
       resolveTxt,
       zoneLock,
-      journal: createChangeJournal({ store }),
+      journal,
       logger,
     }),
     verify: createVerifyService({

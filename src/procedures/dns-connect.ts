@@ -52,7 +52,7 @@ export const dnsConnect = defineProcedure({
     const { services } = ctx;
     const principal = principalLabel(ctx.principal!);
     const request = { domain: input.domain, recordType: input.recordType, redirectUri: input.redirectUri, state: input.state };
-    const result = await services.domainConnect.syncUrl(request);
+    const result = input.flow === 'async' ? await services.domainConnect.asyncUrl({ ...request, principal }) : await services.domainConnect.syncUrl(request);
     if (services.watches) {
       await services.watches
         .start({ domain: input.domain, recordType: input.recordType, principal, reason: 'domain-connect' })

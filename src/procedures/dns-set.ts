@@ -4,7 +4,9 @@ import { principalLabel } from '../services/journal.js';
 import { authenticate } from './middleware/authenticate.js';
 import { rateLimit } from './middleware/rate-limit.js';
 import { requirePermission } from './middleware/require-permission.js';
-import { commandInput, flagInput, providerCommandFields, requireProviderCredentials } from './inputs.js';
+import { AppError } from '../errors.js';
+import { DOMAIN_CONNECT_PROVIDER } from '../domain-connect/service.js';
+import { commandInput, flagInput, isMissing, optionalCredential, providerCommandFields, providerInput, requireProviderCredentials } from './inputs.js';
 import { defineProcedure } from './procedure.js';
 
 export const RECORD_SETS = ['campaign', 'email-gateway'] as const;
@@ -24,9 +26,33 @@ export const recordTypeInput = z.unknown().transform((value, ctx): (typeof RECOR
   return known;
 });
 
+const isDomainConnect = (value: unknown) => typeof value === 'string' && value.trim().toLowerCase() === DOMAIN_CONNECT_PROVIDER;
+
+/** `Provider` of dns.set: a provider adapter, or `domainconnect` (apply through a stored Domain Connect authorization). */
+const setProviderInput = z.unknown().transform((value, ctx) => {
+  if (isDomainConnect(value)) return DOMAIN_CONNECT_PROVIDER;
+  const parsed = providerInput.safeParse(value);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', message: issue.message });
+    return z.NEVER;
+  }
+  return parsed.data;
+});
+
 export const setInput = commandInput(
-  { ...providerCommandFields, recordType: recordTypeInput, dryRun: flagInput('DryRun'), force: flagInput('Force') },
-  requireProviderCredentials,
+  {
+    ...providerCommandFields,
+    provider: setProviderInput,
+    // Required for every provider but domainconnect (which uses the stored authorization): checked below.
+    apiKey: optionalCredential('apiKey'),
+    recordType: recordTypeInput,
+    dryRun: flagInput('DryRun'),
+    force: flagInput('Force'),
+  },
+  (raw, ctx) => {
+    requireProviderCredentials(raw, ctx);
+    if (!isDomainConnect(raw.provider) && isMissing(raw.apiKey)) ctx.addIssue({ code: 'custom', message: 'API_KEY_MISSING', path: ['apiKey'] });
+  },
 );
 
 /** dns.set: writes the record set through the provider (read, plan, then apply; a dry run only plans). */
@@ -35,6 +61,17 @@ export const dnsSet = defineProcedure({
   input: setInput,
   middleware: [authenticate, rateLimit, requirePermission('User.Update')],
   async handler(input, ctx): Promise<SetRecordsResult> {
+    if (input.provider === DOMAIN_CONNECT_PROVIDER) {
+      if (input.dryRun) {
+        throw AppError.of('PARAMETER_INVALID', 'DryRun: not available with Provider=domainconnect (the DNS provider plans and applies the template itself)');
+      }
+      return ctx.services.domainConnect.applyAsync({
+        domain: input.domain,
+        recordType: input.recordType,
+        force: input.force ?? false,
+        principal: principalLabel(ctx.principal!),
+      });
+    }
     return ctx.services.dns.setRecords({
       domain: input.domain,
       provider: input.provider,
@@ -42,7 +79,7 @@ export const dnsSet = defineProcedure({
       dryRun: input.dryRun ?? false,
       force: input.force ?? false,
       principal: principalLabel(ctx.principal!),
-      credentials: { apiKey: input.apiKey, apiSecret: input.apiSecret, apiUser: input.apiUser, username: input.username },
+      credentials: { apiKey: input.apiKey!, apiSecret: input.apiSecret, apiUser: input.apiUser, username: input.username },
     });
   },
 });

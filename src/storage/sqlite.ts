@@ -21,6 +21,7 @@ import {
   type SandboxRecordRow,
   type SandboxWrite,
   type SessionRow,
+  type DomainConnectTokenRow,
   type Store,
   type UserRow,
 } from './store.js';
@@ -334,6 +335,15 @@ class SqliteStore implements Store {
     return row ? toChange(row) : null;
   }
 
+  async getDomainConnectToken(domain: string): Promise<DomainConnectTokenRow | null> {
+    const row = this.#sql.dcTokenByDomain.get(domain) as { domain: string; provider_id: string; sealed: string; updated_at: string } | undefined;
+    return row ? { domain: row.domain, providerId: row.provider_id, sealed: row.sealed, updatedAt: row.updated_at } : null;
+  }
+
+  async putDomainConnectToken(row: DomainConnectTokenRow): Promise<void> {
+    this.#sql.dcTokenPut.run(row.domain, row.providerId, row.sealed, row.updatedAt);
+  }
+
   async close(): Promise<void> {
     if (this.#db.open) this.#db.close();
   }
@@ -367,5 +377,9 @@ function prepareStatements(db: Database.Database) {
     listChanges: p('SELECT * FROM dns_changes ORDER BY created_at DESC, id DESC LIMIT ?'),
     listChangesForDomain: p('SELECT * FROM dns_changes WHERE domain = ? ORDER BY created_at DESC, id DESC LIMIT ?'),
     changeById: p('SELECT * FROM dns_changes WHERE id = ?'),
+    dcTokenByDomain: p('SELECT domain, provider_id, sealed, updated_at FROM domain_connect_tokens WHERE domain = ?'),
+    dcTokenPut: p(
+      'INSERT INTO domain_connect_tokens (domain, provider_id, sealed, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (domain) DO UPDATE SET provider_id = excluded.provider_id, sealed = excluded.sealed, updated_at = excluded.updated_at',
+    ),
   };
 }

@@ -127,6 +127,15 @@ export interface ListChangesQuery {
   readonly limit?: number | undefined;
 }
 
+/** A stored Domain Connect OAuth authorization: `sealed` is encrypted (AES-256-GCM), never a token in clear. */
+export interface DomainConnectTokenRow {
+  readonly domain: string;
+  /** The DNS provider's Domain Connect providerId (which OAuth client the tokens belong to). */
+  readonly providerId: string;
+  readonly sealed: string;
+  readonly updatedAt: string;
+}
+
 /** Thrown when a write would break a uniqueness rule (a username taken, an id reused). */
 export class StoreConflictError extends Error {
   override readonly name = 'StoreConflictError';
@@ -174,6 +183,10 @@ export interface Store {
   /** Newest first. */
   listChanges(query?: ListChangesQuery): Promise<ChangeEntry[]>;
   getChange(id: string): Promise<ChangeEntry | null>;
+
+  getDomainConnectToken(domain: string): Promise<DomainConnectTokenRow | null>;
+  /** Inserts or replaces the domain's authorization. */
+  putDomainConnectToken(row: DomainConnectTokenRow): Promise<void>;
 
   close(): Promise<void>;
 }

@@ -98,6 +98,8 @@ export interface DomainConnectFake {
   readonly tokenGrants: string[];
   /** Signature checks and their outcome. */
   readonly signatureChecks: { ok: boolean; reason?: string }[];
+  /** Every authorization code, access token and refresh token it issued (for secret scans). */
+  readonly issued: string[];
   /** Seconds an access token lives. */
   accessTokenTtl: number;
   onboard(template: FakeTemplate): void;
@@ -136,6 +138,7 @@ export async function startDomainConnectFake(options: DomainConnectFakeOptions):
   const applied: AppliedEvent[] = [];
   const tokenGrants: string[] = [];
   const signatureChecks: { ok: boolean; reason?: string }[] = [];
+  const issued: string[] = [];
   const hanging = new Set<ServerResponse>();
   const keyResolver = new NodeResolver({ timeout: 1000, tries: 1 });
   keyResolver.setServers([options.keyResolver]);
@@ -374,7 +377,8 @@ export async function startDomainConnectFake(options: DomainConnectFakeOptions):
       }
       const domain = norm(p.get('domain') ?? '');
       if (!zones.has(domain)) return send(res, 302, undefined, { location: withParams(redirectUri, { error: 'access_denied', ...(state ? { state } : {}) }) });
-      const code = randomBytes(16).toString('hex');
+      const code = `code_${randomBytes(16).toString('hex')}`;
+      issued.push(code);
       codes.set(code, { clientId: client.clientId, domain, hosts: (p.get('host') ?? '').split(','), scope: scope.map((s) => `${pid}/${s}`), redirectUri, expires: Date.now() + 600_000 });
       return send(res, 302, undefined, { location: withParams(redirectUri, { code, ...(state ? { state } : {}) }) });
     }
@@ -407,6 +411,7 @@ export async function startDomainConnectFake(options: DomainConnectFakeOptions):
       }
       const accessToken = `at_${randomBytes(16).toString('hex')}`;
       const refreshToken = `rt_${randomBytes(16).toString('hex')}`;
+      issued.push(accessToken, refreshToken);
       tokens.set(accessToken, { ...grant, expires: Date.now() + fake.accessTokenTtl * 1000 });
       refreshTokens.set(refreshToken, grant);
       return send(res, 200, { access_token: accessToken, token_type: 'bearer', expires_in: fake.accessTokenTtl, refresh_token: refreshToken });
@@ -454,6 +459,7 @@ export async function startDomainConnectFake(options: DomainConnectFakeOptions):
     applied,
     tokenGrants,
     signatureChecks,
+    issued,
     accessTokenTtl: 3600,
     onboard(template) {
       templates.set(`${template.providerId}/${template.serviceId}`, template);

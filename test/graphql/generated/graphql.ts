@@ -153,6 +153,8 @@ export enum DnsProviderName {
   Digitalocean = 'DIGITALOCEAN',
   /** DNSimple */
   Dnsimple = 'DNSIMPLE',
+  /** Domain Connect: the domain's DNS provider applies the record set through the authorization granted with domainConnectUrl(flow: ASYNC). */
+  Domainconnect = 'DOMAINCONNECT',
   /** Gandi */
   Gandi = 'GANDI',
   /** GoDaddy */
@@ -381,7 +383,8 @@ export type RevertDnsChangeSuccess = {
 };
 
 export type SetDnsRecordsInput = {
-  credentials: DnsCredentialsInput;
+  /** Required for every provider but DOMAINCONNECT (a missing apiKey is DnsError code 2). */
+  credentials?: InputMaybe<DnsCredentialsInput>;
   domain: Scalars['String']['input'];
   /** Plan only: return the changes and write nothing. */
   dryRun?: InputMaybe<Scalars['Boolean']['input']>;
