@@ -227,7 +227,7 @@ export const configSchema = z
      */
     PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).optional().transform((u) => u?.replace(/\/+$/, '')),
     /**
-     * Our Domain Connect providerId (DC-spec §5.2: the service provider's domain, e.g. `mail-platform.example`): the
+     * Our Domain Connect providerId (DC-spec "Template Definition": the service provider's domain, e.g. `mail-platform.example`): the
      * id DNS providers onboard our templates under. Domain Connect is off until this and a signing key are set.
      */
     DOMAIN_CONNECT_PROVIDER_ID: z
@@ -257,7 +257,7 @@ export const configSchema = z
     /** Comma list of host names a synchronous RedirectURI may point at (the templates' `syncRedirectDomain`). */
     DOMAIN_CONNECT_SYNC_REDIRECT_DOMAIN: hostList,
     /**
-     * Where a DNS provider's Domain Connect settings are read (DC-spec §3): `{host}` is the `_domainconnect` TXT
+     * Where a DNS provider's Domain Connect settings are read (DC-spec "DNS Provider Discovery"): `{host}` is the `_domainconnect` TXT
      * value, `{domain}` the registrable domain. Tests point it at a loopback fake.
      * @default 'https://{host}/v2/{domain}/settings'
      */
@@ -286,7 +286,7 @@ export const configSchema = z
     /**
      * OAuth clients for the asynchronous flow, JSON keyed by the DNS provider's providerId:
      * `{"<providerId>":{"clientId":"…","clientSecret":"…","apiUrl":"https://…"}}`. `apiUrl` is the provider's urlAPI,
-     * kept here rather than taken from discovery, as DC-spec §4.3.4 asks (a forged settings answer must not receive the
+     * kept here rather than taken from discovery, as DC-spec "OAuth Flow: Requesting an Access Token" asks (a forged settings answer must not receive the
      * secret).
      */
     DOMAIN_CONNECT_OAUTH_CLIENTS: oauthClients,

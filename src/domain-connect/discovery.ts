@@ -1,5 +1,5 @@
 /**
- * Domain Connect discovery (DC-spec §3 "DNS Provider Discovery", §4.2.1 "Query Supported Template"):
+ * Domain Connect discovery (DC-spec "DNS Provider Discovery", "Query Supported Template"):
  * 1. the TXT record `_domainconnect.<registrable domain>` names the DNS provider's Domain Connect host (a host name,
  *    possibly followed by a path prefix: `api.cloudflare.com/client/v4/dns/domainconnect`);
  * 2. `GET https://<that host>/v2/<domain>/settings` answers the settings JSON (providerId, providerName,
@@ -22,7 +22,7 @@ import { checkDestination, guardedRequest, GuardedHttpError, RefusedDestinationE
 
 /** Settings and template-probe bodies larger than this are refused: a settings object is a few hundred bytes. */
 export const MAX_SETTINGS_BYTES = 64 * 1024;
-/** DC-spec §3: "Default value if not returned should be 750px". */
+/** DC-spec "DNS Provider Discovery": "Default value if not returned should be 750px". */
 export const DEFAULT_WINDOW_SIZE = 750;
 
 export interface ProviderSettings {

@@ -1,5 +1,5 @@
 /**
- * The service provider's signing key for the Domain Connect synchronous flow (DC-spec §4.2.6.3 "Digitally Sign
+ * The service provider's signing key for the Domain Connect synchronous flow (DC-spec "Digitally Sign
  * Requests", `Domain Connect Spec Draft.adoc` in repository Domain-Connect/spec): an RSA key whose private half signs
  * the apply URL's query string with RSA-SHA256, and whose public half is published in DNS TXT records at
  * `<key host>.<syncPubKeyDomain>` as `p=<n>,a=RS256,d=<base64 DER>` segments, which DNS providers concatenate in `p`
@@ -12,7 +12,7 @@ export const MIN_RSA_BITS = 2048;
 
 /**
  * Base64 characters of the public key per TXT record. The spec's example uses about 200; DNS providers read only the
- * first character-string of each record (the Domain Connect reference verifier takes `text.strings[0]`), so each
+ * first character-string of each record (Domain-Connect/exampleservice `sigutil.py` takes `text.strings[0]`), so each
  * record must stay one string of at most 255 bytes: `p=N,a=RS256,d=` plus 200 characters does.
  */
 export const PUBLIC_KEY_CHUNK = 200;
@@ -48,7 +48,7 @@ export function publicKeyData(key: KeyObject): string {
 }
 
 /**
- * The TXT record values that publish `key` (DC-spec §4.2.6.3): `p=1,a=RS256,d=…`, `p=2,a=RS256,d=…`, each one
+ * The TXT record values that publish `key` (DC-spec "Digitally Sign Requests"): `p=1,a=RS256,d=…`, `p=2,a=RS256,d=…`, each one
  * character-string of at most 255 bytes. The DNS provider sorts them by `p` and joins the `d` parts.
  */
 export function publicKeyTxtRecords(key: KeyObject, chunk = PUBLIC_KEY_CHUNK): string[] {

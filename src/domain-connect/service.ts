@@ -1,6 +1,6 @@
 /**
  * Domain Connect for the procedures: what a domain's DNS provider offers (discovery), the signed synchronous apply
- * URL (DC-spec §4.2.2 "Apply Template", §4.2.6.3 "Digitally Sign Requests"), and the templates served for
+ * URL (DC-spec "Apply Template URL", "Digitally Sign Requests"), and the templates served for
  * onboarding. Knows nothing of HTTP transports; throws AppError with code 11 (not available) or 1 (a bad redirect).
  *
  * Both paths write the same records: the apply URL carries the very template variables dns.set resolves (the
@@ -57,7 +57,7 @@ export interface ConnectUrl {
   readonly url: string;
   readonly providerName: string;
   readonly providerDisplayName: string;
-  /** The consent window's size the provider asks for (DC-spec §3, default 750). */
+  /** The consent window's size the provider asks for (DC-spec "DNS Provider Discovery", default 750). */
   readonly width: number;
   readonly height: number;
 }
@@ -542,7 +542,7 @@ function variableValue(variables: Readonly<Record<string, string>>, name: string
 }
 
 /**
- * DC-spec §4.2.2: the redirect_uri "must be scoped to the syncRedirectDomain from the template". Accepted: an http(s)
+ * DC-spec "Apply Template URL": the redirect_uri "must be scoped to the syncRedirectDomain from the template". Accepted: an http(s)
  * URL without credentials whose host is one of DOMAIN_CONNECT_SYNC_REDIRECT_DOMAIN or a name below one.
  */
 export function checkRedirectUri(redirectUri: string | undefined, domains: readonly string[]): void {

@@ -1,7 +1,7 @@
 /**
  * Query strings for Domain Connect URLs, and the signature of the synchronous apply URL.
  *
- * DC-spec §4.2.6.3 ("Digitally Sign Requests"): the signature is RSA-SHA256 over the full query string, everything
+ * DC-spec "Digitally Sign Requests" (`Domain Connect Spec Draft.adoc`, repository Domain-Connect/spec): the signature is RSA-SHA256 over the full query string, everything
  * after the `?` except `sig` and `key`, with each name and value URL-encoded before signing; it is base64, itself
  * URL-encoded, and appended as `sig=`, followed by `key=` naming the TXT host of the public key (looked up in the
  * template's `syncPubKeyDomain`). Appending `sig` and `key` last keeps "everything before them" exactly the signed

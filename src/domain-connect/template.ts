@@ -1,7 +1,7 @@
 /**
  * Our record sets as Domain Connect templates for onboarding at DNS providers, and the variables an apply carries.
  *
- * src/records/templates/*.json are already in the template format (DC-spec §5.2 "Template Definition", §5.3
+ * src/records/templates/*.json are already in the template format (DC-spec "Template Definition" and
  * "Template Record"), but two things about them only make sense inside this service, where the planner runs:
  * - a record that uses an OPTIONAL variable which is not configured is skipped (src/records/template.ts);
  * - records planned earlier count as existing for later ones, so of the two DMARC variants only the first is written.
@@ -17,7 +17,7 @@
  * `essential: OnApply` (rule 10), groupIds on every record or none (DCTL1031/1032).
  *
  * Variables: our templates say `%domain%` for the name dns.set was called with, which Domain Connect calls `%fqdn%`
- * (host + domain, DC-spec §5.3), so it is served as `%fqdn%`. `%host%` has no meaning here (we always apply at the
+ * (host + domain, DC-spec "Template Record"), so it is served as `%fqdn%`. `%host%` has no meaning here (we always apply at the
  * name itself) and a template using it is refused, as the linter does.
  */
 import { OPTIONAL_VARIABLES, TemplateError, type RecordTemplate, type TemplateRecord } from '../records/template.js';
@@ -35,7 +35,7 @@ export interface ServedTemplateOptions {
   readonly variables: Readonly<Record<string, string>>;
 }
 
-/** One record of a served template (the JSON shape of DC-spec §5.3). */
+/** One record of a served template (the JSON shape of DC-spec "Template Record"). */
 export interface DcTemplateRecord {
   readonly type: string;
   readonly groupId?: string;
@@ -109,7 +109,7 @@ function servedText(text: string, where: string): string {
   });
 }
 
-/** Whether a TXT record `later` would count `earlierData` at the same host as a conflict (DC-spec §6.3). */
+/** Whether a TXT record `later` would count `earlierData` at the same host as a conflict (DC-spec "Record Types and Conflicts"). */
 function conflictsWith(later: TemplateRecord, earlierData: string): boolean {
   if (later.txtConflictMatchingMode === 'All') return true;
   if (later.txtConflictMatchingMode === 'Prefix') return earlierData.toLowerCase().startsWith((later.txtConflictMatchingPrefix ?? '').toLowerCase());
@@ -209,7 +209,7 @@ export function hostUnder(name: string, domain: string): string {
 }
 
 /**
- * The full name a template host lands on for an apply at `fqdn` (DC-spec §6.6 "Host/Name in Template": relative to
+ * The full name a template host lands on for an apply at `fqdn` (DC-spec "Host/Name in Template": relative to
  * [host.]domain unless it ends with a dot; `@` or empty is the name itself). Only literal hosts: used for the
  * OnApply groups' TXT hosts, which carry no variables in our templates (a variable host is resolved first).
  */

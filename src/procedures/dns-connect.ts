@@ -41,7 +41,7 @@ export const connectInput = commandInput({
 
 /**
  * dns.connect: the Domain Connect URL that lets the customer apply a record set at their DNS provider themselves
- * (the synchronous flow: a signed apply URL, DC-spec §4.2; `Flow=async`: the OAuth consent URL). It also starts a
+ * (the synchronous flow: a signed apply URL, DC-spec "Apply Template URL"; `Flow=async`: the OAuth consent URL). It also starts a
  * watch of the domain (`services.watches`, when wired), so the records are noticed once the provider writes them.
  */
 export const dnsConnect = defineProcedure({

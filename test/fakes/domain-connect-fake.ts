@@ -173,7 +173,7 @@ export async function startDomainConnectFake(options: DomainConnectFakeOptions):
     }
     const segments: [number, string][] = [];
     for (const record of txt) {
-      // As the reference verifier: the first character-string of each record, comma-separated p=, a=, d=.
+      // As Domain-Connect/exampleservice sigutil.py: the first character-string of each record, comma-separated p=, a=, d=.
       const fields = Object.fromEntries((record[0] ?? '').split(',').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
       if (fields.a !== undefined && fields.a !== 'RS256') return `unsupported algorithm ${fields.a}`;
       if (fields.p !== undefined && fields.d !== undefined) segments.push([Number(fields.p), fields.d]);
