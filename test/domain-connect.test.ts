@@ -17,6 +17,7 @@ import { startDomainConnectFake, type DomainConnectFake, type FakeTemplate } fro
 import { DnsProviderDomainConnectDocument, DomainConnectUrlDocument } from './graphql/generated/graphql.js';
 import { bearer, getQuery, graphql, http, MASTER_DOMAIN, postJson, startGateway, type Gateway } from './helpers/gateway.js';
 import { publicKeyTxtRecords } from '../src/domain-connect/keys.js';
+import type { WatchRequest } from '../src/procedures/watch-hook.js';
 
 const PROVIDER_ID = 'mail-platform.net';
 const PUBKEY_DOMAIN = 'keys.mail-platform.net';
@@ -65,6 +66,14 @@ let authoritative: FakeDnsServer;
 let fake: DomainConnectFake;
 let gw: Gateway;
 let strict: Gateway;
+/** The watches dns.connect asked for (services.watches, the issue-12 hook); one domain's watch fails to start. */
+const watches: WatchRequest[] = [];
+const watchHook = {
+  async start(request: WatchRequest) {
+    watches.push(request);
+    if (request.domain === 'sync-only.com') throw new Error('watch store unavailable');
+  },
+};
 
 const gatewayEnv = (allowPrivate: boolean): Record<string, string> => ({
   DNS_RESOLVERS: recursive.address,
@@ -101,7 +110,7 @@ beforeAll(async () => {
   fake.hostZone('settings-500.com', customerZone('settings-500.com'), { settings: 'error500' });
   fake.hostZone('cache-me.com', customerZone('cache-me.com'));
   fake.hostZone('not-onboarded.com', customerZone('not-onboarded.com'));
-  gw = await startGateway(gatewayEnv(true));
+  gw = await startGateway(gatewayEnv(true), { watches: watchHook });
   strict = await startGateway(gatewayEnv(false));
   // Onboarding: the fake takes the very template files the gateway serves.
   for (const serviceId of ['campaign', 'email-gateway']) {
@@ -117,6 +126,7 @@ afterAll(async () => {
 });
 
 beforeEach(() => {
+  watches.length = 0;
   fake.requests.length = 0;
   fake.signatureChecks.length = 0;
 });
@@ -164,6 +174,9 @@ describe('Domain Connect synchronous flow against the loopback provider', () => 
     expect(at('connect-me.com', 'connect-me.com', 'TXT')).toEqual([`v=spf1 include:_spf.mailhost.example.net include:${SPF_INCLUDE} -all`]);
     expect(at('connect-me.com', '_dmarc.connect-me.com', 'TXT')).toEqual(['v=DMARC1; p=none']);
     expect(at('connect-me.com', 'connect-me.com', 'A')).toEqual(['203.0.113.10']);
+
+    // It started a watch of the domain, for whoever asked.
+    expect(watches).toEqual([{ domain: 'connect-me.com', recordType: 'campaign', principal: expect.stringMatching(/^key:/), reason: 'domain-connect' }]);
 
     const verified = await postJson(gw, '/api/v1/dns.verify', { Domain: 'connect-me.com', RecordType: 'campaign' }, bearer(gw.adminKey));
     expect(verified.status, verified.text).toBe(200);
@@ -225,6 +238,8 @@ describe('Domain Connect synchronous flow against the loopback provider', () => 
     const asyncOnly = await connect(gw, { Domain: 'async-only.com', RecordType: 'campaign' });
     expect(asyncOnly.json.Errors).toEqual([{ Code: 11, Message: 'Domain Connect is not available for this domain: the DNS provider Fake DC Provider supports only the asynchronous flow for this domain' }]);
     expect(asyncOnly.status).toBe(422);
+    // No URL, no watch.
+    expect(watches).toEqual([]);
 
     fake.offboard(PROVIDER_ID, 'email-gateway');
     try {
@@ -260,6 +275,9 @@ describe('Domain Connect synchronous flow against the loopback provider', () => 
 
     const url = await graphql(gw, print(DomainConnectUrlDocument), { input: { domain: 'sync-only.com', recordType: 'CAMPAIGN', state: 's' } }, gw.adminKey);
     expect(url.json.data.domainConnectUrl).toMatchObject({ __typename: 'DomainConnectUrl', providerName: 'Fake DC Provider', width: 640, height: 480 });
+    // The watch for sync-only.com failed to start: logged, and the URL is still answered.
+    expect(watches.map((w) => w.domain)).toEqual(['sync-only.com']);
+    expect(gw.logLines.some((l) => l.includes('could not start a watch after dns.connect') && l.includes('sync-only.com'))).toBe(true);
     expect((await open(url.json.data.domainConnectUrl.url)).status).toBe(200);
     const refused = await graphql(gw, print(DomainConnectUrlDocument), { input: { domain: 'no-txt.com', recordType: 'CAMPAIGN' } }, gw.adminKey);
     expect(refused.json.data.domainConnectUrl).toEqual({ __typename: 'DnsError', code: 11, message: 'Domain Connect is not available for this domain: no _domainconnect TXT record at _domainconnect.no-txt.com' });

@@ -117,10 +117,18 @@ export function createDomainConnectDiscovery(options: DiscoveryOptions): DomainC
     const deadline = Date.now() + options.timeoutMs;
     const txtName = `_domainconnect.${apex}`;
     let values: string[];
+    let timer: NodeJS.Timeout | undefined;
     try {
-      values = txtAnswer(await options.resolver.query(txtName, 'TXT'), txtName).values;
+      // The resolver bounds each query itself (DNS_TIMEOUT_MS per server and attempt); the discovery deadline bounds
+      // the whole lookup too.
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('timeout')), Math.max(0, deadline - Date.now()));
+      });
+      values = txtAnswer(await Promise.race([options.resolver.query(txtName, 'TXT'), timeout]), txtName).values;
     } catch {
       return unavailable(apex, `the DNS lookup of ${txtName} failed`, false, true);
+    } finally {
+      clearTimeout(timer);
     }
     const distinct = [...new Set(values.map((v) => v.trim()).filter((v) => v !== ''))];
     if (distinct.length === 0) return unavailable(apex, `no _domainconnect TXT record at ${txtName}`, true);
