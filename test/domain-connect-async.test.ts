@@ -9,7 +9,9 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, getQuery, http, MASTER_DOMAIN, postJson, type HttpResult } from './helpers/gateway.js';
+import { print } from 'graphql';
+import { SetDnsRecordsDocument } from './graphql/generated/graphql.js';
+import { bearer, getQuery, graphql, http, MASTER_DOMAIN, postJson, type HttpResult } from './helpers/gateway.js';
 import { cname, DC, startDcWorld, txt, type DcWorld } from './helpers/domain-connect-world.js';
 
 let dir: string;
@@ -98,6 +100,12 @@ describe('Domain Connect asynchronous flow', () => {
     expect(again.status, again.text).toBe(200);
     expect(again.json).toEqual({ success: true });
     expect(world.fake.applied.at(-1)).toMatchObject({ flow: 'async', serviceId: 'email-gateway', force: false });
+    // GraphQL: provider DOMAINCONNECT, no credentials.
+    const viaGraphql = await keep('graphql set', graphql(gw(), print(SetDnsRecordsDocument), { input: { domain: 'async-me.com', provider: 'DOMAINCONNECT', recordType: 'CAMPAIGN' } }, gw().adminKey));
+    expect(viaGraphql.json.data.setDnsRecords).toMatchObject({ __typename: 'SetDnsRecordsSuccess', success: true, applied: true });
+    expect(viaGraphql.json.data.setDnsRecords.changes).toContainEqual({ action: 'CREATE', type: 'CNAME', name: 'sl.async-me.com', content: MASTER_DOMAIN, ttl: 3600, previous: null });
+    const noKey = await keep('graphql set no key', graphql(gw(), print(SetDnsRecordsDocument), { input: { domain: 'async-me.com', provider: 'SANDBOX', recordType: 'CAMPAIGN' } }, gw().adminKey));
+    expect(noKey.json.data.setDnsRecords).toEqual({ __typename: 'DnsError', code: 2, message: 'Missing API key' });
 
     // Such a change is the provider's to undo.
     const revert = await keep('revert', postJson(gw(), '/api/v1/dns.revert', { ChangeID: changes.json.changes[0].id, ApiKey: 'any' }, bearer(gw().adminKey)));
