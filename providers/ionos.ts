@@ -430,8 +430,13 @@ function recordId(contents: ZoneContents, before: DnsRecord): string {
   return same.id;
 }
 
-/** A record read back holds the desired values (both sides normalised). */
+/**
+ * A record read back holds the desired values (both sides normalised) and is enabled, as every write here leaves it: a
+ * disabled record with the same values is the customer's (readZone leaves it out, so its id is not among those read),
+ * never the landing of a create whose reply failed.
+ */
 function holds(raw: IonosRecord, wanted: DesiredRecord): boolean {
+  if (raw.disabled === true) return false;
   const read = fromIonos(raw);
   const type = wanted.type.toUpperCase();
   const content = type === 'CNAME' || type === 'MX' || type === 'NS' ? stripDot(wanted.content.trim()).toLowerCase() : wanted.content;

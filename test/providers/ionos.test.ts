@@ -392,6 +392,17 @@ describe('applyChanges', () => {
       expect(landed()).toHaveLength(1);
     });
 
+    it('a disabled record with the same values is not taken for the create that failed: sent once more', async () => {
+      // The customer keeps a disabled copy of the record (readZone leaves it out, so it is not among the ids read).
+      seedZone().records.push({ id: 'disabled-twin', name: at('_dmarc2'), rootName: SEED_APEX, type: 'TXT', content: '"v=DMARC1; p=none"', changeDate: 'x', ttl: 3600, prio: 0, disabled: true });
+      const session = connect();
+      const { zone, contents } = await zoneOf(session);
+      fake.failNext({ kind: 'status', status: 500, on: 'write' });
+      await expect(session.applyChanges(zone, contents, [create])).resolves.toEqual({ applied: [create] });
+      expect(fake.calls.slice(2).map((c) => `${c.method} ${c.status}`)).toEqual(['POST 500', 'GET 200', 'POST 201']);
+      expect(landed().map((r) => r.disabled)).toEqual([true, false]);
+    });
+
     it('a 429 is refused before it runs: waited out and sent again without a re-read', async () => {
       const session = connect();
       const { zone, contents } = await zoneOf(session);
