@@ -119,6 +119,15 @@ describe('findZone and authorize', () => {
     expect(mapped.reason).toContain('INVALID_DATA: bad key [redacted]');
     expect(mapped.reason).not.toContain(GOOD.apiKey);
   });
+
+  it('scrubs the error code it repeats too: a 5xx or an unexpected status whose code echoes the key', () => {
+    for (const status of [500, 418]) {
+      const reply = { status, headers: {}, text: JSON.stringify([{ code: `BAD_KEY_${GOOD.apiKey}` }]) };
+      const mapped = ionosErrorFromReply(reply, GOOD);
+      expect(mapped.reason).toContain('BAD_KEY_[redacted]');
+      expect(mapped.reason).not.toContain(GOOD.apiKey);
+    }
+  });
 });
 
 describe('readZone', () => {
