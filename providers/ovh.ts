@@ -576,7 +576,11 @@ export function planOvhWrites(apex: string, records: readonly DnsRecord[], chang
       const fieldType = storedFieldType(before);
       // A native DMARC record lives only at a `_dmarc…` name (dnscontrol `adaptNativeRecord`).
       if (fieldType === 'DMARC' && !subDomain.startsWith('_dmarc')) throw rejected(`the DMARC-typed record at ${before.name} cannot move to ${record.name}`);
-      writes.push({ kind: 'update', change, id: recordId(before), fieldType, body: { subDomain, target: toTarget(record, fieldType), ttl: record.ttl } });
+      // A record at the zone's default TTL (`ttl: 0`, read as OVH_ZONE_DEFAULT_TTL) keeps following the default when
+      // the plan keeps the TTL it read: writing 3600 would pin it, altering a field the plan does not change.
+      const atDefault = (before.raw as OvhRecord | undefined)?.ttl === 0 && record.ttl === before.ttl;
+      const ttl = atDefault ? 0 : record.ttl;
+      writes.push({ kind: 'update', change, id: recordId(before), fieldType, body: { subDomain, target: toTarget(record, fieldType), ttl } });
       drop(before);
     } else {
       const native = typeof record.restoreFields?.fieldType === 'string' ? record.restoreFields.fieldType.toUpperCase() : undefined;

@@ -336,6 +336,24 @@ describe('applyChanges', () => {
     expect(after.filter((r) => r.id !== now.id)).toEqual(before.filter((r) => r.id !== now.id));
   });
 
+  it('an update that keeps the TTL of a record at the zone default (ttl 0) leaves it at the zone default', async () => {
+    const record = stored().find((r) => r.fieldType === 'SPF')!;
+    record.ttl = 0;
+    const session = connect();
+    const contents = await session.readZone(ZONE);
+    const [spf] = spfOf(contents.records);
+    // Read as 3600 (dnscontrol's reading of 0); the planner keeps the TTL it read.
+    expect(spf!.ttl).toBe(3600);
+    await session.applyChanges(ZONE, contents, [{ action: 'UPDATE', before: spf!, record: { type: 'TXT', name: APEX, content: merged(spf!), ttl: spf!.ttl } }]);
+    expect(writes()[0]!.body).toEqual({ subDomain: '', target: `"${merged(spf!)}"`, ttl: 0 });
+    expect(stored().find((r) => r.id === record.id)).toMatchObject({ ttl: 0, target: `"${merged(spf!)}"` });
+    // A TTL the plan does change is written as asked.
+    const again = await session.readZone(ZONE);
+    const [now] = spfOf(again.records);
+    await session.applyChanges(ZONE, again, [{ action: 'UPDATE', before: now!, record: { type: 'TXT', name: APEX, content: now!.content, ttl: 600 } }]);
+    expect(stored().find((r) => r.id === record.id)).toMatchObject({ ttl: 600 });
+  });
+
   it('the fake refuses a PUT that changes fieldType, as OVH does', async () => {
     const spf = stored().find((r) => r.fieldType === 'SPF')!;
     const body = JSON.stringify({ fieldType: 'TXT', target: '"v=spf1 -all"' });
