@@ -594,7 +594,9 @@ export function planOvhWrites(apex: string, records: readonly DnsRecord[], chang
             : `a ${type} record at ${record.name} cannot sit beside its CNAME record`,
         );
       }
-      writes.push({ kind: 'create', change, body: { fieldType, subDomain, target: toTarget(record, fieldType), ttl: record.ttl } });
+      // A revert re-creates a record that followed the zone's default TTL (`ttl: 0`) following it again.
+      const ttl = record.restoreFields?.zoneDefaultTtl === true && record.ttl === OVH_ZONE_DEFAULT_TTL ? 0 : record.ttl;
+      writes.push({ kind: 'create', change, body: { fieldType, subDomain, target: toTarget(record, fieldType), ttl } });
     }
     held.push({ type, name: record.name });
   }
@@ -710,7 +712,7 @@ export function fromOvh(raw: OvhRecord, apex: string): DnsRecord {
     ...(priority === undefined ? {} : { priority }),
     id: String(raw.id),
     raw,
-    ...(native ? { providerFields: { fieldType } } : {}),
+    ...(native || raw.ttl === 0 ? { providerFields: { ...(native ? { fieldType } : {}), ...(raw.ttl === 0 ? { zoneDefaultTtl: true } : {}) } } : {}),
   };
 }
 

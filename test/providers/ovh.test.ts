@@ -382,6 +382,22 @@ describe('applyChanges', () => {
     expect(post.body).toEqual({ fieldType: 'SPF', subDomain: '', target: `"${spf!.content}"`, ttl: 3600 });
   });
 
+  it('a revert re-creates a deleted record that was at the zone default TTL (ttl 0) at the zone default again', async () => {
+    const mail = stored().find((r) => r.fieldType === 'TXT' && r.subDomain === 'mail')!;
+    mail.ttl = 0;
+    const session = connect();
+    const contents = await session.readZone(ZONE);
+    const record = contents.records.find((r) => r.id === String(mail.id))!;
+    expect(record.ttl).toBe(3600);
+    await session.applyChanges(ZONE, contents, [{ action: 'DELETE', before: record }]);
+    const again = await connect().readZone(ZONE);
+    await connect().applyChanges(ZONE, again, [{ action: 'CREATE', record: { ...neutral(record), restoreFields: record.providerFields } }]);
+    const post = writes().find((c) => c.method === 'POST' && c.path.endsWith('/record'))!;
+    expect(post.body).toEqual({ fieldType: 'TXT', subDomain: 'mail', target: `"${record.content}"`, ttl: 0 });
+    // A record created by a plan (no restoreFields) gets the TTL asked.
+    expect(planOvhWrites(APEX, [], [{ action: 'CREATE', record: neutral(record) }])[0]).toMatchObject({ body: { ttl: 3600 } });
+  });
+
   it('one call per change, then one refresh; nothing is served before the refresh, everything after', async () => {
     const session = connect();
     const contents = await session.readZone(ZONE);
