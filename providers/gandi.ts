@@ -521,22 +521,26 @@ function rawOf(record: DnsRecord): GandiRaw | undefined {
   return raw && typeof raw.value === 'string' && isRrset(raw.rrset) ? (raw as GandiRaw) : undefined;
 }
 
-/** `{"next": "page=2&per_page=500"}` from `Link: <…?page=2&per_page=500>; rel="next"`, or undefined. */
+/**
+ * `per_page=500&page=2` from `Link: <…?page=2&per_page=500>; rel="next"`, or undefined when no next page is linked.
+ * A next page that is linked but not named by a page number is an error: taking it for the end of the list would plan
+ * over part of the zone.
+ */
 function nextPage(header: string | string[] | undefined): string | undefined {
   const text = Array.isArray(header) ? header.join(',') : header;
   if (!text) return undefined;
   for (const part of text.split(',')) {
     const match = /<([^>]*)>\s*;\s*rel="?next"?/i.exec(part);
-    if (!match?.[1]) continue;
-    let url: URL;
+    if (!match) continue;
+    let url: URL | undefined;
     try {
-      url = new URL(match[1], 'http://link.invalid');
+      url = new URL(match[1] ?? '', 'http://link.invalid');
     } catch {
-      return undefined;
+      url = undefined;
     }
-    const page = url.searchParams.get('page');
-    const perPage = url.searchParams.get('per_page');
-    if (!page || !/^\d+$/.test(page)) return undefined;
+    const page = url?.searchParams.get('page');
+    const perPage = url?.searchParams.get('per_page');
+    if (!page || !/^\d+$/.test(page)) throw new ProviderError(PROVIDER, 'protocol', 'the record list links a next page without a page number');
     return `per_page=${perPage && /^\d+$/.test(perPage) ? perPage : '100'}&page=${page}`;
   }
   return undefined;

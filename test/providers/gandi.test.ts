@@ -3,6 +3,8 @@
  * that carry every value read (POST for a new rrset, PUT for an existing one, DELETE when it ends empty), errors and
  * their kinds, retries and the settling of lost writes.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { request, type Agent } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createGandiProvider, fromGandi, GANDI_CAPABILITIES, gandiErrorFromReply, unquoteTxt, encodeTxt, type GandiRaw } from '../../providers/gandi.js';
@@ -142,6 +144,29 @@ describe('readZone', () => {
     expect(byJson(records.map(neutral))).toEqual(byJson(seedAsHeld()));
     expect(fake.calls.map((c) => c.query.page)).toEqual(Array.from({ length: Math.ceil(total / 10) }, (_, i) => String(i + 1)));
     expect(fake.calls.length).toBeGreaterThan(3);
+  });
+
+  it('a Link rel="next" it cannot follow is an error, never taken for the end of the list', async () => {
+    // A next page named otherwise than by `page` (a cursor): reading on from page 1 alone would plan over part of the zone.
+    const server = createServer((req, res) => {
+      res.writeHead(200, {
+        'content-type': 'application/json',
+        'total-count': '2',
+        link: `<http://127.0.0.1/v5/livedns/domains/${SEED_APEX}/records?cursor=b2Zmc2V0PTE>; rel="next"`,
+      });
+      res.end(JSON.stringify([{ rrset_name: '@', rrset_type: 'A', rrset_ttl: 300, rrset_values: ['203.0.113.10'] }]));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v5/livedns`;
+      const session = createGandiProvider({ baseUrl, dispatcher: agent, sleep: async () => {} }).connect(GOOD);
+      const error = await providerError(session.readZone(ZONE));
+      expect(error.kind).toBe('protocol');
+      expect(error.reason).toMatch(/next page/);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it('normalises LiveDNS values: quoted chunks and escapes, relative and `@` targets, MX and SRV priorities', () => {
