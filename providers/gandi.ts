@@ -150,7 +150,7 @@ class GandiSession implements ProviderSession {
     for (let pages = 1; ; pages++) {
       const reply = await this.call('GET', `${domainPath(zone)}/records?${query}`, undefined, RETRY);
       rrsets.push(...parseRrsets(parseBody(reply)));
-      const next = nextPage(reply.headers.link);
+      const next = nextPage(reply.headers.link, this.pageSize);
       if (!next) break;
       if (pages >= MAX_PAGES) throw new ProviderError(PROVIDER, 'protocol', `the record list did not end after ${MAX_PAGES} pages`);
       query = next;
@@ -526,7 +526,7 @@ function rawOf(record: DnsRecord): GandiRaw | undefined {
  * A next page that is linked but not named by a page number is an error: taking it for the end of the list would plan
  * over part of the zone.
  */
-function nextPage(header: string | string[] | undefined): string | undefined {
+function nextPage(header: string | string[] | undefined, asked: number): string | undefined {
   const text = Array.isArray(header) ? header.join(',') : header;
   if (!text) return undefined;
   for (const part of text.split(',')) {
@@ -541,7 +541,8 @@ function nextPage(header: string | string[] | undefined): string | undefined {
     const page = url?.searchParams.get('page');
     const perPage = url?.searchParams.get('per_page');
     if (!page || !/^\d+$/.test(page)) throw new ProviderError(PROVIDER, 'protocol', 'the record list links a next page without a page number');
-    return `per_page=${perPage && /^\d+$/.test(perPage) ? perPage : '100'}&page=${page}`;
+    // Without its own `per_page`, the next page is numbered at the size asked: another size would shift where it starts.
+    return `per_page=${perPage && /^\d+$/.test(perPage) ? perPage : asked}&page=${page}`;
   }
   return undefined;
 }

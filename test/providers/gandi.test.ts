@@ -169,6 +169,31 @@ describe('readZone', () => {
     }
   });
 
+  it('a next link without per_page is read at the page size asked, so pages neither overlap nor leave a gap', async () => {
+    const held = Array.from({ length: 5 }, (_, i) => ({ rrset_name: `h${i}`, rrset_type: 'A', rrset_ttl: 300, rrset_values: [`192.0.2.${i}`] }));
+    const asked: string[] = [];
+    const server = createServer((req, res) => {
+      const url = new URL(req.url ?? '/', 'http://x');
+      const page = Number(url.searchParams.get('page') ?? '1');
+      const perPage = Number(url.searchParams.get('per_page') ?? '100');
+      asked.push(`${page}/${perPage}`);
+      const headers: Record<string, string> = { 'content-type': 'application/json', 'total-count': String(held.length) };
+      if (page * perPage < held.length) headers.link = `<http://127.0.0.1/v5/livedns/domains/${SEED_APEX}/records?page=${page + 1}>; rel="next"`;
+      res.writeHead(200, headers).end(JSON.stringify(held.slice((page - 1) * perPage, page * perPage)));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v5/livedns`;
+      const session = createGandiProvider({ baseUrl, dispatcher: agent, sleep: async () => {} }, { pageSize: 2 }).connect(GOOD);
+      const { records } = await session.readZone(ZONE);
+      expect(asked).toEqual(['1/2', '2/2', '3/2']);
+      expect(records.map((r) => r.content)).toEqual(held.map((h) => h.rrset_values[0]));
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
   it('normalises LiveDNS values: quoted chunks and escapes, relative and `@` targets, MX and SRV priorities', () => {
     const set = (type: string, values: string[], name = 'x') => fromGandi({ rrset_name: name, rrset_type: type, rrset_ttl: 300, rrset_values: values }, SEED_APEX).map(neutral);
     expect(set('TXT', ['"v=DKIM1; k=rsa; " "p=ABC"', '"say \\"hi\\" \\\\o/"', 'unquoted', '"caf\\195\\169"']).map((r) => r.content)).toEqual([
