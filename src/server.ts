@@ -5,7 +5,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config.js';
-import { createServices, type ServiceOverrides, type Services } from './services.js';
+import { createServices, type ServiceOverrides, type Services } from './app.js';
 import { serveGraphiqlAsset } from './graphql/graphiql.js';
 import { qualifiesForFastPath } from './graphql/fast-path.js';
 import { handleRest, isRestPath, type RestTarget } from './rest/handler.js';

@@ -7,7 +7,7 @@ import { request, Agent } from 'undici';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { startServer, type RunningServer } from '../../src/server.js';
-import type { ServiceOverrides } from '../../src/services.js';
+import type { ServiceOverrides } from '../../src/app.js';
 import { createApiKey } from '../../src/auth/api-keys.js';
 
 export interface Gateway {
