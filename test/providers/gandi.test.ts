@@ -148,7 +148,7 @@ describe('readZone', () => {
 
   it('a Link rel="next" it cannot follow is an error, never taken for the end of the list', async () => {
     // A next page named otherwise than by `page` (a cursor): reading on from page 1 alone would plan over part of the zone.
-    const server = createServer((req, res) => {
+    const server = createServer((_req, res) => {
       res.writeHead(200, {
         'content-type': 'application/json',
         'total-count': '2',

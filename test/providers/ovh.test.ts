@@ -337,8 +337,10 @@ describe('applyChanges', () => {
   });
 
   it('an update that keeps the TTL of a record at the zone default (ttl 0) leaves it at the zone default', async () => {
-    const record = stored().find((r) => r.fieldType === 'SPF')!;
-    record.ttl = 0;
+    const records = stored();
+    const index = records.findIndex((r) => r.fieldType === 'SPF');
+    const record = { ...records[index]!, ttl: 0 };
+    records[index] = record;
     const session = connect();
     const contents = await session.readZone(ZONE);
     const [spf] = spfOf(contents.records);
@@ -383,8 +385,10 @@ describe('applyChanges', () => {
   });
 
   it('a revert re-creates a deleted record that was at the zone default TTL (ttl 0) at the zone default again', async () => {
-    const mail = stored().find((r) => r.fieldType === 'TXT' && r.subDomain === 'mail')!;
-    mail.ttl = 0;
+    const records = stored();
+    const index = records.findIndex((r) => r.fieldType === 'TXT' && r.subDomain === 'mail');
+    const mail = { ...records[index]!, ttl: 0 };
+    records[index] = mail;
     const session = connect();
     const contents = await session.readZone(ZONE);
     const record = contents.records.find((r) => r.id === String(mail.id))!;
