@@ -147,6 +147,53 @@ describe('the signature and the server clock', () => {
     expect(apiCalls().map((c) => c.status)).toEqual([200, 400, 200]);
   });
 
+  describe('the server clock is shared by commands, its wait is each command\'s own', () => {
+    /** Command A reads the zone; its `GET /auth/time` hangs. Resolves once that request reached the fake. */
+    async function hungClock(options: { deadline: number; signal?: AbortSignal }, dispatcher: Agent) {
+      const ovh = createOvhProvider({ baseUrl: fake.baseUrl, dispatcher, sleep: async () => {} });
+      fake.failNext({ kind: 'hang', on: 'time' });
+      let settled = false;
+      const first = ovh
+        .connect(GOOD, options)
+        .readZone(ZONE)
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        )
+        .finally(() => (settled = true));
+      while (timeCalls().length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      return { ovh, first, settled: () => settled };
+    }
+
+    it('a command waiting for another command\'s hung clock read gives up at its own deadline', async () => {
+      // An agent that never gives up on headers by itself: A's clock read ends only when A's attempt times out (24 s).
+      const patient = createHttpAgent({ headersTimeoutMs: 120_000, keepAliveTimeoutMs: 100 });
+      const cancel = new AbortController();
+      try {
+        const a = await hungClock({ deadline: Date.now() + 60_000, signal: cancel.signal }, patient);
+        const error = await providerError(a.ovh.connect(GOOD, { deadline: Date.now() + 300 }).readZone(ZONE));
+        expect(error.kind).toBe('timeout');
+        expect(a.settled()).toBe(false);
+        cancel.abort();
+        await a.first;
+      } finally {
+        cancel.abort();
+        await patient.destroy();
+      }
+    });
+
+    it('a command is not failed by the cancellation of the command whose clock read it was waiting for', async () => {
+      const cancel = new AbortController();
+      const a = await hungClock({ deadline: Date.now() + 60_000, signal: cancel.signal }, agent);
+      const second = a.ovh.connect(GOOD, { deadline: Date.now() + 10_000 }).readZone(ZONE);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      cancel.abort();
+      expect(await a.first).toBeInstanceOf(ProviderError);
+      const { records } = await second;
+      expect(records.length).toBeGreaterThan(50);
+    });
+  });
+
   it('a wrong application secret is refused as such after one clock refresh, not in a loop', async () => {
     const error = await providerError(connect({ ...GOOD, apiSecret: 'Wr0ngS3cr3tW1thTh1rtyTw0Ch4rs00' }).authorize(APEX));
     expect([error.kind, error.reason]).toEqual(['auth', 'invalid signature: the application secret does not belong to this application key']);
