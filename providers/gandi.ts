@@ -143,19 +143,37 @@ class GandiSession implements ProviderSession {
   /**
    * `GET /domains/{fqdn}/records`, every page: the list is paginated, the next page named by a `Link: rel="next"`
    * header (go-gandi `GetDomainRecords` follows it). Only its `page` and `per_page` are taken, always on our own base URL.
+   * Pages are offsets into the list: an rrset added or deleted on an earlier page while the later ones are read shifts
+   * them, and an rrset would be skipped or read twice. So when `Total-Count` changes between pages, or an rrset (name and
+   * type) comes twice, the zone is read again, once.
    */
   async readZone(zone: Zone): Promise<ZoneContents> {
+    for (let tries = 0; tries < 2; tries++) {
+      const read = await this.readRrsets(zone);
+      if (read.complete) return { records: read.rrsets.flatMap((rrset) => fromGandi(rrset, zone.name)) };
+    }
+    throw new ProviderError(PROVIDER, 'unavailable', 'the record list changed while it was being read; try again');
+  }
+
+  private async readRrsets(zone: Zone): Promise<{ rrsets: GandiRrset[]; complete: boolean }> {
     const rrsets: GandiRrset[] = [];
+    const keys = new Set<string>();
+    const totals = new Set<string>();
     let query = `per_page=${this.pageSize}&page=1`;
     for (let pages = 1; ; pages++) {
       const reply = await this.call('GET', `${domainPath(zone)}/records?${query}`, undefined, RETRY);
-      rrsets.push(...parseRrsets(parseBody(reply)));
+      for (const rrset of parseRrsets(parseBody(reply))) {
+        keys.add(`${rrset.rrset_type.toUpperCase()} ${fullName(rrset.rrset_name, zone.name)}`);
+        rrsets.push(rrset);
+      }
+      const total = reply.headers['total-count'];
+      if (total !== undefined) totals.add(String(total));
       const next = nextPage(reply.headers.link, this.pageSize);
       if (!next) break;
       if (pages >= MAX_PAGES) throw new ProviderError(PROVIDER, 'protocol', `the record list did not end after ${MAX_PAGES} pages`);
       query = next;
     }
-    return { records: rrsets.flatMap((rrset) => fromGandi(rrset, zone.name)) };
+    return { rrsets, complete: totals.size <= 1 && keys.size === rrsets.length };
   }
 
   /**

@@ -7,7 +7,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { request, type Agent } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createGandiProvider, fromGandi, GANDI_CAPABILITIES, gandiErrorFromReply, unquoteTxt, encodeTxt, type GandiRaw } from '../../providers/gandi.js';
+import { createGandiProvider, fromGandi, GANDI_CAPABILITIES, gandiErrorFromReply, unquoteTxt, encodeTxt, type GandiRaw, type GandiRrset } from '../../providers/gandi.js';
 import { createHttpAgent } from '../../providers/http.js';
 import { ProviderError, type DnsRecord, type ProviderSession, type RecordChange } from '../../providers/types.js';
 import { GANDI_FAKE_TOKENS, startGandiFake, type GandiFake } from '../fakes/gandi-fake.js';
@@ -144,6 +144,19 @@ describe('readZone', () => {
     expect(byJson(records.map(neutral))).toEqual(byJson(seedAsHeld()));
     expect(fake.calls.map((c) => c.query.page)).toEqual(Array.from({ length: Math.ceil(total / 10) }, (_, i) => String(i + 1)));
     expect(fake.calls.length).toBeGreaterThan(3);
+  });
+
+  it.each([
+    ['deleted', (held: GandiRrset[]): void => void held.splice(0, 1)],
+    ['added', (held: GandiRrset[]): void => void held.unshift({ rrset_name: 'new', rrset_type: 'A', rrset_ttl: 300, rrset_values: ['192.0.2.99'] })],
+  ] as const)('an rrset %s on an earlier page while the pages are read shifts the later ones: read again, nothing skipped or doubled', async (_label, edit) => {
+    fake.setBehaviour({ maxPerPage: 10 });
+    fake.beforeNextList(() => {});
+    fake.beforeNextList(() => edit(fake.state.zones.get(SEED_APEX)!));
+    const { records } = await connect(GOOD, { pageSize: 10 }).readZone(ZONE);
+    expect(byJson(records.map((r) => (r.raw as GandiRaw).value + ' ' + (r.raw as GandiRaw).rrset.rrset_name))).toEqual(
+      byJson(fake.snapshot().flatMap((r) => r.rrset_values.map((v) => `${v} ${r.rrset_name}`))),
+    );
   });
 
   it('a Link rel="next" it cannot follow is an error, never taken for the end of the list', async () => {
