@@ -169,12 +169,12 @@ describe.each(engines)('storage on $name', (engine, skip) => {
         }
       });
 
-      describe('migration 6 (tenancy)', () => {
-        /** The database as release 5 left it, with `setup` run on it; then opened (migrated) by this release. */
-        async function migratedFrom5(setup: string[]): Promise<{ url: string; store: Store }> {
+      describe('migration 7 (tenancy)', () => {
+        /** The database as release 6 left it, with `setup` run on it; then opened (migrated) by this release. */
+        async function migratedFrom6(setup: string[]): Promise<{ url: string; store: Store }> {
           const url = await engine.newDatabase();
           await engine.execute(url, forEngine(SCHEMA_MIGRATIONS_TABLE, engine.name));
-          for (const migration of MIGRATIONS.slice(0, 5)) {
+          for (const migration of MIGRATIONS.slice(0, 6)) {
             for (const statement of migration.statements) await engine.execute(url, forEngine(statement, engine.name));
             await engine.execute(url, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (${migration.version}, 'v${migration.version}', '2024-01-01')`);
           }
@@ -192,7 +192,7 @@ describe.each(engines)('storage on $name', (engine, skip) => {
           `INSERT INTO sandbox_records (zone, id, type, name, content, ttl, priority) VALUES ('a.com', '${id}', 'TXT', 'a.com', 'v=spf1 -all', 300, NULL)`;
 
         it('gives every existing entry and sandbox zone to the first-start key, and that key Admin', async () => {
-          const { store } = await migratedFrom5([
+          const { store } = await migratedFrom6([
             keyRow('first0000000000a', 'admin', '2024-01-01T00:00:00.000Z'),
             userRow('u1', '2024-01-02T00:00:00.000Z'),
             keyRow('later00000000000', 'admin', '2024-01-03T00:00:00.000Z'),
@@ -226,7 +226,7 @@ describe.each(engines)('storage on $name', (engine, skip) => {
           const watchRow = (id: string, principal: string, domain: string, stateChangedAt: string) =>
             `INSERT INTO dns_watches (id, principal, domain, record_type, state, version, created_at, state_changed_at, checks) ` +
             `VALUES ('${id}', '${principal}', '${domain}', 'campaign', 'PENDING', 1, '2024-02-01T00:00:00.000Z', '${stateChangedAt}', 0)`;
-          const { store } = await migratedFrom5([
+          const { store } = await migratedFrom6([
             keyRow('first0000000000a', 'admin', '2024-01-01T00:00:00.000Z'),
             userRow('u1', '2024-01-02T00:00:00.000Z'),
             keyRow('alices0000000000', 'ci', '2024-01-03T00:00:00.000Z', 'u1'),
@@ -253,7 +253,7 @@ describe.each(engines)('storage on $name', (engine, skip) => {
         });
 
         it('without a first-start key (a user was made first), gives them to an account nobody has, and grants nothing', async () => {
-          const { store } = await migratedFrom5([
+          const { store } = await migratedFrom6([
             userRow('u1', '2024-01-01T00:00:00.000Z'),
             keyRow('admin00000000000', 'admin', '2024-01-02T00:00:00.000Z'),
             changeRow('old', 'key:admin00000000000'),
@@ -426,6 +426,15 @@ describe.each(engines)('storage on $name', (engine, skip) => {
         expect(await store.applySandboxWrites('user:alice', 'example.com', [{ op: 'delete', id: 'r1' }])).toEqual({ ok: true });
         expect(await store.readSandboxZone('user:alice', 'example.com')).toEqual([]);
         expect((await store.readSandboxZone('user:bob', 'example.com')).map((r) => [r.id, r.content])).toEqual([['bobs', 'bob 2'], ['r1', 'bob']]);
+      });
+
+      it('keeps one sealed Domain Connect authorization per domain, replaced on the next put', async () => {
+        expect(await store.getDomainConnectToken('a.com')).toBeNull();
+        await store.putDomainConnectToken({ domain: 'a.com', providerId: 'provider.example', sealed: 'v1.first', updatedAt: '2025-01-01T00:00:00.000Z' });
+        await store.putDomainConnectToken({ domain: 'b.com', providerId: 'provider.example', sealed: 'v1.other', updatedAt: '2025-01-01T00:00:00.000Z' });
+        await store.putDomainConnectToken({ domain: 'a.com', providerId: 'other.example', sealed: 'v1.second', updatedAt: '2025-01-02T00:00:00.000Z' });
+        expect(await store.getDomainConnectToken('a.com')).toEqual({ domain: 'a.com', providerId: 'other.example', sealed: 'v1.second', updatedAt: '2025-01-02T00:00:00.000Z' });
+        expect(await store.getDomainConnectToken('b.com')).toMatchObject({ sealed: 'v1.other' });
       });
 
       it('rolls back every sandbox write when one names a missing record', async () => {

@@ -19,7 +19,7 @@ export interface Account {
 }
 
 /**
- * The account rows written before tenancy were assigned to when no first-start key could be found (migration 6):
+ * The account rows written before tenancy were assigned to when no first-start key could be found (migration 7):
  * no caller has it, so only an `Admin` sees them.
  */
 export const UNASSIGNED_ACCOUNT = 'admin';

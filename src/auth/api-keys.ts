@@ -16,7 +16,7 @@ const KEY_PATTERN = /^dgk_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$/;
 /** @default name of the first-start key */
 export const INITIAL_ADMIN_KEY_NAME = 'admin';
 
-/** What the first-start key holds (migration 6 gives `Admin` to a first-start key made before it existed). */
+/** What the first-start key holds (migration 7 gives `Admin` to a first-start key made before it existed). */
 export const INITIAL_ADMIN_PERMISSIONS: readonly Permission[] = [DEFAULT_PERMISSION, ADMIN_PERMISSION];
 
 export interface ParsedApiKey {

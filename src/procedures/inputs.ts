@@ -20,7 +20,7 @@ const CONTROL_CHARACTERS_BUT_LAYOUT = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u
 
 const issue = (key: ErrorKey, detail?: string) => (detail ? `${key}|${detail}` : key);
 
-const isMissing = (value: unknown) => value === undefined || value === null || (typeof value === 'string' && value.trim() === '');
+export const isMissing = (value: unknown) => value === undefined || value === null || (typeof value === 'string' && value.trim() === '');
 
 /** A required string parameter: missing → `missing`, wrong shape → `invalid` (with the reason). */
 export function requiredString(missing: ErrorKey, invalid: ErrorKey) {
@@ -61,7 +61,7 @@ export const domainInput = z.unknown().transform((value, ctx): string => {
 });
 
 /** `Provider`: any case; missing → 3, anything but a known provider → 8. */
-const providerInput = z.unknown().transform((value, ctx): ProviderId => {
+export const providerInput = z.unknown().transform((value, ctx): ProviderId => {
   if (isMissing(value)) {
     ctx.addIssue({ code: 'custom', message: issue('PROVIDER_MISSING') });
     return z.NEVER;
@@ -85,14 +85,14 @@ export const flagInput = (name: string) =>
     return z.NEVER;
   }).optional();
 
-const CREDENTIAL_ERRORS: Record<CredentialField, { missing: ErrorKey; invalid: ErrorKey }> = {
+export const CREDENTIAL_ERRORS: Record<CredentialField, { missing: ErrorKey; invalid: ErrorKey }> = {
   apiKey: { missing: 'API_KEY_MISSING', invalid: 'API_KEY_INVALID' },
   apiSecret: { missing: 'API_SECRET_MISSING', invalid: 'API_SECRET_INVALID' },
   apiUser: { missing: 'API_USER_MISSING', invalid: 'API_USER_INVALID' },
   username: { missing: 'USERNAME_MISSING', invalid: 'USERNAME_INVALID' },
 };
 
-const optionalCredential = (field: CredentialField) =>
+export const optionalCredential = (field: CredentialField) =>
   z.unknown().transform((value, ctx): string | undefined => {
     if (isMissing(value)) return undefined;
     const problem = stringProblem(value, field === 'apiSecret' ? 'secret' : 'value');

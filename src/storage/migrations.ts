@@ -32,7 +32,7 @@ const FIRST_START_KEY = `SELECT k.id FROM api_keys k
     AND NOT EXISTS (SELECT 1 FROM api_keys o WHERE o.created_at < k.created_at OR (o.created_at = k.created_at AND o.id < k.id))
     AND NOT EXISTS (SELECT 1 FROM users u WHERE u.created_at < k.created_at)`;
 
-/** The account migration 6 gives rows made before tenancy: the first-start key's, else 'admin' (UNASSIGNED_ACCOUNT). */
+/** The account migration 7 gives rows made before tenancy: the first-start key's, else 'admin' (UNASSIGNED_ACCOUNT). */
 const ADMIN_ACCOUNT_OF_OLD_ROWS = `COALESCE((SELECT 'key:' || f.id FROM (${FIRST_START_KEY}) f), 'admin')`;
 
 /**
@@ -161,10 +161,24 @@ export const MIGRATIONS: readonly Migration[] = [
         claimed_until TEXT NULL
       )`,
       `CREATE INDEX webhook_outbox_next_attempt_at ON webhook_outbox (next_attempt_at)`,
-      ],
-    },
-    {
+    ],
+  },
+  {
     version: 6,
+    name: 'domain connect oauth tokens',
+    statements: [
+      // One authorization per domain (the name dns.connect was asked for). `sealed` is the token set encrypted with
+      // AES-256-GCM under DOMAIN_CONNECT_TOKEN_KEY (src/domain-connect/seal.ts): never a token in clear.
+      `CREATE TABLE domain_connect_tokens (
+        domain TEXT PRIMARY KEY,
+        provider_id TEXT NOT NULL,
+        sealed TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      )`,
+    ],
+  },
+  {
+    version: 7,
     name: 'tenancy: journal entries, sandbox zones and watches belong to an account',
     statements: [
       // Each entry belongs to the account that made it (src/auth/account.ts). Rows from before belonged to nobody in
