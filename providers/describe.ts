@@ -3,6 +3,7 @@
  * documentation cannot drift from the code: `npm run docs` rewrites it and test/readme.test.ts fails when it is stale.
  */
 import { PROVIDER_CREDENTIALS } from './credentials.js';
+import { PROVIDER_IDS } from './registry.js';
 import { fewestCalls, PROVIDER_NAMES, type CredentialField, type DnsProvider, type PlanShape, type UpstreamCalls } from './types.js';
 
 const PARAMETER: Record<CredentialField, string> = { apiKey: 'ApiKey', apiSecret: 'ApiSecret', apiUser: 'ApiUser', username: 'Username' };
@@ -39,6 +40,18 @@ export function providerTable(providers: readonly DnsProvider[]): string {
     );
   }
   return lines.join('\n');
+}
+
+/**
+ * What one credential parameter means at each provider (sandbox aside), for the GraphQL field descriptions and the
+ * REST API description: `lead` then "Cloudflare: API token (Zone.DNS edit); GoDaddy: API key; …".
+ */
+export function describeCredential(field: CredentialField, lead: string): string {
+  const uses = PROVIDER_IDS.filter((id) => id !== 'sandbox').flatMap((id) => {
+    const use = PROVIDER_CREDENTIALS[id][field];
+    return use ? [`${PROVIDER_NAMES[id]}: ${use.meaning}${use.required ? '' : ' (optional)'}`] : [];
+  });
+  return `${lead} ${uses.join('; ')}.`;
 }
 
 export const PROVIDER_TABLE_START = '<!-- provider-table:start (npm run docs) -->';

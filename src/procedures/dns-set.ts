@@ -1,31 +1,26 @@
-import { z } from 'zod';
 import type { SetRecordsResult } from '../services/dns-service.js';
 import { principalLabel } from '../services/journal.js';
 import { authenticate } from './middleware/authenticate.js';
 import { rateLimit } from './middleware/rate-limit.js';
 import { requirePermission } from './middleware/require-permission.js';
-import { commandInput, flagInput, providerCommandFields, requireProviderCredentials } from './inputs.js';
+import { commandInput, flagInput, providerCommandFields, requireProviderCredentials, wordInput } from './inputs.js';
 import { defineProcedure } from './procedure.js';
 
 export const RECORD_SETS = ['campaign', 'email-gateway'] as const;
 
 /** `RecordType`: missing or anything but a known record set → 4. */
-export const recordTypeInput = z.unknown().transform((value, ctx): (typeof RECORD_SETS)[number] => {
-  if (value === undefined || value === null || (typeof value === 'string' && value.trim() === '')) {
-    ctx.addIssue({ code: 'custom', message: 'RECORD_TYPE_MISSING' });
-    return z.NEVER;
-  }
-  const name = typeof value === 'string' ? value.trim().toLowerCase() : '';
-  const known = RECORD_SETS.find((r) => r === name);
-  if (!known) {
-    ctx.addIssue({ code: 'custom', message: 'RECORD_TYPE_UNKNOWN' });
-    return z.NEVER;
-  }
-  return known;
+export const recordTypeInput = wordInput(RECORD_SETS, 'RECORD_TYPE_MISSING', 'RECORD_TYPE_UNKNOWN', {
+  description: 'The record set: `campaign` (return path, DKIM, tracking, SPF, DMARC) or `email-gateway` (the same without tracking).',
+  examples: ['campaign'],
 });
 
 export const setInput = commandInput(
-  { ...providerCommandFields, recordType: recordTypeInput, dryRun: flagInput('DryRun'), force: flagInput('Force') },
+  {
+    ...providerCommandFields,
+    recordType: recordTypeInput,
+    dryRun: flagInput('DryRun', 'Plan only: nothing is written, and the reply lists the plan (`changes`).'),
+    force: flagInput('Force', 'Replace exactly the conflicting records the plan names instead of refusing with code 9.'),
+  },
   requireProviderCredentials,
 );
 
@@ -34,6 +29,7 @@ export const dnsSet = defineProcedure({
   name: 'dns.set',
   input: setInput,
   middleware: [authenticate, rateLimit, requirePermission('User.Update')],
+  errors: ['PROVIDER_UNSUPPORTED', 'SET_FAILED', 'SET_ERROR', 'LOCK_LOST', 'JOURNAL_FAILED', 'INTERNAL_ERROR'],
   async handler(input, ctx): Promise<SetRecordsResult> {
     return ctx.services.dns.setRecords({
       domain: input.domain,

@@ -3,9 +3,9 @@
  * `AUTH_FAILURE_LIMIT` a minute, refused with 429 before any key lookup (so guessing keys is throttled).
  */
 import { AppError } from '../../errors.js';
-import type { Middleware } from '../procedure.js';
+import { defineMiddleware } from '../procedure.js';
 
-export const authenticate: Middleware = async (ctx) => {
+export const authenticate = defineMiddleware(['AUTH_THROTTLED', 'AUTHENTICATION_FAILED'], async (ctx) => {
   const { auth, authFailures } = ctx.services;
   const { apiKey, sessionId, ip } = ctx.caller;
   const blockedFor = await authFailures.retryAfter(ip);
@@ -17,4 +17,4 @@ export const authenticate: Middleware = async (ctx) => {
     throw AppError.of('AUTHENTICATION_FAILED');
   }
   ctx.principal = principal;
-};
+});
