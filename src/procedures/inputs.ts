@@ -182,7 +182,7 @@ export function wordInput<const Words extends readonly [string, ...string[]]>(wo
 /** Flags (`DryRun`, `Force`): `true`/`1`/`false`/`0` in any case, or JSON booleans and 0/1; absent → false. */
 export const flagInput = (name: string, description: string) => {
   const wire = z
-    .union([z.boolean(), z.literal([0, 1]), z.enum(['true', 'false', '1', '0'])], { error: () => 'expected true, false, 1 or 0' })
+    .literal([true, false, 1, 0, 'true', 'false', '1', '0'], { error: () => 'expected true, false, 1 or 0' })
     .meta({ description: `${description} \`true\`/\`1\` or \`false\`/\`0\` (any case; a JSON boolean in a JSON body); absent means false.` });
   const field = z
     .unknown()
