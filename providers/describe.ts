@@ -3,7 +3,6 @@
  * documentation cannot drift from the code: `npm run docs` rewrites it and test/readme.test.ts fails when it is stale.
  */
 import { PROVIDER_CREDENTIALS } from './credentials.js';
-import { PROVIDER_IDS } from './registry.js';
 import { fewestCalls, PROVIDER_NAMES, type CredentialField, type DnsProvider, type PlanShape, type UpstreamCalls } from './types.js';
 
 const PARAMETER: Record<CredentialField, string> = { apiKey: 'ApiKey', apiSecret: 'ApiSecret', apiUser: 'ApiUser', username: 'Username' };
@@ -21,7 +20,10 @@ export function describeCalls(calls: UpstreamCalls): string {
     ...(perUpdate > 0 ? [`${perUpdate} more per updated record`] : []),
   ];
   const polls = calls.pollsPerWrite ? ` (+ ${calls.pollsPerWrite} poll per write)` : '';
-  return `${calls.read} + ${parts.join(' + ')}${polls} = **${fewestCalls(calls, TYPICAL_PLAN).total}** (${calls.read})`;
+  // A read that grows with the zone (one call per record, OVH): `+ N`, N being the records in the zone.
+  const perZone = calls.readPerRecord ? ` + ${calls.readPerRecord === 1 ? '' : `${calls.readPerRecord}×`}N` : '';
+  const note = perZone ? ', N = records in the zone' : '';
+  return `${calls.read}${perZone} + ${parts.join(' + ')}${polls} = **${fewestCalls(calls, TYPICAL_PLAN).total}${perZone}** (${calls.read}${perZone})${note}`;
 }
 
 export function providerTable(providers: readonly DnsProvider[]): string {
@@ -40,18 +42,6 @@ export function providerTable(providers: readonly DnsProvider[]): string {
     );
   }
   return lines.join('\n');
-}
-
-/**
- * What one credential parameter means at each provider (sandbox aside), for the GraphQL field descriptions and the
- * REST API description: `lead` then "Cloudflare: API token (Zone.DNS edit); GoDaddy: API key; …".
- */
-export function describeCredential(field: CredentialField, lead: string): string {
-  const uses = PROVIDER_IDS.filter((id) => id !== 'sandbox').flatMap((id) => {
-    const use = PROVIDER_CREDENTIALS[id][field];
-    return use ? [`${PROVIDER_NAMES[id]}: ${use.meaning}${use.required ? '' : ' (optional)'}`] : [];
-  });
-  return `${lead} ${uses.join('; ')}.`;
 }
 
 export const PROVIDER_TABLE_START = '<!-- provider-table:start (npm run docs) -->';

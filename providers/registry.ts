@@ -13,10 +13,13 @@ import { createDigitaloceanProvider } from './digitalocean.js';
 import { createDnsimpleProvider } from './dnsimple.js';
 import { createGodaddyProvider } from './godaddy.js';
 import { createGoogleCloudProvider } from './googlecloud.js';
+import { createHostingerProvider } from './hostinger.js';
 import { createIonosProvider } from './ionos.js';
 import { createHetznerProvider } from './hetzner.js';
 import { createLinodeProvider } from './linode.js';
 import { createNamecheapProvider } from './namecheap.js';
+import { createOvhProvider } from './ovh.js';
+import { createNamecomProvider } from './namecom.js';
 import { createRoute53Provider } from './route53.js';
 import { createPorkbunProvider } from './porkbun.js';
 import { createSandboxProvider } from './sandbox.js';
@@ -29,7 +32,7 @@ export { PROVIDER_CREDENTIALS, REQUIRED_CREDENTIALS, type CredentialUse } from '
  * messages, the README table). Adding a provider: its adapter file, a line here, one in `createProviderRegistry`,
  * and one in the conformance suite's driver list (test/providers/drivers/index.ts).
  */
-export const PROVIDER_IDS = ['cloudflare', 'godaddy', 'namecheap', 'sandbox', 'googlecloud', 'azure', 'route53', 'ionos', 'gandi', 'digitalocean', 'vultr', 'hetzner', 'linode', 'porkbun', 'dnsimple'] as const satisfies readonly ProviderId[];
+export const PROVIDER_IDS = ['cloudflare', 'godaddy', 'namecheap', 'sandbox', 'googlecloud', 'azure', 'route53', 'ionos', 'gandi', 'digitalocean', 'vultr', 'hetzner', 'linode', 'porkbun', 'dnsimple', 'ovh', 'namecom', 'hostinger'] as const satisfies readonly ProviderId[];
 
 export function isProviderId(value: string): value is ProviderId {
   return (PROVIDER_IDS as readonly string[]).includes(value);
@@ -55,6 +58,10 @@ export function createProviderRegistry(config: Config, deps: { dispatcher: Dispa
     // Paced at one call a second per API key: a dns.set of N calls takes at least N − 1 seconds.
     createPorkbunProvider({ ...common, baseUrl: config.PORKBUN_API_URL }),
     createDnsimpleProvider({ ...common, baseUrl: config.DNSIMPLE_API_URL }),
+    // OVH_API_URL overrides the endpoint of the caller's region (the `Username` credential) when set.
+    createOvhProvider({ ...common, baseUrl: config.OVH_API_URL }),
+    createNamecomProvider({ ...common, baseUrl: config.NAMECOM_API_URL }),
+    createHostingerProvider({ ...common, baseUrl: config.HOSTINGER_API_URL }),
   ];
   if (config.sandboxEnabled) providers.push(createSandboxProvider({ store: deps.store }));
   return new Map(providers.map((p) => [p.id, p]));

@@ -58,59 +58,10 @@ export interface ProviderCredentials {
 
 export type CredentialField = keyof ProviderCredentials;
 
-/**
- * A DNS record in provider-neutral form.
- * - `name`: the full domain name, lower case, no trailing dot (`_dmarc.example.com`; the apex is `example.com`).
- * - `type`: upper case (`TXT`, `CNAME`, …).
- * - `content`: TXT = the value with quotes removed and 255-byte chunks joined; CNAME/MX/NS = target host without a
- *   trailing dot; others as the provider shows them.
- * - `priority`: MX preference (and SRV priority), absent for other types.
- */
-export interface DnsRecord {
-  readonly type: string;
-  readonly name: string;
-  readonly content: string;
-  readonly ttl: number;
-  readonly priority?: number | undefined;
-  /** The provider's record id where it has one (Cloudflare). */
-  readonly id?: string | undefined;
-  /**
-   * The record exactly as the provider returned it, so that an adapter can write an untouched record back
-   * byte-for-byte (Namecheap) or keep fields the neutral form drops (Cloudflare `proxied`, comments, tags).
-   */
-  readonly raw?: unknown;
-  /**
-   * What else makes this record what it is at its provider, beyond the neutral fields, as the provider names it:
-   * set by adapters whose records carry such fields (Cloudflare: `proxied`, `comment`, `tags`, `settings`), only
-   * where they differ from the provider's default. Kept in the change journal, so that a revert re-creates a deleted
-   * record with them, not a bare copy.
-   */
-  readonly providerFields?: ProviderFields | undefined;
-}
-
-/** Provider-specific fields of a record (JSON values), see `DnsRecord.providerFields`. */
-export type ProviderFields = Readonly<Record<string, unknown>>;
-
-/** A record to write: what the planner produces, or what a revert restores. */
-export interface DesiredRecord {
-  readonly type: string;
-  readonly name: string;
-  readonly content: string;
-  readonly ttl: number;
-  readonly priority?: number | undefined;
-  /**
-   * Only on a record a revert restores: the `providerFields` it had. The adapter writes them back, all of them when
-   * it re-creates the record, those the forward write may have changed when it updates it. A separate name from
-   * `DnsRecord.providerFields`, so that a desired record made by spreading a read one does not carry them by accident.
-   */
-  readonly restoreFields?: ProviderFields | undefined;
-}
-
-/** One write. UPDATE and DELETE always name the existing record they replace or remove. */
-export type RecordChange =
-  | { readonly action: 'CREATE'; readonly record: DesiredRecord }
-  | { readonly action: 'UPDATE'; readonly before: DnsRecord; readonly record: DesiredRecord }
-  | { readonly action: 'DELETE'; readonly before: DnsRecord };
+// The record model (DnsRecord, DesiredRecord, RecordChange, ProviderFields) lives with the pure planning code in
+// src/records/model.ts; adapters speak it and import it from here.
+export type { DesiredRecord, DnsRecord, ProviderFields, RecordChange } from '../src/records/model.js';
+import type { DnsRecord, RecordChange } from '../src/records/model.js';
 
 /** The zone that holds a domain at one provider. */
 export interface Zone {
@@ -160,8 +111,16 @@ export interface ProviderCapabilities {
  * are not counted: they are made once per token, not per command.
  */
 export interface UpstreamCalls {
-  /** Calls to find and read the zone: all a dry run, or a re-apply that has nothing to write, makes. */
+  /**
+   * Calls to find and read the zone: all a dry run, or a re-apply that has nothing to write, makes (plus
+   * `readPerRecord` for each record in the zone, where the provider has it).
+   */
   readonly read: number;
+  /**
+   * Further read calls per record in the zone, where listing the zone gives ids only and each record is a call of its
+   * own (OVH: `GET …/record` then `GET …/record/{id}`), so a read is `read + readPerRecord × records`. @default 0
+   */
+  readonly readPerRecord?: number;
   /**
    * Write calls (anything but a read) for a plan with changes: `perPlan` once, plus `perRrset` for each changed
    * record set (type + name), plus `perRecord` for each created, updated or deleted record, plus `perUpdate` more for
@@ -179,14 +138,17 @@ export interface PlanShape {
   /** Distinct record sets (type + name) they touch. */
   readonly rrsets: number;
   readonly updates: number;
+  /** Records in the zone as the command reads it: counted only for a provider with `readPerRecord`. @default 0 */
+  readonly records?: number;
 }
 
 /** The fewest upstream calls (and write calls among them) a dns.set of this plan makes, by the declaration. */
 export function fewestCalls(declared: UpstreamCalls, plan: PlanShape): { readonly total: number; readonly writes: number } {
-  if (plan.changes === 0) return { total: declared.read, writes: 0 };
+  const read = declared.read + (declared.readPerRecord ?? 0) * (plan.records ?? 0);
+  if (plan.changes === 0) return { total: read, writes: 0 };
   const { perPlan, perRrset, perRecord, perUpdate = 0 } = declared.write;
   const writes = perPlan + perRrset * plan.rrsets + perRecord * plan.changes + perUpdate * plan.updates;
-  return { total: declared.read + writes + writes * (declared.pollsPerWrite ?? 0), writes };
+  return { total: read + writes + writes * (declared.pollsPerWrite ?? 0), writes };
 }
 
 export interface ProviderSession {

@@ -11,7 +11,7 @@ import { runForGraphql } from '../src/graphql/context.js';
 import { dnsChanges } from '../src/procedures/dns-changes.js';
 import { dnsRevert } from '../src/procedures/dns-revert.js';
 import type { ChangeEntryView, ChangeView } from '../src/services/dns-service.js';
-import type { ProviderId } from '../providers/types.js';
+import type { ProviderId } from '../src/procedures/provider-table.js';
 
 const DnsChangeStatus = builder.enumType('DnsChangeStatus', {
   description:

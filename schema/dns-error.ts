@@ -1,9 +1,7 @@
 import type { ObjectRef } from '@pothos/core';
 import { builder } from './builder.js';
 import type { DnsErrorShape } from '../src/graphql/context.js';
-import { describeCredential } from '../providers/describe.js';
-import { PROVIDER_IDS } from '../providers/registry.js';
-import { PROVIDER_NAMES, type ProviderId } from '../providers/types.js';
+import { describeCredential, PROVIDER_IDS, PROVIDER_NAMES, type ProviderId } from '../src/procedures/provider-table.js';
 
 type BuilderTypes = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer Types> ? Types : never;
 

@@ -5,7 +5,7 @@ import { runForGraphql } from '../src/graphql/context.js';
 import { dnsVerify } from '../src/procedures/dns-verify.js';
 import type { RecordVerification, ServerView, Verification, VerificationChecks } from '../src/services/verify-service.js';
 
-const DnsRecordState = builder.enumType('DnsRecordState', {
+export const DnsRecordState = builder.enumType('DnsRecordState', {
   description:
     'LIVE: every authoritative server answers the expected content. PROPAGATING: some do. MISSING: none do. WRONG: the name answers something else.',
   values: ['LIVE', 'PROPAGATING', 'MISSING', 'WRONG'] as const,

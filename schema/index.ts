@@ -6,5 +6,6 @@ import './authorize-dns.js';
 import './set-dns-records.js';
 import './dns-changes.js';
 import './dns-status.js';
+import './dns-watch.js';
 
 export const schema = builder.toSchema();

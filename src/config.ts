@@ -15,6 +15,31 @@ const flag = (defaultValue: boolean) =>
 const positiveInt = (defaultValue: number, max = 1_000_000_000) =>
   z.coerce.number({ error: 'expected a number' }).int('expected a whole number').min(1).max(max).default(defaultValue);
 
+/**
+ * A duration in the unit its name says (seconds or hours), fractions allowed, so that a test can run a whole watch or
+ * a whole retry schedule in seconds. `min` is inclusive.
+ */
+const duration = (defaultValue: number, { min, max }: { min: number; max: number }) =>
+  z.coerce.number({ error: 'expected a number' }).min(min, `expected at least ${min}`).max(max, `expected at most ${max}`).default(defaultValue);
+
+/**
+ * A Standard Webhooks signing secret: `whsec_` and the base64 of 24 to 64 random bytes (the specification's range).
+ * Messages name the rule, never the value.
+ */
+const webhookSecret = z
+  .string()
+  .optional()
+  .transform((value, ctx) => {
+    if (value === undefined || value.trim() === '') return undefined;
+    const body = value.startsWith('whsec_') ? value.slice('whsec_'.length) : null;
+    const bytes = body !== null && /^[A-Za-z0-9+/]+={0,2}$/.test(body) && body.length % 4 === 0 ? Buffer.from(body, 'base64').length : 0;
+    if (body === null || bytes < 24 || bytes > 64) {
+      ctx.addIssue({ code: 'custom', message: 'expected whsec_ followed by the base64 of 24 to 64 random bytes (e.g. whsec_$(openssl rand -base64 32))' });
+      return z.NEVER;
+    }
+    return value;
+  });
+
 const httpUrl = (defaultValue: string) =>
   z
     .url({ protocol: /^https?$/, error: 'expected an http(s) URL' })
@@ -102,6 +127,47 @@ export const configSchema = z
     DNS_AUTHORITATIVE_ALLOW_PRIVATE: flag(false),
     /** DNS questions verification keeps in flight at once, across every check (so many due watches never open as many sockets). */
     VERIFY_CONCURRENCY: positiveInt(32, 10_000),
+    /**
+     * A watch's first check comes this long after an applied dns.set (dns.watch checks at once); each later check of
+     * a PENDING or BROKEN watch waits twice as long as the one before, up to VERIFY_MAX_INTERVAL_SECONDS.
+     * @default 15
+     */
+    VERIFY_FIRST_CHECK_SECONDS: duration(15, { min: 0.01, max: 86_400 }),
+    /** The longest wait between two checks of a PENDING or BROKEN watch. @default 1800 */
+    VERIFY_MAX_INTERVAL_SECONDS: duration(1800, { min: 0.01, max: 7 * 86_400 }),
+    /** How long a PENDING (or BROKEN) watch is checked before it is EXPIRED. @default 72 */
+    VERIFY_WATCH_HOURS: duration(72, { min: 0.0001, max: 24 * 365 }),
+    /** A READY watch is checked again this often, and becomes BROKEN when a record broke; 0 = never. @default 24 */
+    VERIFY_RECHECK_HOURS: duration(24, { min: 0, max: 24 * 365 }),
+    /**
+     * Run this instance's scheduler: due watch checks and webhook deliveries. Every instance may run it (each due
+     * watch and each delivery is claimed by one instance at a time); tests switch it off unless they test it.
+     * @default true
+     */
+    WATCH_SCHEDULER: flag(true),
+    /** How often the scheduler looks for due watches and deliveries (it also wakes for checks this instance scheduled). @default 5 */
+    WATCH_POLL_SECONDS: duration(5, { min: 0.01, max: 3600 }),
+    /** Most watches (and webhook deliveries) one instance claims per round; a full round is followed by another at once. @default 100 */
+    WATCH_BATCH_SIZE: positiveInt(100, 10_000),
+    /**
+     * How long a claimed watch check or delivery belongs to the instance that claimed it. Released at once when it is
+     * done (or on shutdown); a crashed instance's claims pass to another instance after this long.
+     * @default 300
+     */
+    WATCH_LEASE_SECONDS: duration(300, { min: 1, max: 86_400 }),
+    /**
+     * Where watch state changes (dns.records.ready, dns.records.expired, dns.records.broken) are POSTed, signed per
+     * Standard Webhooks with WEBHOOK_SECRET. Operator configuration: never caller input. Unset: no webhooks.
+     */
+    WEBHOOK_URL: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).optional(),
+    /** `whsec_…`: the Standard Webhooks signing secret (base64, 24–64 bytes). Required with WEBHOOK_URL; never logged. */
+    WEBHOOK_SECRET: webhookSecret,
+    /** The first retry of a failed delivery comes this long after it; each next one twice as long after (at most an hour). @default 30 */
+    WEBHOOK_FIRST_RETRY_SECONDS: duration(30, { min: 0.01, max: 86_400 }),
+    /** A delivery is retried until this long after the event, then given up (and recorded as such). @default 24 */
+    WEBHOOK_RETRY_HOURS: duration(24, { min: 0.0001, max: 24 * 30 }),
+    /** One delivery attempt (connect, headers and body) must end within this; a timeout counts as a failure. @default 10 */
+    WEBHOOK_TIMEOUT_SECONDS: duration(10, { min: 0.01, max: 300 }),
     CLOUDFLARE_API_URL: httpUrl('https://api.cloudflare.com/client/v4'),
     GODADDY_API_URL: httpUrl('https://api.godaddy.com'),
     NAMECHEAP_API_URL: httpUrl('https://api.namecheap.com/xml.response'),
@@ -164,6 +230,11 @@ export const configSchema = z
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** Print the first-start admin key (on by default; tests switch it off to keep output quiet). */
     PRINT_INITIAL_KEY: flag(true),
+  })
+  .superRefine((env, ctx) => {
+    if ((env.WEBHOOK_URL === undefined) !== (env.WEBHOOK_SECRET === undefined)) {
+      ctx.addIssue({ code: 'custom', path: [env.WEBHOOK_URL === undefined ? 'WEBHOOK_URL' : 'WEBHOOK_SECRET'], message: 'WEBHOOK_URL and WEBHOOK_SECRET are set together or not at all' });
+    }
   })
   .transform((env) => ({
     ...env,

@@ -82,6 +82,9 @@ export const ERROR_CATALOGUE = {
   CHANGE_NOT_FOUND: entry(12, 'Change not found', 404),
   REVERT_REFUSED: entry(9, 'Revert refused', 409),
 
+  // Watches (dns.watch / dns.watches / the dnsStatusChanged subscription).
+  WATCH_NOT_FOUND: entry(13, 'No watch of this record set on this domain: start one with dns.watch (GraphQL watchDnsRecords) or an applied dns.set', 404),
+
   // user.login (Octeth's own numbering).
   LOGIN_USERNAME_MISSING: entry(1, 'Missing username', 400),
   LOGIN_PASSWORD_MISSING: entry(2, 'Missing password', 400),

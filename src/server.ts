@@ -5,7 +5,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config.js';
-import { createServices, type ServiceOverrides, type Services } from './services.js';
+import { createServices, type ServiceOverrides, type Services } from './app.js';
 import { serveGraphiqlAsset } from './graphql/graphiql.js';
 import { qualifiesForFastPath } from './graphql/fast-path.js';
 import { handleRest, isRestPath, type RestTarget } from './rest/handler.js';
@@ -145,6 +145,8 @@ export async function startServer(config: Config, overrides: ServiceOverrides = 
   });
   // Load the GraphQL transport now that health checks can be answered (see lazyGraphql).
   listener.warmUp().catch((error: unknown) => services.logger.error({ err: error }, 'GraphQL transport failed to load'));
+  // Due watch checks and webhook deliveries (unless WATCH_SCHEDULER=false).
+  services.startScheduler();
   const { port } = server.address() as AddressInfo;
   const host = config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST;
   let closing: Promise<void> | undefined;
@@ -168,8 +170,10 @@ export async function startServer(config: Config, overrides: ServiceOverrides = 
     close() {
       closing ??= (async () => {
         // Stop accepting, let in-flight requests finish (cut after SHUTDOWN_GRACE_MS), then release the zone locks,
-        // Redis, the database and the upstream pool.
+        // Redis, the database and the upstream pool. Live subscriptions end first (their streams complete), and the
+        // scheduler stops, so that nothing long-lived holds the drain up.
         const drained = new Promise<void>((resolve) => server.close(() => resolve()));
+        await services.stopBackground();
         server.closeIdleConnections();
         // Replies not yet started say `Connection: close` and end their connection once sent (node's http server
         // closes the socket after a reply that does not keep it alive).

@@ -128,7 +128,7 @@ describe.skipIf(!hasChromium)('the REST API reference in Chromium, offline', () 
     // The gateway answered everything without an error status; the page raised nothing and complained of nothing.
     await expect.poll(() => serverHits.every((hit) => hit.status !== undefined), { timeout: 5000 }).toBe(true);
     expect(serverHits.filter((hit) => (hit.status ?? 0) >= 400).map((hit) => `${hit.method} ${hit.path} ${hit.status}`)).toEqual([]);
-    expect(pageErrors).toEqual([]);
+    expect(pageErrors.map((e) => e.slice(0, 300))).toEqual([]);
     expect(consoleProblems).toEqual([]);
   }, 45_000);
 });

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page, type Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGateway, type Gateway } from './helpers/gateway.js';
+import { bearer, postJson, startGateway, type Gateway } from './helpers/gateway.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
@@ -139,5 +139,50 @@ describe.skipIf(!hasChromium)('GraphiQL in Chromium, offline', () => {
     expect(pageErrors).toEqual([]);
     expect(consoleErrors).toEqual([]);
     // ~4 s alone; the ceiling is for a full parallel suite on two shared cores, where Chromium start-up is slower.
+  }, 45_000);
+
+  it('runs the dnsStatusChanged subscription over Server-Sent Events: the live result, until the watch is EXPIRED', async () => {
+    // A watch that cannot become ready (no resolver answers here) and expires after about two seconds.
+    const watched = await startGateway({
+      WATCH_SCHEDULER: 'true',
+      WATCH_POLL_SECONDS: '0.05',
+      VERIFY_FIRST_CHECK_SECONDS: '0.2',
+      VERIFY_MAX_INTERVAL_SECONDS: '0.4',
+      VERIFY_WATCH_HOURS: '0.0006',
+      DNS_TIMEOUT_MS: '100',
+    });
+    try {
+      const started = await postJson(watched, '/api/v1/dns.watch', { Domain: 'graphiql-watched.com', RecordType: 'campaign' }, bearer(watched.adminKey));
+      expect(started.json.watch.state, started.text).toBe('PENDING');
+      const tab = await context.newPage();
+      const errors: string[] = [];
+      tab.on('pageerror', (error) => errors.push(error.message));
+      await tab.goto(`${watched.url}/graphql`);
+      await tab.locator('.graphiql-container .graphiql-query-editor .monaco-editor').waitFor({ state: 'visible' });
+      await tab.getByRole('button', { name: 'Headers', exact: true }).click();
+      await tab.locator('.graphiql-editor-tool .graphiql-editor:visible .monaco-editor').click();
+      await tab.keyboard.insertText(JSON.stringify({ Authorization: `Bearer ${watched.adminKey}` }));
+      await tab.locator('.graphiql-query-editor .monaco-editor').click();
+      await tab.keyboard.press('ControlOrMeta+A');
+      await tab.keyboard.press('Delete');
+      await tab.keyboard.insertText('subscription { dnsStatusChanged(domain: "graphiql-watched.com", recordType: CAMPAIGN) { __typename ... on DnsWatch { domain state } ... on DnsError { code message } } }');
+
+      const streamed = tab.waitForRequest((r) => r.url().includes('dnsStatusChanged'));
+      await tab.getByRole('button', { name: /^Execute query/ }).click();
+      const request = await streamed;
+      expect(request.method()).toBe('GET');
+      expect(await request.headerValue('accept')).toBe('text/event-stream');
+      expect(await request.headerValue('authorization')).toBe(`Bearer ${watched.adminKey}`);
+      const pane = async () => ((await tab.locator('.result-window').textContent()) ?? '').replace(/\s+/g, ' ');
+      // The watch as it is now, then its change: GraphiQL shows the latest event.
+      await expect.poll(pane, { timeout: 10_000 }).toMatch(/"state": "(PENDING|EXPIRED)"/);
+      await expect.poll(pane, { timeout: 15_000 }).toMatch(/"state": "EXPIRED"/);
+      expect(await pane()).toMatch(/"domain": "graphiql-watched.com"/);
+      await tab.screenshot({ path: '/tmp/graphiql-subscription.png' });
+      expect(errors).toEqual([]);
+      await tab.close();
+    } finally {
+      await watched.close();
+    }
   }, 45_000);
 });

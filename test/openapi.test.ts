@@ -372,6 +372,15 @@ describe('recorded traffic of every command matches the document', () => {
     await record('dns.verify', true, { label: 'legacy verify', path: '/api.php', query: { Command: 'dns.verify', Domain: VERIFY_DOMAIN, RecordType: 'email-gateway', SessionID: session } });
     await record('dns.verify', true, { label: 'verify, no name servers', path: '/api/v1/dns.verify', query: { Domain: 'nothing-here.com', RecordType: 'campaign' }, headers: bearer });
 
+    // dns.watch (its first check is made at once) and dns.watches.
+    await record('dns.watch', true, { label: 'watch', path: '/api/v1/dns.watch', form: { Domain: VERIFY_DOMAIN, RecordType: 'campaign' }, headers: bearer });
+    await record('dns.watch', false, { label: 'watch, no record type', path: '/api/v1/dns.watch', form: { Domain: VERIFY_DOMAIN }, headers: bearer });
+    await record('dns.watches', true, { label: 'watches', path: '/api/v1/dns.watches', query: { Domain: VERIFY_DOMAIN }, headers: bearer });
+    await record('dns.watches', true, { label: 'all watches', path: '/api/v1/dns.watches', headers: bearer });
+    await record('dns.watches', true, { label: 'legacy watches', path: '/api.php', query: { Command: 'dns.watches', APIKey: key } });
+    await record('dns.watch', true, { label: 'legacy watch', path: '/api.php', json: { Command: 'dns.watch', Domain: 'sandbox-one.com', RecordType: 'campaign' }, headers: bearer });
+    await record('dns.watches', true, { label: 'watches, invalid domain', path: '/api/v1/dns.watches', query: { Domain: 'localhost' }, headers: bearer });
+
     // The transport's own refusals, on both paths.
     await record('dns.provider', null, { label: 'invalid JSON', path: '/api/v1/dns.provider', raw: { type: 'application/json', text: '{"Domain":' }, headers: bearer });
     await record('dns.provider', false, { label: 'unsupported type', path: '/api/v1/dns.provider', raw: { type: 'text/plain', text: 'Domain=example.com' }, headers: bearer });

@@ -32,4 +32,29 @@ describe('repository hygiene', () => {
     );
     expect(offending).toEqual([]);
   });
+
+  it('imports point down the request path: transport → procedure → service → planner / adapter → storage', () => {
+    // Layer → the folders it must never import from (docs/architecture.md).
+    const forbidden: Record<string, readonly string[]> = {
+      'schema/': ['providers/'],
+      'src/rest/': ['providers/', 'schema/'],
+      'src/graphql/': ['providers/'],
+      'src/procedures/': ['src/rest/', 'src/graphql/', 'schema/'],
+      'src/services/': ['src/procedures/', 'src/rest/', 'src/graphql/', 'schema/'],
+      'src/records/': ['src/procedures/', 'src/services/', 'src/rest/', 'src/graphql/', 'schema/', 'providers/', 'src/storage/'],
+      'providers/': ['src/procedures/', 'src/services/', 'src/rest/', 'src/graphql/', 'schema/'],
+      'src/storage/': ['src/procedures/', 'src/services/', 'src/rest/', 'src/graphql/', 'schema/', 'providers/'],
+    };
+    const violations: string[] = [];
+    for (const [layer, banned] of Object.entries(forbidden)) {
+      for (const file of sourceFiles(path.join(ROOT, layer)).filter((f) => f.endsWith('.ts'))) {
+        for (const match of readFileSync(file, 'utf8').matchAll(/^\s*(?:import|export)\b[^;]*?from '(\.[^']+)'/gm)) {
+          const target = path.relative(ROOT, path.resolve(path.dirname(file), match[1]!));
+          for (const folder of banned) if (`${target}/`.startsWith(folder) || target.startsWith(folder)) violations.push(`${path.relative(ROOT, file)} → ${target}`);
+        }
+      }
+    }
+    expect(violations).toEqual([]);
+  });
 });
+

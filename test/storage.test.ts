@@ -196,8 +196,10 @@ describe.each(engines)('storage on $name', (engine, skip) => {
 
     describe('rows', () => {
       let store: Store;
+      let databaseUrl: string;
       beforeEach(async () => {
-        store = await open(await engine.newDatabase());
+        databaseUrl = await engine.newDatabase();
+        store = await open(databaseUrl);
       });
       afterEach(async () => {
         await store.close();
@@ -302,6 +304,98 @@ describe.each(engines)('storage on $name', (engine, skip) => {
         expect(await store.readSandboxZone('example.com')).toEqual([{ zone: 'example.com', id: 'r1', ...rec }]);
         // Records are per zone: the same id in another zone is not touched.
         expect(await store.applySandboxWrites('other.com', [{ op: 'delete', id: 'r1' }])).toMatchObject({ ok: false });
+      });
+
+      it('watches: start, restart, list per account, claim a due one once, write its outcome only while claimed, queue its event in the same transaction', async () => {
+        const t = (s: number) => new Date(Date.UTC(2025, 0, 1, 0, 0, s)).toISOString();
+        const start = (principal: string, domain: string, at: number) =>
+          store.startWatch({ id: `w-${principal}-${domain}`, principal, domain, recordType: 'campaign', at: t(at), expiresAt: t(at + 100), nextCheckAt: t(at + 1) });
+        const first = await start('key:a', 'b.com', 0);
+        expect(first.previousState).toBeNull();
+        expect(first.watch).toMatchObject({ id: 'w-key:a-b.com', state: 'PENDING', version: 1, checks: 0, nextCheckAt: t(1), expiresAt: t(100), lastResult: null, stateChangedAt: t(0) });
+        await start('key:a', 'a.com', 0);
+        await start('key:other', 'a.com', 0);
+        expect((await store.listWatches({ principal: 'key:a' })).map((w) => w.domain)).toEqual(['a.com', 'b.com']);
+        expect((await store.listWatches({ principal: 'key:a', domain: 'a.com' })).map((w) => w.principal)).toEqual(['key:a']);
+
+        // Due at t(1): claimed once, not again while the lease runs, again once it has run out.
+        const claimA = await store.claimDueWatches({ now: t(1), until: t(31), token: 'i1/x', limit: 10 });
+        expect(claimA.map((w) => w.principal).sort()).toEqual(['key:a', 'key:a', 'key:other']);
+        expect(await store.claimDueWatches({ now: t(2), until: t(32), token: 'i2/y', limit: 10 })).toEqual([]);
+        const watch = claimA.find((w) => w.domain === 'b.com')!;
+        const update = { state: 'READY' as const, version: 2, stateChangedAt: t(3), expiresAt: null, checks: 0, nextCheckAt: t(1000), lastCheckedAt: t(3), lastResult: { ready: true, records: [] } };
+        const event = { id: 'msg_1', eventType: 'dns.records.ready', payload: '{"type":"dns.records.ready"}', createdAt: t(3), nextAttemptAt: t(3) };
+        // Another token cannot write the outcome (nor queue the event).
+        expect(await store.finishWatchCheck(watch.id, 'i2/y', update, event)).toBeNull();
+        expect(await store.listWebhooks()).toEqual([]);
+        const finished = await store.finishWatchCheck(watch.id, 'i1/x', update, event);
+        expect(finished).toMatchObject({ state: 'READY', version: 2, nextCheckAt: t(1000), lastResult: { ready: true, records: [] } });
+        expect(await store.listWebhooks()).toEqual([{ ...event, attempts: 0, deliveredAt: null, failedAt: null, lastStatus: null, lastError: null }]);
+        // A finished check frees the lease; the others are taken again only when their lease has run out.
+        expect(await store.claimDueWatches({ now: t(30), until: t(60), token: 'i2/z', limit: 10 })).toEqual([]);
+        expect((await store.claimDueWatches({ now: t(31), until: t(61), token: 'i2/z', limit: 1 }))).toHaveLength(1);
+        // Releasing an instance's leases frees only its own.
+        await store.releaseClaims('i1/');
+        expect((await store.claimDueWatches({ now: t(32), until: t(62), token: 'i3/w', limit: 10 }))).toHaveLength(1);
+        await store.releaseClaims('i2/');
+        expect((await store.claimDueWatches({ now: t(33), until: t(63), token: 'i3/w', limit: 10 }))).toHaveLength(1);
+
+        // A restart makes it PENDING again, drops the claim (so a check in flight cannot write), and says what it was.
+        const restarted = await start('key:a', 'b.com', 50);
+        expect(restarted.previousState).toBe('READY');
+        expect(restarted.watch).toMatchObject({ id: 'w-key:a-b.com', state: 'PENDING', version: 3, checks: 0, stateChangedAt: t(50), nextCheckAt: t(51) });
+        const again = await start('key:a', 'b.com', 60);
+        expect(again.previousState).toBe('PENDING');
+        // Restarting a PENDING watch is no state change: its time of entering PENDING stays.
+        expect(again.watch).toMatchObject({ version: 4, stateChangedAt: t(50), nextCheckAt: t(61) });
+        const other = (await store.listWatches({ principal: 'key:other' }))[0]!;
+        expect(await store.finishWatchCheck(other.id, 'i3/w', { ...update, version: 2 })).not.toBeNull();
+        expect(await store.findWatch('key:other', 'a.com', 'campaign')).toMatchObject({ state: 'READY' });
+        expect(await store.findWatch('key:other', 'a.com', 'email-gateway')).toBeNull();
+      });
+
+      it('webhook outbox: claims due deliveries once, records attempts only while claimed', async () => {
+        const t = (s: number) => new Date(Date.UTC(2025, 0, 1, 0, 0, s)).toISOString();
+        const w = await store.startWatch({ id: 'w1', principal: 'key:a', domain: 'a.com', recordType: 'campaign', at: t(0), expiresAt: t(100), nextCheckAt: t(0) });
+        await store.claimDueWatches({ now: t(0), until: t(10), token: 'i/1', limit: 1 });
+        const update = { state: 'READY' as const, version: 2, stateChangedAt: t(1), expiresAt: null, checks: 0, nextCheckAt: null, lastCheckedAt: t(1), lastResult: null };
+        await store.finishWatchCheck(w.watch.id, 'i/1', update, { id: 'msg_a', eventType: 'dns.records.ready', payload: '{}', createdAt: t(1), nextAttemptAt: t(1) });
+        const [claimed] = await store.claimDueWebhooks({ now: t(2), until: t(20), token: 'i/2', limit: 5 });
+        expect(claimed).toMatchObject({ id: 'msg_a', attempts: 0 });
+        expect(await store.claimDueWebhooks({ now: t(3), until: t(20), token: 'j/1', limit: 5 })).toEqual([]);
+        expect(await store.finishWebhookAttempt({ id: 'msg_a', token: 'j/1', attempts: 1, at: t(3), outcome: 'delivered', nextAttemptAt: null, lastStatus: 200, lastError: null })).toBe(false);
+        expect(await store.finishWebhookAttempt({ id: 'msg_a', token: 'i/2', attempts: 1, at: t(3), outcome: 'retry', nextAttemptAt: t(40), lastStatus: 500, lastError: 'HTTP 500' })).toBe(true);
+        expect(await store.claimDueWebhooks({ now: t(39), until: t(60), token: 'j/1', limit: 5 })).toEqual([]);
+        expect(await store.claimDueWebhooks({ now: t(40), until: t(60), token: 'j/1', limit: 5 })).toHaveLength(1);
+        expect(await store.finishWebhookAttempt({ id: 'msg_a', token: 'j/1', attempts: 2, at: t(41), outcome: 'failed', nextAttemptAt: null, lastStatus: null, lastError: 'timeout' })).toBe(true);
+        expect((await store.listWebhooks())[0]).toMatchObject({ attempts: 2, nextAttemptAt: null, deliveredAt: null, failedAt: t(41), lastStatus: null, lastError: 'timeout' });
+        expect(await store.claimDueWebhooks({ now: t(1000), until: t(2000), token: 'j/2', limit: 5 })).toEqual([]);
+      });
+
+      it('concurrent claimers (separate connections) take disjoint sets of due watches, and together all of them', async () => {
+        const at = new Date(Date.UTC(2025, 0, 1)).toISOString();
+        for (let i = 0; i < 60; i++) {
+          await store.startWatch({ id: `c${i}`, principal: `key:${i}`, domain: 'a.com', recordType: 'campaign', at, expiresAt: at, nextCheckAt: at });
+        }
+        const others = await Promise.all([open(databaseUrl), open(databaseUrl), open(databaseUrl)]);
+        try {
+          const claimers = [store, ...others];
+          const taken: string[][] = claimers.map(() => []);
+          const until = new Date(Date.UTC(2026, 0, 1)).toISOString();
+          await Promise.all(
+            claimers.map(async (s, n) => {
+              for (let round = 0; round < 10; round++) {
+                const rows = await s.claimDueWatches({ now: at, until, token: `i${n}/r${round}`, limit: 4 });
+                taken[n]!.push(...rows.map((r) => r.id));
+              }
+            }),
+          );
+          const all = taken.flat();
+          expect(new Set(all).size).toBe(all.length);
+          expect(all.sort()).toEqual(Array.from({ length: 60 }, (_, i) => `c${i}`).sort());
+        } finally {
+          await Promise.all(others.map((s) => s.close()));
+        }
       });
 
       it('sorts text bytewise on both engines (case and punctuation count), with numbers as numbers', async () => {

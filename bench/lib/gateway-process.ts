@@ -6,7 +6,7 @@ import type { ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ROOT, collectOutput, freePort, spawnNode, stopChild, waitForHttp } from './children.js';
-import { BENCH_CREDENTIALS } from './upstream-protocol.js';
+import { BENCH_CREDENTIALS, BENCH_MAIL } from './upstream-protocol.js';
 import type { Upstream } from './upstream-client.js';
 
 export interface GatewayProcess {
@@ -60,9 +60,12 @@ export function gatewayEnv(upstream: Upstream, dataDir: string, port: number): N
     GODADDY_API_URL: upstream.godaddyUrl,
     NAMECHEAP_API_URL: upstream.namecheapUrl,
     NAMECHEAP_CLIENT_IP: BENCH_CREDENTIALS.namecheapClientIp,
-    MAIL_MASTER_DOMAIN: 'mta.sender-platform.net',
+    MAIL_MASTER_DOMAIN: BENCH_MAIL.masterDomain,
     // Set so that dns.set merges an include into the seeded apex SPF (an UPDATE) and counts its lookups.
-    MAIL_SPF_INCLUDE: '_spf.sender-platform.net',
+    MAIL_SPF_INCLUDE: BENCH_MAIL.spfInclude,
+    // dns.verify asks the verified domain's name servers on loopback (bench/upstream.ts), on their port.
+    DNS_AUTHORITATIVE_PORT: String(upstream.authoritativePort),
+    DNS_AUTHORITATIVE_ALLOW_PRIVATE: 'true',
     ...overrides,
   };
 }

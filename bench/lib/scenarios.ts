@@ -93,6 +93,13 @@ export function scenarios(apiKey: string): Scenario[] {
       }, 'a SetDnsRecordsSuccess plan, not applied'),
     },
     {
+      id: 'rest-verify',
+      title: 'REST dns.verify, ready domain (4 name servers on loopback)',
+      target: 'gateway',
+      request: { method: 'GET', path: `/api/v1/dns.verify?Domain=${DOMAINS.verified}&RecordType=campaign`, headers: auth },
+      check: expectJson((v) => v?.ready === true && Array.isArray(v.records) && v.records.every((r: { status: string }) => r.status === 'LIVE'), 'ready: true, every record LIVE'),
+    },
+    {
       id: 'rest-set-satisfied',
       title: 'REST dns.set, zone already satisfied (Cloudflare)',
       target: 'gateway',

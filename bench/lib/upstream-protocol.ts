@@ -22,7 +22,12 @@ export const DOMAINS = {
   detectNamecheap: 'namecheap-customer.com',
   /** Never written: the sandbox dry-run scenario plans against an empty zone. */
   sandbox: 'bench-sandbox.com',
+  /** The campaign record set live on four authoritative servers on 127.0.0.2–5 (the dns.verify scenario). */
+  verified: 'bench-verified.com',
 } as const;
+
+/** The platform settings the bench gateway runs with; the verified zone is built from them. */
+export const BENCH_MAIL = { masterDomain: 'mta.sender-platform.net', spfInclude: '_spf.sender-platform.net' } as const;
 
 export type UpstreamRequest = { type: 'calls' } | { type: 'reset' } | { type: 'stop' };
 
@@ -32,6 +37,8 @@ export interface UpstreamReady {
   readonly cloudflareUrl: string;
   readonly godaddyUrl: string;
   readonly namecheapUrl: string;
+  /** The port the authoritative servers on 127.0.0.2–5 answer on (the gateway's DNS_AUTHORITATIVE_PORT). */
+  readonly authoritativePort: number;
 }
 
 /** Each fake's call log since the last reset: `METHOD path` (Namecheap: `METHOD command`), DNS: `TYPE name`. */

@@ -35,6 +35,8 @@ export const NAMESERVER_PATTERNS: readonly NameserverPattern[] = [
   { id: 'gandi', name: 'Gandi', supported: true, pattern: suffixes('gandi.net') },
   { id: 'porkbun', name: 'Porkbun', supported: true, pattern: suffixes('porkbun.com') },
   { id: 'dnsimple', name: 'DNSimple', supported: true, pattern: suffixes('dnsimple.com', 'dnsimple-edge.net', 'dnsimple-edge.org') },
+  // ns1–ns4.name.com, or ns1xyz.name.com as Name.com assigns them (dnscontrol `providers/namedotcom/nameservers.go`).
+  { id: 'namecom', name: 'Name.com', supported: true, pattern: suffixes('name.com') },
 
   // Recognised but not supported.
   // ns1–ns3.digitalocean.com (dnscontrol `defaultNameServerNames`).
@@ -43,18 +45,18 @@ export const NAMESERVER_PATTERNS: readonly NameserverPattern[] = [
   { id: 'vultr', name: 'Vultr', supported: true, pattern: suffixes('vultr.com') },
   { id: 'hetzner', name: 'Hetzner', supported: true, pattern: suffixes('ns.hetzner.com', 'hetzner.de') },
   { id: 'linode', name: 'Linode', supported: true, pattern: suffixes('linode.com') },
-  { id: 'ovh', name: 'OVHcloud', supported: false, pattern: suffixes('ovh.net', 'anycast.me') },
+  { id: 'ovh', name: 'OVHcloud', supported: true, pattern: suffixes('ovh.net', 'anycast.me') },
+  // ns1/ns2.dns-parking.com: Hostinger's DNS (hPanel zones).
+  { id: 'hostinger', name: 'Hostinger', supported: true, pattern: suffixes('dns-parking.com') },
   { id: 'squarespace', name: 'Squarespace Domains', supported: false, pattern: suffixes('squarespacedns.com') },
   { id: 'wix', name: 'Wix', supported: false, pattern: suffixes('wixdns.net') },
   { id: 'vercel', name: 'Vercel', supported: false, pattern: suffixes('vercel-dns.com') },
   // Netlify DNS is served by NS1 (dns1.pXX.nsone.net): the two cannot be told apart by NS.
   { id: 'ns1', name: 'NS1 / Netlify DNS', supported: false, pattern: suffixes('nsone.net') },
   { id: 'bluehost', name: 'Bluehost', supported: false, pattern: suffixes('bluehost.com') },
-  { id: 'namecom', name: 'Name.com', supported: false, pattern: suffixes('name.com') },
   { id: 'akamai', name: 'Akamai Edge DNS', supported: false, pattern: suffixes('akam.net') },
   { id: 'dnsmadeeasy', name: 'DNS Made Easy', supported: false, pattern: suffixes('dnsmadeeasy.com', 'constellix.com', 'constellix.net') },
   { id: 'hurricane', name: 'Hurricane Electric', supported: false, pattern: suffixes('he.net') },
-  { id: 'hostinger', name: 'Hostinger', supported: false, pattern: suffixes('dns-parking.com') },
   { id: 'alibaba', name: 'Alibaba Cloud DNS', supported: false, pattern: suffixes('hichina.com', 'alidns.com') },
 ];
 

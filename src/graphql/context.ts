@@ -5,7 +5,7 @@
 import { GraphQLError } from 'graphql';
 import { AppError, isAppError } from '../errors.js';
 import { runProcedure, type CallContext, type CallerCredentials, type Procedure, type RateLimitState } from '../procedures/procedure.js';
-import type { Services } from '../services.js';
+import type { Services } from '../app.js';
 
 /** Shared with the HTTP layer so it can write `RateLimit-*` headers after the operation. */
 export interface GraphqlRequestState {

@@ -141,6 +141,8 @@ export function createGraphqlFastPath(yoga: Yoga, { maxBodyBytes, compileAfterUs
       if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
     }
     const response = await yoga.fetch(`http://gateway.invalid${req.url ?? '/graphql'}`, { method: 'POST', headers, body: new Uint8Array(body) }, serverContext);
+    // A subscription (or an incremental result) is a stream that may last hours: pass it on as it comes.
+    if (response.body && STREAMED_CONTENT_TYPE.test(response.headers.get('content-type') ?? '')) return stream(response, res);
     const text = Buffer.from(await response.arrayBuffer());
     const out: Record<string, string> = {};
     response.headers.forEach((value, name) => {
@@ -202,6 +204,31 @@ export function createGraphqlFastPath(yoga: Yoga, { maxBodyBytes, compileAfterUs
     head.push('content-type', 'application/json; charset=utf-8', 'content-length', String(Buffer.byteLength(text)));
     endReply(res, status, head, text);
   };
+}
+
+/** Answers yoga streams: Server-Sent Events (subscriptions) and multipart (incremental delivery). */
+const STREAMED_CONTENT_TYPE = /^\s*(text\/event-stream|multipart\/mixed)\b/i;
+
+/** Writes a streamed yoga response as it is produced; the client hanging up cancels it (ending the subscription). */
+async function stream(response: Response, res: ServerResponse): Promise<void> {
+  const head: Record<string, string> = {};
+  response.headers.forEach((value, name) => {
+    if (name !== 'content-length') head[name] = value;
+  });
+  res.writeHead(response.status, head);
+  const reader = response.body!.getReader();
+  res.once('close', () => void reader.cancel().catch(() => undefined));
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done || res.destroyed) break;
+      res.write(value);
+    }
+  } catch {
+    // Cancelled because the client went away, or the stream failed: either way there is nothing more to send.
+  } finally {
+    if (!res.destroyed) res.end();
+  }
 }
 
 interface HttpExtension {

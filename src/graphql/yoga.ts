@@ -10,7 +10,7 @@ import type { Logger } from '../logger.js';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { schema } from '../../schema/index.js';
-import type { Services } from '../services.js';
+import type { Services } from '../app.js';
 import type { CallerCredentials } from '../procedures/procedure.js';
 import { rateLimitHeaders } from '../rate-limit/headers.js';
 import type { GraphqlContext, GraphqlRequestState } from './context.js';

@@ -31,14 +31,25 @@ export const dnsSet = defineProcedure({
   middleware: [authenticate, rateLimit, requirePermission('User.Update')],
   errors: ['PROVIDER_UNSUPPORTED', 'SET_FAILED', 'SET_ERROR', 'LOCK_LOST', 'JOURNAL_FAILED', 'INTERNAL_ERROR'],
   async handler(input, ctx): Promise<SetRecordsResult> {
-    return ctx.services.dns.setRecords({
+    const principal = principalLabel(ctx.principal!);
+    const result = await ctx.services.dns.setRecords({
       domain: input.domain,
       provider: input.provider,
       recordType: input.recordType,
       dryRun: input.dryRun ?? false,
       force: input.force ?? false,
-      principal: principalLabel(ctx.principal!),
+      principal,
       credentials: { apiKey: input.apiKey, apiSecret: input.apiSecret, apiUser: input.apiUser, username: input.username },
     });
+    if (result.applied) {
+      // An applied dns.set starts (or restarts) the watch of what it wrote; its first check waits for propagation.
+      try {
+        await ctx.services.watches.start({ principal, domain: input.domain, recordType: input.recordType, firstCheck: 'later' });
+      } catch (error) {
+        // The zone is written: failing the request now would only invite a retry of a finished write.
+        ctx.services.logger.error({ err: error, domain: input.domain }, 'could not start the watch of an applied dns.set');
+      }
+    }
+    return result;
   },
 });

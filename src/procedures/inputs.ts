@@ -11,9 +11,9 @@
 import { z } from 'zod';
 import { normaliseDomain } from '../domain.js';
 import type { ErrorKey } from '../errors.js';
-import { describeCredential } from '../../providers/describe.js';
 import { isProviderId, PROVIDER_IDS, REQUIRED_CREDENTIALS } from '../../providers/registry.js';
 import { PROVIDER_NAMES, type CredentialField, type ProviderId } from '../../providers/types.js';
+import { describeCredential } from './provider-table.js';
 
 /** Longest name or credential we accept: real provider keys are < 100 characters. */
 const MAX_VALUE_LENGTH = 1024;
@@ -132,6 +132,21 @@ const domainField = z
     return result.domain;
   });
 export const domainInput = described(domainField, { wire: domainWire, errors: ['DOMAIN_MISSING', 'DOMAIN_INVALID'] });
+
+/** `Domain` where it may be left out (dns.watches: all of the caller's watches): checked like every domain when given. */
+const optionalDomainField = z
+  .unknown()
+  .transform((value, ctx): string | undefined => {
+    if (isMissing(value)) return undefined;
+    const parsed = domainInput.safeParse(value);
+    if (!parsed.success) {
+      for (const i of parsed.error.issues) ctx.addIssue({ code: 'custom', message: i.message });
+      return z.NEVER;
+    }
+    return parsed.data;
+  })
+  .optional();
+export const optionalDomainInput = described(optionalDomainField, { wire: domainWire, errors: ['DOMAIN_INVALID'] });
 
 const providerWire = z.enum(PROVIDER_IDS, { error: () => `expected one of ${PROVIDER_IDS.join(', ')}` }).meta({
   description: `The DNS provider that hosts the domain, in any case: ${PROVIDER_IDS.map((id) => `\`${id}\` (${PROVIDER_NAMES[id]})`).join(', ')}.`,

@@ -6,7 +6,7 @@
 import type { z } from 'zod';
 import { AppError, ERROR_CATALOGUE, errorItem, type ErrorItem, type ErrorKey } from '../errors.js';
 import type { Principal } from '../auth/types.js';
-import type { Services } from '../services.js';
+import type { Services } from '../app.js';
 
 /** The rate-limit state the transport reports in `RateLimit-*` headers. */
 export interface RateLimitState {

@@ -8,6 +8,7 @@ import { dnsProvider } from './dns-provider.js';
 import { dnsRevert } from './dns-revert.js';
 import { dnsSet } from './dns-set.js';
 import { dnsVerify } from './dns-verify.js';
+import { dnsWatch, dnsWatches } from './dns-watch.js';
 import { userLogin } from './user-login.js';
 import type { Procedure } from './procedure.js';
 
@@ -18,6 +19,8 @@ export const router = {
   'dns.changes': dnsChanges,
   'dns.revert': dnsRevert,
   'dns.verify': dnsVerify,
+  'dns.watch': dnsWatch,
+  'dns.watches': dnsWatches,
   'user.login': userLogin,
 } as const;
 

@@ -14,7 +14,7 @@
  * A plan with conflicts still lists the writes for the other records; the caller must not apply it unless
  * `conflicts` is empty (Domain Connect answers such a request with 409 and the conflicting records).
  */
-import type { DesiredRecord, DnsRecord, RecordChange } from '../../providers/types.js';
+import type { DesiredRecord, DnsRecord, RecordChange } from './model.js';
 import { isAtOrBelow, isBelow, normaliseName } from './names.js';
 import { SpfError, isSpf, isTerminal, mergeSpf, parseSpf } from './spf.js';
 import type { ResolvedRecord } from './template.js';

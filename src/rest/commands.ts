@@ -8,11 +8,13 @@
  * compile.
  */
 import { z } from 'zod';
+import { RECORD_SETS } from '../procedures/dns-set.js';
 import type { CommandName, CommandOutput } from '../procedures/router.js';
 import type { PlannedAction } from '../records/planner.js';
 import type { ChangeStatus } from '../storage/store.js';
 import type { DmarcPolicy } from '../records/mail-checks.js';
 import type { RecordStatus, ServerView } from '../services/verify-service.js';
+import type { WatchState } from '../services/watches.js';
 import type { ResponseBody } from './respond.js';
 
 export interface RestCommand<Output> {
@@ -39,12 +41,6 @@ function restCommand<Output, Reply extends z.ZodObject>(command: {
 function described<Value extends string>(values: Record<Value, string>, description: string) {
   const names = Object.keys(values) as [Value, ...Value[]];
   return z.enum(names).meta({ description: describe(values, description) });
-}
-
-/** As `described`, or null. */
-function describedOrNull<Value extends string>(values: Record<Value, string>, description: string) {
-  const names = Object.keys(values) as Value[];
-  return z.literal([...names, null]).meta({ description: `${describe(values, description)} null when there is none.` });
 }
 
 const describe = <Value extends string>(values: Record<Value, string>, description: string) =>
@@ -112,20 +108,18 @@ const serverView = z
   })
   .meta({ description: "One name server's answer for one expected record." });
 
+const recordStatus = (description: string) =>
+  described<RecordStatus>(
+    { LIVE: 'every authoritative server answers it.', PROPAGATING: 'some do.', MISSING: 'none do.', WRONG: 'the name answers something else.' },
+    description,
+  );
+
 const recordVerification = z
   .strictObject({
     type: z.string(),
     name: z.string(),
     expected: z.string().meta({ description: 'What dns.set writes (for the SPF, the rules it merges).' }),
-    status: described<RecordStatus>(
-      {
-        LIVE: 'every authoritative server answers it.',
-        PROPAGATING: 'some do.',
-        MISSING: 'none do.',
-        WRONG: 'the name answers something else.',
-      },
-      'The record across the authoritative servers.',
-    ),
+    status: recordStatus('The record across the authoritative servers.'),
     servers: list(serverView),
     recursive: serverView,
   })
@@ -151,12 +145,50 @@ const verificationChecks = z
     dmarc: z.strictObject({
       ok: z.boolean(),
       record: z.string().nullable(),
-      policy: describedOrNull(dmarcPolicy, 'The policy (`p=`).'),
+      policy: described(dmarcPolicy, 'The policy (`p=`); null when there is none.').nullable(),
       problem: z.string().nullable(),
     }),
     dkim: list(z.strictObject({ name: z.string(), target: z.string(), ok: z.boolean(), bits: z.int().nullable(), problem: z.string().nullable() })),
   })
   .meta({ description: "The domain's SPF, DMARC and DKIM records checked." });
+
+const watchView = z
+  .strictObject({
+    id: z.string(),
+    domain: z.string(),
+    recordType: z.enum(RECORD_SETS),
+    state: described<WatchState>(
+      {
+        PENDING: 'checked with backoff (15 s, 30 s, 1 min, … 30 min) until the record set is ready, or the watch expires.',
+        READY: 'every record LIVE and every check passing; checked again every VERIFY_RECHECK_HOURS.',
+        BROKEN: 'was READY, then a check found a record missing or changed; checked with backoff until ready again, or the watch expires.',
+        EXPIRED: 'not ready within VERIFY_WATCH_HOURS: no longer checked until restarted (dns.watch, or an applied dns.set).',
+      },
+      'Where the watch stands.',
+    ),
+    version: z.int().meta({ description: 'Raised by every state change and restart.' }),
+    createdAt: z.string().meta({ description: 'ISO-8601 UTC.' }),
+    stateChangedAt: z.string().meta({ description: 'ISO-8601 UTC.' }),
+    expiresAt: z.string().nullable().meta({ description: 'When a PENDING or BROKEN watch expires; null for READY and EXPIRED.' }),
+    nextCheckAt: z.string().nullable().meta({ description: 'When it is checked next; null when no check is scheduled.' }),
+    lastCheckedAt: z.string().nullable(),
+    checkCount: z.int().meta({ description: 'Checks made since the watch entered its state.' }),
+    lastResult: z
+      .strictObject({
+        checkedAt: z.string().meta({ description: 'ISO-8601 UTC.' }),
+        ready: z.boolean(),
+        error: z.string().nullable().meta({ description: 'Why the check could not be made (e.g. no name server answered); null when it was.' }),
+        records: list(z.strictObject({ type: z.string(), name: z.string(), expected: z.string(), status: recordStatus('The record across the authoritative servers.') })),
+        checks: z
+          .strictObject({ nameservers: z.boolean(), spf: z.boolean(), dmarc: z.boolean(), dkim: z.boolean() })
+          .nullable()
+          .meta({ description: 'Whether each check of dns.verify passed; null when the check could not be made.' }),
+        problems: list(z.string()).meta({ description: 'One sentence per failing check.' }),
+      })
+      .nullable()
+      .meta({ description: 'The last check in brief (dns.verify has the whole detail); null before the first.' }),
+  })
+  .meta({ description: "The caller's watch of a record set on a domain: re-verified on the authoritative name servers until ready, then now and then." });
 
 const success = z.literal(true);
 
@@ -167,6 +199,7 @@ export const REPLY_COMPONENTS: Readonly<Record<string, z.ZodType>> = {
   DnsServerAnswer: serverView,
   DnsRecordStatus: recordVerification,
   DnsChecks: verificationChecks,
+  DnsWatch: watchView,
 };
 
 export const REST_COMMANDS: { readonly [C in CommandName]: RestCommand<CommandOutput<C>> } = {
@@ -233,6 +266,19 @@ export const REST_COMMANDS: { readonly [C in CommandName]: RestCommand<CommandOu
       records: v.records,
       checks: v.checks,
     }),
+  }),
+  'dns.watch': restCommand({
+    summary: 'Watch the record set',
+    description:
+      'Starts (or restarts) your watch of the record set on the domain, for records added by hand or through another path; its first check is made at once. An applied dns.set starts one too. A watch is re-verified on the authoritative name servers until ready, then now and then to notice one that breaks; its state changes are sent as signed webhooks.',
+    reply: z.strictObject({ watch: watchView }),
+    payload: (output) => ({ watch: output.watch }),
+  }),
+  'dns.watches': restCommand({
+    summary: 'List your watches',
+    description: 'Your watches (of one domain when `Domain` is given, else all of them), each with its last result and its next check.',
+    reply: z.strictObject({ watches: list(watchView) }),
+    payload: (output) => ({ watches: output.watches }),
   }),
   'user.login': restCommand({
     summary: 'Log in',

@@ -9,7 +9,7 @@ import { findProcedure, type CommandName } from '../procedures/router.js';
 import { callerFromBearer } from '../procedures/caller.js';
 import { runProcedure, type CallContext, type CallerCredentials } from '../procedures/procedure.js';
 import { rateLimitHeaders } from '../rate-limit/headers.js';
-import type { Services } from '../services.js';
+import type { Services } from '../app.js';
 import { endReply } from '../reply-batch.js';
 import { param, readParams, type RawParams } from './params.js';
 import { errorReply, responseFormat, sendReply, successReply, type ResponseFormat, type Transport } from './respond.js';

@@ -361,6 +361,8 @@ ${errorTable()}
 
 **Rate limit:** a budget per API key (per user for sessions) across REST and GraphQL, reported in \`RateLimit-Limit\`, \`RateLimit-Remaining\` and \`RateLimit-Reset\`; past it, 429 with \`Retry-After\`.`;
 
+const isNullOnly = (schema: Record<string, unknown>) => Object.keys(schema).length === 1 && schema.type === 'null';
+
 /** The JSON Schema types of `values`, in a fixed order. */
 function jsonTypes(values: readonly unknown[]): ('boolean' | 'integer' | 'number' | 'string' | 'null')[] {
   const types = new Set(values.map((v) => (v === null ? 'null' : typeof v === 'number' ? (Number.isInteger(v) ? 'integer' : 'number') : typeof v)));
@@ -415,6 +417,13 @@ export function buildOpenApiDocument(sources: OpenApiSources = DEFAULT_SOURCES):
       // types gets the types they have, and a tuple is bounded by its minItems/maxItems alone (the same meaning).
       if (Array.isArray(jsonSchema.enum) && jsonSchema.type === undefined) jsonSchema.type = jsonTypes(jsonSchema.enum);
       if (jsonSchema.prefixItems !== undefined && jsonSchema.items === false) delete jsonSchema.items;
+      // Nor does it take `anyOf: [X, {type: 'null'}]` (zod's nullable): X's type gains 'null' instead (the same meaning).
+      const [first, second, ...more] = (jsonSchema.anyOf ?? []) as Record<string, unknown>[];
+      if (first && second && more.length === 0 && isNullOnly(second) && typeof first.type === 'string' && first.$ref === undefined) {
+        delete jsonSchema.anyOf;
+        Object.assign(jsonSchema, { ...first, ...jsonSchema, type: [first.type, 'null'] });
+        if (Array.isArray(first.enum) && !first.enum.includes(null)) jsonSchema.enum = [...first.enum, null];
+      }
     },
   });
 }

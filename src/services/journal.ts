@@ -18,7 +18,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { normaliseName } from '../records/names.js';
 import { CHANGE_STATUSES, type ChangeEntry, type ChangeStatus, type Store } from '../storage/store.js';
-import type { DesiredRecord, DnsRecord, ProviderFields, RecordChange } from '../../providers/types.js';
+import type { DesiredRecord, DnsRecord, ProviderFields, RecordChange } from '../records/model.js';
 
 /** A record as the journal keeps it: the neutral form of providers/types.ts without ids or raw wire data. */
 export interface JournalRecord {

@@ -99,6 +99,50 @@ export const MIGRATIONS: readonly Migration[] = [
       `ALTER TABLE dns_changes ADD COLUMN status TEXT NOT NULL DEFAULT 'applied' CHECK (status IN ('pending', 'applied', 'partial', 'failed'))`,
     ],
   },
+  {
+    version: 5,
+    name: 'dns watches and webhook outbox',
+    statements: [
+      // One watch per account, domain and record set. `next_check_at` is when it is due (NULL: never again);
+      // `claimed_by` / `claimed_until` is the lease of the instance checking it (src/services/watches.ts).
+      `CREATE TABLE dns_watches (
+        id TEXT PRIMARY KEY,
+        principal TEXT NOT NULL,
+        domain TEXT NOT NULL,
+        record_type TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('PENDING', 'READY', 'BROKEN', 'EXPIRED')),
+        version INTEGER NOT NULL,
+        created_at TEXT NOT NULL,
+        state_changed_at TEXT NOT NULL,
+        expires_at TEXT NULL,
+        checks INTEGER NOT NULL,
+        next_check_at TEXT NULL,
+        last_checked_at TEXT NULL,
+        last_result TEXT NULL,
+        claimed_by TEXT NULL,
+        claimed_until TEXT NULL,
+        UNIQUE (principal, domain, record_type)
+      )`,
+      `CREATE INDEX dns_watches_next_check_at ON dns_watches (next_check_at)`,
+      // The transactional outbox: a watch's state change and its event are written in one transaction; deliveries
+      // are claimed like watches. `id` is the Standard Webhooks message id, the same on every attempt.
+      `CREATE TABLE webhook_outbox (
+        id TEXT PRIMARY KEY,
+        event_type TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        next_attempt_at TEXT NULL,
+        delivered_at TEXT NULL,
+        failed_at TEXT NULL,
+        last_status INTEGER NULL,
+        last_error TEXT NULL,
+        claimed_by TEXT NULL,
+        claimed_until TEXT NULL
+      )`,
+      `CREATE INDEX webhook_outbox_next_attempt_at ON webhook_outbox (next_attempt_at)`,
+    ],
+  },
 ];
 
 /** The migrations not yet in `applied`, in order. Throws if the list itself is out of order (a programming error). */

@@ -7,14 +7,39 @@
 import pg from 'pg';
 import type { Pool, PoolClient, PoolConfig } from 'pg';
 import { MIGRATIONS, SCHEMA_MIGRATIONS_TABLE, forEngine, pendingMigrations, type Migration } from './migrations.js';
-import { KEY_COLUMNS, toChange, toKeyInfo, toSession, toUser, usernameKey, type ApiKeyDbRow, type ChangeDbRow, type SessionDbRow, type UserDbRow } from './sqlite.js';
+import {
+  byDue,
+  KEY_COLUMNS,
+  MAX_WATCH_LIST,
+  toChange,
+  toKeyInfo,
+  toOutbox,
+  toSession,
+  toUser,
+  toWatch,
+  usernameKey,
+  type ApiKeyDbRow,
+  type ChangeDbRow,
+  type OutboxDbRow,
+  type SessionDbRow,
+  type UserDbRow,
+  type WatchDbRow,
+} from './sqlite.js';
 import {
   StoreConflictError,
   type ApiKeyInfo,
   type ApiKeyRow,
   type ChangeCompletion,
   type ChangeEntry,
+  type ClaimRequest,
   type ListChangesQuery,
+  type NewOutboxEntry,
+  type OutboxRow,
+  type StartWatch,
+  type WatchRow,
+  type WatchStateName,
+  type WatchUpdate,
+  type WebhookAttempt,
   type NewApiKey,
   type NewUser,
   type SandboxApplyOutcome,
@@ -298,6 +323,115 @@ class PgStore implements PostgresStore {
   async getChange(id: string): Promise<ChangeEntry | null> {
     const [row] = await this.#rows<ChangeDbRow>('SELECT * FROM dns_changes WHERE id = $1', [id]);
     return row ? toChange(row) : null;
+  }
+
+  async startWatch(watch: StartWatch): Promise<{ watch: WatchRow; previousState: WatchStateName | null }> {
+    // One statement: the CTE reads the row as the statement's snapshot sees it (not FOR UPDATE: that would skip the
+    // row this very statement updates); the upsert inserts or restarts it. SET expressions read the old row, so the
+    // CASE sees the state before the restart. Two restarts racing may both report the older state: at worst a
+    // subscriber is told PENDING twice, which the version number de-duplicates.
+    const [row] = await this.#rows<WatchDbRow & { previous_state: WatchStateName | null }>(
+      `WITH previous AS (
+         SELECT state FROM dns_watches WHERE principal = $2 AND domain = $3 AND record_type = $4
+       )
+       INSERT INTO dns_watches (id, principal, domain, record_type, state, version, created_at, state_changed_at, expires_at, checks, next_check_at)
+       VALUES ($1, $2, $3, $4, 'PENDING', 1, $5, $5, $6, 0, $7)
+       ON CONFLICT (principal, domain, record_type) DO UPDATE SET
+         state = 'PENDING', version = dns_watches.version + 1,
+         state_changed_at = CASE WHEN dns_watches.state = 'PENDING' THEN dns_watches.state_changed_at ELSE EXCLUDED.state_changed_at END,
+         expires_at = EXCLUDED.expires_at, checks = 0, next_check_at = EXCLUDED.next_check_at, claimed_by = NULL, claimed_until = NULL
+       RETURNING dns_watches.*, (SELECT state FROM previous) AS previous_state`,
+      [watch.id, watch.principal, watch.domain, watch.recordType, watch.at, watch.expiresAt, watch.nextCheckAt],
+    );
+    return { watch: toWatch(row!), previousState: row!.previous_state ?? null };
+  }
+
+  async listWatches(query: { principal: string; domain?: string | undefined; limit?: number }): Promise<WatchRow[]> {
+    const limit = Math.max(1, Math.min(MAX_WATCH_LIST, Math.trunc(query.limit ?? MAX_WATCH_LIST)));
+    const rows =
+      query.domain === undefined
+        ? await this.#rows<WatchDbRow>('SELECT * FROM dns_watches WHERE principal = $1 ORDER BY domain, record_type LIMIT $2', [query.principal, limit])
+        : await this.#rows<WatchDbRow>('SELECT * FROM dns_watches WHERE principal = $1 AND domain = $2 ORDER BY record_type LIMIT $3', [query.principal, query.domain, limit]);
+    return rows.map(toWatch);
+  }
+
+  async findWatch(principal: string, domain: string, recordType: string): Promise<WatchRow | null> {
+    const [row] = await this.#rows<WatchDbRow>('SELECT * FROM dns_watches WHERE principal = $1 AND domain = $2 AND record_type = $3', [principal, domain, recordType]);
+    return row ? toWatch(row) : null;
+  }
+
+  async claimDueWatches(claim: ClaimRequest): Promise<WatchRow[]> {
+    // SKIP LOCKED: a row another instance is claiming right now is passed over, not waited for; the lease columns
+    // then keep it from being claimed again until its lease ends.
+    const rows = await this.#rows<WatchDbRow>(
+      `WITH due AS (
+         SELECT id FROM dns_watches
+         WHERE next_check_at IS NOT NULL AND next_check_at <= $3 AND (claimed_until IS NULL OR claimed_until <= $3)
+         ORDER BY next_check_at, id LIMIT $4
+         FOR UPDATE SKIP LOCKED
+       )
+       UPDATE dns_watches w SET claimed_by = $1, claimed_until = $2 FROM due WHERE w.id = due.id RETURNING w.*`,
+      [claim.token, claim.until, claim.now, claim.limit],
+    );
+    return byDue(rows.map(toWatch), (w) => w.nextCheckAt);
+  }
+
+  async finishWatchCheck(id: string, token: string, update: WatchUpdate, event?: NewOutboxEntry): Promise<WatchRow | null> {
+    return inTransaction(this.pool, async (client) => {
+      const { rows } = await client.query<WatchDbRow>(
+        `UPDATE dns_watches SET state = $1, version = $2, state_changed_at = $3, expires_at = $4, checks = $5, next_check_at = $6,
+           last_checked_at = $7, last_result = $8, claimed_by = NULL, claimed_until = NULL
+         WHERE id = $9 AND claimed_by = $10 RETURNING *`,
+        [update.state, update.version, update.stateChangedAt, update.expiresAt, update.checks, update.nextCheckAt, update.lastCheckedAt, JSON.stringify(update.lastResult ?? null), id, token],
+      );
+      const row = rows[0];
+      if (!row) return null;
+      if (event) {
+        await client.query('INSERT INTO webhook_outbox (id, event_type, payload, created_at, attempts, next_attempt_at) VALUES ($1, $2, $3, $4, 0, $5)', [
+          event.id,
+          event.eventType,
+          event.payload,
+          event.createdAt,
+          event.nextAttemptAt,
+        ]);
+      }
+      return toWatch(row);
+    });
+  }
+
+  async claimDueWebhooks(claim: ClaimRequest): Promise<OutboxRow[]> {
+    const rows = await this.#rows<OutboxDbRow>(
+      `WITH due AS (
+         SELECT id FROM webhook_outbox
+         WHERE next_attempt_at IS NOT NULL AND next_attempt_at <= $3 AND (claimed_until IS NULL OR claimed_until <= $3)
+         ORDER BY next_attempt_at, id LIMIT $4
+         FOR UPDATE SKIP LOCKED
+       )
+       UPDATE webhook_outbox o SET claimed_by = $1, claimed_until = $2 FROM due WHERE o.id = due.id RETURNING o.*`,
+      [claim.token, claim.until, claim.now, claim.limit],
+    );
+    return byDue(rows.map(toOutbox), (o) => o.nextAttemptAt);
+  }
+
+  async finishWebhookAttempt(a: WebhookAttempt): Promise<boolean> {
+    const at = (outcome: WebhookAttempt['outcome']) => (a.outcome === outcome ? a.at : null);
+    const changed = await this.#count(
+      `UPDATE webhook_outbox SET attempts = $1, next_attempt_at = $2, delivered_at = $3, failed_at = $4, last_status = $5, last_error = $6,
+         claimed_by = NULL, claimed_until = NULL
+       WHERE id = $7 AND claimed_by = $8`,
+      [a.attempts, a.outcome === 'retry' ? a.nextAttemptAt : null, at('delivered'), at('failed'), a.lastStatus, a.lastError, a.id, a.token],
+    );
+    return changed === 1;
+  }
+
+  async listWebhooks(limit = 100): Promise<OutboxRow[]> {
+    const rows = await this.#rows<OutboxDbRow>('SELECT * FROM webhook_outbox ORDER BY created_at DESC, id DESC LIMIT $1', [Math.max(1, Math.min(1000, Math.trunc(limit)))]);
+    return rows.map(toOutbox);
+  }
+
+  async releaseClaims(prefix: string): Promise<void> {
+    await this.pool.query('UPDATE dns_watches SET claimed_by = NULL, claimed_until = NULL WHERE substr(claimed_by, 1, $1) = $2', [prefix.length, prefix]);
+    await this.pool.query('UPDATE webhook_outbox SET claimed_by = NULL, claimed_until = NULL WHERE substr(claimed_by, 1, $1) = $2', [prefix.length, prefix]);
   }
 
   #closing: Promise<void> | undefined;

@@ -14,7 +14,15 @@ import {
   type ChangeCompletion,
   type ChangeEntry,
   type ChangeStatus,
+  type ClaimRequest,
   type ListChangesQuery,
+  type NewOutboxEntry,
+  type OutboxRow,
+  type StartWatch,
+  type WatchRow,
+  type WatchStateName,
+  type WatchUpdate,
+  type WebhookAttempt,
   type NewApiKey,
   type NewUser,
   type SandboxApplyOutcome,
@@ -105,6 +113,73 @@ export interface ChangeDbRow {
   applied: number;
   changes: string;
 }
+
+export interface WatchDbRow {
+  id: string;
+  principal: string;
+  domain: string;
+  record_type: string;
+  state: WatchStateName;
+  version: number | string;
+  created_at: string;
+  state_changed_at: string;
+  expires_at: string | null;
+  checks: number | string;
+  next_check_at: string | null;
+  last_checked_at: string | null;
+  last_result: string | null;
+}
+
+export interface OutboxDbRow {
+  id: string;
+  event_type: string;
+  payload: string;
+  created_at: string;
+  attempts: number | string;
+  next_attempt_at: string | null;
+  delivered_at: string | null;
+  failed_at: string | null;
+  last_status: number | string | null;
+  last_error: string | null;
+}
+
+export const toWatch = (r: WatchDbRow): WatchRow => ({
+  id: r.id,
+  principal: r.principal,
+  domain: r.domain,
+  recordType: r.record_type,
+  state: r.state,
+  version: Number(r.version),
+  createdAt: r.created_at,
+  stateChangedAt: r.state_changed_at,
+  expiresAt: r.expires_at,
+  checks: Number(r.checks),
+  nextCheckAt: r.next_check_at,
+  lastCheckedAt: r.last_checked_at,
+  lastResult: r.last_result === null ? null : (JSON.parse(r.last_result) as unknown),
+});
+
+export const toOutbox = (r: OutboxDbRow): OutboxRow => ({
+  id: r.id,
+  eventType: r.event_type,
+  payload: r.payload,
+  createdAt: r.created_at,
+  attempts: Number(r.attempts),
+  nextAttemptAt: r.next_attempt_at,
+  deliveredAt: r.delivered_at,
+  failedAt: r.failed_at,
+  lastStatus: r.last_status === null ? null : Number(r.last_status),
+  lastError: r.last_error,
+});
+
+/** Rows a claim returned, earliest due first (RETURNING promises no order). */
+export const byDue = <T extends { id: string }>(rows: T[], due: (row: T) => string | null): T[] => {
+  const key = (row: T) => `${due(row) ?? ''}\u0000${row.id}`;
+  return rows.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+};
+
+/** Most watches one listing returns. */
+export const MAX_WATCH_LIST = 500;
 
 const parsePermissions = (json: string): Permission[] => {
   const value: unknown = JSON.parse(json);
@@ -334,6 +409,93 @@ class SqliteStore implements Store {
     return row ? toChange(row) : null;
   }
 
+  async startWatch(watch: StartWatch): Promise<{ watch: WatchRow; previousState: WatchStateName | null }> {
+    const sql = this.#sql;
+    return this.#db
+      .transaction(() => {
+        const existing = sql.watchByKey.get(watch.principal, watch.domain, watch.recordType) as WatchDbRow | undefined;
+        if (existing) {
+          const row = sql.restartWatch.get(watch.at, watch.expiresAt, watch.nextCheckAt, existing.id) as WatchDbRow;
+          return { watch: toWatch(row), previousState: existing.state };
+        }
+        sql.insertWatch.run(watch.id, watch.principal, watch.domain, watch.recordType, watch.at, watch.at, watch.expiresAt, watch.nextCheckAt);
+        return { watch: toWatch(sql.watchById.get(watch.id) as WatchDbRow), previousState: null };
+      })
+      .immediate();
+  }
+
+  async listWatches(query: { principal: string; domain?: string | undefined; limit?: number }): Promise<WatchRow[]> {
+    const limit = Math.max(1, Math.min(MAX_WATCH_LIST, Math.trunc(query.limit ?? MAX_WATCH_LIST)));
+    const rows = (query.domain === undefined ? this.#sql.listWatches.all(query.principal, limit) : this.#sql.listWatchesForDomain.all(query.principal, query.domain, limit)) as WatchDbRow[];
+    return rows.map(toWatch);
+  }
+
+  async findWatch(principal: string, domain: string, recordType: string): Promise<WatchRow | null> {
+    const row = this.#sql.watchByKey.get(principal, domain, recordType) as WatchDbRow | undefined;
+    return row ? toWatch(row) : null;
+  }
+
+  async claimDueWatches(claim: ClaimRequest): Promise<WatchRow[]> {
+    // One statement: SQLite runs it under its write lock, so two claimers (processes sharing the file) never
+    // take the same row.
+    const rows = this.#sql.claimWatches.all(claim.token, claim.until, claim.now, claim.now, claim.limit) as WatchDbRow[];
+    return byDue(rows.map(toWatch), (w) => w.nextCheckAt);
+  }
+
+  async finishWatchCheck(id: string, token: string, update: WatchUpdate, event?: NewOutboxEntry): Promise<WatchRow | null> {
+    const sql = this.#sql;
+    return this.#db
+      .transaction(() => {
+        const row = sql.finishWatch.get(
+          update.state,
+          update.version,
+          update.stateChangedAt,
+          update.expiresAt,
+          update.checks,
+          update.nextCheckAt,
+          update.lastCheckedAt,
+          JSON.stringify(update.lastResult ?? null),
+          id,
+          token,
+        ) as WatchDbRow | undefined;
+        if (!row) return null;
+        if (event) sql.insertOutbox.run(event.id, event.eventType, event.payload, event.createdAt, event.nextAttemptAt);
+        return toWatch(row);
+      })
+      .immediate();
+  }
+
+  async claimDueWebhooks(claim: ClaimRequest): Promise<OutboxRow[]> {
+    const rows = this.#sql.claimWebhooks.all(claim.token, claim.until, claim.now, claim.now, claim.limit) as OutboxDbRow[];
+    return byDue(rows.map(toOutbox), (o) => o.nextAttemptAt);
+  }
+
+  async finishWebhookAttempt(a: WebhookAttempt): Promise<boolean> {
+    const at = (outcome: WebhookAttempt['outcome']) => (a.outcome === outcome ? a.at : null);
+    const changed = this.#sql.finishWebhook.run(
+      a.attempts,
+      a.outcome === 'retry' ? a.nextAttemptAt : null,
+      at('delivered'),
+      at('failed'),
+      a.lastStatus,
+      a.lastError,
+      a.id,
+      a.token,
+    ).changes;
+    return changed === 1;
+  }
+
+  async listWebhooks(limit = 100): Promise<OutboxRow[]> {
+    return (this.#sql.listWebhooks.all(Math.max(1, Math.min(1000, Math.trunc(limit)))) as OutboxDbRow[]).map(toOutbox);
+  }
+
+  async releaseClaims(prefix: string): Promise<void> {
+    this.#db.transaction(() => {
+      this.#sql.releaseWatchClaims.run(prefix.length, prefix);
+      this.#sql.releaseWebhookClaims.run(prefix.length, prefix);
+    })();
+  }
+
   async close(): Promise<void> {
     if (this.#db.open) this.#db.close();
   }
@@ -367,5 +529,59 @@ function prepareStatements(db: Database.Database) {
     listChanges: p('SELECT * FROM dns_changes ORDER BY created_at DESC, id DESC LIMIT ?'),
     listChangesForDomain: p('SELECT * FROM dns_changes WHERE domain = ? ORDER BY created_at DESC, id DESC LIMIT ?'),
     changeById: p('SELECT * FROM dns_changes WHERE id = ?'),
+    ...watchStatements(p),
+  };
+}
+
+/** The watch and outbox statements (the SQL the PostgreSQL store runs is in postgres.ts, with its own claim). */
+function watchStatements(p: (sql: string) => Database.Statement) {
+  return {
+    watchById: p('SELECT * FROM dns_watches WHERE id = ?'),
+    watchByKey: p('SELECT * FROM dns_watches WHERE principal = ? AND domain = ? AND record_type = ?'),
+    insertWatch: p(
+      `INSERT INTO dns_watches (id, principal, domain, record_type, state, version, created_at, state_changed_at, expires_at, checks, next_check_at)
+       VALUES (?, ?, ?, ?, 'PENDING', 1, ?, ?, ?, 0, ?)`,
+    ),
+    // SET expressions read the row as it was: `state` in the CASE is the state before the restart.
+    restartWatch: p(
+      `UPDATE dns_watches SET state = 'PENDING', version = version + 1,
+         state_changed_at = CASE WHEN state = 'PENDING' THEN state_changed_at ELSE ? END,
+         expires_at = ?, checks = 0, next_check_at = ?, claimed_by = NULL, claimed_until = NULL
+       WHERE id = ? RETURNING *`,
+    ),
+    listWatches: p('SELECT * FROM dns_watches WHERE principal = ? ORDER BY domain, record_type LIMIT ?'),
+    listWatchesForDomain: p('SELECT * FROM dns_watches WHERE principal = ? AND domain = ? ORDER BY record_type LIMIT ?'),
+    claimWatches: p(
+      `UPDATE dns_watches SET claimed_by = ?, claimed_until = ?
+       WHERE id IN (
+         SELECT id FROM dns_watches
+         WHERE next_check_at IS NOT NULL AND next_check_at <= ? AND (claimed_until IS NULL OR claimed_until <= ?)
+         ORDER BY next_check_at, id LIMIT ?
+       ) RETURNING *`,
+    ),
+    finishWatch: p(
+      `UPDATE dns_watches SET state = ?, version = ?, state_changed_at = ?, expires_at = ?, checks = ?, next_check_at = ?,
+         last_checked_at = ?, last_result = ?, claimed_by = NULL, claimed_until = NULL
+       WHERE id = ? AND claimed_by = ? RETURNING *`,
+    ),
+    insertOutbox: p(
+      `INSERT INTO webhook_outbox (id, event_type, payload, created_at, attempts, next_attempt_at) VALUES (?, ?, ?, ?, 0, ?)`,
+    ),
+    claimWebhooks: p(
+      `UPDATE webhook_outbox SET claimed_by = ?, claimed_until = ?
+       WHERE id IN (
+         SELECT id FROM webhook_outbox
+         WHERE next_attempt_at IS NOT NULL AND next_attempt_at <= ? AND (claimed_until IS NULL OR claimed_until <= ?)
+         ORDER BY next_attempt_at, id LIMIT ?
+       ) RETURNING *`,
+    ),
+    finishWebhook: p(
+      `UPDATE webhook_outbox SET attempts = ?, next_attempt_at = ?, delivered_at = ?, failed_at = ?, last_status = ?, last_error = ?,
+         claimed_by = NULL, claimed_until = NULL
+       WHERE id = ? AND claimed_by = ?`,
+    ),
+    listWebhooks: p('SELECT * FROM webhook_outbox ORDER BY created_at DESC, id DESC LIMIT ?'),
+    releaseWatchClaims: p('UPDATE dns_watches SET claimed_by = NULL, claimed_until = NULL WHERE substr(claimed_by, 1, ?) = ?'),
+    releaseWebhookClaims: p('UPDATE webhook_outbox SET claimed_by = NULL, claimed_until = NULL WHERE substr(claimed_by, 1, ?) = ?'),
   };
 }

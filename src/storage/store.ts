@@ -127,6 +127,103 @@ export interface ListChangesQuery {
   readonly limit?: number | undefined;
 }
 
+export type WatchStateName = 'PENDING' | 'READY' | 'BROKEN' | 'EXPIRED';
+
+/** One row of `dns_watches` (src/services/watches.ts decides what the fields mean). */
+export interface WatchRow {
+  readonly id: string;
+  /** Whose watch it is, as journal entries say it: `key:<id>` or `user:<id>`. */
+  readonly principal: string;
+  readonly domain: string;
+  readonly recordType: string;
+  readonly state: WatchStateName;
+  /** Raised by every restart and state change: what subscribers order events by. */
+  readonly version: number;
+  readonly createdAt: string;
+  readonly stateChangedAt: string;
+  /** When a PENDING or BROKEN watch expires; null otherwise. */
+  readonly expiresAt: string | null;
+  /** Checks made since the watch entered its state (the backoff exponent). */
+  readonly checks: number;
+  /** When the next check is due; null: none is scheduled. */
+  readonly nextCheckAt: string | null;
+  readonly lastCheckedAt: string | null;
+  /** The last check's summary, stored as JSON and returned parsed; null before the first check. */
+  readonly lastResult: unknown;
+}
+
+/** A watch started (or restarted): PENDING, with its deadline and first check. */
+export interface StartWatch {
+  /** Used when the watch is new; an existing one keeps its id. */
+  readonly id: string;
+  readonly principal: string;
+  readonly domain: string;
+  readonly recordType: string;
+  readonly at: string;
+  readonly expiresAt: string;
+  readonly nextCheckAt: string;
+}
+
+/** What one check writes. */
+export interface WatchUpdate {
+  readonly state: WatchStateName;
+  readonly version: number;
+  readonly stateChangedAt: string;
+  readonly expiresAt: string | null;
+  readonly checks: number;
+  readonly nextCheckAt: string | null;
+  readonly lastCheckedAt: string;
+  readonly lastResult: unknown;
+}
+
+/** A lease request: rows due at `now`, claimed for `token` until `until`, at most `limit`. */
+export interface ClaimRequest {
+  readonly now: string;
+  readonly until: string;
+  /** Unique per claim: `<instance id>/<random>`. */
+  readonly token: string;
+  readonly limit: number;
+}
+
+/** A webhook event queued for delivery. `id` is its Standard Webhooks `webhook-id`. */
+export interface NewOutboxEntry {
+  readonly id: string;
+  readonly eventType: string;
+  /** The exact JSON body to send (signed as is). */
+  readonly payload: string;
+  readonly createdAt: string;
+  readonly nextAttemptAt: string;
+}
+
+export interface OutboxRow {
+  readonly id: string;
+  readonly eventType: string;
+  readonly payload: string;
+  readonly createdAt: string;
+  readonly attempts: number;
+  /** Null once delivered or given up. */
+  readonly nextAttemptAt: string | null;
+  readonly deliveredAt: string | null;
+  /** When the delivery was given up. */
+  readonly failedAt: string | null;
+  /** The receiver's last HTTP status; null when it never answered (timeout, refused connection). */
+  readonly lastStatus: number | null;
+  readonly lastError: string | null;
+}
+
+/** The outcome of one delivery attempt. */
+export interface WebhookAttempt {
+  readonly id: string;
+  readonly token: string;
+  readonly attempts: number;
+  readonly at: string;
+  readonly outcome: 'delivered' | 'retry' | 'failed';
+  /** For `retry`. */
+  readonly nextAttemptAt: string | null;
+  readonly lastStatus: number | null;
+  readonly lastError: string | null;
+}
+
 /** Thrown when a write would break a uniqueness rule (a username taken, an id reused). */
 export class StoreConflictError extends Error {
   override readonly name = 'StoreConflictError';
@@ -174,6 +271,36 @@ export interface Store {
   /** Newest first. */
   listChanges(query?: ListChangesQuery): Promise<ChangeEntry[]>;
   getChange(id: string): Promise<ChangeEntry | null>;
+
+  /**
+   * Starts the watch of (principal, domain, record type), or restarts the existing one: PENDING, checks 0, the given
+   * deadline and first check, its claim dropped (a check in flight then cannot write its outcome). Returns the
+   * watch and the state it had before (null when it is new).
+   */
+  startWatch(watch: StartWatch): Promise<{ readonly watch: WatchRow; readonly previousState: WatchStateName | null }>;
+  /** One principal's watches, by domain then record type; of one domain when given. */
+  listWatches(query: { readonly principal: string; readonly domain?: string | undefined; readonly limit?: number }): Promise<WatchRow[]>;
+  findWatch(principal: string, domain: string, recordType: string): Promise<WatchRow | null>;
+  /**
+   * Atomically leases up to `limit` watches due at `now` whose lease is free or expired, earliest due first, so that
+   * each due watch is checked by one instance at a time (one UPDATE … RETURNING; on PostgreSQL over rows locked with
+   * FOR UPDATE SKIP LOCKED, so concurrent claimers take disjoint rows without waiting for each other).
+   */
+  claimDueWatches(claim: ClaimRequest): Promise<WatchRow[]>;
+  /**
+   * Writes a check's outcome and frees the lease, if `token` still holds it; with `event`, queues the event in the
+   * outbox in the same transaction (the state change and its webhook are durable together). Null when the lease was
+   * lost (expired and taken, or the watch restarted): then nothing is written.
+   */
+  finishWatchCheck(id: string, token: string, update: WatchUpdate, event?: NewOutboxEntry): Promise<WatchRow | null>;
+  /** Leases due webhook deliveries, as claimDueWatches does watches. */
+  claimDueWebhooks(claim: ClaimRequest): Promise<OutboxRow[]>;
+  /** Records one delivery attempt and frees the lease, if `token` still holds it; false otherwise. */
+  finishWebhookAttempt(attempt: WebhookAttempt): Promise<boolean>;
+  /** Newest first. */
+  listWebhooks(limit?: number): Promise<OutboxRow[]>;
+  /** Frees every watch and delivery lease whose token starts with `prefix` (an instance's id, at shutdown). */
+  releaseClaims(prefix: string): Promise<void>;
 
   close(): Promise<void>;
 }

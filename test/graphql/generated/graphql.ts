@@ -80,13 +80,13 @@ export type DnsChecks = {
 
 /** The customer's DNS provider credentials: never stored, never logged. */
 export type DnsCredentialsInput = {
-  /** REST `ApiKey`. Cloudflare: API token (Zone.DNS edit); GoDaddy: API key; Namecheap: API key; Google Cloud DNS: project id; Azure DNS: client (application) id; Amazon Route 53: access key id; IONOS: API key as prefix.secret; Gandi: personal access token; DigitalOcean: API token; Vultr: API key; Hetzner: Cloud API token; Linode: personal access token; Porkbun: API key; DNSimple: API access token. */
+  /** REST `ApiKey`. Cloudflare: API token (Zone.DNS edit); GoDaddy: API key; Namecheap: API key; Google Cloud DNS: project id; Azure DNS: client (application) id; Amazon Route 53: access key id; IONOS: API key as prefix.secret; Gandi: personal access token; DigitalOcean: API token; Vultr: API key; Hetzner: Cloud API token; Linode: personal access token; Porkbun: API key; DNSimple: API access token; OVHcloud: application key; Name.com: API token; Hostinger: API token. */
   apiKey: Scalars['String']['input'];
-  /** REST `ApiSecret`. GoDaddy: API secret; Google Cloud DNS: service-account key file (the whole JSON); Azure DNS: client secret; Amazon Route 53: secret access key; Porkbun: secret API key. */
+  /** REST `ApiSecret`. GoDaddy: API secret; Google Cloud DNS: service-account key file (the whole JSON); Azure DNS: client secret; Amazon Route 53: secret access key; Porkbun: secret API key; OVHcloud: application secret. */
   apiSecret?: InputMaybe<Scalars['String']['input']>;
-  /** REST `ApiUser`. Namecheap: ApiUser; Azure DNS: tenant id; Amazon Route 53: session token (temporary credentials only) (optional). */
+  /** REST `ApiUser`. Namecheap: ApiUser; Azure DNS: tenant id; Amazon Route 53: session token (temporary credentials only) (optional); OVHcloud: consumer key; Name.com: username. */
   apiUser?: InputMaybe<Scalars['String']['input']>;
-  /** REST `Username`. Namecheap: UserName (usually the same as ApiUser); Azure DNS: subscription id. */
+  /** REST `Username`. Namecheap: UserName (usually the same as ApiUser); Azure DNS: subscription id; OVHcloud: region: ovh-eu (default), ovh-ca or ovh-us (optional). */
   username?: InputMaybe<Scalars['String']['input']>;
 };
 
@@ -159,12 +159,18 @@ export enum DnsProviderName {
   Googlecloud = 'GOOGLECLOUD',
   /** Hetzner */
   Hetzner = 'HETZNER',
+  /** Hostinger */
+  Hostinger = 'HOSTINGER',
   /** IONOS */
   Ionos = 'IONOS',
   /** Linode */
   Linode = 'LINODE',
   /** Namecheap */
   Namecheap = 'NAMECHEAP',
+  /** Name.com */
+  Namecom = 'NAMECOM',
+  /** OVHcloud */
+  Ovh = 'OVH',
   /** Porkbun */
   Porkbun = 'PORKBUN',
   /** Amazon Route 53 */
@@ -256,7 +262,75 @@ export type DnsStatus = {
   records: Array<DnsRecordStatus>;
 };
 
+export type DnsStatusChangedResult = DnsError | DnsWatch;
+
 export type DnsStatusResult = DnsError | DnsStatus;
+
+/** The caller's watch of a record set on a domain: re-verified on the authoritative name servers until ready, then now and then. */
+export type DnsWatch = {
+  __typename?: 'DnsWatch';
+  /** Checks made since the watch entered its state. */
+  checkCount: Scalars['Int']['output'];
+  /** ISO-8601 UTC. */
+  createdAt: Scalars['String']['output'];
+  domain: Scalars['String']['output'];
+  /** When a PENDING or BROKEN watch expires. */
+  expiresAt?: Maybe<Scalars['String']['output']>;
+  id: Scalars['ID']['output'];
+  lastCheckedAt?: Maybe<Scalars['String']['output']>;
+  lastResult?: Maybe<DnsWatchCheck>;
+  /** Null when no further check is scheduled. */
+  nextCheckAt?: Maybe<Scalars['String']['output']>;
+  recordType: DnsRecordType;
+  state: DnsWatchState;
+  stateChangedAt: Scalars['String']['output'];
+  /** Raised by every state change and restart. */
+  version: Scalars['Int']['output'];
+};
+
+/** A watch's check in brief (dnsStatus has the whole detail). */
+export type DnsWatchCheck = {
+  __typename?: 'DnsWatchCheck';
+  /** ISO-8601 UTC. */
+  checkedAt: Scalars['String']['output'];
+  checks?: Maybe<DnsWatchChecks>;
+  /** Why the check could not be made (e.g. no name server answered); null when it was. */
+  error?: Maybe<Scalars['String']['output']>;
+  /** One sentence per failing check. */
+  problems: Array<Scalars['String']['output']>;
+  ready: Scalars['Boolean']['output'];
+  records: Array<DnsWatchRecord>;
+};
+
+/** Whether each check of dnsStatus passed. */
+export type DnsWatchChecks = {
+  __typename?: 'DnsWatchChecks';
+  dkim: Scalars['Boolean']['output'];
+  dmarc: Scalars['Boolean']['output'];
+  nameservers: Scalars['Boolean']['output'];
+  spf: Scalars['Boolean']['output'];
+};
+
+/** One record of a check. */
+export type DnsWatchRecord = {
+  __typename?: 'DnsWatchRecord';
+  expected: Scalars['String']['output'];
+  name: Scalars['String']['output'];
+  status: DnsRecordState;
+  type: Scalars['String']['output'];
+};
+
+/** Where a watch stands. */
+export enum DnsWatchState {
+  /** Was READY, then a check found a record missing or changed; checked with backoff until ready again, or the watch expires. */
+  Broken = 'BROKEN',
+  /** Not ready within VERIFY_WATCH_HOURS: no longer checked until restarted (watchDnsRecords, or an applied setDnsRecords). */
+  Expired = 'EXPIRED',
+  /** Checked with backoff (15 s, 30 s, 1 min, … 30 min) until the record set is ready, or the watch expires. */
+  Pending = 'PENDING',
+  /** Every record LIVE and every check passing; checked again every VERIFY_RECHECK_HOURS. */
+  Ready = 'READY'
+}
 
 export type Mutation = {
   __typename?: 'Mutation';
@@ -266,6 +340,8 @@ export type Mutation = {
   revertDnsChange: RevertDnsChangeResult;
   /** Writes the record set through the provider: read, plan, then apply (REST: dns.set). */
   setDnsRecords: SetDnsRecordsResult;
+  /** Starts (or restarts) your watch of the record set on the domain, for records added by hand or through another path; its first check is made at once (REST: dns.watch). An applied setDnsRecords starts one too. */
+  watchDnsRecords: WatchDnsRecordsResult;
 };
 
 
@@ -283,6 +359,12 @@ export type MutationSetDnsRecordsArgs = {
   input: SetDnsRecordsInput;
 };
 
+
+export type MutationWatchDnsRecordsArgs = {
+  domain: Scalars['String']['input'];
+  recordType: DnsRecordType;
+};
+
 export type Query = {
   __typename?: 'Query';
   /** The journal of the domain's changes, newest first, whatever their status (REST: dns.changes). */
@@ -291,6 +373,8 @@ export type Query = {
   dnsProvider: DnsProviderResult;
   /** Checks the record set on the domain's authoritative name servers (REST: dns.verify). */
   dnsStatus: DnsStatusResult;
+  /** Your watches (of one domain, when given), each with its last result and next check (REST: dns.watches). */
+  dnsWatches: Array<DnsWatch>;
 };
 
 
@@ -307,6 +391,11 @@ export type QueryDnsProviderArgs = {
 export type QueryDnsStatusArgs = {
   domain: Scalars['String']['input'];
   recordType: DnsRecordType;
+};
+
+
+export type QueryDnsWatchesArgs = {
+  domain?: InputMaybe<Scalars['String']['input']>;
 };
 
 export type RevertDnsChangeInput = {
@@ -346,6 +435,20 @@ export type SetDnsRecordsSuccess = {
   /** What the plan could not check, one sentence each; empty when everything was checked (e.g. an SPF record whose DNS-lookup count could not be established because a lookup failed: it is written, and said so here). */
   warnings: Array<Scalars['String']['output']>;
 };
+
+export type Subscription = {
+  __typename?: 'Subscription';
+  /** Your watch of the record set on the domain, as it is now and then at each state change, over Server-Sent Events; completes after READY or EXPIRED. DnsError code 13 when you have no such watch (start one with watchDnsRecords). */
+  dnsStatusChanged: DnsStatusChangedResult;
+};
+
+
+export type SubscriptionDnsStatusChangedArgs = {
+  domain: Scalars['String']['input'];
+  recordType: DnsRecordType;
+};
+
+export type WatchDnsRecordsResult = DnsError | DnsWatch;
 
 export type DnsProviderQueryVariables = Exact<{
   domain: Scalars['String']['input'];
@@ -405,10 +508,44 @@ export type DnsStatusQuery = { __typename?: 'Query', dnsStatus:
     | { __typename: 'DnsStatus', domain: string, recordType: DnsRecordType, ready: boolean, checkedAt: string, records: Array<{ __typename?: 'DnsRecordStatus', type: string, name: string, expected: string, status: DnsRecordState, servers: Array<{ __typename?: 'DnsServerAnswer', server: string, address: string, result: string, answers: Array<string>, error?: string | null }>, recursive: { __typename?: 'DnsServerAnswer', server: string, result: string, answers: Array<string>, error?: string | null } }>, checks: { __typename?: 'DnsChecks', nameservers: { __typename?: 'DnsNameserversCheck', ok: boolean, servers: Array<{ __typename?: 'DnsNameserverStatus', host: string, address: string, ok: boolean, error?: string | null }> }, spf: { __typename?: 'DnsSpfCheck', ok: boolean, records: number, record?: string | null, include?: boolean | null, lookups?: number | null, voidLookups?: number | null, problem?: string | null }, dmarc: { __typename?: 'DnsDmarcCheck', ok: boolean, record?: string | null, policy?: string | null, problem?: string | null }, dkim: Array<{ __typename?: 'DnsDkimCheck', name: string, target: string, ok: boolean, bits?: number | null, problem?: string | null }> } }
    };
 
+export type DnsWatchFieldsFragment = { __typename?: 'DnsWatch', id: string, domain: string, recordType: DnsRecordType, state: DnsWatchState, version: number, createdAt: string, stateChangedAt: string, expiresAt?: string | null, nextCheckAt?: string | null, lastCheckedAt?: string | null, checkCount: number, lastResult?: { __typename?: 'DnsWatchCheck', checkedAt: string, ready: boolean, error?: string | null, problems: Array<string>, records: Array<{ __typename?: 'DnsWatchRecord', type: string, name: string, expected: string, status: DnsRecordState }>, checks?: { __typename?: 'DnsWatchChecks', nameservers: boolean, spf: boolean, dmarc: boolean, dkim: boolean } | null } | null };
 
+export type WatchDnsRecordsMutationVariables = Exact<{
+  domain: Scalars['String']['input'];
+  recordType: DnsRecordType;
+}>;
+
+
+export type WatchDnsRecordsMutation = { __typename?: 'Mutation', watchDnsRecords:
+    | { __typename: 'DnsError', code: number, message: string }
+    | { __typename: 'DnsWatch', id: string, domain: string, recordType: DnsRecordType, state: DnsWatchState, version: number, createdAt: string, stateChangedAt: string, expiresAt?: string | null, nextCheckAt?: string | null, lastCheckedAt?: string | null, checkCount: number, lastResult?: { __typename?: 'DnsWatchCheck', checkedAt: string, ready: boolean, error?: string | null, problems: Array<string>, records: Array<{ __typename?: 'DnsWatchRecord', type: string, name: string, expected: string, status: DnsRecordState }>, checks?: { __typename?: 'DnsWatchChecks', nameservers: boolean, spf: boolean, dmarc: boolean, dkim: boolean } | null } | null }
+   };
+
+export type DnsWatchesQueryVariables = Exact<{
+  domain?: InputMaybe<Scalars['String']['input']>;
+}>;
+
+
+export type DnsWatchesQuery = { __typename?: 'Query', dnsWatches: Array<{ __typename?: 'DnsWatch', id: string, domain: string, recordType: DnsRecordType, state: DnsWatchState, version: number, createdAt: string, stateChangedAt: string, expiresAt?: string | null, nextCheckAt?: string | null, lastCheckedAt?: string | null, checkCount: number, lastResult?: { __typename?: 'DnsWatchCheck', checkedAt: string, ready: boolean, error?: string | null, problems: Array<string>, records: Array<{ __typename?: 'DnsWatchRecord', type: string, name: string, expected: string, status: DnsRecordState }>, checks?: { __typename?: 'DnsWatchChecks', nameservers: boolean, spf: boolean, dmarc: boolean, dkim: boolean } | null } | null }> };
+
+export type DnsStatusChangedSubscriptionVariables = Exact<{
+  domain: Scalars['String']['input'];
+  recordType: DnsRecordType;
+}>;
+
+
+export type DnsStatusChangedSubscription = { __typename?: 'Subscription', dnsStatusChanged:
+    | { __typename: 'DnsError', code: number, message: string }
+    | { __typename: 'DnsWatch', id: string, domain: string, recordType: DnsRecordType, state: DnsWatchState, version: number, createdAt: string, stateChangedAt: string, expiresAt?: string | null, nextCheckAt?: string | null, lastCheckedAt?: string | null, checkCount: number, lastResult?: { __typename?: 'DnsWatchCheck', checkedAt: string, ready: boolean, error?: string | null, problems: Array<string>, records: Array<{ __typename?: 'DnsWatchRecord', type: string, name: string, expected: string, status: DnsRecordState }>, checks?: { __typename?: 'DnsWatchChecks', nameservers: boolean, spf: boolean, dmarc: boolean, dkim: boolean } | null } | null }
+   };
+
+export const DnsWatchFieldsFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"DnsWatchFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"DnsWatch"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"domain"}},{"kind":"Field","name":{"kind":"Name","value":"recordType"}},{"kind":"Field","name":{"kind":"Name","value":"state"}},{"kind":"Field","name":{"kind":"Name","value":"version"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"stateChangedAt"}},{"kind":"Field","name":{"kind":"Name","value":"expiresAt"}},{"kind":"Field","name":{"kind":"Name","value":"nextCheckAt"}},{"kind":"Field","name":{"kind":"Name","value":"lastCheckedAt"}},{"kind":"Field","name":{"kind":"Name","value":"checkCount"}},{"kind":"Field","name":{"kind":"Name","value":"lastResult"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"checkedAt"}},{"kind":"Field","name":{"kind":"Name","value":"ready"}},{"kind":"Field","name":{"kind":"Name","value":"error"}},{"kind":"Field","name":{"kind":"Name","value":"problems"}},{"kind":"Field","name":{"kind":"Name","value":"records"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"type"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"expected"}},{"kind":"Field","name":{"kind":"Name","value":"status"}}]}},{"kind":"Field","name":{"kind":"Name","value":"checks"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"nameservers"}},{"kind":"Field","name":{"kind":"Name","value":"spf"}},{"kind":"Field","name":{"kind":"Name","value":"dmarc"}},{"kind":"Field","name":{"kind":"Name","value":"dkim"}}]}}]}}]}}]} as unknown as DocumentNode<DnsWatchFieldsFragment, unknown>;
 export const DnsProviderDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"DnsProvider"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"domain"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"dnsProvider"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"domain"},"value":{"kind":"Variable","name":{"kind":"Name","value":"domain"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"DnsProviderDetection"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"provider"}},{"kind":"Field","name":{"kind":"Name","value":"supported"}},{"kind":"Field","name":{"kind":"Name","value":"nameservers"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"DnsError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"code"}},{"kind":"Field","name":{"kind":"Name","value":"message"}}]}}]}}]}}]} as unknown as DocumentNode<DnsProviderQuery, DnsProviderQueryVariables>;
 export const AuthorizeDnsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"AuthorizeDns"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"AuthorizeDnsInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"authorizeDns"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"AuthorizeDnsSuccess"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"success"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"DnsError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"code"}},{"kind":"Field","name":{"kind":"Name","value":"message"}}]}}]}}]}}]} as unknown as DocumentNode<AuthorizeDnsMutation, AuthorizeDnsMutationVariables>;
 export const SetDnsRecordsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"SetDnsRecords"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"SetDnsRecordsInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"setDnsRecords"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"SetDnsRecordsSuccess"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"success"}},{"kind":"Field","name":{"kind":"Name","value":"applied"}},{"kind":"Field","name":{"kind":"Name","value":"changes"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"action"}},{"kind":"Field","name":{"kind":"Name","value":"type"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"content"}},{"kind":"Field","name":{"kind":"Name","value":"ttl"}},{"kind":"Field","name":{"kind":"Name","value":"previous"}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"DnsError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"code"}},{"kind":"Field","name":{"kind":"Name","value":"message"}}]}}]}}]}}]} as unknown as DocumentNode<SetDnsRecordsMutation, SetDnsRecordsMutationVariables>;
 export const DnsChangesDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"DnsChanges"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"domain"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"dnsChanges"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"domain"},"value":{"kind":"Variable","name":{"kind":"Name","value":"domain"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"domain"}},{"kind":"Field","name":{"kind":"Name","value":"provider"}},{"kind":"Field","name":{"kind":"Name","value":"recordType"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"applied"}},{"kind":"Field","name":{"kind":"Name","value":"revertOf"}},{"kind":"Field","name":{"kind":"Name","value":"changes"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"action"}},{"kind":"Field","name":{"kind":"Name","value":"type"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"content"}},{"kind":"Field","name":{"kind":"Name","value":"ttl"}},{"kind":"Field","name":{"kind":"Name","value":"previous"}}]}}]}}]}}]} as unknown as DocumentNode<DnsChangesQuery, DnsChangesQueryVariables>;
 export const RevertDnsChangeDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"RevertDnsChange"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"RevertDnsChangeInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"revertDnsChange"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"RevertDnsChangeSuccess"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"success"}},{"kind":"Field","name":{"kind":"Name","value":"changes"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"action"}},{"kind":"Field","name":{"kind":"Name","value":"type"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"content"}},{"kind":"Field","name":{"kind":"Name","value":"ttl"}},{"kind":"Field","name":{"kind":"Name","value":"previous"}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"DnsError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"code"}},{"kind":"Field","name":{"kind":"Name","value":"message"}}]}}]}}]}}]} as unknown as DocumentNode<RevertDnsChangeMutation, RevertDnsChangeMutationVariables>;
 export const DnsStatusDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"DnsStatus"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"domain"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"recordType"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"DnsRecordType"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"dnsStatus"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"domain"},"value":{"kind":"Variable","name":{"kind":"Name","value":"domain"}}},{"kind":"Argument","name":{"kind":"Name","value":"recordType"},"value":{"kind":"Variable","name":{"kind":"Name","value":"recordType"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"DnsStatus"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"domain"}},{"kind":"Field","name":{"kind":"Name","value":"recordType"}},{"kind":"Field","name":{"kind":"Name","value":"ready"}},{"kind":"Field","name":{"kind":"Name","value":"checkedAt"}},{"kind":"Field","name":{"kind":"Name","value":"records"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"type"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"expected"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"servers"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"server"}},{"kind":"Field","name":{"kind":"Name","value":"address"}},{"kind":"Field","name":{"kind":"Name","value":"result"}},{"kind":"Field","name":{"kind":"Name","value":"answers"}},{"kind":"Field","name":{"kind":"Name","value":"error"}}]}},{"kind":"Field","name":{"kind":"Name","value":"recursive"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"server"}},{"kind":"Field","name":{"kind":"Name","value":"result"}},{"kind":"Field","name":{"kind":"Name","value":"answers"}},{"kind":"Field","name":{"kind":"Name","value":"error"}}]}}]}},{"kind":"Field","name":{"kind":"Name","value":"checks"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"nameservers"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"ok"}},{"kind":"Field","name":{"kind":"Name","value":"servers"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"host"}},{"kind":"Field","name":{"kind":"Name","value":"address"}},{"kind":"Field","name":{"kind":"Name","value":"ok"}},{"kind":"Field","name":{"kind":"Name","value":"error"}}]}}]}},{"kind":"Field","name":{"kind":"Name","value":"spf"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"ok"}},{"kind":"Field","name":{"kind":"Name","value":"records"}},{"kind":"Field","name":{"kind":"Name","value":"record"}},{"kind":"Field","name":{"kind":"Name","value":"include"}},{"kind":"Field","name":{"kind":"Name","value":"lookups"}},{"kind":"Field","name":{"kind":"Name","value":"voidLookups"}},{"kind":"Field","name":{"kind":"Name","value":"problem"}}]}},{"kind":"Field","name":{"kind":"Name","value":"dmarc"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"ok"}},{"kind":"Field","name":{"kind":"Name","value":"record"}},{"kind":"Field","name":{"kind":"Name","value":"policy"}},{"kind":"Field","name":{"kind":"Name","value":"problem"}}]}},{"kind":"Field","name":{"kind":"Name","value":"dkim"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"target"}},{"kind":"Field","name":{"kind":"Name","value":"ok"}},{"kind":"Field","name":{"kind":"Name","value":"bits"}},{"kind":"Field","name":{"kind":"Name","value":"problem"}}]}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"DnsError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"code"}},{"kind":"Field","name":{"kind":"Name","value":"message"}}]}}]}}]}}]} as unknown as DocumentNode<DnsStatusQuery, DnsStatusQueryVariables>;
+export const WatchDnsRecordsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"WatchDnsRecords"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"domain"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"recordType"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"DnsRecordType"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"watchDnsRecords"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"domain"},"value":{"kind":"Variable","name":{"kind":"Name","value":"domain"}}},{"kind":"Argument","name":{"kind":"Name","value":"recordType"},"value":{"kind":"Variable","name":{"kind":"Name","value":"recordType"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"DnsWatch"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"DnsWatchFields"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"DnsError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"code"}},{"kind":"Field","name":{"kind":"Name","value":"message"}}]}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"DnsWatchFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"DnsWatch"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"domain"}},{"kind":"Field","name":{"kind":"Name","value":"recordType"}},{"kind":"Field","name":{"kind":"Name","value":"state"}},{"kind":"Field","name":{"kind":"Name","value":"version"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"stateChangedAt"}},{"kind":"Field","name":{"kind":"Name","value":"expiresAt"}},{"kind":"Field","name":{"kind":"Name","value":"nextCheckAt"}},{"kind":"Field","name":{"kind":"Name","value":"lastCheckedAt"}},{"kind":"Field","name":{"kind":"Name","value":"checkCount"}},{"kind":"Field","name":{"kind":"Name","value":"lastResult"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"checkedAt"}},{"kind":"Field","name":{"kind":"Name","value":"ready"}},{"kind":"Field","name":{"kind":"Name","value":"error"}},{"kind":"Field","name":{"kind":"Name","value":"problems"}},{"kind":"Field","name":{"kind":"Name","value":"records"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"type"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"expected"}},{"kind":"Field","name":{"kind":"Name","value":"status"}}]}},{"kind":"Field","name":{"kind":"Name","value":"checks"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"nameservers"}},{"kind":"Field","name":{"kind":"Name","value":"spf"}},{"kind":"Field","name":{"kind":"Name","value":"dmarc"}},{"kind":"Field","name":{"kind":"Name","value":"dkim"}}]}}]}}]}}]} as unknown as DocumentNode<WatchDnsRecordsMutation, WatchDnsRecordsMutationVariables>;
+export const DnsWatchesDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"DnsWatches"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"domain"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"dnsWatches"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"domain"},"value":{"kind":"Variable","name":{"kind":"Name","value":"domain"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"DnsWatchFields"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"DnsWatchFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"DnsWatch"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"domain"}},{"kind":"Field","name":{"kind":"Name","value":"recordType"}},{"kind":"Field","name":{"kind":"Name","value":"state"}},{"kind":"Field","name":{"kind":"Name","value":"version"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"stateChangedAt"}},{"kind":"Field","name":{"kind":"Name","value":"expiresAt"}},{"kind":"Field","name":{"kind":"Name","value":"nextCheckAt"}},{"kind":"Field","name":{"kind":"Name","value":"lastCheckedAt"}},{"kind":"Field","name":{"kind":"Name","value":"checkCount"}},{"kind":"Field","name":{"kind":"Name","value":"lastResult"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"checkedAt"}},{"kind":"Field","name":{"kind":"Name","value":"ready"}},{"kind":"Field","name":{"kind":"Name","value":"error"}},{"kind":"Field","name":{"kind":"Name","value":"problems"}},{"kind":"Field","name":{"kind":"Name","value":"records"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"type"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"expected"}},{"kind":"Field","name":{"kind":"Name","value":"status"}}]}},{"kind":"Field","name":{"kind":"Name","value":"checks"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"nameservers"}},{"kind":"Field","name":{"kind":"Name","value":"spf"}},{"kind":"Field","name":{"kind":"Name","value":"dmarc"}},{"kind":"Field","name":{"kind":"Name","value":"dkim"}}]}}]}}]}}]} as unknown as DocumentNode<DnsWatchesQuery, DnsWatchesQueryVariables>;
+export const DnsStatusChangedDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"subscription","name":{"kind":"Name","value":"DnsStatusChanged"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"domain"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"recordType"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"DnsRecordType"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"dnsStatusChanged"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"domain"},"value":{"kind":"Variable","name":{"kind":"Name","value":"domain"}}},{"kind":"Argument","name":{"kind":"Name","value":"recordType"},"value":{"kind":"Variable","name":{"kind":"Name","value":"recordType"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"DnsWatch"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"DnsWatchFields"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"DnsError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"code"}},{"kind":"Field","name":{"kind":"Name","value":"message"}}]}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"DnsWatchFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"DnsWatch"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"domain"}},{"kind":"Field","name":{"kind":"Name","value":"recordType"}},{"kind":"Field","name":{"kind":"Name","value":"state"}},{"kind":"Field","name":{"kind":"Name","value":"version"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"stateChangedAt"}},{"kind":"Field","name":{"kind":"Name","value":"expiresAt"}},{"kind":"Field","name":{"kind":"Name","value":"nextCheckAt"}},{"kind":"Field","name":{"kind":"Name","value":"lastCheckedAt"}},{"kind":"Field","name":{"kind":"Name","value":"checkCount"}},{"kind":"Field","name":{"kind":"Name","value":"lastResult"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"checkedAt"}},{"kind":"Field","name":{"kind":"Name","value":"ready"}},{"kind":"Field","name":{"kind":"Name","value":"error"}},{"kind":"Field","name":{"kind":"Name","value":"problems"}},{"kind":"Field","name":{"kind":"Name","value":"records"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"type"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"expected"}},{"kind":"Field","name":{"kind":"Name","value":"status"}}]}},{"kind":"Field","name":{"kind":"Name","value":"checks"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"nameservers"}},{"kind":"Field","name":{"kind":"Name","value":"spf"}},{"kind":"Field","name":{"kind":"Name","value":"dmarc"}},{"kind":"Field","name":{"kind":"Name","value":"dkim"}}]}}]}}]}}]} as unknown as DocumentNode<DnsStatusChangedSubscription, DnsStatusChangedSubscriptionVariables>;

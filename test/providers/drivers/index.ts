@@ -7,10 +7,13 @@ import { digitaloceanDriver } from './digitalocean.js';
 import { dnsimpleDriver } from './dnsimple.js';
 import { godaddyDriver } from './godaddy.js';
 import { googlecloudDriver } from './googlecloud.js';
+import { hostingerDriver } from './hostinger.js';
 import { ionosDriver } from './ionos.js';
 import { hetznerDriver } from './hetzner.js';
 import { linodeDriver } from './linode.js';
 import { namecheapDriver } from './namecheap.js';
+import { ovhDriver } from './ovh.js';
+import { namecomDriver } from './namecom.js';
 import { route53Driver } from './route53.js';
 import { porkbunDriver } from './porkbun.js';
 import { sandboxDriver } from './sandbox.js';
@@ -32,4 +35,7 @@ export const DRIVERS: readonly ConformanceDriver[] = [
   linodeDriver(),
   porkbunDriver(),
   dnsimpleDriver(),
+  ovhDriver(),
+  namecomDriver(),
+  hostingerDriver(),
 ];

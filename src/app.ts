@@ -26,6 +26,13 @@ import { createInProcessZoneLock, createPostgresZoneLock, createRedisZoneLock, t
 import { createRedisRateLimitStore } from './rate-limit/redis-store.js';
 import { createChangeJournal } from './services/journal.js';
 import { createHttpAgent } from '../providers/http.js';
+import { randomUUID } from 'node:crypto';
+import type { Resolver } from './detection/resolver.js';
+import type { LimitFunction } from 'p-limit';
+import { createWatchService, type WatchService } from './services/watches.js';
+import { createWatchEventBus } from './services/watch-events.js';
+import { createWebhookSender } from './services/webhooks.js';
+import { createLoop, type Loop } from './services/scheduler.js';
 import { createProviderRegistry, type ProviderRegistry } from '../providers/registry.js';
 
 
@@ -39,6 +46,19 @@ export interface Services {
   readonly detector: ReturnType<typeof createProviderDetector>;
   readonly dns: DnsService;
   readonly verify: VerifyService;
+  readonly watches: WatchService;
+  /** This process's id: the prefix of its watch and webhook leases. */
+  readonly instanceId: string;
+  /**
+   * Starts the scheduler loops (due watch checks; webhook deliveries) when WATCH_SCHEDULER is on. `serve` starts
+   * it once the server listens; tests that do not test watches leave it off.
+   */
+  startScheduler(): void;
+  /**
+   * The first step of a shutdown: stops the scheduler (waiting for the round in progress) and ends every live
+   * subscription, so that their connections close and the server can drain. Idempotent; `close` calls it too.
+   */
+  stopBackground(): Promise<void>;
   /** The key created on the very first start (empty database), to be printed once; null otherwise. */
   readonly initialApiKey: string | null;
   /** Whether the database (and Redis, when configured) answer now, for /readyz. */
@@ -87,6 +107,71 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   const providers = (overrides.providers ?? ((deps) => createProviderRegistry(config, deps)))({ dispatcher, store });
   const initialApiKey = await ensureInitialAdminKey(store);
   const resolveTxt = resolveTxtVia(resolver);
+  // One bound on every DNS question verification asks (authoritative and recursive), shared by dns.verify and every
+  // watch check, so that a thousand due watches never open a thousand sockets.
+  const verifyLimit = pLimit(config.VERIFY_CONCURRENCY);
+  const verify = createVerifyService({
+    templates,
+    templateVariables: config.templateVariables,
+    recursive: limitedResolver(resolver, verifyLimit),
+    authoritative: createAuthoritativeClient({
+      recursive: resolver,
+      port: config.DNS_AUTHORITATIVE_PORT,
+      timeoutMs: config.DNS_AUTHORITATIVE_TIMEOUT_MS,
+      limit: verifyLimit,
+      allowPrivate: config.DNS_AUTHORITATIVE_ALLOW_PRIVATE,
+    }),
+    countSpfLookups: (record) => countSpfLookups(record, (name) => verifyLimit(() => resolveTxt(name))),
+    logger,
+  });
+
+  const instanceId = randomUUID();
+  const leaseMs = config.WATCH_LEASE_SECONDS * 1000;
+  const events = createWatchEventBus({ redis, keyPrefix: config.REDIS_KEY_PREFIX, logger });
+  // Late-bound: the loops are made below, and the watch service wakes them.
+  const loops: { watches?: Loop; webhooks?: Loop } = {};
+  const webhooks =
+    config.WEBHOOK_URL && config.WEBHOOK_SECRET
+      ? createWebhookSender({
+          store,
+          url: config.WEBHOOK_URL,
+          secret: config.WEBHOOK_SECRET,
+          firstRetryMs: config.WEBHOOK_FIRST_RETRY_SECONDS * 1000,
+          retryWindowMs: config.WEBHOOK_RETRY_HOURS * 3_600_000,
+          timeoutMs: config.WEBHOOK_TIMEOUT_SECONDS * 1000,
+          // A lease outlives any attempt, so a slow receiver never gets the same event from two instances at once.
+          leaseMs: Math.max(leaseMs, config.WEBHOOK_TIMEOUT_SECONDS * 3000),
+          instanceId,
+          logger,
+        })
+      : null;
+  const watches = createWatchService({
+    store,
+    verify,
+    events,
+    logger,
+    timings: {
+      firstCheckMs: config.VERIFY_FIRST_CHECK_SECONDS * 1000,
+      maxIntervalMs: config.VERIFY_MAX_INTERVAL_SECONDS * 1000,
+      watchMs: config.VERIFY_WATCH_HOURS * 3_600_000,
+      recheckMs: config.VERIFY_RECHECK_HOURS * 3_600_000,
+    },
+    webhooks: webhooks !== null,
+    instanceId,
+    leaseMs,
+    onScheduled: (at) => loops.watches?.wake(at),
+    onEventQueued: () => loops.webhooks?.wake(),
+  });
+  const batch = config.WATCH_BATCH_SIZE;
+  const pollMs = config.WATCH_POLL_SECONDS * 1000;
+  let stopping: Promise<void> | undefined;
+  const stopBackground = (): Promise<void> =>
+    (stopping ??= (async () => {
+      watches.endFeeds();
+      await Promise.all([loops.watches?.stop(), loops.webhooks?.stop()]);
+      // What this instance had claimed and not finished goes back to the pool at once, not after the lease.
+      await store.releaseClaims(`${instanceId}/`).catch((error: unknown) => logger.warn({ err: error }, 'could not release watch and webhook leases'));
+    })());
 
   return {
     config,
@@ -113,20 +198,17 @@ export async function createServices(config: Config, overrides: ServiceOverrides
       journal: createChangeJournal({ store }),
       logger,
     }),
-    verify: createVerifyService({
-      templates,
-      templateVariables: config.templateVariables,
-      recursive: resolver,
-      authoritative: createAuthoritativeClient({
-        recursive: resolver,
-        port: config.DNS_AUTHORITATIVE_PORT,
-        timeoutMs: config.DNS_AUTHORITATIVE_TIMEOUT_MS,
-        limit: pLimit(config.VERIFY_CONCURRENCY),
-        allowPrivate: config.DNS_AUTHORITATIVE_ALLOW_PRIVATE,
-      }),
-      countSpfLookups: (record) => countSpfLookups(record, resolveTxt),
-      logger,
-    }),
+    verify,
+    watches,
+    instanceId,
+    startScheduler() {
+      if (!config.WATCH_SCHEDULER || stopping || loops.watches) return;
+      loops.watches = createLoop({ name: 'watches', pollMs, logger, run: async () => (await watches.runDue(batch)) >= batch });
+      if (webhooks) loops.webhooks = createLoop({ name: 'webhooks', pollMs, logger, run: async () => (await webhooks.deliverDue(batch)) >= batch });
+      loops.watches.start();
+      loops.webhooks?.start();
+    },
+    stopBackground,
     async ready() {
       const database = await withinTimeout(store.ping());
       const redisUp = redis ? await withinTimeout(redis.ping()) : undefined;
@@ -137,6 +219,9 @@ export async function createServices(config: Config, overrides: ServiceOverrides
       };
     },
     async close() {
+      await stopBackground();
+      await events.close();
+      await webhooks?.close();
       await zoneLock.close();
       await redis?.quit().catch(() => redis.disconnect());
       await dispatcher.close();
@@ -190,6 +275,15 @@ async function createZoneLock(config: Config, redis: Redis | null, logger: Logge
     return createPostgresZoneLock({ pool, waitMs: config.LOCK_WAIT_MS, onProblem });
   }
   return createInProcessZoneLock();
+}
+
+/** The resolver with each question under `limit` (verification's recursive view, DKIM keys). */
+function limitedResolver(resolver: Resolver, limit: LimitFunction): Resolver {
+  return {
+    query: (name, type) => limit(() => resolver.query(name, type)),
+    resolveTxt: (name) => limit(() => resolver.resolveTxt(name)),
+    resolveNs: (name) => limit(() => resolver.resolveNs(name)),
+  };
 }
 
 /** True when `check` settles fulfilled within READY_CHECK_TIMEOUT_MS. */
