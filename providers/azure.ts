@@ -980,7 +980,9 @@ export function armError(reply: HttpReply, scrub: (text: string) => string = (t)
   const body = errorBody(reply.text);
   const code = body?.code ?? '';
   const message = scrub(body?.message ?? '').replace(/[\u0000-\u001f\u007f]/g, ' ').trim();
-  const withCode = (text: string) => (code ? `${text} (${code})` : text);
+  // The code is provider text too: matched as sent, repeated only scrubbed.
+  const shown = scrub(code).replace(/[\u0000-\u001f\u007f]/g, ' ').trim().slice(0, 100);
+  const withCode = (text: string) => (shown ? `${text} (${shown})` : text);
   const fail = (kind: ProviderErrorKind, reason: string, retryAfter?: number) =>
     new ProviderError(PROVIDER, kind, reason, retryAfter === undefined ? {} : { retryAfterSeconds: retryAfter });
   const status = reply.status;
@@ -989,7 +991,7 @@ export function armError(reply: HttpReply, scrub: (text: string) => string = (t)
     const said = /after '(\d+)' seconds/.exec(message);
     return fail('rate_limited', 'Azure Resource Manager throttled the requests', retryAfterSeconds(reply.headers) ?? (said ? Number(said[1]) : undefined));
   }
-  if (status >= 500) return fail('unavailable', `HTTP ${status}${code ? ` ${code}` : ''}`);
+  if (status >= 500) return fail('unavailable', `HTTP ${status}${shown ? ` ${shown}` : ''}`);
   if (status === 412 || code === 'PreconditionFailed') return fail('conflict', PRECONDITION_REASON);
   if (status === 401) return fail('auth', withCode('the access token was refused'));
   if (status === 403) {
@@ -1008,9 +1010,9 @@ export function armError(reply: HttpReply, scrub: (text: string) => string = (t)
     return fail('not_found', withCode('the DNS zone or record set was not found'));
   }
   if (!body) return fail('protocol', `HTTP ${status} with ${/^\s*</.test(reply.text) ? 'an HTML page' : 'a malformed body'}`);
-  if (status === 409) return fail('conflict', `Azure DNS refused the change: ${message || code}`.slice(0, 400));
-  if (status === 400 || status === 422) return fail('rejected', `Azure DNS refused the change: ${message ? `${message} ` : ''}(${code || `HTTP ${status}`})`.slice(0, 400));
-  return fail('protocol', `unexpected HTTP ${status}${code ? ` ${code}` : ''}`);
+  if (status === 409) return fail('conflict', `Azure DNS refused the change: ${message || shown}`.slice(0, 400));
+  if (status === 400 || status === 422) return fail('rejected', `Azure DNS refused the change: ${message ? `${message} ` : ''}(${shown || `HTTP ${status}`})`.slice(0, 400));
+  return fail('protocol', `unexpected HTTP ${status}${shown ? ` ${shown}` : ''}`);
 }
 
 /** What the known AADSTS codes mean, said for the one who has to fix the credentials. */

@@ -609,7 +609,8 @@ export function digitaloceanError(reply: HttpReply, credentials: ProviderCredent
   try {
     const body: unknown = JSON.parse(reply.text);
     if (isObject(body)) {
-      id = typeof body.id === 'string' ? body.id : '';
+      // The id is provider text too: repeated in a reason, so scrubbed like the message.
+      id = typeof body.id === 'string' ? clean(redactCredentials(body.id, credentials)).slice(0, 100) : '';
       message = typeof body.message === 'string' ? clean(redactCredentials(body.message, credentials)) : '';
     } else malformed = true;
   } catch {

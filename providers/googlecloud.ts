@@ -821,6 +821,8 @@ export function googleApiError(reply: HttpReply, redact: (text: string) => strin
     ...(Array.isArray(error.details) ? error.details.filter(isObject).map((d) => d.reason) : []),
   ].filter((r): r is string => typeof r === 'string');
   const has = (...names: string[]) => reasons.some((r) => names.includes(r));
+  // A reason is provider text too: matched as sent, repeated only scrubbed.
+  const shownReason = reasons[0] === undefined ? '' : redact(reasons[0].replace(/[\u0000-\u001f\u007f]/g, ' ')).slice(0, 100);
   const retryAfter = retryAfterSeconds(reply.headers);
   const fail = (kind: ProviderErrorKind, reason: string, options: { staleRead?: boolean } = {}) =>
     new ProviderError(PROVIDER, kind, reason, { ...options, ...(retryAfter === undefined ? {} : { retryAfterSeconds: retryAfter }) });
@@ -832,7 +834,7 @@ export function googleApiError(reply: HttpReply, redact: (text: string) => strin
   if (status === 429 || has('rateLimitExceeded', 'userRateLimitExceeded', 'RATE_LIMIT_EXCEEDED')) {
     return fail('rate_limited', 'API quota exceeded (requests per minute per project)');
   }
-  if (status >= 500) return fail('unavailable', malformed ? `HTTP ${status} with ${describeBody(reply.text)}` : `HTTP ${status}${reasons[0] ? ` (${reasons[0]})` : ''}`);
+  if (status >= 500) return fail('unavailable', malformed ? `HTTP ${status} with ${describeBody(reply.text)}` : `HTTP ${status}${shownReason ? ` (${shownReason})` : ''}`);
   if (status === 401) {
     const refused = fail('auth', 'the access token was refused (Invalid Credentials)');
     TOKEN_REFUSED.add(refused);
@@ -849,6 +851,11 @@ export function googleApiError(reply: HttpReply, redact: (text: string) => strin
     return fail('forbidden', 'the service account has no Cloud DNS access in this project (roles/dns.admin or a zone-level role is needed)');
   }
   if (status === 404) {
+    // A deletion of an rrset that is no longer there: "The 'entity.change.deletions[0]' resource named '… (TXT)' does
+    // not exist." (certbot/certbot#6036, §2 errors). The zone is there; the rrset changed since it was read.
+    if (/'entity\.change\.deletions\[\d+\]'/.test(message)) {
+      return fail('conflict', 'the zone changed while it was being written; nothing was applied', { staleRead: true });
+    }
     if (/project/i.test(message)) return fail('auth', 'project not found: check the project id (ApiKey)');
     return fail('not_found', 'zone not found in this project');
   }
@@ -857,7 +864,7 @@ export function googleApiError(reply: HttpReply, redact: (text: string) => strin
     if (has('RESOURCE_PROJECT_INVALID') || /parameters\.project/.test(message)) return fail('auth', 'invalid project id (ApiKey)');
     return fail('rejected', `the change was refused: ${quoted() || 'invalid request'}`);
   }
-  return fail('protocol', `unexpected HTTP ${status}${reasons[0] ? ` (${reasons[0]})` : ''}`);
+  return fail('protocol', `unexpected HTTP ${status}${shownReason ? ` (${shownReason})` : ''}`);
 }
 
 /**

@@ -225,15 +225,43 @@ class HetznerSession implements ProviderSession {
     return this.findZone(domain);
   }
 
+  /**
+   * Every page. Pages are offsets into the list (`page`, `per_page`), so an rrset someone creates or deletes before a
+   * page boundary between two page reads shifts the rest: one rrset shows twice, or not at all. When the pages do not
+   * add up to `total_entries` (or it changes, or an rrset repeats), the zone is read once more.
+   */
   async readZone(zone: Zone): Promise<ZoneContents> {
+    const first = await this.readRrsets(zone);
+    if (first.complete) return { records: await this.flatten(zone, first.rrsets) };
+    const second = await this.readRrsets(zone);
+    if (second.complete) return { records: await this.flatten(zone, second.rrsets) };
+    throw new ProviderError(PROVIDER, 'unavailable', 'the record list changed while it was being read; try again');
+  }
+
+  private async readRrsets(zone: Zone): Promise<{ rrsets: HetznerRrset[]; complete: boolean }> {
     const pageSize = this.deps.pageSize ?? DEFAULT_PAGE_SIZE;
     const rrsets: HetznerRrset[] = [];
+    const seen = new Set<string>();
+    const totals = new Set<number>();
+    let count = 0;
     for (let page = 1; page <= MAX_PAGES; page++) {
       const body = await this.read(`/zones/${encodeURIComponent(zone.id)}/rrsets?page=${page}&per_page=${pageSize}`);
       if (!isObject(body) || !Array.isArray(body.rrsets)) throw new ProviderError(PROVIDER, 'protocol', 'the rrset list has no rrsets');
-      for (const item of body.rrsets) rrsets.push(parseRrset(item));
+      for (const item of body.rrsets) {
+        const rrset = parseRrset(item);
+        count++;
+        const key = `${rrset.name.toLowerCase()}/${rrset.type.toUpperCase()}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        rrsets.push(rrset);
+      }
+      const total = totalEntries(body);
+      if (total !== undefined) totals.add(total);
       const next = nextPage(body);
-      if (next === null) return { records: await this.flatten(zone, rrsets) };
+      if (next === null) {
+        const [expected] = totals;
+        return { rrsets, complete: totals.size <= 1 && (expected === undefined || expected === count) && count === seen.size };
+      }
       if (next <= page) throw new ProviderError(PROVIDER, 'protocol', 'the rrset list pages did not advance');
       page = next - 1;
     }
@@ -342,7 +370,7 @@ class HetznerSession implements ProviderSession {
     if (current.status === 'success') return;
     if (current.status === 'error') {
       const message = current.error?.message ? this.redact(current.error.message) : 'no reason given';
-      throw new Refusal(new ProviderError(PROVIDER, 'rejected', `the change failed: ${message}${current.error?.code ? ` (${current.error.code})` : ''}`));
+      throw new Refusal(new ProviderError(PROVIDER, 'rejected', `the change failed: ${message}${current.error?.code ? ` (${this.redact(String(current.error.code)).slice(0, 100)})` : ''}`));
     }
     throw new ProviderError(PROVIDER, 'protocol', `the change ended with an unknown status`);
   }
@@ -519,14 +547,15 @@ export function planRrsetWrites(zone: Zone, zoneTtl: number, records: readonly D
     draft.removes.add(key);
     return draft;
   };
-  const add = (record: DesiredRecord): Draft => {
+  /** `kept`: the comment of the value an UPDATE replaces, which the new value carries on (the customer's note). */
+  const add = (record: DesiredRecord, kept?: string): Draft => {
     const draft = draftFor(record.type, record.name);
     if (!Number.isInteger(record.ttl) || record.ttl < HETZNER_MIN_TTL || record.ttl > HETZNER_MAX_TTL) {
       throw rejected(`TTL ${record.ttl} of the ${record.type.toUpperCase()} record at ${record.name} is outside ${HETZNER_MIN_TTL}–${HETZNER_MAX_TTL} seconds`);
     }
     const key = recordKey(record);
     if (draft.adds.has(key)) throw rejected(`the ${record.type.toUpperCase()} record at ${record.name} is written twice`);
-    const comment = typeof record.restoreFields?.comment === 'string' ? record.restoreFields.comment : undefined;
+    const comment = typeof record.restoreFields?.comment === 'string' ? record.restoreFields.comment : kept;
     draft.adds.set(key, { value: toWireValue(record), ttl: record.ttl, ...(comment ? { comment } : {}) });
     return draft;
   };
@@ -535,7 +564,7 @@ export function planRrsetWrites(zone: Zone, zoneTtl: number, records: readonly D
     else if (change.action === 'CREATE') attach(add(change.record), change);
     else {
       attach(remove(change.before), change);
-      attach(add(change.record), change);
+      attach(add(change.record, isHetznerRaw(change.before.raw) ? change.before.raw.comment : undefined), change);
     }
   }
 
@@ -761,6 +790,13 @@ function nextPage(body: Record<string, unknown>): number | null {
   return typeof pagination.next_page === 'number' ? pagination.next_page : null;
 }
 
+/** `meta.pagination.total_entries` (§7 "Pagination"), if the reply has it. */
+function totalEntries(body: Record<string, unknown>): number | undefined {
+  const meta = body.meta;
+  const pagination = isObject(meta) ? meta.pagination : undefined;
+  return isObject(pagination) && typeof pagination.total_entries === 'number' ? pagination.total_entries : undefined;
+}
+
 function parseRrset(item: unknown): HetznerRrset {
   if (!isObject(item) || typeof item.name !== 'string' || typeof item.type !== 'string' || !Array.isArray(item.records)) {
     throw new ProviderError(PROVIDER, 'protocol', 'an rrset lacked name, type or records');
@@ -817,6 +853,8 @@ export function hetznerFailure(reply: HttpReply, redact: (text: string) => strin
     malformed = true;
   }
   const status = reply.status;
+  // The code is provider text too: matched as sent, repeated only scrubbed.
+  const shown = redact(code.replace(/[\u0000-\u001f\u007f]/g, ' ')).slice(0, 100);
   const make = (kind: ProviderError['kind'], reason: string, options: { retryAfterSeconds?: number } = {}): ApiFailure => ({
     status,
     code,
@@ -838,14 +876,14 @@ export function hetznerFailure(reply: HttpReply, redact: (text: string) => strin
   if (code === 'protected') return make('rejected', 'the record set is protected against changes');
   if (code === 'incorrect_zone_mode') return make('rejected', 'the zone is a secondary zone; its records are edited at its primary');
   if (code === 'maintenance' || status >= 500) {
-    return make('unavailable', malformed ? `HTTP ${status} with ${/^\s*</.test(reply.text) ? 'an HTML page' : 'a malformed body'}` : `HTTP ${status}${code ? ` ${code}` : ''}`);
+    return make('unavailable', malformed ? `HTTP ${status} with ${/^\s*</.test(reply.text) ? 'an HTML page' : 'a malformed body'}` : `HTTP ${status}${shown ? ` ${shown}` : ''}`);
   }
   if (malformed) return make('protocol', `HTTP ${status} with ${/^\s*</.test(reply.text) ? 'an HTML page' : 'a malformed body'}`);
   if (status === 400 || status === 422 || code === 'invalid_input' || code === 'json_error' || code === 'resource_limit_exceeded') {
     const text = fields.length > 0 ? fields.join('; ') : message;
-    return make('rejected', `${code || `HTTP ${status}`}${text ? `: ${text}` : ''}`.slice(0, 500));
+    return make('rejected', `${shown || `HTTP ${status}`}${text ? `: ${text}` : ''}`.slice(0, 500));
   }
-  return make('protocol', `unexpected HTTP ${status}${code ? ` ${code}` : ''}`);
+  return make('protocol', `unexpected HTTP ${status}${shown ? ` ${shown}` : ''}`);
 }
 
 /**

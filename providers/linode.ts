@@ -188,16 +188,43 @@ class LinodeSession implements ProviderSession {
     return this.findZone(domain);
   }
 
+  /**
+   * Every page. Pages are offsets into the list (`page`, `page_size`), so a record someone adds or deletes before a
+   * page boundary between two page reads shifts the rest: one record shows twice, or not at all. When the pages do not
+   * add up to `results` (or it changes, or an id repeats), the zone is read once more, as digitalocean.ts does.
+   */
   async readZone(zone: Zone): Promise<ZoneContents> {
+    const first = await this.readRecords(zone);
+    if (first.complete) return { records: first.records };
+    const second = await this.readRecords(zone);
+    if (second.complete) return { records: second.records };
+    throw new ProviderError(PROVIDER, 'unavailable', 'the record list changed while it was being read; try again');
+  }
+
+  private async readRecords(zone: Zone): Promise<{ records: DnsRecord[]; complete: boolean }> {
     const pageSize = this.deps.pageSize ?? DEFAULT_PAGE_SIZE;
     const defaultTtl = this.domains.get(zone.id)?.ttl ?? DEFAULT_TTL;
     const records: DnsRecord[] = [];
+    const seen = new Set<number>();
+    const totals = new Set<number>();
+    let count = 0;
     for (let page = 1; page <= MAX_PAGES; page++) {
       const body = await this.call('GET', `${recordsPath(zone)}?page=${page}&page_size=${pageSize}`);
       if (!isObject(body) || !Array.isArray(body.data)) throw new ProviderError(PROVIDER, 'protocol', 'the record list has no data');
-      for (const item of body.data) records.push(fromLinode(parseRecord(item), zone.name, defaultTtl));
-      const pages = typeof body.pages === 'number' ? body.pages : 1;
-      if (page >= pages) return { records };
+      // The v4 list envelope always says how many pages there are (dnscontrol `api.go` `recordsResponse`).
+      if (typeof body.pages !== 'number') throw new ProviderError(PROVIDER, 'protocol', 'the record list does not say how many pages it has');
+      if (typeof body.results === 'number') totals.add(body.results);
+      for (const item of body.data) {
+        const raw = parseRecord(item);
+        count++;
+        if (seen.has(raw.id)) continue;
+        seen.add(raw.id);
+        records.push(fromLinode(raw, zone.name, defaultTtl));
+      }
+      if (page >= body.pages) {
+        const [total] = totals;
+        return { records, complete: totals.size <= 1 && (total === undefined || total === count) && count === seen.size };
+      }
     }
     throw new ProviderError(PROVIDER, 'protocol', `the record list did not end after ${MAX_PAGES} pages`);
   }
@@ -362,6 +389,10 @@ export function planWrites(zone: Zone, records: readonly DnsRecord[], changes: r
   const writes = changes.map((change): Write => {
     if (change.action === 'DELETE') return { method: 'DELETE', path: `${path}/${idOf(change.before)}`, change };
     const body = toRequest(change.record, zone.name);
+    // A record that follows the domain's default TTL (`ttl_sec` 0, read as that default) keeps following it when the
+    // plan keeps the TTL it was read with: writing the number would pin it, a field the plan did not mean to change.
+    const raw = change.action === 'UPDATE' ? (change.before.raw as Partial<LinodeRecord> | undefined) : undefined;
+    if (raw?.ttl_sec === 0 && change.action === 'UPDATE' && change.record.ttl === change.before.ttl) body.ttl_sec = 0;
     const target = change.action === 'UPDATE' ? `${path}/${idOf(change.before)}` : path;
     bump(change.record.name, change.record.type, 1);
     return change.action === 'UPDATE' ? { method: 'PUT', path: target, body, change } : { method: 'POST', path: target, body, change };

@@ -553,6 +553,8 @@ export function route53ErrorFromReply(reply: HttpReply, credentials: ProviderCre
   const error = parseAwsError(reply);
   const code = error?.code ?? '';
   const message = redactCredentials(error?.message ?? '', credentials).replace(/[\u0000-\u001f\u007f]/g, ' ');
+  // The code is provider text too: matched as sent, repeated only scrubbed.
+  const shown = redactCredentials(code, credentials).replace(/[\u0000-\u001f\u007f]/g, ' ').slice(0, 100);
   const fail = (kind: ProviderErrorKind, reason: string) =>
     new ProviderError(PROVIDER, kind, reason, kind === 'rate_limited' ? { retryAfterSeconds: retryAfterSeconds(reply.headers) } : {});
   const status = reply.status;
@@ -561,8 +563,8 @@ export function route53ErrorFromReply(reply: HttpReply, credentials: ProviderCre
     return fail('rate_limited', 'rate limit reached (requests per second per AWS account, shared with its other tools)');
   }
   if (code === 'PriorRequestNotComplete') return fail('rate_limited', 'the zone is still busy with an earlier change (PriorRequestNotComplete)');
-  if (status === 503) return fail('rate_limited', `the service is busy (HTTP 503${code ? ` ${code}` : ''})`);
-  if (status >= 500) return fail('unavailable', `HTTP ${status}${code ? ` ${code}` : ''}`);
+  if (status === 503) return fail('rate_limited', `the service is busy (HTTP 503${shown ? ` ${shown}` : ''})`);
+  if (status >= 500) return fail('unavailable', `HTTP ${status}${shown ? ` ${shown}` : ''}`);
   if (code === 'InvalidClientTokenId' || code === 'UnrecognizedClientException') {
     // "The security token included in the request is invalid.": an unknown key id, or a wrong session token
     // (acme.sh#1342; terraform-provider-acme#113) [obs].
@@ -575,7 +577,7 @@ export function route53ErrorFromReply(reply: HttpReply, credentials: ProviderCre
   }
   if (code === 'SignatureDoesNotMatch') return fail('auth', 'the secret access key does not match the access key id (SignatureDoesNotMatch)');
   if (code === 'MissingAuthenticationToken' || code === 'IncompleteSignature' || code === 'InvalidSignatureException') {
-    return fail('auth', `the request signature was refused (${code})`);
+    return fail('auth', `the request signature was refused (${shown})`);
   }
   if (code === 'AccessDenied' || code === 'AccessDeniedException') {
     // "User: arn:… is not authorized to perform: route53:ListResourceRecordSets on resource: …hostedzone/Z…" (lego#716).
@@ -591,11 +593,11 @@ export function route53ErrorFromReply(reply: HttpReply, credentials: ProviderCre
     return fail('rejected', `the change was refused: ${detail}`.slice(0, 500));
   }
   if (code === 'InvalidInput' || code === 'MalformedInput' || code === 'InvalidArgument' || code === 'InvalidDomainName') {
-    return fail('rejected', `the request was refused (${code}${message ? `: ${message}` : ''})`.slice(0, 500));
+    return fail('rejected', `the request was refused (${shown}${message ? `: ${message}` : ''})`.slice(0, 500));
   }
-  if (status === 403) return fail('forbidden', `access denied (HTTP 403${code ? ` ${code}` : ''})`);
-  if (status === 404) return fail('not_found', `not found (HTTP 404${code ? ` ${code}` : ''})`);
-  return fail('protocol', error ? `unexpected HTTP ${status}${code ? ` ${code}` : ''}` : `HTTP ${status} with ${/^\s*</.test(reply.text) ? 'an unexpected page' : 'a malformed body'}`);
+  if (status === 403) return fail('forbidden', `access denied (HTTP 403${shown ? ` ${shown}` : ''})`);
+  if (status === 404) return fail('not_found', `not found (HTTP 404${shown ? ` ${shown}` : ''})`);
+  return fail('protocol', error ? `unexpected HTTP ${status}${shown ? ` ${shown}` : ''}` : `HTTP ${status} with ${/^\s*</.test(reply.text) ? 'an unexpected page' : 'a malformed body'}`);
 }
 
 // --------------------------------------------------------------------------------------------- record forms

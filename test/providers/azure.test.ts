@@ -580,6 +580,14 @@ describe('error mapping', () => {
     expect(error.reason).not.toContain(GOOD.username!);
   });
 
+  it('scrubs the error code it repeats, not only the message', () => {
+    for (const status of [400, 401, 403, 404, 409, 418, 500]) {
+      const error = armError(reply(status, { error: { code: `Code-${GOOD.apiKey}-${GOOD.username}`, message: 'no' } }), scrub);
+      expect(error.reason, `HTTP ${status}`).not.toContain(GOOD.apiKey);
+      expect(error.reason, `HTTP ${status}`).not.toContain(GOOD.username!);
+    }
+  });
+
   it('takes the wait from the throttling message when Retry-After is missing', () => {
     const error = armError(reply(429, { error: { code: 'SubscriptionRequestsThrottled', message: "Please try again after '4' seconds" } }));
     expect([error.kind, error.retryAfterSeconds]).toEqual(['rate_limited', 4]);

@@ -518,6 +518,14 @@ describe('credentials never reach a message', () => {
     expect(String(reply.json?.message)).toContain(GOOD.apiKey);
   });
 
+  it('an error id that repeats the token is scrubbed too', () => {
+    for (const status of [400, 418, 422, 500]) {
+      const text = JSON.stringify({ id: `id-${GOOD.apiKey}`, message: '' });
+      const error = digitaloceanError({ status, headers: {}, text }, GOOD, 'record');
+      expect(error.reason, `HTTP ${status}`).not.toContain(GOOD.apiKey);
+    }
+  });
+
   it('a 422 text that repeats the token is scrubbed too', () => {
     const text = JSON.stringify({ id: 'unprocessable_entity', message: `Name ${GOOD.apiKey} is not valid` });
     const error = digitaloceanError({ status: 422, headers: {}, text }, GOOD, 'record');

@@ -598,6 +598,18 @@ describe('the stale write (guardedWrite)', () => {
     expect(posts().map((c) => c.status)).toEqual([409]);
     expect(rrset(`${SEED_APEX}.`, 'TXT')!.rrdatas!.join(' ')).not.toContain(NEW_SPF_TERM);
   });
+
+  it('someone deletes an rrset the plan rewrites: the 404 on that deletion is a stale read, not "zone not found"', async () => {
+    // Google answers a deletion of an rrset that is gone with 404 "The 'entity.change.deletions[0]' resource named …
+    // does not exist." (certbot/certbot#6036): the zone is there, the rrset changed since the read.
+    const { session, zone, contents, find } = await readSeed();
+    fake.beforeNextWrite(() => {
+      fake.zone().rrsets = fake.zone().rrsets.filter((r) => !(r.name === `${SEED_APEX}.` && r.type === 'TXT'));
+    });
+    const error = await providerError(session.applyChanges(zone, contents, typicalPlan(find)));
+    expect(posts().map((c) => c.status)).toEqual([404]);
+    expect([error.kind, error.staleRead, error.reason]).toEqual(['conflict', true, 'the zone changed while it was being written; nothing was applied']);
+  });
 });
 
 describe('a write that may or may not have landed', () => {
@@ -686,6 +698,15 @@ describe('error mapping', () => {
     expect(error.kind).toBe(kind);
     expect(error.staleRead).toBe(kind === 'conflict');
     if (kind === 'rate_limited' || kind === 'unavailable') expect(error.retryAfterSeconds).toBe(7);
+  });
+
+  it('scrubs the error reason it repeats (5xx, unexpected status), not only the message', () => {
+    const secret = 'ya29.c.secret-token-value-0123456789';
+    const redact = (text: string) => text.split(secret).join('[redacted]');
+    for (const status of [500, 503, 418]) {
+      const error = googleApiError(reply(status, envelope(status, 'x', `reason-${secret}`)), redact);
+      expect(error.reason, `HTTP ${status}`).not.toContain(secret);
+    }
   });
 
   it.each([

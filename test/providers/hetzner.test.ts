@@ -3,7 +3,7 @@
  * pagination, error mapping, each trap of ../shared/reference/providers-cloud.md §7, and what a write that fails
  * part-way reports.
  */
-import { request, type Agent } from 'undici';
+import { Dispatcher, request, type Agent } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHttpAgent } from '../../providers/http.js';
 import { createHetznerProvider, hetznerFailure, neutralContent, quoteTxt, toWireValue } from '../../providers/hetzner.js';
@@ -94,6 +94,20 @@ async function fakeRequest(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: stri
 }
 
 const SPF_INCLUDE = 'include:_spf.sender-platform.net';
+
+/** The test's agent, calling `before(path)` as each request is dispatched (a second writer between two page reads). */
+class HookedDispatcher extends Dispatcher {
+  constructor(
+    private readonly inner: Dispatcher,
+    private readonly before: (path: string) => void,
+  ) {
+    super();
+  }
+  override dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+    this.before(String(options.path));
+    return this.inner.dispatch(options, handler);
+  }
+}
 
 describe('wire form', () => {
   it('quotes TXT in chunks of at most 255 bytes, escaping " and \\, never splitting an escape or a character', () => {
@@ -191,6 +205,29 @@ describe('readZone', () => {
     expect(pages).toEqual(Array.from({ length: Math.ceil(rrsets / 10) }, (_, i) => String(i + 1)));
   });
 
+  it('an rrset that moves across a page boundary while the zone is read (someone edits it meanwhile) is neither lost nor doubled', async () => {
+    // Pages are offsets into the list (`page`, `per_page`): an rrset created or deleted before the boundary between two
+    // page reads shifts the rest, so one rrset shows twice (two SPF records, a bogus conflict) or not at all.
+    fake.setBehaviour({ pageLimit: 10 });
+    const rrsets = () => fake.state.zones.get(SEED_APEX)!.rrsets;
+    for (const edit of ['insert', 'delete'] as const) {
+      let edited = false;
+      const hooked = new HookedDispatcher(agent, (path) => {
+        if (edited || !/\/rrsets\?page=2&/.test(path)) return;
+        edited = true;
+        if (edit === 'insert') rrsets().unshift({ ...rrsets()[0]!, id: 'aaa/A', name: 'aaa', type: 'A', records: [{ value: '192.0.2.250' }] });
+        else rrsets().shift();
+      });
+      const session = createHetznerProvider({ baseUrl: fake.baseUrl, dispatcher: hooked, sleep: async () => {}, pageSize: 10 }).connect(GOOD);
+      const { records } = await readSeed(session);
+      expect(edited).toBe(true);
+      const keys = records.map((r) => `${r.name} ${r.type} ${r.content}`);
+      expect(new Set(keys).size, `${edit}: a value read twice`).toBe(keys.length);
+      const now = fake.snapshot().map((r) => `${r.name === '@' ? SEED_APEX : `${r.name}.${SEED_APEX}`} ${r.type} ${neutralContent(r.type, r.value, SEED_APEX).content}`);
+      expect(keys.sort(), `${edit}: the zone as it is`).toEqual(now.sort());
+    }
+  });
+
   it('gives an rrset without a TTL the zone default', async () => {
     const zone = fake.state.zones.get(SEED_APEX)!;
     zone.ttl = 7200;
@@ -252,6 +289,21 @@ describe('applyChanges', () => {
     const apexTxt = after.filter((r) => r.name === '@' && r.type === 'TXT').map((r) => joinTxt(r.value));
     expect(apexTxt.sort()).toEqual([merged, ...records.filter((r) => r.type === 'TXT' && r.name === SEED_APEX && r !== spf).map((r) => r.content)].sort());
     expect(sleeps).toEqual([200, 200]);
+  });
+
+  it("an UPDATE keeps the comment the customer gave the value it replaces (hcloud-go ZoneRRSetRecord.Comment)", async () => {
+    const apexTxt = fake.state.zones.get(SEED_APEX)!.rrsets.find((r) => r.name === '@' && r.type === 'TXT')!;
+    const spfValue = apexTxt.records.find((v) => v.value.startsWith('"v=spf1'))!;
+    spfValue.comment = 'SPF: mail host and office range, ticket OPS-1432';
+    const session = connect();
+    const { zone, records } = await readSeed(session);
+    const spf = find(records, 'TXT', SEED_APEX, 'v=spf1');
+    const merged = spf.content.replace(' -all', ` ${SPF_INCLUDE} -all`);
+    const change: RecordChange = { action: 'UPDATE', before: spf, record: { type: 'TXT', name: SEED_APEX, content: merged, ttl: spf.ttl } };
+    await session.applyChanges(zone, { records }, [change]);
+    const now = fake.snapshot().find((r) => r.name === '@' && r.type === 'TXT' && r.value.startsWith('"v=spf1'))!;
+    expect(joinTxt(now.value)).toBe(merged);
+    expect(now.comment).toBe('SPF: mail host and office range, ticket OPS-1432');
   });
 
   it('creates new rrsets with POST …/rrsets: CNAME with the trailing dot, a long TXT in quoted chunks', async () => {
@@ -454,6 +506,14 @@ describe('failures', () => {
     expect(limited.error.kind).toBe('rate_limited');
     expect(limited.error.retryAfterSeconds).toBeGreaterThan(8);
     expect(hetznerFailure({ status: 502, headers: {}, text: '<html>bad gateway</html>' }).error.reason).toBe('HTTP 502 with an HTML page');
+  });
+
+  it('scrubs an error code it repeats, not only the message', () => {
+    const redact = (text: string) => text.split(GOOD.apiKey).join('[redacted]');
+    for (const status of [400, 418, 422, 500]) {
+      const text = JSON.stringify({ error: { code: `code_${GOOD.apiKey}`, message: 'no' } });
+      expect(hetznerFailure({ status, headers: {}, text }, redact).error.reason, `HTTP ${status}`).not.toContain(GOOD.apiKey);
+    }
   });
 
   it('refuses before any write what Hetzner would refuse: a CNAME beside other records, a TTL under 60, a type it cannot hold', async () => {

@@ -2,7 +2,7 @@
  * The Linode adapter against its loopback fake (no gateway): the wire form both ways, the whole seed zone, pagination,
  * error mapping, each trap of ../shared/reference/providers-cloud.md §5, and what a write that fails part-way reports.
  */
-import { request, type Agent } from 'undici';
+import { Dispatcher, request, type Agent } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHttpAgent } from '../../providers/http.js';
 import { createLinodeProvider, fromLinode, linodeError, linodeTtl, toRequest, type LinodeRecord } from '../../providers/linode.js';
@@ -83,6 +83,20 @@ function untouched(before: readonly LinodeRecord[], after: readonly LinodeRecord
 
 const SPF_INCLUDE = 'include:_spf.sender-platform.net';
 
+/** The test's agent, calling `before(path)` as each request is dispatched (a second writer between two page reads). */
+class HookedDispatcher extends Dispatcher {
+  constructor(
+    private readonly inner: Dispatcher,
+    private readonly before: (path: string) => void,
+  ) {
+    super();
+  }
+  override dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+    this.before(String(options.path));
+    return this.inner.dispatch(options, handler);
+  }
+}
+
 describe('wire form', () => {
   it('rounds TTLs up to the allowed values (§5 trap 4)', () => {
     expect([1, 300, 301, 600, 1800, 3600, 3601, 86400, 9_999_999].map(linodeTtl)).toEqual([300, 300, 3600, 3600, 3600, 3600, 7200, 86400, 2419200]);
@@ -157,6 +171,28 @@ describe('readZone', () => {
     expect(pages).toEqual(Array.from({ length: Math.ceil(linodeSeed().length / 25) }, (_, i) => String(i + 1)));
   });
 
+  it('a record that moves across a page boundary while the zone is read (someone edits it meanwhile) is neither lost nor doubled', async () => {
+    // Pages are offsets into the list (`page`, `page_size`): a record inserted or deleted before the boundary between
+    // two page reads shifts the rest, so one record shows twice or not at all. The zone is then read again.
+    const list = () => fake.state.domains[0]!.records;
+    for (const edit of ['insert', 'delete'] as const) {
+      let edited = false;
+      const hooked = new HookedDispatcher(agent, (path) => {
+        if (edited || !/\/records\?page=2&/.test(path)) return;
+        edited = true;
+        if (edit === 'insert') list().unshift({ ...list()[0]!, id: 30_999_999, name: 'early', target: '192.0.2.250' });
+        else list().shift();
+      });
+      const session = createLinodeProvider({ baseUrl: fake.baseUrl, dispatcher: hooked, sleep: async () => {}, pageSize: 25 }).connect(GOOD);
+      const zone = await session.findZone(SEED_APEX);
+      const { records } = await session.readZone(zone);
+      expect(edited).toBe(true);
+      const ids = records.map((r) => Number(r.id));
+      expect(new Set(ids).size, `${edit}: a record read twice`).toBe(ids.length);
+      expect(ids.sort(), `${edit}: the zone as it is`).toEqual(list().map((r) => r.id).sort());
+    }
+  });
+
   it('gives a record with ttl_sec 0 the domain default', async () => {
     const list = fake.state.domains[0]!.records;
     const www = list.findIndex((r) => r.name === 'www');
@@ -208,6 +244,27 @@ describe('applyChanges', () => {
     untouched(before, after.slice(0, before.length), Number(spf.id));
     expect(after.find((r) => r.id === Number(spf.id))?.target).toBe(merged);
     expect(after.at(-1)).toMatchObject({ type: 'CNAME', name: 'key1._domainkey', target: 'key1.dkim.esp.net', ttl_sec: 3600 });
+  });
+
+  it('an UPDATE that keeps the TTL of a record following the domain default (ttl_sec 0) leaves it following the default', async () => {
+    const list = fake.state.domains[0]!.records;
+    const at = list.findIndex((r) => r.type === 'TXT' && r.name === '' && r.target.startsWith('v=spf1'));
+    list[at] = { ...list[at]!, ttl_sec: 0 };
+    const session = connect();
+    const { zone, records } = await readSeed(session);
+    const spf = find(records, 'TXT', SEED_APEX, 'v=spf1');
+    expect(spf.ttl).toBe(86400);
+    const merged = spf.content.replace(' -all', ` ${SPF_INCLUDE} -all`);
+    // The planner keeps the TTL it read (src/records/planner.ts: the merged SPF takes the current record's TTL).
+    const change: RecordChange = { action: 'UPDATE', before: spf, record: { type: 'TXT', name: SEED_APEX, content: merged, ttl: spf.ttl } };
+    await session.applyChanges(zone, { records }, [change]);
+    const now = fake.snapshot().find((r) => r.id === Number(spf.id))!;
+    expect([now.target, now.ttl_sec]).toEqual([merged, 0]);
+    // A TTL the plan does change is written as asked.
+    const { records: again } = await session.readZone(zone);
+    const spf2 = find(again, 'TXT', SEED_APEX, 'v=spf1');
+    await session.applyChanges(zone, { records: again }, [{ action: 'UPDATE', before: spf2, record: { type: 'TXT', name: SEED_APEX, content: merged, ttl: 3600 } }]);
+    expect(fake.snapshot().find((r) => r.id === Number(spf.id))!.ttl_sec).toBe(3600);
   });
 
   it('deletes by record id and writes a long TXT raw, read back whole', async () => {

@@ -670,6 +670,18 @@ describe('route53ErrorFromReply', () => {
   it('maps RequestExpired to auth with clock skew', () => {
     expect(route53ErrorFromReply(reply(403, errorResponse('RequestExpired', 'Request has expired.')), GOOD).reason).toContain('clock skew');
   });
+
+  it('scrubs the credentials from an error code it repeats, not only from the message', () => {
+    const secrets = [GOOD.apiKey, GOOD.apiSecret!];
+    for (const secret of secrets) {
+      for (const status of [400, 403, 404, 409, 500]) {
+        const error = route53ErrorFromReply(reply(status, errorResponse(`Bad.${secret}`, 'refused')), GOOD);
+        expect(error.reason, `HTTP ${status}`).not.toContain(secret);
+        expect(error.message, `HTTP ${status}`).not.toContain(secret);
+      }
+      expect(route53ErrorFromReply(reply(400, errorResponse(`InvalidInput`, `bad ${secret}`)), GOOD).reason).not.toContain(secret);
+    }
+  });
 });
 
 describe('the fake itself', () => {
