@@ -229,19 +229,42 @@ class DnsimpleSession implements ProviderSession {
     return zone;
   }
 
-  /** Every page of `GET …/records` (§5 trap 1: tools that read only the first 30 "created" existing records). */
+  /**
+   * Every page of `GET …/records` (§5 trap 1: tools that read only the first 30 "created" existing records). Pages are
+   * offsets into the list: a record added or deleted on an earlier page while the later ones are read shifts them, and
+   * a record would be skipped or read twice. So when `total_entries` changes between pages, or the records read are
+   * not exactly that many distinct ids, the zone is read again, once.
+   */
   async readZone(zone: Zone): Promise<ZoneContents> {
+    for (let tries = 0; tries < 2; tries++) {
+      const read = await this.readRecords(zone);
+      if (read.complete) return { records: read.records };
+    }
+    throw new ProviderError(PROVIDER, 'unavailable', 'the record list changed while it was being read; try again');
+  }
+
+  private async readRecords(zone: Zone): Promise<{ records: DnsRecord[]; complete: boolean }> {
     const path = `${await this.zonePath(zone)}/records`;
     const pageSize = Math.min(100, Math.max(1, this.deps.pageSize ?? 100));
     const records: DnsRecord[] = [];
+    const ids = new Set<string>();
+    const totals = new Set<number>();
     for (let page = 1; page <= MAX_PAGES; page++) {
       const reply = (await this.call('GET', `${path}?page=${page}&per_page=${pageSize}`))!;
-      const body = reply as { data?: unknown; pagination?: { current_page?: unknown; total_pages?: unknown } };
+      const body = reply as { data?: unknown; pagination?: { current_page?: unknown; total_pages?: unknown; total_entries?: unknown } };
       if (!Array.isArray(body.data)) throw new ProviderError(PROVIDER, 'protocol', 'the record list has no data array');
-      for (const raw of body.data) records.push(fromDnsimple(raw, zone.name));
+      for (const raw of body.data) {
+        const record = fromDnsimple(raw, zone.name);
+        ids.add(record.id!);
+        records.push(record);
+      }
+      if (typeof body.pagination?.total_entries === 'number') totals.add(body.pagination.total_entries);
       const total = body.pagination?.total_pages;
       if (typeof total !== 'number') throw new ProviderError(PROVIDER, 'protocol', 'the record list has no pagination');
-      if (page >= total) return { records };
+      if (page >= total) {
+        const [entries] = totals;
+        return { records, complete: totals.size <= 1 && ids.size === records.length && (entries === undefined || entries === records.length) };
+      }
     }
     throw new ProviderError(PROVIDER, 'protocol', `the record list did not end after ${MAX_PAGES} pages`);
   }

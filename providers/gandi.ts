@@ -143,19 +143,37 @@ class GandiSession implements ProviderSession {
   /**
    * `GET /domains/{fqdn}/records`, every page: the list is paginated, the next page named by a `Link: rel="next"`
    * header (go-gandi `GetDomainRecords` follows it). Only its `page` and `per_page` are taken, always on our own base URL.
+   * Pages are offsets into the list: an rrset added or deleted on an earlier page while the later ones are read shifts
+   * them, and an rrset would be skipped or read twice. So when `Total-Count` changes between pages, or an rrset (name and
+   * type) comes twice, the zone is read again, once.
    */
   async readZone(zone: Zone): Promise<ZoneContents> {
+    for (let tries = 0; tries < 2; tries++) {
+      const read = await this.readRrsets(zone);
+      if (read.complete) return { records: read.rrsets.flatMap((rrset) => fromGandi(rrset, zone.name)) };
+    }
+    throw new ProviderError(PROVIDER, 'unavailable', 'the record list changed while it was being read; try again');
+  }
+
+  private async readRrsets(zone: Zone): Promise<{ rrsets: GandiRrset[]; complete: boolean }> {
     const rrsets: GandiRrset[] = [];
+    const keys = new Set<string>();
+    const totals = new Set<string>();
     let query = `per_page=${this.pageSize}&page=1`;
     for (let pages = 1; ; pages++) {
       const reply = await this.call('GET', `${domainPath(zone)}/records?${query}`, undefined, RETRY);
-      rrsets.push(...parseRrsets(parseBody(reply)));
-      const next = nextPage(reply.headers.link);
+      for (const rrset of parseRrsets(parseBody(reply))) {
+        keys.add(`${rrset.rrset_type.toUpperCase()} ${fullName(rrset.rrset_name, zone.name)}`);
+        rrsets.push(rrset);
+      }
+      const total = reply.headers['total-count'];
+      if (total !== undefined) totals.add(String(total));
+      const next = nextPage(reply.headers.link, this.pageSize);
       if (!next) break;
       if (pages >= MAX_PAGES) throw new ProviderError(PROVIDER, 'protocol', `the record list did not end after ${MAX_PAGES} pages`);
       query = next;
     }
-    return { records: rrsets.flatMap((rrset) => fromGandi(rrset, zone.name)) };
+    return { rrsets, complete: totals.size <= 1 && keys.size === rrsets.length };
   }
 
   /**
@@ -521,23 +539,28 @@ function rawOf(record: DnsRecord): GandiRaw | undefined {
   return raw && typeof raw.value === 'string' && isRrset(raw.rrset) ? (raw as GandiRaw) : undefined;
 }
 
-/** `{"next": "page=2&per_page=500"}` from `Link: <…?page=2&per_page=500>; rel="next"`, or undefined. */
-function nextPage(header: string | string[] | undefined): string | undefined {
+/**
+ * `per_page=500&page=2` from `Link: <…?page=2&per_page=500>; rel="next"`, or undefined when no next page is linked.
+ * A next page that is linked but not named by a page number is an error: taking it for the end of the list would plan
+ * over part of the zone.
+ */
+function nextPage(header: string | string[] | undefined, asked: number): string | undefined {
   const text = Array.isArray(header) ? header.join(',') : header;
   if (!text) return undefined;
   for (const part of text.split(',')) {
     const match = /<([^>]*)>\s*;\s*rel="?next"?/i.exec(part);
-    if (!match?.[1]) continue;
-    let url: URL;
+    if (!match) continue;
+    let url: URL | undefined;
     try {
-      url = new URL(match[1], 'http://link.invalid');
+      url = new URL(match[1] ?? '', 'http://link.invalid');
     } catch {
-      return undefined;
+      url = undefined;
     }
-    const page = url.searchParams.get('page');
-    const perPage = url.searchParams.get('per_page');
-    if (!page || !/^\d+$/.test(page)) return undefined;
-    return `per_page=${perPage && /^\d+$/.test(perPage) ? perPage : '100'}&page=${page}`;
+    const page = url?.searchParams.get('page');
+    const perPage = url?.searchParams.get('per_page');
+    if (!page || !/^\d+$/.test(page)) throw new ProviderError(PROVIDER, 'protocol', 'the record list links a next page without a page number');
+    // Without its own `per_page`, the next page is numbered at the size asked: another size would shift where it starts.
+    return `per_page=${perPage && /^\d+$/.test(perPage) ? perPage : asked}&page=${page}`;
   }
   return undefined;
 }

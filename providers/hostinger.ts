@@ -238,7 +238,7 @@ class HostingerSession implements ProviderSession {
     } catch {
       return 'unknown';
     }
-    const now = rrsets.find((r) => r.name.toLowerCase() === write.name && r.type.toUpperCase() === write.type);
+    const now = rrsets.find((r) => rrsetName(r.name, zone.name) === write.name && r.type.toUpperCase() === write.type);
     if (write.method === 'DELETE') return now ? 'absent' : 'landed';
     if (!now || now.ttl !== write.ttl || now.records.some((r) => r.is_disabled === true)) return 'absent';
     const key = (content: string) => JSON.stringify(neutralValue(write.type, content, zone.name));
@@ -330,7 +330,7 @@ export function planRrsetWrites(apex: string, contents: ZoneContents, changes: r
     const key = `${t} ${name}`;
     let set = sets.get(key);
     if (!set) {
-      const existing = read.find((r) => r.type.toUpperCase() === t && r.name.toLowerCase() === name);
+      const existing = read.find((r) => r.type.toUpperCase() === t && rrsetName(r.name, apex) === name);
       const values = (existing?.records ?? []).filter((r) => r.is_disabled !== true).map((r) => ({ content: r.content, kept: true, ttl: existing!.ttl }));
       set = { type: t, name, existing, values, changes: [] };
       sets.set(key, set);
@@ -419,7 +419,7 @@ function checkWritable(record: DesiredRecord): void {
  */
 function checkCnames(apex: string, read: readonly HostingerRrset[], writes: readonly RrsetWrite[]): void {
   const after = new Map<string, number>();
-  for (const r of read) after.set(`${r.type.toUpperCase()} ${r.name.toLowerCase()}`, r.records.length);
+  for (const r of read) after.set(`${r.type.toUpperCase()} ${rrsetName(r.name, apex)}`, r.records.length);
   for (const w of writes) after.set(`${w.type} ${w.name}`, w.values.length);
   for (const w of writes) {
     if (w.values.length === 0) continue;
@@ -649,6 +649,14 @@ function zonePath(zone: Zone): string {
 function fullName(relative: string, apex: string): string {
   const name = relative.toLowerCase().replace(/\.$/, '');
   return name === '@' || name === '' ? apex : `${name}.${apex}`;
+}
+
+/**
+ * An rrset's name as read → the relative name writes use, the way `fromHostinger` reads it (`""` and `@` are the apex, a
+ * final dot and case do not count), so a write rebuilds the very rrset the planner saw.
+ */
+function rrsetName(name: string, apex: string): string {
+  return relativeName(fullName(name, apex), apex);
 }
 
 /** Full name → the relative rrset name (`@` for the apex); an FQDN sent as a name would land under the zone again. */

@@ -3,6 +3,7 @@
  * (never a global dispatcher, never global fetch), plus the small helpers adapters share: a bounded body read, error
  * mapping to `ProviderError`, and a retry loop that honours the provider's own "wait this long" signals.
  */
+import type { LookupFunction } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, errors as undiciErrors, request, type Dispatcher } from 'undici';
 import { ProviderError, type ConnectOptions, type ProviderId } from './types.js';
@@ -18,6 +19,11 @@ export interface HttpAgentOptions {
   bodyTimeoutMs?: number;
   /** Idle keep-alive. @default 10000 */
   keepAliveTimeoutMs?: number;
+  /**
+   * Resolves host names instead of the system resolver (net.connect's `lookup`): Domain Connect discovery resolves
+   * through DNS_RESOLVERS and refuses non-public addresses in the same step that picks the address connected to.
+   */
+  lookup?: LookupFunction;
 }
 
 export function createHttpAgent(options: HttpAgentOptions = {}): Agent {
@@ -27,8 +33,34 @@ export function createHttpAgent(options: HttpAgentOptions = {}): Agent {
     keepAliveMaxTimeout: 60_000,
     headersTimeout: options.headersTimeoutMs ?? 15_000,
     bodyTimeout: options.bodyTimeoutMs ?? 30_000,
-    connect: { timeout: options.connectTimeoutMs ?? 5_000 },
+    connect: { timeout: options.connectTimeoutMs ?? 5_000, ...(options.lookup ? { lookup: options.lookup } : {}) },
   });
+}
+
+/** A body larger than the limit `readBody` was given; the stream is destroyed when it is thrown. */
+export class BodyTooLargeError extends Error {
+  override readonly name = 'BodyTooLargeError';
+  constructor(readonly limit: number) {
+    super(`reply body larger than ${limit} bytes`);
+  }
+}
+
+/**
+ * Reads a reply body, refusing (and destroying the stream) as soon as it passes `maxBytes`: a huge or endless body
+ * never sits in memory. Network errors while reading are thrown as they come.
+ */
+export async function readBody(body: Dispatcher.ResponseData['body'], maxBytes: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += (chunk as Buffer).length;
+    if (size > maxBytes) {
+      body.destroy();
+      throw new BodyTooLargeError(maxBytes);
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
 }
 
 /** What every adapter factory receives. */
@@ -76,19 +108,10 @@ export async function send(provider: ProviderId, dispatcher: Dispatcher, url: st
     throw networkError(provider, error);
   }
   try {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of reply.body) {
-      size += (chunk as Buffer).length;
-      if (size > MAX_BODY_BYTES) {
-        reply.body.destroy();
-        throw new ProviderError(provider, 'protocol', 'reply body too large');
-      }
-      chunks.push(chunk as Buffer);
-    }
-    return { status: reply.statusCode, headers: reply.headers, text: Buffer.concat(chunks).toString('utf8') };
+    const body = await readBody(reply.body, MAX_BODY_BYTES);
+    return { status: reply.statusCode, headers: reply.headers, text: body.toString('utf8') };
   } catch (error) {
-    if (error instanceof ProviderError) throw error;
+    if (error instanceof BodyTooLargeError) throw new ProviderError(provider, 'protocol', 'reply body too large');
     const mapped = networkError(provider, error);
     // Headers arrived, the body did not: a reset or a short body. Say so, the reason matters for a write.
     if (mapped.kind === 'unavailable') throw new ProviderError(provider, 'unavailable', 'the reply was cut off before its end', { cause: error });

@@ -430,8 +430,13 @@ function recordId(contents: ZoneContents, before: DnsRecord): string {
   return same.id;
 }
 
-/** A record read back holds the desired values (both sides normalised). */
+/**
+ * A record read back holds the desired values (both sides normalised) and is enabled, as every write here leaves it: a
+ * disabled record with the same values is the customer's (readZone leaves it out, so its id is not among those read),
+ * never the landing of a create whose reply failed.
+ */
 function holds(raw: IonosRecord, wanted: DesiredRecord): boolean {
+  if (raw.disabled === true) return false;
   const read = fromIonos(raw);
   const type = wanted.type.toUpperCase();
   const content = type === 'CNAME' || type === 'MX' || type === 'NS' ? stripDot(wanted.content.trim()).toLowerCase() : wanted.content;
@@ -564,6 +569,8 @@ export function ionosErrorFromReply(reply: HttpReply, credentials: ProviderCrede
   const codes = errors.map((e) => (typeof e.code === 'string' ? e.code : '')).filter(Boolean);
   const has = (code: string) => codes.includes(code);
   const clean = (text: string) => redactCredentials(text.replace(/[\u0000-\u001f\u007f]/g, ' '), credentials);
+  // The first code, as repeated in a message: provider text like any other, so scrubbed and bounded.
+  const firstCode = codes[0] ? ` ${clean(codes[0]).slice(0, 100)}` : '';
 
   // 401 [{"code":"UNAUTHORIZED","message":"The customer is not authorized to do this operation."}] (ionos-spec).
   if (status === 401 || has('UNAUTHORIZED')) return new ProviderError(PROVIDER, 'auth', 'invalid API key (unknown, revoked, or not prefix.secret)');
@@ -575,7 +582,7 @@ export function ionosErrorFromReply(reply: HttpReply, credentials: ProviderCrede
   }
   if (status >= 500) {
     // 500 [{"code":"INTERNAL_SERVER_ERROR"}] (ionos-spec); a proxy in front may answer with an HTML page [infer].
-    return new ProviderError(PROVIDER, 'unavailable', malformed ? `HTTP ${status} with ${describeBody(reply.text)}` : `HTTP ${status}${codes[0] ? ` ${codes[0]}` : ''}`);
+    return new ProviderError(PROVIDER, 'unavailable', malformed ? `HTTP ${status} with ${describeBody(reply.text)}` : `HTTP ${status}${firstCode}`);
   }
   if (status === 404) {
     // RECORD_NOT_FOUND "Record does not exist." (ionos-spec): deleted since the zone was read.
@@ -598,7 +605,7 @@ export function ionosErrorFromReply(reply: HttpReply, credentials: ProviderCrede
     const text = clean(details.join('; ') || `HTTP ${status}`);
     return new ProviderError(PROVIDER, 'rejected', `the change was refused: ${text}`.slice(0, 500));
   }
-  return new ProviderError(PROVIDER, 'protocol', `unexpected HTTP ${status}${codes[0] ? ` ${codes[0]}` : ''}`);
+  return new ProviderError(PROVIDER, 'protocol', `unexpected HTTP ${status}${firstCode}`);
 }
 
 // ------------------------------------------------------------------------------------------------ helpers

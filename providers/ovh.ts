@@ -306,7 +306,7 @@ class OvhSession implements ProviderSession {
       CREATE_POLICY,
       async () => {
         // The server's clock first: a failure to read it is a POST never sent, safe to try again.
-        await this.clockOffset();
+        await this.serverOffset(this.base(), this.clockOffset(), reserve);
         let reply: HttpReply;
         try {
           reply = await this.exchange('POST', path, JSON.stringify(write.body), reserve);
@@ -444,9 +444,11 @@ class OvhSession implements ProviderSession {
     const base = this.base();
     const { apiKey, apiSecret, apiUser } = this.credentials as Required<ProviderCredentials>;
     const url = `${base}${path}`;
-    let offset = this.clockOffset();
+    let shared = this.clockOffset();
     for (let refreshed = false; ; refreshed = true) {
-      const timestamp = Math.floor(Date.now() / 1000) + (await offset);
+      const clock = await this.serverOffset(base, shared, reserve);
+      shared = clock.from;
+      const timestamp = Math.floor(Date.now() / 1000) + clock.offset;
       const headers: Record<string, string> = {
         accept: 'application/json',
         'x-ovh-application': apiKey,
@@ -457,14 +459,62 @@ class OvhSession implements ProviderSession {
       if (body !== undefined) headers['content-type'] = 'application/json';
       const reply = await withAttemptSignal(PROVIDER, this.bounds, reserve, (signal) => send(PROVIDER, this.deps.dispatcher, url, { method, headers, body, signal }));
       if (!refreshed && isSignatureRefusal(reply)) {
-        offset = this.clock.refresh(base, offset, () => this.fetchOffset(base));
+        shared = this.clock.refresh(base, shared, () => this.fetchOffset(base));
         continue;
       }
       return reply;
     }
   }
 
-  /** The server's clock minus ours, fetched once per API base URL. */
+  /**
+   * The shared clock offset, awaited within THIS command's bounds. The read it waits for may have been started by
+   * another command, under that command's deadline and cancellation: this one waits for it no longer than its own
+   * deadline (less `reserve`) allows, and when that read timed out (the other command's deadline, or its cancellation)
+   * it reads the clock once itself rather than failing with another command's error.
+   */
+  private async serverOffset(base: string, shared: Promise<number>, reserve: number): Promise<{ offset: number; from: Promise<number> }> {
+    try {
+      return { offset: await this.withinBounds(shared, reserve), from: shared };
+    } catch (error) {
+      if (error instanceof OwnBound) throw error.error;
+      // Only a timeout may be another command's (its deadline, its cancellation); any other failure is OVH's answer.
+      if (!(error instanceof ProviderError) || error.kind !== 'timeout') throw error;
+      const mine = this.clock.refresh(base, shared, () => this.fetchOffset(base));
+      try {
+        return { offset: await this.withinBounds(mine, reserve), from: mine };
+      } catch (again) {
+        throw again instanceof OwnBound ? again.error : again;
+      }
+    }
+  }
+
+  /** `promise`, or an `OwnBound` when this command's deadline (less `reserve`) passes or it is cancelled first. */
+  private async withinBounds<T>(promise: Promise<T>, reserve: number): Promise<T> {
+    const { signal } = this.bounds;
+    if (signal?.aborted) throw new OwnBound(new ProviderError(PROVIDER, 'timeout', 'the command was cancelled'));
+    let timer: NodeJS.Timeout | undefined;
+    let onAbort: (() => void) | undefined;
+    try {
+      return await Promise.race([
+        promise,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new OwnBound(new ProviderError(PROVIDER, 'timeout', 'the provider did not answer in time'))),
+            Math.max(0, this.bounds.deadline - reserve - Date.now()),
+          );
+        }),
+        new Promise<never>((_, reject) => {
+          onAbort = () => reject(new OwnBound(new ProviderError(PROVIDER, 'timeout', 'the command was cancelled')));
+          signal?.addEventListener('abort', onAbort, { once: true });
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+      if (onAbort) signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** The server's clock minus ours, fetched once per API base URL (shared: await it through `serverOffset`). */
   private clockOffset(): Promise<number> {
     const base = this.base();
     return this.clock.get(base, () => this.fetchOffset(base));
@@ -489,6 +539,13 @@ class OvhSession implements ProviderSession {
 
   private errorFrom(reply: HttpReply): ProviderError {
     return ovhErrorFromReply(reply, this.credentials);
+  }
+}
+
+/** This command's own deadline or cancellation ended a wait (not the failure of what it waited for). */
+class OwnBound extends Error {
+  constructor(readonly error: ProviderError) {
+    super(error.message);
   }
 }
 
@@ -576,7 +633,11 @@ export function planOvhWrites(apex: string, records: readonly DnsRecord[], chang
       const fieldType = storedFieldType(before);
       // A native DMARC record lives only at a `_dmarc…` name (dnscontrol `adaptNativeRecord`).
       if (fieldType === 'DMARC' && !subDomain.startsWith('_dmarc')) throw rejected(`the DMARC-typed record at ${before.name} cannot move to ${record.name}`);
-      writes.push({ kind: 'update', change, id: recordId(before), fieldType, body: { subDomain, target: toTarget(record, fieldType), ttl: record.ttl } });
+      // A record at the zone's default TTL (`ttl: 0`, read as OVH_ZONE_DEFAULT_TTL) keeps following the default when
+      // the plan keeps the TTL it read: writing 3600 would pin it, altering a field the plan does not change.
+      const atDefault = (before.raw as OvhRecord | undefined)?.ttl === 0 && record.ttl === before.ttl;
+      const ttl = atDefault ? 0 : record.ttl;
+      writes.push({ kind: 'update', change, id: recordId(before), fieldType, body: { subDomain, target: toTarget(record, fieldType), ttl } });
       drop(before);
     } else {
       const native = typeof record.restoreFields?.fieldType === 'string' ? record.restoreFields.fieldType.toUpperCase() : undefined;
@@ -590,7 +651,9 @@ export function planOvhWrites(apex: string, records: readonly DnsRecord[], chang
             : `a ${type} record at ${record.name} cannot sit beside its CNAME record`,
         );
       }
-      writes.push({ kind: 'create', change, body: { fieldType, subDomain, target: toTarget(record, fieldType), ttl: record.ttl } });
+      // A revert re-creates a record that followed the zone's default TTL (`ttl: 0`) following it again.
+      const ttl = record.restoreFields?.zoneDefaultTtl === true && record.ttl === OVH_ZONE_DEFAULT_TTL ? 0 : record.ttl;
+      writes.push({ kind: 'create', change, body: { fieldType, subDomain, target: toTarget(record, fieldType), ttl } });
     }
     held.push({ type, name: record.name });
   }
@@ -706,7 +769,7 @@ export function fromOvh(raw: OvhRecord, apex: string): DnsRecord {
     ...(priority === undefined ? {} : { priority }),
     id: String(raw.id),
     raw,
-    ...(native ? { providerFields: { fieldType } } : {}),
+    ...(native || raw.ttl === 0 ? { providerFields: { ...(native ? { fieldType } : {}), ...(raw.ttl === 0 ? { zoneDefaultTtl: true } : {}) } } : {}),
   };
 }
 

@@ -178,7 +178,12 @@ class KeyPacer {
     lane.tail = previous.then(() => mine);
     lane.pending++;
     try {
-      await previous;
+      // Earlier calls of the key may belong to other commands with later deadlines: this one waits for them no longer
+      // than its own deadline allows, nor once it is cancelled. Giving up keeps the queue's order: the next call still
+      // waits for those earlier calls (`lane.tail` chains through `previous`).
+      const waited = await settledWithin(previous, latestStart, bounds.signal);
+      if (waited === 'cancelled') throw unsent(new ProviderError(PROVIDER, 'timeout', 'the command was cancelled'));
+      if (waited === 'late') throw unsent(new ProviderError(PROVIDER, 'timeout', 'no time left for the next call (an earlier call of this API key is still running)'));
       const paced = lane.lastEnd + this.intervalMs;
       const start = Math.max(paced, lane.notBefore);
       const wait = start - Date.now();
@@ -225,6 +230,28 @@ class KeyPacer {
     for (const [key, lane] of this.lanes) {
       if (lane.pending === 0 && lane.lastEnd + this.intervalMs < now && lane.notBefore < now) this.lanes.delete(key);
     }
+  }
+}
+
+/** Whether `promise` settles before `latestStart` (epoch ms) and before `signal` aborts. */
+async function settledWithin(promise: Promise<void>, latestStart: number, signal: AbortSignal | undefined): Promise<'settled' | 'late' | 'cancelled'> {
+  if (signal?.aborted) return 'cancelled';
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+  try {
+    return await Promise.race([
+      promise.then(() => 'settled' as const),
+      new Promise<'late'>((resolve) => {
+        timer = setTimeout(() => resolve('late'), Math.max(0, latestStart - Date.now()));
+      }),
+      new Promise<'cancelled'>((resolve) => {
+        onAbort = () => resolve('cancelled');
+        signal?.addEventListener('abort', onAbort, { once: true });
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+    if (onAbort) signal?.removeEventListener('abort', onAbort);
   }
 }
 

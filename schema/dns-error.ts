@@ -29,10 +29,18 @@ export function resultUnion<Success extends object>(name: string, success: Objec
 
 /** One value per provider the server has an adapter for (`PROVIDER_IDS`), upper case: `ROUTE53` is `route53`. */
 export const DnsProviderName = builder.enumType('DnsProviderName', {
-  values: Object.fromEntries(PROVIDER_IDS.map((id) => [id.toUpperCase(), { value: id, description: PROVIDER_NAMES[id] }])) as Record<
-    Uppercase<ProviderId>,
-    { value: ProviderId; description: string }
-  >,
+  values: {
+    ...(Object.fromEntries(PROVIDER_IDS.map((id) => [id.toUpperCase(), { value: id, description: PROVIDER_NAMES[id] }])) as Record<
+      Uppercase<ProviderId>,
+      { value: ProviderId; description: string }
+    >),
+    // Not an adapter: setDnsRecords applies through the domain's stored Domain Connect authorization (no credentials),
+    // and the journal names the changes it made so.
+    DOMAINCONNECT: {
+      value: 'domainconnect' as const,
+      description: "Domain Connect: the domain's DNS provider applies the record set through the authorization granted with domainConnectUrl(flow: ASYNC).",
+    },
+  },
 });
 
 export const DnsCredentialsInput = builder.inputType('DnsCredentialsInput', {

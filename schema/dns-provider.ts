@@ -1,5 +1,6 @@
 import { builder } from './builder.js';
 import { resultUnion } from './dns-error.js';
+import { DomainConnectInfo } from './domain-connect.js';
 import { runForGraphql } from '../src/graphql/context.js';
 import { dnsProvider, type DnsProviderOutput } from '../src/procedures/dns-provider.js';
 
@@ -10,6 +11,13 @@ export const DnsProviderDetection = builder.objectRef<DnsProviderOutput>('DnsPro
     provider: t.exposeString('provider', { description: 'Lower-case provider id, as on REST (`cloudflare`, `route53`, …).' }),
     supported: t.exposeBoolean('supported', { description: 'Whether this service can manage records at that provider.' }),
     nameservers: t.exposeStringList('nameservers'),
+    domainConnect: t.field({
+      type: DomainConnectInfo,
+      nullable: true,
+      description:
+        "Domain Connect at this DNS provider for the domain: null when it is not available (no `_domainconnect` record, settings unreachable) or not set up on this service. Only this field runs the discovery.",
+      resolve: (detection) => detection.domainConnect(),
+    }),
   }),
 });
 

@@ -7,5 +7,6 @@ import './set-dns-records.js';
 import './dns-changes.js';
 import './dns-status.js';
 import './dns-watch.js';
+import './domain-connect.js';
 
 export const schema = builder.toSchema();

@@ -49,7 +49,11 @@ const SetDnsRecordsInput = builder.inputType('SetDnsRecordsInput', {
     domain: t.string({ required: true }),
     provider: t.field({ type: DnsProviderName, required: true }),
     recordType: t.field({ type: DnsRecordType, required: true }),
-    credentials: t.field({ type: DnsCredentialsInput, required: true }),
+    credentials: t.field({
+      type: DnsCredentialsInput,
+      required: false,
+      description: 'Required for every provider but DOMAINCONNECT (a missing apiKey is DnsError code 2).',
+    }),
     dryRun: t.boolean({ required: false, description: 'Plan only: return the changes and write nothing.' }),
     force: t.boolean({ required: false, description: 'Replace exactly the conflicting records the plan names.' }),
   }),
@@ -69,7 +73,7 @@ builder.mutationField('setDnsRecords', (t) =>
         recordType: input.recordType,
         dryRun: input.dryRun ?? false,
         force: input.force ?? false,
-        ...credentialFields(input.credentials),
+        ...(input.credentials ? credentialFields(input.credentials) : {}),
       });
       return '__typename' in result ? result : { ...result, success: true as const };
     },

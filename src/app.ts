@@ -34,6 +34,8 @@ import { createWatchEventBus } from './services/watch-events.js';
 import { createWebhookSender } from './services/webhooks.js';
 import { createLoop, type Loop } from './services/scheduler.js';
 import { createProviderRegistry, type ProviderRegistry } from '../providers/registry.js';
+import { createGuardedAgent } from './domain-connect/http.js';
+import { createDomainConnectService, type DomainConnectService } from './domain-connect/service.js';
 
 
 export interface Services {
@@ -59,6 +61,9 @@ export interface Services {
    * subscription, so that their connections close and the server can drain. Idempotent; `close` calls it too.
    */
   stopBackground(): Promise<void>;
+  readonly domainConnect: DomainConnectService;
+  /** Tells the services where the server listens (the default PUBLIC_URL when PORT is 0). */
+  setListeningUrl(url: string): void;
   /** The key created on the very first start (empty database), to be printed once; null otherwise. */
   readonly initialApiKey: string | null;
   /** Whether the database (and Redis, when configured) answer now, for /readyz. */
@@ -80,6 +85,8 @@ const READY_CHECK_TIMEOUT_MS = 2000;
 export interface ServiceOverrides {
   readonly logger?: Logger;
   readonly providers?: (deps: { dispatcher: Dispatcher; store: Store }) => ProviderRegistry;
+  /** Wraps the watch service (a test that records or fails the watches a command starts). */
+  readonly watches?: (service: WatchService) => WatchService;
 }
 
 export async function createServices(config: Config, overrides: ServiceOverrides = {}): Promise<Services> {
@@ -87,6 +94,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   // Templates first: a broken template or a missing variable must stop start-up before anything is opened.
   const templates = await loadTemplates({ dir: config.RECORD_TEMPLATES_DIR });
   checkVariables(templates, config.templateVariables);
+  if (config.domainConnect.notice) logger.warn(config.domainConnect.notice);
   for (const name of config.demoDefaults) {
     logger.warn({ variable: name }, `${name} is not set: using a placeholder (set it before real use; required in production)`);
   }
@@ -145,7 +153,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
           logger,
         })
       : null;
-  const watches = createWatchService({
+  const watches = (overrides.watches ?? ((service: WatchService) => service))(createWatchService({
     store,
     verify,
     events,
@@ -161,7 +169,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     leaseMs,
     onScheduled: (at) => loops.watches?.wake(at),
     onEventQueued: () => loops.webhooks?.wake(),
-  });
+  }));
   const batch = config.WATCH_BATCH_SIZE;
   const pollMs = config.WATCH_POLL_SECONDS * 1000;
   let stopping: Promise<void> | undefined;
@@ -172,12 +180,47 @@ export async function createServices(config: Config, overrides: ServiceOverrides
       // What this instance had claimed and not finished goes back to the pool at once, not after the lease.
       await store.releaseClaims(`${instanceId}/`).catch((error: unknown) => logger.warn({ err: error }, 'could not release watch and webhook leases'));
     })());
+  // Domain Connect follows hosts that DNS data names: its own agent, resolving through DNS_RESOLVERS and refusing
+  // non-public addresses at connect time (src/domain-connect/http.ts).
+  const domainConnectAgent = createGuardedAgent({
+    resolver,
+    allowPrivate: config.domainConnect.allowPrivate,
+    connectTimeoutMs: config.PROVIDER_CONNECT_TIMEOUT_MS,
+    headersTimeoutMs: config.PROVIDER_HEADERS_TIMEOUT_MS,
+    bodyTimeoutMs: config.PROVIDER_BODY_TIMEOUT_MS,
+  });
+  const journal = createChangeJournal({ store });
+  // The OAuth callback's address: PUBLIC_URL, else where the server listens (known once it does: setListeningUrl).
+  let listeningUrl = `http://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${config.PORT}`;
+  let domainConnect: DomainConnectService;
+  try {
+    domainConnect = createDomainConnectService({
+      settings: config.domainConnect,
+      templates,
+      templateVariables: config.templateVariables,
+      resolver,
+      dispatcher: domainConnectAgent,
+      logger,
+      store,
+      journal,
+      publicUrl: () => config.PUBLIC_URL ?? listeningUrl,
+      applyTimeoutMs: config.PROVIDER_DEADLINE_MS,
+    });
+  } catch (error) {
+    await Promise.all([store.close(), dispatcher.close(), domainConnectAgent.close(), zoneLock.close()]);
+    await redis?.quit().catch(() => redis.disconnect());
+    throw error;
+  }
 
   return {
     config,
     logger,
     store,
     initialApiKey,
+    domainConnect,
+    setListeningUrl(url: string) {
+      listeningUrl = url;
+    },
     auth: createAuthService({ store, sessionIdleMinutes: config.SESSION_IDLE_MINUTES, keyCacheSeconds: config.AUTH_KEY_CACHE_SECONDS }),
     rateLimiter: createRateLimiter({
       max: config.RATE_LIMIT_MAX,
@@ -195,7 +238,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
       templateVariables: config.templateVariables,
       resolveTxt,
       zoneLock,
-      journal: createChangeJournal({ store }),
+      journal,
       logger,
     }),
     verify,
@@ -225,6 +268,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
       await zoneLock.close();
       await redis?.quit().catch(() => redis.disconnect());
       await dispatcher.close();
+      await domainConnectAgent.close();
       await store.close();
     },
   };

@@ -4,6 +4,7 @@
  * key), human messages to stderr, so `KEY=$(dns-gateway keys create --name ci)` captures just the key.
  */
 import { realpathSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import type { Readable, Writable } from 'node:stream';
@@ -13,6 +14,7 @@ import { DEFAULT_PERMISSION } from './auth/types.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { DatabaseUnavailableError, UnsupportedDatabaseError, openStore } from './storage/open.js';
 import { StoreConflictError, type ApiKeyInfo, type Store } from './storage/store.js';
+import { generateSigningKey } from './domain-connect/keys.js';
 
 export const USAGE = `Usage: dns-gateway <command> [options]
 
@@ -24,6 +26,11 @@ Commands:
                                  Create an API key and print it once.
   keys list [--json]             List API keys (never the keys themselves).
   keys revoke ID                 Revoke an API key at once.
+  domain-connect keygen [--out FILE] [--key-host H] [--domain D] [--force]
+                                 Write a new 2048-bit RSA key pair for signing Domain Connect URLs (FILE, default
+                                 domain-connect-key.pem, and FILE.pub) and print the TXT records to publish at
+                                 H.D (defaults: DOMAIN_CONNECT_KEY_HOST or _dck1; DOMAIN_CONNECT_SYNC_PUBKEY_DOMAIN
+                                 or DOMAIN_CONNECT_PROVIDER_ID).
 
 Permissions default to ${DEFAULT_PERMISSION}. Configuration comes from the environment (DATABASE_URL, PORT, …).
 `;
@@ -94,6 +101,9 @@ async function dispatch(argv: string[], io: CliIo): Promise<number> {
       if (sub === 'list') return keysList(rest, io);
       if (sub === 'revoke') return keysRevoke(rest, io);
       throw new UsageError(sub === undefined ? 'missing keys subcommand' : `unknown keys subcommand "${sub}"`);
+    case 'domain-connect':
+      if (sub === 'keygen') return domainConnectKeygen(rest, io);
+      throw new UsageError(sub === undefined ? 'missing domain-connect subcommand' : `unknown domain-connect subcommand "${sub}"`);
     default:
       throw new UsageError(`unknown command "${command}"`);
   }
@@ -220,6 +230,44 @@ async function keysRevoke(args: string[], io: CliIo): Promise<number> {
     io.stderr.write(`Revoked API key ${id}.\n`);
     return 0;
   });
+}
+
+const LABELS = /^[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*$/;
+
+/**
+ * `domain-connect keygen`: a new RSA key pair for signing synchronous apply URLs (DC-spec §4.2.6.3). The private key
+ * goes to a file created with mode 600 (never to the terminal, never over an existing file unless --force); the TXT
+ * records that publish the public key go to standard output in zone-file form, one `p=N,a=RS256,d=…` string each.
+ */
+async function domainConnectKeygen(args: string[], io: CliIo): Promise<number> {
+  const { values } = parse(args, {
+    out: { type: 'string' },
+    'key-host': { type: 'string' },
+    domain: { type: 'string' },
+    force: { type: 'boolean', default: false },
+  });
+  const env = (name: string) => (io.env[name]?.trim() ? io.env[name]!.trim() : undefined);
+  const keyHost = values['key-host'] ?? env('DOMAIN_CONNECT_KEY_HOST') ?? '_dck1';
+  const domain = (values.domain ?? env('DOMAIN_CONNECT_SYNC_PUBKEY_DOMAIN') ?? env('DOMAIN_CONNECT_PROVIDER_ID'))?.replace(/\.$/, '');
+  if (domain === undefined) throw new UsageError('--domain is required (or set DOMAIN_CONNECT_SYNC_PUBKEY_DOMAIN)');
+  if (!LABELS.test(keyHost)) throw new UsageError(`--key-host "${keyHost}" is not a DNS label`);
+  if (!LABELS.test(domain) || !domain.includes('.')) throw new UsageError(`--domain "${domain}" is not a domain name`);
+  const out = values.out ?? 'domain-connect-key.pem';
+  const key = generateSigningKey();
+  const flag = values.force ? 'w' : 'wx';
+  try {
+    await writeFile(out, key.privateKeyPem, { mode: 0o600, flag });
+    await writeFile(`${out}.pub`, key.publicKeyPem, { mode: 0o644, flag });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new CliError(code === 'EEXIST' ? `${out} (or ${out}.pub) exists already: choose another --out, or --force to replace it` : `cannot write ${out}: ${code ?? 'unknown error'}`);
+  }
+  const name = `${keyHost}.${domain}.`;
+  io.stderr.write(`Wrote the private key to ${out} (mode 600) and the public key to ${out}.pub.\n`);
+  io.stderr.write(`Configure: DOMAIN_CONNECT_PRIVATE_KEY_FILE=${out} DOMAIN_CONNECT_KEY_HOST=${keyHost} DOMAIN_CONNECT_SYNC_PUBKEY_DOMAIN=${domain}\n`);
+  io.stderr.write(`Publish these ${key.txtRecords.length} TXT records at ${name} (all of them, one string each):\n`);
+  for (const record of key.txtRecords) io.stdout.write(`${name} 3600 IN TXT "${record}"\n`);
+  return 0;
 }
 
 function formatKeyTable(keys: readonly ApiKeyInfo[]): string {

@@ -2,9 +2,12 @@
  * The config schema: every environment variable the service reads, its default and its validation, in one place.
  * `loadConfig(process.env)` runs at start-up and fails with one clear message naming every bad variable.
  */
+import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import path from 'node:path';
+import type { KeyObject } from 'node:crypto';
 import { z } from 'zod';
+import { parseSigningKey, SigningKeyError } from './domain-connect/keys.js';
 
 const flag = (defaultValue: boolean) =>
   z
@@ -73,6 +76,62 @@ const databaseUrl = z
     if (/^postgres(ql)?:\/\//.test(url)) return { kind: 'postgres' as const, url };
     ctx.addIssue({ code: 'custom', message: 'expected sqlite:<path> or postgres://…' });
     return z.NEVER;
+  });
+
+const HOST_NAME = /^(?=.{1,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
+
+/** A comma list of host names, without white space (dc-template-linter DCTL1026). */
+const hostList = z
+  .string()
+  .optional()
+  .transform((value, ctx) => {
+    if (value === undefined || value.trim() === '') return [] as string[];
+    const hosts = value.split(',').map((h) => h.trim().toLowerCase().replace(/\.$/, ''));
+    for (const host of hosts) if (!HOST_NAME.test(host)) ctx.addIssue({ code: 'custom', message: `"${host.slice(0, 80)}" is not a host name` });
+    return hosts;
+  });
+
+export interface OAuthClient {
+  readonly clientId: string;
+  readonly clientSecret: string;
+  /** The DNS provider's urlAPI, without a trailing slash. */
+  readonly apiUrl: string;
+}
+
+const oauthClientSchema = z.strictObject({
+  clientId: z.string().min(1).max(512),
+  clientSecret: z.string().min(1).max(4096),
+  apiUrl: z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, '')),
+});
+
+/** JSON; a parse error names the variable and the entry, never the text (it holds secrets). */
+const oauthClients = z
+  .string()
+  .optional()
+  .transform((value, ctx): Record<string, OAuthClient> => {
+    if (value === undefined || value.trim() === '') return {};
+    let json: unknown;
+    try {
+      json = JSON.parse(value);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'not valid JSON' });
+      return z.NEVER;
+    }
+    if (json === null || typeof json !== 'object' || Array.isArray(json)) {
+      ctx.addIssue({ code: 'custom', message: 'expected a JSON object keyed by providerId' });
+      return z.NEVER;
+    }
+    const out: Record<string, OAuthClient> = {};
+    for (const [providerId, entry] of Object.entries(json)) {
+      const parsed = oauthClientSchema.safeParse(entry);
+      if (!parsed.success) {
+        const fields = [...new Set(parsed.error.issues.map((i) => i.path.join('.') || 'entry'))];
+        ctx.addIssue({ code: 'custom', message: `entry ${JSON.stringify(providerId.slice(0, 64))}: expected {clientId, clientSecret, apiUrl} (check ${fields.join(', ')})` });
+        continue;
+      }
+      out[providerId] = parsed.data;
+    }
+    return out;
   });
 
 /** The placeholder master sending domain used outside production when none is configured (RFC 2606 name). */
@@ -227,6 +286,81 @@ export const configSchema = z
      * runs the compiled function instead of the generic executor (src/graphql/fast-path.ts).
      */
     GRAPHQL_COMPILE_AFTER: z.coerce.number({ error: 'expected a number' }).int().min(0).max(1_000_000).default(10),
+    /**
+     * The address browsers reach this service at, for the Domain Connect OAuth callback
+     * (`<PUBLIC_URL>/domain-connect/callback`).
+     * @default http://<HOST>:<the listening port>
+     */
+    PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).optional().transform((u) => u?.replace(/\/+$/, '')),
+    /**
+     * Our Domain Connect providerId (DC-spec "Template Definition": the service provider's domain, e.g. `mail-platform.example`): the
+     * id DNS providers onboard our templates under. Domain Connect is off until this and a signing key are set.
+     */
+    DOMAIN_CONNECT_PROVIDER_ID: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'expected an id of letters, digits, ".", "_" and "-" (at most 64), usually your domain')
+      .optional(),
+    /** The name DNS providers show on their consent screen. @default the templates' providerName */
+    DOMAIN_CONNECT_PROVIDER_NAME: z.string().min(1).max(64).optional(),
+    /** The RSA private key (PEM, at least 2048 bits) that signs synchronous apply URLs. Or DOMAIN_CONNECT_PRIVATE_KEY_FILE. */
+    DOMAIN_CONNECT_PRIVATE_KEY: z.string().min(1).optional(),
+    /** A file holding DOMAIN_CONNECT_PRIVATE_KEY (`dns-gateway domain-connect keygen` writes one). */
+    DOMAIN_CONNECT_PRIVATE_KEY_FILE: z.string().min(1).optional(),
+    /**
+     * The TXT host of the public key under DOMAIN_CONNECT_SYNC_PUBKEY_DOMAIN (the `key=` of a signed URL; a new host
+     * per key allows rotation).
+     * @default '_dck1'
+     */
+    DOMAIN_CONNECT_KEY_HOST: z
+      .string()
+      .regex(/^[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*$/, 'expected a DNS label such as _dck1')
+      .default('_dck1'),
+    /**
+     * The domain that holds the public key (the templates' `syncPubKeyDomain`).
+     * @default DOMAIN_CONNECT_PROVIDER_ID
+     */
+    DOMAIN_CONNECT_SYNC_PUBKEY_DOMAIN: z.string().regex(HOST_NAME, 'expected a host name').optional(),
+    /** Comma list of host names a synchronous RedirectURI may point at (the templates' `syncRedirectDomain`). */
+    DOMAIN_CONNECT_SYNC_REDIRECT_DOMAIN: hostList,
+    /**
+     * Where a DNS provider's Domain Connect settings are read (DC-spec "DNS Provider Discovery"): `{host}` is the `_domainconnect` TXT
+     * value, `{domain}` the registrable domain. Tests point it at a loopback fake.
+     * @default 'https://{host}/v2/{domain}/settings'
+     */
+    DOMAIN_CONNECT_SETTINGS_URL: z
+      .string()
+      .default('https://{host}/v2/{domain}/settings')
+      .refine((v) => v.includes('{host}') && v.includes('{domain}'), 'must contain {host} and {domain}')
+      .refine((v) => {
+        try {
+          return /^https?:$/.test(new URL(v.replaceAll('{host}', 'provider.example').replaceAll('{domain}', 'example.com')).protocol);
+        } catch {
+          return false;
+        }
+      }, 'expected an http(s) URL pattern'),
+    /**
+     * Let Domain Connect connect to IP literals, localhost and names resolving to non-public addresses. The
+     * `_domainconnect` TXT record is the domain owner's data: off, it cannot point the gateway into the operator's
+     * network. Tests only.
+     * @default false
+     */
+    DOMAIN_CONNECT_ALLOW_PRIVATE: flag(false),
+    /** Discovery (the TXT lookup, the settings, the template probes) gives up after this long: "not available". */
+    DOMAIN_CONNECT_TIMEOUT_MS: positiveInt(10_000, 120_000),
+    /** How long a domain's discovery is remembered. @default 300 */
+    DOMAIN_CONNECT_CACHE_SECONDS: z.coerce.number({ error: 'expected a number' }).int().min(0).max(86_400).default(300),
+    /**
+     * OAuth clients for the asynchronous flow, JSON keyed by the DNS provider's providerId:
+     * `{"<providerId>":{"clientId":"…","clientSecret":"…","apiUrl":"https://…"}}`. `apiUrl` is the provider's urlAPI,
+     * kept here rather than taken from discovery, as DC-spec "OAuth Flow: Requesting an Access Token" asks (a forged settings answer must not receive the
+     * secret).
+     */
+    DOMAIN_CONNECT_OAUTH_CLIENTS: oauthClients,
+    /** 32 bytes in base64: the AES-256-GCM key that encrypts stored OAuth tokens. Required with DOMAIN_CONNECT_OAUTH_CLIENTS. */
+    DOMAIN_CONNECT_TOKEN_KEY: z
+      .string()
+      .optional()
+      .refine((v) => v === undefined || /^[A-Za-z0-9+/]+={0,2}$/.test(v.trim()) && Buffer.from(v.trim(), 'base64').length === 32, 'expected 32 bytes in base64 (openssl rand -base64 32)'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** Print the first-start admin key (on by default; tests switch it off to keep output quiet). */
     PRINT_INITIAL_KEY: flag(true),
@@ -236,8 +370,9 @@ export const configSchema = z
       ctx.addIssue({ code: 'custom', path: [env.WEBHOOK_URL === undefined ? 'WEBHOOK_URL' : 'WEBHOOK_SECRET'], message: 'WEBHOOK_URL and WEBHOOK_SECRET are set together or not at all' });
     }
   })
-  .transform((env) => ({
+  .transform((env, ctx) => ({
     ...env,
+    domainConnect: domainConnectSettings(env, ctx),
     /** The sandbox provider is on by default and off in production, unless said otherwise. */
     sandboxEnabled:
       env.SANDBOX_PROVIDER === undefined ? env.NODE_ENV !== 'production' : env.SANDBOX_PROVIDER === 'true' || env.SANDBOX_PROVIDER === '1',
@@ -260,6 +395,104 @@ export const configSchema = z
   }));
 
 export type Config = z.output<typeof configSchema>;
+
+/** Domain Connect as configured; `enabled` only with a provider id and a valid signing key. */
+export interface DomainConnectSettings {
+  readonly enabled: boolean;
+  /** Why it is off although some of it is configured (a start-up warning), else null. */
+  readonly notice: string | null;
+  readonly providerId: string | null;
+  readonly providerName: string | undefined;
+  readonly privateKey: KeyObject | null;
+  readonly keyHost: string;
+  readonly syncPubKeyDomain: string | null;
+  readonly syncRedirectDomains: readonly string[];
+  readonly settingsUrl: string;
+  readonly allowPrivate: boolean;
+  readonly timeoutMs: number;
+  readonly cacheSeconds: number;
+  readonly oauthClients: Readonly<Record<string, OAuthClient>>;
+  /** The AES-256-GCM key for stored tokens, or null. */
+  readonly tokenKey: Buffer | null;
+}
+
+type DomainConnectEnv = {
+  DOMAIN_CONNECT_PROVIDER_ID?: string | undefined;
+  DOMAIN_CONNECT_PROVIDER_NAME?: string | undefined;
+  DOMAIN_CONNECT_PRIVATE_KEY?: string | undefined;
+  DOMAIN_CONNECT_PRIVATE_KEY_FILE?: string | undefined;
+  DOMAIN_CONNECT_KEY_HOST: string;
+  DOMAIN_CONNECT_SYNC_PUBKEY_DOMAIN?: string | undefined;
+  DOMAIN_CONNECT_SYNC_REDIRECT_DOMAIN: string[];
+  DOMAIN_CONNECT_SETTINGS_URL: string;
+  DOMAIN_CONNECT_ALLOW_PRIVATE: boolean;
+  DOMAIN_CONNECT_TIMEOUT_MS: number;
+  DOMAIN_CONNECT_CACHE_SECONDS: number;
+  DOMAIN_CONNECT_OAUTH_CLIENTS: Record<string, OAuthClient>;
+  DOMAIN_CONNECT_TOKEN_KEY?: string | undefined;
+};
+
+/**
+ * Reads and checks the signing key (a key that is not a valid RSA private key stops start-up, naming the variable and
+ * never showing the key), and decides whether Domain Connect is on.
+ */
+function domainConnectSettings(env: DomainConnectEnv, ctx: z.RefinementCtx): DomainConnectSettings {
+  let privateKey: KeyObject | null = null;
+  const keyVariable = env.DOMAIN_CONNECT_PRIVATE_KEY !== undefined ? 'DOMAIN_CONNECT_PRIVATE_KEY' : 'DOMAIN_CONNECT_PRIVATE_KEY_FILE';
+  if (env.DOMAIN_CONNECT_PRIVATE_KEY !== undefined && env.DOMAIN_CONNECT_PRIVATE_KEY_FILE !== undefined) {
+    ctx.addIssue({ code: 'custom', path: ['DOMAIN_CONNECT_PRIVATE_KEY'], message: 'set either DOMAIN_CONNECT_PRIVATE_KEY or DOMAIN_CONNECT_PRIVATE_KEY_FILE, not both' });
+  } else if (env.DOMAIN_CONNECT_PRIVATE_KEY !== undefined || env.DOMAIN_CONNECT_PRIVATE_KEY_FILE !== undefined) {
+    let pem: string | undefined = env.DOMAIN_CONNECT_PRIVATE_KEY;
+    if (pem === undefined) {
+      try {
+        pem = readFileSync(env.DOMAIN_CONNECT_PRIVATE_KEY_FILE!, 'utf8');
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        ctx.addIssue({ code: 'custom', path: [keyVariable], message: `cannot read the file (${code === 'ENOENT' ? 'not found' : code ?? 'unknown error'})` });
+      }
+    }
+    if (pem !== undefined) {
+      try {
+        privateKey = parseSigningKey(pem);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', path: [keyVariable], message: error instanceof SigningKeyError ? error.message : 'not a valid RSA private key' });
+      }
+    }
+  }
+  const clients = env.DOMAIN_CONNECT_OAUTH_CLIENTS;
+  if (Object.keys(clients).length > 0 && env.DOMAIN_CONNECT_TOKEN_KEY === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['DOMAIN_CONNECT_TOKEN_KEY'], message: 'required with DOMAIN_CONNECT_OAUTH_CLIENTS (32 bytes in base64)' });
+  }
+  const providerId = env.DOMAIN_CONNECT_PROVIDER_ID ?? null;
+  const syncPubKeyDomain = env.DOMAIN_CONNECT_SYNC_PUBKEY_DOMAIN?.toLowerCase() ?? (providerId && HOST_NAME.test(providerId) ? providerId.toLowerCase() : null);
+  if (providerId !== null && syncPubKeyDomain === null) {
+    ctx.addIssue({ code: 'custom', path: ['DOMAIN_CONNECT_SYNC_PUBKEY_DOMAIN'], message: 'required when DOMAIN_CONNECT_PROVIDER_ID is not a domain name' });
+  }
+  const enabled = providerId !== null && privateKey !== null && syncPubKeyDomain !== null;
+  const notice = enabled
+    ? null
+    : providerId !== null
+      ? 'Domain Connect is off: DOMAIN_CONNECT_PROVIDER_ID is set but no signing key (DOMAIN_CONNECT_PRIVATE_KEY or DOMAIN_CONNECT_PRIVATE_KEY_FILE)'
+      : privateKey !== null
+        ? 'Domain Connect is off: a signing key is set but no DOMAIN_CONNECT_PROVIDER_ID'
+        : null;
+  return {
+    enabled,
+    notice,
+    providerId,
+    providerName: env.DOMAIN_CONNECT_PROVIDER_NAME,
+    privateKey,
+    keyHost: env.DOMAIN_CONNECT_KEY_HOST,
+    syncPubKeyDomain,
+    syncRedirectDomains: env.DOMAIN_CONNECT_SYNC_REDIRECT_DOMAIN,
+    settingsUrl: env.DOMAIN_CONNECT_SETTINGS_URL,
+    allowPrivate: env.DOMAIN_CONNECT_ALLOW_PRIVATE,
+    timeoutMs: env.DOMAIN_CONNECT_TIMEOUT_MS,
+    cacheSeconds: env.DOMAIN_CONNECT_CACHE_SECONDS,
+    oauthClients: clients,
+    tokenKey: env.DOMAIN_CONNECT_TOKEN_KEY !== undefined ? Buffer.from(env.DOMAIN_CONNECT_TOKEN_KEY.trim(), 'base64') : null,
+  };
+}
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';

@@ -84,6 +84,14 @@ export const ERROR_CATALOGUE = {
 
   // Watches (dns.watch / dns.watches / the dnsStatusChanged subscription).
   WATCH_NOT_FOUND: entry(13, 'No watch of this record set on this domain: start one with dns.watch (GraphQL watchDnsRecords) or an applied dns.set', 404),
+  // Domain Connect (dns.connect; dns.set with Provider=domainconnect). Code 11 here is not dns.revert's code 11 (a
+  // missing change ID): codes are per command, as the header says. The reason is added as `detail`.
+  /** No `_domainconnect` record, settings that say no, the template not onboarded, the other flow only, or off here. */
+  DOMAIN_CONNECT_UNAVAILABLE: entry(11, 'Domain Connect is not available for this domain', 422),
+  /** The DNS provider's settings or API could not be reached (timeout, 5xx, a malformed answer): same code, HTTP 502. */
+  DOMAIN_CONNECT_UNREACHABLE: entry(11, 'Domain Connect is not available for this domain', 502),
+  /** `RedirectURI` that is not an http(s) URL on a host of the templates' syncRedirectDomain. */
+  REDIRECT_URI_INVALID: entry(1, 'Invalid redirect URI', 400),
 
   // user.login (Octeth's own numbering).
   LOGIN_USERNAME_MISSING: entry(1, 'Missing username', 400),

@@ -57,16 +57,16 @@ export const REDACTED_PATHS = [
 /**
  * Field names that hold a credential, in any case and with or without `-`/`_`: our API keys and session ids, the
  * providers' keys, secrets, users and tokens (Namecheap `ApiUser`/`UserName`, GoDaddy `sso-key`, Cloudflare
- * `X-Auth-Key`), passwords, and the HTTP headers that carry them.
+ * `X-Auth-Key`), OAuth tokens and client secrets (Domain Connect), passwords, and the HTTP headers that carry them.
  */
-const SECRET_FIELD = /^(?:x-?)?(?:api-?key|api-?secret|api-?user|user-?name|password|passwd|pwd|secret|token|access-?token|auth-?key|auth-?token|session-?id|authorization|proxy-?authorization|cookie|set-?cookie|credentials?|key|client-?secret)$/i;
+const SECRET_FIELD = /^(?:x-?)?(?:api-?key|api-?secret|api-?user|user-?name|password|passwd|pwd|secret|token|access-?token|refresh-?token|id-?token|auth-?key|auth-?token|session-?id|authorization|proxy-?authorization|cookie|set-?cookie|credentials?|key|client-?secret)$/i;
 
 const isSecretField = (name: string) => SECRET_FIELD.test(name.replace(/_/g, '-'));
 
 /** `Bearer x`, `sso-key k:s` (GoDaddy's Authorization scheme), `Basic x`. */
 const AUTH_SCHEME = /\b(Bearer|sso-key|Basic)\s+[^\s,;"'<>]+/gi;
 /** `name=value` or `name: value` for a credential name, as in a query string, a form body or a header dump. */
-const NAMED_VALUE = /\b((?:api[-_]?key|api[-_]?secret|api[-_]?user|user[-_]?name|password|passwd|secret|token|access[-_]?token|session[-_]?id|x-auth-key|authorization)"?\s*[=:]\s*"?)[^\s&"',;<>]+/gi;
+const NAMED_VALUE = /\b((?:api[-_]?key|api[-_]?secret|api[-_]?user|user[-_]?name|password|passwd|secret|token|access[-_]?token|refresh[-_]?token|client[-_]?secret|session[-_]?id|x-auth-key|authorization)"?\s*[=:]\s*"?)[^\s&"',;<>]+/gi;
 
 /** Blanks the credential fragments of free text. Exported for the places that build messages from upstream text. */
 export function scrubText(text: string): string {

@@ -13,6 +13,7 @@ import { isApiDocsPath, serveApiDocs } from './rest/api-docs.js';
 import { callerFromBearer } from './procedures/caller.js';
 import { createAccessLog, type AccessEntry } from './logger.js';
 import { endReply } from './reply-batch.js';
+import { CALLBACK_PATH } from './domain-connect/service.js';
 
 export interface RunningServer {
   readonly url: string;
@@ -65,6 +66,8 @@ function createRequestListener(services: Services): RequestListener {
       return;
     }
     if (req.method === 'GET' && (await serveGraphiqlAsset(path, req.headers['if-none-match'], res))) return;
+    if (path === CALLBACK_PATH && req.method === 'GET') return domainConnectCallback(services, target.search, res);
+    if (path.startsWith(DOMAIN_CONNECT_TEMPLATES) && (req.method === 'GET' || req.method === 'HEAD')) return serveDomainConnectTemplate(services, path, res);
     if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
     if (path === '/readyz') {
       // Ready = the database and (when configured) Redis answer; a load balancer stops sending work otherwise.
@@ -124,8 +127,42 @@ function logRequest(log: (entry: AccessEntry) => void, req: IncomingMessage, res
   });
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
+const DOMAIN_CONNECT_TEMPLATES = '/domain-connect/templates/';
+
+/**
+ * GET /domain-connect/callback: where the DNS provider sends the browser back with the OAuth code (the asynchronous
+ * flow). The sealed `state` is its only credential. The reply is never cached and sends no Referer onwards: its URL
+ * holds the code.
+ */
+async function domainConnectCallback(services: Services, search: string, res: ServerResponse): Promise<void> {
+  const outcome = await services.domainConnect.callback(new URLSearchParams(search));
+  const privacy = { 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' };
+  if (outcome.kind === 'redirect') {
+    endReply(res, 302, { location: outcome.location, 'content-length': 0, ...privacy }, '');
+    return;
+  }
+  const text = JSON.stringify(outcome.body);
+  endReply(res, outcome.status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...privacy }, text);
+}
+
+/**
+ * GET /domain-connect/templates/<serviceId>.json: a record set as the complete Domain Connect template to onboard at
+ * DNS providers (src/domain-connect/template.ts). Public, like the templates in the Domain-Connect/Templates
+ * repository; 404 when Domain Connect is off or the record set is unknown.
+ */
+function serveDomainConnectTemplate(services: Services, path: string, res: ServerResponse): void {
+  const file = path.slice(DOMAIN_CONNECT_TEMPLATES.length);
+  const serviceId = file.endsWith('.json') ? file.slice(0, -'.json'.length) : null;
+  const template = serviceId !== null && /^[a-z0-9-]+$/.test(serviceId) ? services.domainConnect.servedTemplate(serviceId) : null;
+  if (!template) {
+    sendJson(res, 404, { Errors: [{ Code: 404, Message: services.domainConnect.enabled ? 'No such template' : 'Domain Connect is not set up on this server' }] });
+    return;
+  }
+  sendJson(res, 200, template, 2);
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, indent?: number): void {
+  const text = indent === undefined ? JSON.stringify(body) : `${JSON.stringify(body, null, indent)}\n`;
   endReply(res, status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) }, text);
 }
 
@@ -149,6 +186,7 @@ export async function startServer(config: Config, overrides: ServiceOverrides = 
   services.startScheduler();
   const { port } = server.address() as AddressInfo;
   const host = config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST;
+  services.setListeningUrl(`http://${host}:${port}`);
   let closing: Promise<void> | undefined;
   // While stopping, every reply ends its connection, so keep-alive clients move to another instance and the
   // server's close completes as soon as the in-flight requests are answered.

@@ -25,6 +25,7 @@ import { startDnsServer, type FakeDnsServer } from './fakes/dns-server.js';
 import { http, MASTER_DOMAIN, startGateway, type Gateway } from './helpers/gateway.js';
 import { openApiChecker, type Exchange, type OpenApiChecker } from './helpers/openapi-check.js';
 import { SECRETS, startWorld, type World } from './helpers/world.js';
+import { DC, startDcWorld, type DcWorld } from './helpers/domain-connect-world.js';
 
 const COMMANDS = Object.keys(router);
 const SOURCES: OpenApiSources = { router, commands: REST_COMMANDS, parameters: INPUT_PARAMETERS };
@@ -166,10 +167,17 @@ describe('the document says what the procedures check', () => {
     }
   });
 
-  /** The catalogue entries the field itself reports for `value` (its own codes only: other fields are missing). */
+  /** A documented value for every field: its example, or its first listed value. */
+  const typical = (g: Field): unknown => g.schema.examples?.[0] ?? g.schema.enum?.[0] ?? 'x';
+
+  /**
+   * The catalogue entries the field itself reports for `value`, every other field of the command holding a documented
+   * value (so that no other field's error takes the field's code: one item per code is reported).
+   */
   function refusal(f: Field, value: unknown): string[] {
+    const others = Object.fromEntries(fields.filter((g) => g.command === f.command && g.field !== f.field).map((g) => [g.field, typical(g)]));
     try {
-      parseInput(router[f.command as keyof typeof router].input as z.ZodType<unknown>, { [f.field]: value });
+      parseInput(router[f.command as keyof typeof router].input as z.ZodType<unknown>, { ...others, [f.field]: value });
       return [];
     } catch (error) {
       if (!(error instanceof AppError)) throw error;
@@ -223,6 +231,7 @@ describe('recorded traffic of every command matches the document', () => {
   let world: World;
   let authoritative: FakeDnsServer;
   let small: Gateway;
+  let dc: DcWorld;
   let checker: OpenApiChecker;
   const exchanges: { exchange: Exchange; conforms: boolean | null; command: string }[] = [];
 
@@ -306,6 +315,9 @@ describe('recorded traffic of every command matches the document', () => {
       { name: `key1._domainkey.${MASTER_DOMAIN}`, type: 'TXT', ttl: 3600, data: dkimKey() },
     );
     small = await startGateway({ RATE_LIMIT_MAX: '1', MAX_BODY_BYTES: '2048' });
+    // dns.connect needs a gateway set up for Domain Connect and a DNS provider that supports it (the fake).
+    dc = await startDcWorld();
+    dc.host('connect-me.com');
     const docReply = await http(`${world.gateway.url}/api/v1/openapi.json`);
     expect(docReply.status).toBe(200);
     checker = await openApiChecker(docReply.json);
@@ -381,6 +393,18 @@ describe('recorded traffic of every command matches the document', () => {
     await record('dns.watch', true, { label: 'legacy watch', path: '/api.php', json: { Command: 'dns.watch', Domain: 'sandbox-one.com', RecordType: 'campaign' }, headers: bearer });
     await record('dns.watches', true, { label: 'watches, invalid domain', path: '/api/v1/dns.watches', query: { Domain: 'localhost' }, headers: bearer });
 
+    // dns.connect: both flows on the Domain Connect gateway, the refusals; dns.set through a stored authorization.
+    const dcAuth = { authorization: `Bearer ${dc.gateway.adminKey}` };
+    const redirect = `https://${DC.redirectHost}/dns/done`;
+    await record('dns.connect', true, { label: 'connect', gateway: dc.gateway, path: '/api/v1/dns.connect', form: { Domain: 'connect-me.com', RecordType: 'campaign', RedirectURI: redirect, State: 'abc' }, headers: dcAuth });
+    await record('dns.connect', true, { label: 'connect, async', gateway: dc.gateway, path: '/api/v1/dns.connect', json: { Domain: 'connect-me.com', RecordType: 'email-gateway', Flow: 'async' }, headers: dcAuth });
+    await record('dns.connect', true, { label: 'legacy connect', gateway: dc.gateway, path: '/api.php', query: { Command: 'dns.connect', Domain: 'connect-me.com', RecordType: 'campaign', APIKey: dc.gateway.adminKey } });
+    await record('dns.connect', true, { label: 'connect, redirect elsewhere', gateway: dc.gateway, path: '/api/v1/dns.connect', json: { Domain: 'connect-me.com', RecordType: 'campaign', RedirectURI: 'https://elsewhere.example.net/x' }, headers: dcAuth });
+    await record('dns.connect', false, { label: 'connect, bad flow', gateway: dc.gateway, path: '/api/v1/dns.connect', json: { Domain: 'connect-me.com', RecordType: 'campaign', Flow: 'later' }, headers: dcAuth });
+    await record('dns.connect', true, { label: 'connect, not set up', path: '/api/v1/dns.connect', json: { Domain: 'example.com', RecordType: 'campaign' }, headers: bearer });
+    await record('dns.set', true, { label: 'set through Domain Connect, no authorization', gateway: dc.gateway, path: '/api/v1/dns.set', json: { Domain: 'example.com', Provider: 'domainconnect', RecordType: 'campaign' }, headers: dcAuth });
+    await record('dns.set', true, { label: 'set without ApiKey', path: '/api/v1/dns.set', json: { Domain: 'example.com', Provider: 'sandbox', RecordType: 'campaign' }, headers: bearer });
+
     // The transport's own refusals, on both paths.
     await record('dns.provider', null, { label: 'invalid JSON', path: '/api/v1/dns.provider', raw: { type: 'application/json', text: '{"Domain":' }, headers: bearer });
     await record('dns.provider', false, { label: 'unsupported type', path: '/api/v1/dns.provider', raw: { type: 'text/plain', text: 'Domain=example.com' }, headers: bearer });
@@ -397,6 +421,7 @@ describe('recorded traffic of every command matches the document', () => {
 
   afterAll(async () => {
     await small?.close();
+    await dc?.close();
     await world?.close();
     await authoritative?.close();
   });

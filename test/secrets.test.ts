@@ -271,6 +271,8 @@ describe('logger redaction', () => {
         input: { credentials: { apiKey: secret }, deeper: { list: [{ api_secret: secret, 'X-Auth-Key': secret, ApiUser: secret }] } },
         req: { headers: { authorization: `Bearer ${secret}`, cookie: `sid=${secret}` } },
         params: new Map([['APIKey', secret], ['Password', secret]]),
+        oauth: { access_token: secret, refresh_token: secret, refreshToken: secret, client_secret: secret, clientSecret: secret },
+        oauthBody: `grant_type=refresh_token&refresh_token=${secret}&client_secret=${secret}`,
         url: `https://api.namecheap.com/xml.response?ApiUser=u&ApiKey=${secret}&Command=x`,
         domain: 'example.com',
       },

@@ -292,6 +292,15 @@ describe.each(engines)('storage on $name', (engine, skip) => {
         expect(await store.completeChange('nope', { status: 'applied', applied: true, changes: {} })).toBe(false);
       });
 
+      it('keeps one sealed Domain Connect authorization per domain, replaced on the next put', async () => {
+        expect(await store.getDomainConnectToken('a.com')).toBeNull();
+        await store.putDomainConnectToken({ domain: 'a.com', providerId: 'provider.example', sealed: 'v1.first', updatedAt: '2025-01-01T00:00:00.000Z' });
+        await store.putDomainConnectToken({ domain: 'b.com', providerId: 'provider.example', sealed: 'v1.other', updatedAt: '2025-01-01T00:00:00.000Z' });
+        await store.putDomainConnectToken({ domain: 'a.com', providerId: 'other.example', sealed: 'v1.second', updatedAt: '2025-01-02T00:00:00.000Z' });
+        expect(await store.getDomainConnectToken('a.com')).toEqual({ domain: 'a.com', providerId: 'other.example', sealed: 'v1.second', updatedAt: '2025-01-02T00:00:00.000Z' });
+        expect(await store.getDomainConnectToken('b.com')).toMatchObject({ sealed: 'v1.other' });
+      });
+
       it('rolls back every sandbox write when one names a missing record', async () => {
         const rec = { type: 'TXT', name: 'a.example.com', content: 'x', ttl: 300, priority: null };
         expect(await store.applySandboxWrites('example.com', [{ op: 'insert', id: 'r1', record: rec }])).toEqual({ ok: true });

@@ -1,4 +1,5 @@
 import { AppError } from '../errors.js';
+import type { DomainConnectInfo } from '../domain-connect/service.js';
 import { authenticate } from './middleware/authenticate.js';
 import { rateLimit } from './middleware/rate-limit.js';
 import { requirePermission } from './middleware/require-permission.js';
@@ -11,6 +12,11 @@ export interface DnsProviderOutput {
   /** True when this service can manage zones at that provider. */
   readonly supported: boolean;
   readonly nameservers: readonly string[];
+  /**
+   * Domain Connect discovery for the domain, run only when asked (GraphQL `domainConnect`; REST dns.provider answers
+   * `{"provider":…}` only and never pays for it): null when off on this server or not available for the domain.
+   */
+  readonly domainConnect: () => Promise<DomainConnectInfo | null>;
 }
 
 /** dns.provider: which DNS host serves a domain, from its NS records. */
@@ -28,6 +34,12 @@ export const dnsProvider = defineProcedure({
       throw AppError.of('DETECTION_FAILED', undefined, { cause: error });
     }
     if (!detection) throw AppError.of('PROVIDER_UNDETERMINED');
-    return { provider: detection.provider, supported: detection.supported, nameservers: detection.nameservers };
+    const { domainConnect } = ctx.services;
+    return {
+      provider: detection.provider,
+      supported: detection.supported,
+      nameservers: detection.nameservers,
+      domainConnect: () => domainConnect.info(domain),
+    };
   },
 });

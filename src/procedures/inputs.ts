@@ -39,8 +39,8 @@ export interface FieldDescription {
 /** Every input field's wire schema, keyed by the field schema the procedures validate with. */
 export const inputFields = new WeakMap<z.ZodType, FieldDescription>();
 
-/** Records `description` for `field` and returns `field`. */
-function described<Field extends z.ZodType>(field: Field, description: FieldDescription): Field {
+/** Records `description` for `field` and returns `field`: every field of a `commandInput` needs one. */
+export function describedField<Field extends z.ZodType>(field: Field, description: FieldDescription): Field {
   inputFields.set(field, description);
   return field;
 }
@@ -51,6 +51,11 @@ export interface InputCheck {
   readonly errors: readonly ErrorKey[];
   /** One sentence for the API description: what the check requires. */
   readonly description: string;
+}
+
+/** An `InputCheck` from its catalogue entries, its sentence and the check itself. */
+export function inputCheck(errors: readonly ErrorKey[], description: string, check: (raw: Record<string, unknown>, ctx: z.RefinementCtx) => void): InputCheck {
+  return Object.assign(check, { errors, description });
 }
 
 /** How one command's input is made: its fields and its cross-field check. */
@@ -64,11 +69,10 @@ export const commandInputs = new WeakMap<z.ZodType, CommandInputDescription>();
 
 const issue = (key: ErrorKey, detail?: string) => (detail ? `${key}|${detail}` : key);
 
-const isMissing = (value: unknown) => value === undefined || value === null || (typeof value === 'string' && value.trim() === '');
+export const isMissing = (value: unknown) => value === undefined || value === null || (typeof value === 'string' && value.trim() === '');
 
 /** The wire schema of a text value: a string, bounded, without control characters (a secret may hold layout). */
-function text(kind: 'value' | 'secret' = 'value') {
-  const max = kind === 'secret' ? MAX_SECRET_LENGTH : MAX_VALUE_LENGTH;
+export function text(kind: 'value' | 'secret' = 'value', max = kind === 'secret' ? MAX_SECRET_LENGTH : MAX_VALUE_LENGTH) {
   return z
     .string({ error: (i) => `expected a string, got ${Array.isArray(i.input) ? 'an array' : typeof i.input}` })
     .max(max, `longer than ${max} characters`)
@@ -76,7 +80,7 @@ function text(kind: 'value' | 'secret' = 'value') {
 }
 
 /** The first problem `wire` finds with `value`, as a reason for a message; null when it accepts it. */
-function wireProblem(wire: z.ZodType, value: unknown): string | null {
+export function wireProblem(wire: z.ZodType, value: unknown): string | null {
   const result = wire.safeParse(value);
   return result.success ? null : (result.error.issues[0]?.message ?? 'invalid');
 }
@@ -104,7 +108,7 @@ export function requiredString(missing: ErrorKey, invalid: ErrorKey, docs: Field
       }
       return (value as string).trim();
     });
-  return described(field, { wire, errors: missing === invalid ? [missing] : [missing, invalid] });
+  return describedField(field, { wire, errors: missing === invalid ? [missing] : [missing, invalid] });
 }
 
 const domainWire = text()
@@ -131,7 +135,7 @@ const domainField = z
     }
     return result.domain;
   });
-export const domainInput = described(domainField, { wire: domainWire, errors: ['DOMAIN_MISSING', 'DOMAIN_INVALID'] });
+export const domainInput = describedField(domainField, { wire: domainWire, errors: ['DOMAIN_MISSING', 'DOMAIN_INVALID'] });
 
 /** `Domain` where it may be left out (dns.watches: all of the caller's watches): checked like every domain when given. */
 const optionalDomainField = z
@@ -146,9 +150,9 @@ const optionalDomainField = z
     return parsed.data;
   })
   .optional();
-export const optionalDomainInput = described(optionalDomainField, { wire: domainWire, errors: ['DOMAIN_INVALID'] });
+export const optionalDomainInput = describedField(optionalDomainField, { wire: domainWire, errors: ['DOMAIN_INVALID'] });
 
-const providerWire = z.enum(PROVIDER_IDS, { error: () => `expected one of ${PROVIDER_IDS.join(', ')}` }).meta({
+export const providerWire = z.enum(PROVIDER_IDS, { error: () => `expected one of ${PROVIDER_IDS.join(', ')}` }).meta({
   description: `The DNS provider that hosts the domain, in any case: ${PROVIDER_IDS.map((id) => `\`${id}\` (${PROVIDER_NAMES[id]})`).join(', ')}.`,
   examples: ['cloudflare'],
 });
@@ -172,7 +176,7 @@ const providerField = z
     }
     return result.data;
   });
-const providerInput = described(providerField, { wire: providerWire, errors: ['PROVIDER_MISSING', 'PROVIDER_UNSUPPORTED'] });
+export const providerInput = describedField(providerField, { wire: providerWire, errors: ['PROVIDER_MISSING', 'PROVIDER_UNSUPPORTED'] });
 
 /** A closed list of words, matched in any case after trimming: the wire schema lists them in lower case. */
 export function wordInput<const Words extends readonly [string, ...string[]]>(words: Words, missing: ErrorKey, unknown: ErrorKey, docs: FieldDocs) {
@@ -191,7 +195,7 @@ export function wordInput<const Words extends readonly [string, ...string[]]>(wo
       }
       return result.data as Words[number];
     });
-  return described(field, { wire, errors: missing === unknown ? [missing] : [missing, unknown] });
+  return describedField(field, { wire, errors: missing === unknown ? [missing] : [missing, unknown] });
 }
 
 /** Flags (`DryRun`, `Force`): `true`/`1`/`false`/`0` in any case, or JSON booleans and 0/1; absent → false. */
@@ -211,10 +215,10 @@ export const flagInput = (name: string, description: string) => {
       return result.data === true || result.data === 1 || result.data === 'true' || result.data === '1';
     })
     .optional();
-  return described(field, { wire, errors: ['PARAMETER_INVALID'] });
+  return describedField(field, { wire, errors: ['PARAMETER_INVALID'] });
 };
 
-const CREDENTIAL_ERRORS: Record<CredentialField, { missing: ErrorKey; invalid: ErrorKey }> = {
+export const CREDENTIAL_ERRORS: Record<CredentialField, { missing: ErrorKey; invalid: ErrorKey }> = {
   apiKey: { missing: 'API_KEY_MISSING', invalid: 'API_KEY_INVALID' },
   apiSecret: { missing: 'API_SECRET_MISSING', invalid: 'API_SECRET_INVALID' },
   apiUser: { missing: 'API_USER_MISSING', invalid: 'API_USER_INVALID' },
@@ -231,7 +235,7 @@ const CREDENTIAL_LEADS: Record<CredentialField, string> = {
 const credentialDocs = (field: CredentialField): FieldDocs => ({ description: describeCredential(field, CREDENTIAL_LEADS[field]) });
 
 /** A credential only some providers need: absent or blank → undefined; the check below requires it per provider. */
-const optionalCredential = (name: CredentialField) => {
+export const optionalCredential = (name: CredentialField) => {
   const wire = text(name === 'apiSecret' ? 'secret' : 'value').meta(credentialDocs(name));
   const field = z
     .unknown()
@@ -245,7 +249,7 @@ const optionalCredential = (name: CredentialField) => {
       return (value as string).trim();
     })
     .optional();
-  return described(field, { wire, errors: [CREDENTIAL_ERRORS[name].invalid] });
+  return describedField(field, { wire, errors: [CREDENTIAL_ERRORS[name].invalid] });
 };
 
 /** The fields of dns.authorize; dns.set adds its own. */
@@ -262,17 +266,15 @@ export const providerCommandFields = {
  * The credentials a provider needs besides the key (GoDaddy: secret → 5; Namecheap: user → 6, username → 7).
  * Runs on the raw input, so that a missing domain and a missing secret are both reported in one answer.
  */
-export const requireProviderCredentials: InputCheck = Object.assign(
-  (raw: Record<string, unknown>, ctx: z.RefinementCtx): void => {
+export const requireProviderCredentials = inputCheck(
+  [CREDENTIAL_ERRORS.apiSecret.missing, CREDENTIAL_ERRORS.apiUser.missing, CREDENTIAL_ERRORS.username.missing],
+  'Which credentials are required depends on the provider (see each credential).',
+  (raw, ctx) => {
     const id = typeof raw.provider === 'string' ? raw.provider.trim().toLowerCase() : '';
     if (!isProviderId(id)) return;
     for (const field of REQUIRED_CREDENTIALS[id]) {
       if (isMissing(raw[field])) ctx.addIssue({ code: 'custom', message: issue(CREDENTIAL_ERRORS[field].missing), path: [field] });
     }
-  },
-  {
-    errors: [CREDENTIAL_ERRORS.apiSecret.missing, CREDENTIAL_ERRORS.apiUser.missing, CREDENTIAL_ERRORS.username.missing],
-    description: 'Which credentials are required depends on the provider (see each credential).',
   },
 );
 
@@ -283,7 +285,7 @@ export const requireProviderCredentials: InputCheck = Object.assign(
  */
 export function commandInput<Shape extends Record<string, z.ZodType>>(shape: Shape, check?: InputCheck) {
   for (const [name, field] of Object.entries(shape)) {
-    if (!inputFields.has(field)) throw new Error(`input field ${name} has no wire schema (register it in inputFields)`);
+    if (!inputFields.has(field)) throw new Error(`input field ${name} has no wire schema (build it with describedField)`);
   }
   const object = z.object(shape);
   const input = z

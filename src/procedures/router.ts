@@ -4,6 +4,7 @@
  */
 import { dnsAuthorize } from './dns-authorize.js';
 import { dnsChanges } from './dns-changes.js';
+import { dnsConnect } from './dns-connect.js';
 import { dnsProvider } from './dns-provider.js';
 import { dnsRevert } from './dns-revert.js';
 import { dnsSet } from './dns-set.js';
@@ -21,6 +22,7 @@ export const router = {
   'dns.verify': dnsVerify,
   'dns.watch': dnsWatch,
   'dns.watches': dnsWatches,
+  'dns.connect': dnsConnect,
   'user.login': userLogin,
 } as const;
 

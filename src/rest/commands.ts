@@ -280,6 +280,19 @@ export const REST_COMMANDS: { readonly [C in CommandName]: RestCommand<CommandOu
     reply: z.strictObject({ watches: list(watchView) }),
     payload: (output) => ({ watches: output.watches }),
   }),
+  'dns.connect': restCommand({
+    summary: 'Get a Domain Connect URL',
+    description:
+      "For a domain whose DNS provider supports Domain Connect: the URL that lets the customer apply the record set at their provider, without giving us a credential. The synchronous flow (default) answers a signed apply URL; `Flow=async` the OAuth consent URL, after which dns.set with `Provider=domainconnect` applies through the provider. Also starts a watch of the domain (see dns.watch). Code 11 when Domain Connect is not available for the domain.",
+    reply: z.strictObject({
+      url: z.string().meta({ description: 'Open it in a window of `width` × `height`: the provider asks the customer, then applies the records.' }),
+      providerName: z.string(),
+      providerDisplayName: z.string(),
+      width: z.int().meta({ description: 'The consent window width the provider asks for (default 750).' }),
+      height: z.int(),
+    }),
+    payload: (output) => ({ url: output.url, providerName: output.providerName, providerDisplayName: output.providerDisplayName, width: output.width, height: output.height }),
+  }),
   'user.login': restCommand({
     summary: 'Log in',
     description:

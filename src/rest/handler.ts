@@ -42,6 +42,9 @@ export const INPUT_PARAMETERS: Readonly<Record<string, readonly string[]>> = {
   dryRun: ['DryRun', 'dryrun', 'dryRun'],
   force: ['Force', 'force'],
   changeId: ['ChangeID', 'ChangeId', 'changeid', 'changeId'],
+  redirectUri: ['RedirectURI', 'RedirectUri', 'redirecturi', 'redirectUri'],
+  state: ['State', 'state'],
+  flow: ['Flow', 'flow'],
 };
 
 const INPUT_PARAMETER_ENTRIES = Object.entries(INPUT_PARAMETERS);

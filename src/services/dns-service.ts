@@ -274,6 +274,9 @@ export function createDnsService(deps: DnsServiceDeps): DnsService {
 
     async revert(command) {
       const found = await findEntry(command.changeId);
+      if (found.provider === 'domainconnect') {
+        throw AppError.of('REVERT_REFUSED', `change ${found.id} was applied by the DNS provider through Domain Connect, which this service cannot undo: change the records at the provider`);
+      }
       // Entries are written by this service only; a provider it no longer knows is one it cannot write to.
       if (!isProviderId(found.provider)) throw AppError.of('PROVIDER_UNSUPPORTED', `${found.provider} is not a known provider`);
       const provider = adapterFor(found.provider);

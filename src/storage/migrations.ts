@@ -143,6 +143,20 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX webhook_outbox_next_attempt_at ON webhook_outbox (next_attempt_at)`,
     ],
   },
+  {
+    version: 6,
+    name: 'domain connect oauth tokens',
+    statements: [
+      // One authorization per domain (the name dns.connect was asked for). `sealed` is the token set encrypted with
+      // AES-256-GCM under DOMAIN_CONNECT_TOKEN_KEY (src/domain-connect/seal.ts): never a token in clear.
+      `CREATE TABLE domain_connect_tokens (
+        domain TEXT PRIMARY KEY,
+        provider_id TEXT NOT NULL,
+        sealed TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      )`,
+    ],
+  },
 ];
 
 /** The migrations not yet in `applied`, in order. Throws if the list itself is out of order (a programming error). */

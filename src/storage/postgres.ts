@@ -46,6 +46,7 @@ import {
   type SandboxRecordRow,
   type SandboxWrite,
   type SessionRow,
+  type DomainConnectTokenRow,
   type Store,
   type UserRow,
 } from './store.js';
@@ -432,6 +433,21 @@ class PgStore implements PostgresStore {
   async releaseClaims(prefix: string): Promise<void> {
     await this.pool.query('UPDATE dns_watches SET claimed_by = NULL, claimed_until = NULL WHERE substr(claimed_by, 1, $1) = $2', [prefix.length, prefix]);
     await this.pool.query('UPDATE webhook_outbox SET claimed_by = NULL, claimed_until = NULL WHERE substr(claimed_by, 1, $1) = $2', [prefix.length, prefix]);
+  }
+
+  async getDomainConnectToken(domain: string): Promise<DomainConnectTokenRow | null> {
+    const [row] = await this.#rows<{ domain: string; provider_id: string; sealed: string; updated_at: string }>(
+      'SELECT domain, provider_id, sealed, updated_at FROM domain_connect_tokens WHERE domain = $1',
+      [domain],
+    );
+    return row ? { domain: row.domain, providerId: row.provider_id, sealed: row.sealed, updatedAt: row.updated_at } : null;
+  }
+
+  async putDomainConnectToken(row: DomainConnectTokenRow): Promise<void> {
+    await this.pool.query(
+      'INSERT INTO domain_connect_tokens (domain, provider_id, sealed, updated_at) VALUES ($1, $2, $3, $4) ON CONFLICT (domain) DO UPDATE SET provider_id = excluded.provider_id, sealed = excluded.sealed, updated_at = excluded.updated_at',
+      [row.domain, row.providerId, row.sealed, row.updatedAt],
+    );
   }
 
   #closing: Promise<void> | undefined;

@@ -29,6 +29,7 @@ import {
   type SandboxRecordRow,
   type SandboxWrite,
   type SessionRow,
+  type DomainConnectTokenRow,
   type Store,
   type UserRow,
 } from './store.js';
@@ -496,6 +497,15 @@ class SqliteStore implements Store {
     })();
   }
 
+  async getDomainConnectToken(domain: string): Promise<DomainConnectTokenRow | null> {
+    const row = this.#sql.dcTokenByDomain.get(domain) as { domain: string; provider_id: string; sealed: string; updated_at: string } | undefined;
+    return row ? { domain: row.domain, providerId: row.provider_id, sealed: row.sealed, updatedAt: row.updated_at } : null;
+  }
+
+  async putDomainConnectToken(row: DomainConnectTokenRow): Promise<void> {
+    this.#sql.dcTokenPut.run(row.domain, row.providerId, row.sealed, row.updatedAt);
+  }
+
   async close(): Promise<void> {
     if (this.#db.open) this.#db.close();
   }
@@ -583,5 +593,9 @@ function watchStatements(p: (sql: string) => Database.Statement) {
     listWebhooks: p('SELECT * FROM webhook_outbox ORDER BY created_at DESC, id DESC LIMIT ?'),
     releaseWatchClaims: p('UPDATE dns_watches SET claimed_by = NULL, claimed_until = NULL WHERE substr(claimed_by, 1, ?) = ?'),
     releaseWebhookClaims: p('UPDATE webhook_outbox SET claimed_by = NULL, claimed_until = NULL WHERE substr(claimed_by, 1, ?) = ?'),
+    dcTokenByDomain: p('SELECT domain, provider_id, sealed, updated_at FROM domain_connect_tokens WHERE domain = ?'),
+    dcTokenPut: p(
+      'INSERT INTO domain_connect_tokens (domain, provider_id, sealed, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (domain) DO UPDATE SET provider_id = excluded.provider_id, sealed = excluded.sealed, updated_at = excluded.updated_at',
+    ),
   };
 }

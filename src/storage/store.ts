@@ -224,6 +224,15 @@ export interface WebhookAttempt {
   readonly lastError: string | null;
 }
 
+/** A stored Domain Connect OAuth authorization: `sealed` is encrypted (AES-256-GCM), never a token in clear. */
+export interface DomainConnectTokenRow {
+  readonly domain: string;
+  /** The DNS provider's Domain Connect providerId (which OAuth client the tokens belong to). */
+  readonly providerId: string;
+  readonly sealed: string;
+  readonly updatedAt: string;
+}
+
 /** Thrown when a write would break a uniqueness rule (a username taken, an id reused). */
 export class StoreConflictError extends Error {
   override readonly name = 'StoreConflictError';
@@ -301,6 +310,9 @@ export interface Store {
   listWebhooks(limit?: number): Promise<OutboxRow[]>;
   /** Frees every watch and delivery lease whose token starts with `prefix` (an instance's id, at shutdown). */
   releaseClaims(prefix: string): Promise<void>;
+  getDomainConnectToken(domain: string): Promise<DomainConnectTokenRow | null>;
+  /** Inserts or replaces the domain's authorization. */
+  putDomainConnectToken(row: DomainConnectTokenRow): Promise<void>;
 
   close(): Promise<void>;
 }

@@ -95,6 +95,8 @@ export interface DnsimpleFake {
   add(record: DesiredRecord, zone?: string): DnsimpleWireRecord;
   failNext(fault: DnsimpleFault): void;
   beforeNextWrite(action: () => void | Promise<void>): void;
+  /** Runs `action` just before the next record-list page is served: someone editing the zone while it is read. */
+  beforeNextList(action: () => void | Promise<void>): void;
   clearFaults(): void;
   setBehaviour(behaviour: DnsimpleFakeBehaviour): void;
   close(): Promise<void>;
@@ -184,6 +186,7 @@ export async function startDnsimpleFake(options: { behaviour?: DnsimpleFakeBehav
   const calls: DnsimpleFakeCall[] = [];
   const faults: { fault: DnsimpleFault; left: number }[] = [];
   const writeHooks: (() => void | Promise<void>)[] = [];
+  const listHooks: (() => void | Promise<void>)[] = [];
   let behaviour: Required<DnsimpleFakeBehaviour> = { maxPerPage: 100, quota: 2400, windowMs: 3_600_000, ...options.behaviour };
   const windows = new Map<string, { start: number; used: number }>();
   const sockets = new Set<Socket>();
@@ -265,6 +268,7 @@ export async function startDnsimpleFake(options: { behaviour?: DnsimpleFakeBehav
       if (window.used > behaviour.quota) return reply(429, { message: 'quota exceeded' });
       if (bodyError) return reply(400, { message: 'Invalid JSON' });
       if (write && writeHooks.length > 0) await writeHooks.shift()!();
+      if (method === 'GET' && /^\/\d+\/zones\/[^/]+\/records$/.test(path) && listHooks.length > 0) await listHooks.shift()!();
 
       const [status, payload] = route(grant, method, path, call.query, body);
       if (fault?.kind === 'lost-reply') {
@@ -474,9 +478,11 @@ export async function startDnsimpleFake(options: { behaviour?: DnsimpleFakeBehav
       faults.push({ fault, left: times === 'always' ? Infinity : (times ?? 1) });
     },
     beforeNextWrite: (action) => void writeHooks.push(action),
+    beforeNextList: (action) => void listHooks.push(action),
     clearFaults: () => {
       faults.splice(0);
       writeHooks.splice(0);
+      listHooks.splice(0);
     },
     setBehaviour: (next) => void (behaviour = { ...behaviour, ...next }),
     close: () =>

@@ -74,6 +74,8 @@ export interface GandiFake {
   snapshot(domain?: string): GandiRrset[];
   failNext(fault: GandiFault): void;
   beforeNextWrite(action: () => void | Promise<void>): void;
+  /** Runs `action` just before the next record-list page is served: someone editing the zone while it is read. */
+  beforeNextList(action: () => void | Promise<void>): void;
   clearFaults(): void;
   setBehaviour(behaviour: GandiFakeBehaviour): void;
   close(): Promise<void>;
@@ -157,6 +159,7 @@ export async function startGandiFake(options: { tokens?: GandiFakeToken[]; behav
   const calls: GandiFakeCall[] = [];
   const faults: { fault: GandiFault; left: number }[] = [];
   const hooks: (() => void | Promise<void>)[] = [];
+  const listHooks: (() => void | Promise<void>)[] = [];
   let behaviour: GandiFakeBehaviour = { ...options.behaviour };
   const windows = new Map<string, { start: number; count: number }>();
   let origin = '';
@@ -221,6 +224,7 @@ export async function startGandiFake(options: { tokens?: GandiFakeToken[]; behav
       const hook = hooks.shift();
       if (hook) await hook();
     }
+    if (call.method === 'GET' && /^\/domains\/[^/]+\/records$/.test(call.path)) await listHooks.shift()?.();
     if (bodyError) return reply(400, badRequest('body', 'Invalid JSON'));
     if (fault?.kind === 'lost-reply') {
       return route(token, call, (status) => {
@@ -383,9 +387,11 @@ export async function startGandiFake(options: { tokens?: GandiFakeToken[]; behav
     snapshot: (domain = SEED_APEX) => structuredClone(zones.get(domain) ?? []),
     failNext: (fault) => void faults.push({ fault, left: fault.times === 'always' ? Infinity : (fault.times ?? 1) }),
     beforeNextWrite: (action) => void hooks.push(action),
+    beforeNextList: (action) => void listHooks.push(action),
     clearFaults: () => {
       faults.splice(0);
       hooks.splice(0);
+      listHooks.splice(0);
     },
     setBehaviour: (next) => void (behaviour = { ...behaviour, ...next }),
     close: () =>

@@ -3,9 +3,11 @@
  * that carry every value read (POST for a new rrset, PUT for an existing one, DELETE when it ends empty), errors and
  * their kinds, retries and the settling of lost writes.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { request, type Agent } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createGandiProvider, fromGandi, GANDI_CAPABILITIES, gandiErrorFromReply, unquoteTxt, encodeTxt, type GandiRaw } from '../../providers/gandi.js';
+import { createGandiProvider, fromGandi, GANDI_CAPABILITIES, gandiErrorFromReply, unquoteTxt, encodeTxt, type GandiRaw, type GandiRrset } from '../../providers/gandi.js';
 import { createHttpAgent } from '../../providers/http.js';
 import { ProviderError, type DnsRecord, type ProviderSession, type RecordChange } from '../../providers/types.js';
 import { GANDI_FAKE_TOKENS, startGandiFake, type GandiFake } from '../fakes/gandi-fake.js';
@@ -142,6 +144,67 @@ describe('readZone', () => {
     expect(byJson(records.map(neutral))).toEqual(byJson(seedAsHeld()));
     expect(fake.calls.map((c) => c.query.page)).toEqual(Array.from({ length: Math.ceil(total / 10) }, (_, i) => String(i + 1)));
     expect(fake.calls.length).toBeGreaterThan(3);
+  });
+
+  it.each([
+    ['deleted', (held: GandiRrset[]): void => void held.splice(0, 1)],
+    ['added', (held: GandiRrset[]): void => void held.unshift({ rrset_name: 'new', rrset_type: 'A', rrset_ttl: 300, rrset_values: ['192.0.2.99'] })],
+  ] as const)('an rrset %s on an earlier page while the pages are read shifts the later ones: read again, nothing skipped or doubled', async (_label, edit) => {
+    fake.setBehaviour({ maxPerPage: 10 });
+    fake.beforeNextList(() => {});
+    fake.beforeNextList(() => edit(fake.state.zones.get(SEED_APEX)!));
+    const { records } = await connect(GOOD, { pageSize: 10 }).readZone(ZONE);
+    expect(byJson(records.map((r) => (r.raw as GandiRaw).value + ' ' + (r.raw as GandiRaw).rrset.rrset_name))).toEqual(
+      byJson(fake.snapshot().flatMap((r) => r.rrset_values.map((v) => `${v} ${r.rrset_name}`))),
+    );
+  });
+
+  it('a Link rel="next" it cannot follow is an error, never taken for the end of the list', async () => {
+    // A next page named otherwise than by `page` (a cursor): reading on from page 1 alone would plan over part of the zone.
+    const server = createServer((_req, res) => {
+      res.writeHead(200, {
+        'content-type': 'application/json',
+        'total-count': '2',
+        link: `<http://127.0.0.1/v5/livedns/domains/${SEED_APEX}/records?cursor=b2Zmc2V0PTE>; rel="next"`,
+      });
+      res.end(JSON.stringify([{ rrset_name: '@', rrset_type: 'A', rrset_ttl: 300, rrset_values: ['203.0.113.10'] }]));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v5/livedns`;
+      const session = createGandiProvider({ baseUrl, dispatcher: agent, sleep: async () => {} }).connect(GOOD);
+      const error = await providerError(session.readZone(ZONE));
+      expect(error.kind).toBe('protocol');
+      expect(error.reason).toMatch(/next page/);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('a next link without per_page is read at the page size asked, so pages neither overlap nor leave a gap', async () => {
+    const held = Array.from({ length: 5 }, (_, i) => ({ rrset_name: `h${i}`, rrset_type: 'A', rrset_ttl: 300, rrset_values: [`192.0.2.${i}`] }));
+    const asked: string[] = [];
+    const server = createServer((req, res) => {
+      const url = new URL(req.url ?? '/', 'http://x');
+      const page = Number(url.searchParams.get('page') ?? '1');
+      const perPage = Number(url.searchParams.get('per_page') ?? '100');
+      asked.push(`${page}/${perPage}`);
+      const headers: Record<string, string> = { 'content-type': 'application/json', 'total-count': String(held.length) };
+      if (page * perPage < held.length) headers.link = `<http://127.0.0.1/v5/livedns/domains/${SEED_APEX}/records?page=${page + 1}>; rel="next"`;
+      res.writeHead(200, headers).end(JSON.stringify(held.slice((page - 1) * perPage, page * perPage)));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v5/livedns`;
+      const session = createGandiProvider({ baseUrl, dispatcher: agent, sleep: async () => {} }, { pageSize: 2 }).connect(GOOD);
+      const { records } = await session.readZone(ZONE);
+      expect(asked).toEqual(['1/2', '2/2', '3/2']);
+      expect(records.map((r) => r.content)).toEqual(held.map((h) => h.rrset_values[0]));
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it('normalises LiveDNS values: quoted chunks and escapes, relative and `@` targets, MX and SRV priorities', () => {

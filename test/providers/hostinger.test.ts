@@ -12,6 +12,7 @@ import {
   fromHostinger,
   HOSTINGER_CAPABILITIES,
   hostingerErrorFromReply,
+  planRrsetWrites,
   unquoteTxt,
   wireContent,
   type HostingerRaw,
@@ -280,6 +281,18 @@ describe('the fake keeps Hostinger\'s documented update semantics', () => {
 });
 
 describe('applyChanges', () => {
+  it('an rrset read under another spelling of its name (`""` for `@`, a final dot) is the one rewritten: its values are carried', () => {
+    // fromHostinger reads `""` as the apex and drops a final dot; the rrset a write rebuilds must be that same one, or an
+    // `overwrite: true` PUT of only the plan's value would replace the values read.
+    for (const [spelling, full] of [['', SEED_APEX], ['Www.', `www.${SEED_APEX}`]] as const) {
+      const rrsets = [{ name: spelling, type: 'TXT', ttl: 3600, records: [{ content: '"google-site-verification=abc"', is_disabled: false }, { content: '"MS=ms1"', is_disabled: false }] }];
+      const contents = { records: rrsets.flatMap((r) => fromHostinger(r, SEED_APEX)), adapterState: { rrsets } };
+      expect(contents.records.map((r) => r.name)).toEqual([full, full]);
+      const [write] = planRrsetWrites(SEED_APEX, contents, [{ action: 'CREATE', record: { type: 'TXT', name: full, content: 'v=spf1 -all', ttl: 3600 } }]);
+      expect(write).toMatchObject({ method: 'PUT', ttl: 3600, values: ['"google-site-verification=abc"', '"MS=ms1"', '"v=spf1 -all"'] });
+    }
+  });
+
   function senderPlan(records: readonly DnsRecord[]): RecordChange[] {
     const spf = find(records, 'TXT', SEED_APEX, 'v=spf1');
     return [

@@ -119,6 +119,15 @@ describe('findZone and authorize', () => {
     expect(mapped.reason).toContain('INVALID_DATA: bad key [redacted]');
     expect(mapped.reason).not.toContain(GOOD.apiKey);
   });
+
+  it('scrubs the error code it repeats too: a 5xx or an unexpected status whose code echoes the key', () => {
+    for (const status of [500, 418]) {
+      const reply = { status, headers: {}, text: JSON.stringify([{ code: `BAD_KEY_${GOOD.apiKey}` }]) };
+      const mapped = ionosErrorFromReply(reply, GOOD);
+      expect(mapped.reason).toContain('BAD_KEY_[redacted]');
+      expect(mapped.reason).not.toContain(GOOD.apiKey);
+    }
+  });
 });
 
 describe('readZone', () => {
@@ -390,6 +399,17 @@ describe('applyChanges', () => {
       await expect(session.applyChanges(zone, contents, [create])).resolves.toEqual({ applied: [create] });
       expect(fake.calls.slice(2).map((c) => c.method)).toEqual(['POST', 'GET', 'POST']);
       expect(landed()).toHaveLength(1);
+    });
+
+    it('a disabled record with the same values is not taken for the create that failed: sent once more', async () => {
+      // The customer keeps a disabled copy of the record (readZone leaves it out, so it is not among the ids read).
+      seedZone().records.push({ id: 'disabled-twin', name: at('_dmarc2'), rootName: SEED_APEX, type: 'TXT', content: '"v=DMARC1; p=none"', changeDate: 'x', ttl: 3600, prio: 0, disabled: true });
+      const session = connect();
+      const { zone, contents } = await zoneOf(session);
+      fake.failNext({ kind: 'status', status: 500, on: 'write' });
+      await expect(session.applyChanges(zone, contents, [create])).resolves.toEqual({ applied: [create] });
+      expect(fake.calls.slice(2).map((c) => `${c.method} ${c.status}`)).toEqual(['POST 500', 'GET 200', 'POST 201']);
+      expect(landed().map((r) => r.disabled)).toEqual([true, false]);
     });
 
     it('a 429 is refused before it runs: waited out and sent again without a re-read', async () => {

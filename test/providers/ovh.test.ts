@@ -147,6 +147,53 @@ describe('the signature and the server clock', () => {
     expect(apiCalls().map((c) => c.status)).toEqual([200, 400, 200]);
   });
 
+  describe('the server clock is shared by commands, its wait is each command\'s own', () => {
+    /** Command A reads the zone; its `GET /auth/time` hangs. Resolves once that request reached the fake. */
+    async function hungClock(options: { deadline: number; signal?: AbortSignal }, dispatcher: Agent) {
+      const ovh = createOvhProvider({ baseUrl: fake.baseUrl, dispatcher, sleep: async () => {} });
+      fake.failNext({ kind: 'hang', on: 'time' });
+      let settled = false;
+      const first = ovh
+        .connect(GOOD, options)
+        .readZone(ZONE)
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        )
+        .finally(() => (settled = true));
+      while (timeCalls().length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      return { ovh, first, settled: () => settled };
+    }
+
+    it('a command waiting for another command\'s hung clock read gives up at its own deadline', async () => {
+      // An agent that never gives up on headers by itself: A's clock read ends only when A's attempt times out (24 s).
+      const patient = createHttpAgent({ headersTimeoutMs: 120_000, keepAliveTimeoutMs: 100 });
+      const cancel = new AbortController();
+      try {
+        const a = await hungClock({ deadline: Date.now() + 60_000, signal: cancel.signal }, patient);
+        const error = await providerError(a.ovh.connect(GOOD, { deadline: Date.now() + 300 }).readZone(ZONE));
+        expect(error.kind).toBe('timeout');
+        expect(a.settled()).toBe(false);
+        cancel.abort();
+        await a.first;
+      } finally {
+        cancel.abort();
+        await patient.destroy();
+      }
+    });
+
+    it('a command is not failed by the cancellation of the command whose clock read it was waiting for', async () => {
+      const cancel = new AbortController();
+      const a = await hungClock({ deadline: Date.now() + 60_000, signal: cancel.signal }, agent);
+      const second = a.ovh.connect(GOOD, { deadline: Date.now() + 10_000 }).readZone(ZONE);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      cancel.abort();
+      expect(await a.first).toBeInstanceOf(ProviderError);
+      const { records } = await second;
+      expect(records.length).toBeGreaterThan(50);
+    });
+  });
+
   it('a wrong application secret is refused as such after one clock refresh, not in a loop', async () => {
     const error = await providerError(connect({ ...GOOD, apiSecret: 'Wr0ngS3cr3tW1thTh1rtyTw0Ch4rs00' }).authorize(APEX));
     expect([error.kind, error.reason]).toEqual(['auth', 'invalid signature: the application secret does not belong to this application key']);
@@ -336,6 +383,26 @@ describe('applyChanges', () => {
     expect(after.filter((r) => r.id !== now.id)).toEqual(before.filter((r) => r.id !== now.id));
   });
 
+  it('an update that keeps the TTL of a record at the zone default (ttl 0) leaves it at the zone default', async () => {
+    const records = stored();
+    const index = records.findIndex((r) => r.fieldType === 'SPF');
+    const record = { ...records[index]!, ttl: 0 };
+    records[index] = record;
+    const session = connect();
+    const contents = await session.readZone(ZONE);
+    const [spf] = spfOf(contents.records);
+    // Read as 3600 (dnscontrol's reading of 0); the planner keeps the TTL it read.
+    expect(spf!.ttl).toBe(3600);
+    await session.applyChanges(ZONE, contents, [{ action: 'UPDATE', before: spf!, record: { type: 'TXT', name: APEX, content: merged(spf!), ttl: spf!.ttl } }]);
+    expect(writes()[0]!.body).toEqual({ subDomain: '', target: `"${merged(spf!)}"`, ttl: 0 });
+    expect(stored().find((r) => r.id === record.id)).toMatchObject({ ttl: 0, target: `"${merged(spf!)}"` });
+    // A TTL the plan does change is written as asked.
+    const again = await session.readZone(ZONE);
+    const [now] = spfOf(again.records);
+    await session.applyChanges(ZONE, again, [{ action: 'UPDATE', before: now!, record: { type: 'TXT', name: APEX, content: now!.content, ttl: 600 } }]);
+    expect(stored().find((r) => r.id === record.id)).toMatchObject({ ttl: 600 });
+  });
+
   it('the fake refuses a PUT that changes fieldType, as OVH does', async () => {
     const spf = stored().find((r) => r.fieldType === 'SPF')!;
     const body = JSON.stringify({ fieldType: 'TXT', target: '"v=spf1 -all"' });
@@ -362,6 +429,24 @@ describe('applyChanges', () => {
     await connect().applyChanges(ZONE, again, [{ action: 'CREATE', record: { ...neutral(spf!), restoreFields: spf!.providerFields } }]);
     const post = writes().find((c) => c.method === 'POST' && c.path.endsWith('/record'))!;
     expect(post.body).toEqual({ fieldType: 'SPF', subDomain: '', target: `"${spf!.content}"`, ttl: 3600 });
+  });
+
+  it('a revert re-creates a deleted record that was at the zone default TTL (ttl 0) at the zone default again', async () => {
+    const records = stored();
+    const index = records.findIndex((r) => r.fieldType === 'TXT' && r.subDomain === 'mail');
+    const mail = { ...records[index]!, ttl: 0 };
+    records[index] = mail;
+    const session = connect();
+    const contents = await session.readZone(ZONE);
+    const record = contents.records.find((r) => r.id === String(mail.id))!;
+    expect(record.ttl).toBe(3600);
+    await session.applyChanges(ZONE, contents, [{ action: 'DELETE', before: record }]);
+    const again = await connect().readZone(ZONE);
+    await connect().applyChanges(ZONE, again, [{ action: 'CREATE', record: { ...neutral(record), restoreFields: record.providerFields } }]);
+    const post = writes().find((c) => c.method === 'POST' && c.path.endsWith('/record'))!;
+    expect(post.body).toEqual({ fieldType: 'TXT', subDomain: 'mail', target: `"${record.content}"`, ttl: 0 });
+    // A record created by a plan (no restoreFields) gets the TTL asked.
+    expect(planOvhWrites(APEX, [], [{ action: 'CREATE', record: neutral(record) }])[0]).toMatchObject({ body: { ttl: 3600 } });
   });
 
   it('one call per change, then one refresh; nothing is served before the refresh, everything after', async () => {

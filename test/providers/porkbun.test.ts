@@ -312,6 +312,38 @@ describe('pacing and Porkbun’s rate limit', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(600);
   });
 
+  it('a call queued behind another command\'s hung call of the same key gives up at its own deadline, unsent', async () => {
+    // An agent that never gives up on headers by itself: A's hung call ends only when A's own attempt times out (24 s).
+    const patient = createHttpAgent({ headersTimeoutMs: 120_000, keepAliveTimeoutMs: 100 });
+    const shared = createPorkbunProvider({ baseUrl: fake.baseUrl, dispatcher: patient, minIntervalMs: INTERVAL });
+    const cancel = new AbortController();
+    try {
+      // Command A: its read hangs, and its own deadline is far off.
+      fake.failNext({ kind: 'hang', on: 'read' });
+      let settled = false;
+      const first = shared
+        .connect(GOOD, { deadline: Date.now() + 60_000, signal: cancel.signal })
+        .readZone(ZONE)
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        )
+        .finally(() => (settled = true));
+      while (fake.calls.length === 0) await pause(5);
+      // Command B, same key, a short deadline: it gives up at that deadline, while A's call still hangs.
+      const error = await providerError(shared.connect(GOOD, { deadline: Date.now() + 300 }).readZone(ZONE));
+      expect(error.kind).toBe('timeout');
+      expect(settled).toBe(false);
+      expect(fake.calls).toHaveLength(1);
+      // A cancelled command does not wait for anything either.
+      cancel.abort();
+      expect(await first).toBeInstanceOf(ProviderError);
+    } finally {
+      cancel.abort();
+      await patient.destroy();
+    }
+  });
+
   it('without pacing the fake answers 503 and 202 HTML pages; neither is taken for a success, reads are retried', async () => {
     // Unpaced, with the policy's real backoff (125–250 ms, more than the fake's 100 ms) between attempts.
     const session = connect(GOOD, { minIntervalMs: 0, realBackoff: true });
