@@ -1,7 +1,7 @@
 import type { ObjectRef } from '@pothos/core';
 import { builder } from './builder.js';
 import type { DnsErrorShape } from '../src/graphql/context.js';
-import { PROVIDER_CREDENTIALS, PROVIDER_IDS, PROVIDER_NAMES, type CredentialField, type ProviderId } from '../src/procedures/provider-table.js';
+import { describeCredential, PROVIDER_IDS, PROVIDER_NAMES, type ProviderId } from '../src/procedures/provider-table.js';
 
 type BuilderTypes = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer Types> ? Types : never;
 
@@ -43,22 +43,13 @@ export const DnsProviderName = builder.enumType('DnsProviderName', {
   },
 });
 
-/** What a credential field means per provider, from the one credentials table (providers/credentials.ts). */
-function credentialDescription(field: CredentialField, lead: string): string {
-  const uses = PROVIDER_IDS.filter((id) => id !== 'sandbox').flatMap((id) => {
-    const use = PROVIDER_CREDENTIALS[id][field];
-    return use ? [`${PROVIDER_NAMES[id]}: ${use.meaning}${use.required ? '' : ' (optional)'}`] : [];
-  });
-  return `${lead} ${uses.join('; ')}.`;
-}
-
 export const DnsCredentialsInput = builder.inputType('DnsCredentialsInput', {
   description: "The customer's DNS provider credentials: never stored, never logged.",
   fields: (t) => ({
-    apiKey: t.string({ required: true, description: credentialDescription('apiKey', 'REST `ApiKey`.') }),
-    apiSecret: t.string({ required: false, description: credentialDescription('apiSecret', 'REST `ApiSecret`.') }),
-    apiUser: t.string({ required: false, description: credentialDescription('apiUser', 'REST `ApiUser`.') }),
-    username: t.string({ required: false, description: credentialDescription('username', 'REST `Username`.') }),
+    apiKey: t.string({ required: true, description: describeCredential('apiKey', 'REST `ApiKey`.') }),
+    apiSecret: t.string({ required: false, description: describeCredential('apiSecret', 'REST `ApiSecret`.') }),
+    apiUser: t.string({ required: false, description: describeCredential('apiUser', 'REST `ApiUser`.') }),
+    username: t.string({ required: false, description: describeCredential('username', 'REST `Username`.') }),
   }),
 });
 

@@ -9,6 +9,7 @@ import { createServices, type ServiceOverrides, type Services } from './app.js';
 import { serveGraphiqlAsset } from './graphql/graphiql.js';
 import { qualifiesForFastPath } from './graphql/fast-path.js';
 import { handleRest, isRestPath, type RestTarget } from './rest/handler.js';
+import { isApiDocsPath, serveApiDocs } from './rest/api-docs.js';
 import { callerFromBearer } from './procedures/caller.js';
 import { createAccessLog, type AccessEntry } from './logger.js';
 import { endReply } from './reply-batch.js';
@@ -50,6 +51,11 @@ function createRequestListener(services: Services): RequestListener {
 
   const route = async (req: IncomingMessage, res: ServerResponse, target: RestTarget): Promise<void> => {
     const { path } = target;
+    // The REST API's description and reference page live under /api/v1/ but are files, not commands.
+    if (req.method === 'GET' && isApiDocsPath(path)) {
+      if (await serveApiDocs(path, req.headers['if-none-match'], res)) return;
+      return sendJson(res, 404, { Errors: [{ Code: 404, Message: 'Not found' }] });
+    }
     if (isRestPath(path)) return handleRest(services, req, res, target);
     if (path === '/graphql') {
       const caller = callerFromBearer(req);

@@ -11,6 +11,7 @@ export const dnsAuthorize = defineProcedure({
   name: 'dns.authorize',
   input: authorizeInput,
   middleware: [authenticate, rateLimit, requirePermission('User.Update')],
+  errors: ['PROVIDER_UNSUPPORTED', 'AUTHORIZATION_FAILED', 'AUTHORIZATION_ERROR', 'INTERNAL_ERROR'],
   async handler(input, ctx): Promise<{ success: true }> {
     await ctx.services.dns.authorize({
       domain: input.domain,

@@ -15,6 +15,7 @@ export const dnsChanges = defineProcedure({
   name: 'dns.changes',
   input: changesInput,
   middleware: [authenticate, rateLimit, requirePermission('User.Update')],
+  errors: [],
   async handler(input, ctx): Promise<{ changes: ChangeEntryView[] }> {
     return { changes: await ctx.services.dns.listChanges(input.domain, callerAccount(ctx)) };
   },

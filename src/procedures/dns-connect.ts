@@ -5,38 +5,59 @@ import { authenticate } from './middleware/authenticate.js';
 import { rateLimit } from './middleware/rate-limit.js';
 import { requirePermission } from './middleware/require-permission.js';
 import { recordTypeInput } from './dns-set.js';
-import { commandInput, domainInput } from './inputs.js';
+import type { ErrorKey } from '../errors.js';
+import { commandInput, describedField, domainInput, text, wireProblem, type FieldDocs } from './inputs.js';
 import { callerAccount, defineProcedure } from './procedure.js';
 
-const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
+/**
+ * An optional free-text parameter: bounded, printable; a bad one is `invalid` (PARAMETER_INVALID naming it). An
+ * empty value is no value.
+ */
+const optionalText = (name: string, max: number, invalid: ErrorKey, docs: FieldDocs) => {
+  const wire = text('value', max).meta(docs);
+  const field = z
+    .unknown()
+    .transform((value, ctx): string | undefined => {
+      if (value === undefined || value === null || value === '') return undefined;
+      const why = wireProblem(wire, value);
+      if (why) {
+        ctx.addIssue({ code: 'custom', message: invalid === 'PARAMETER_INVALID' ? `PARAMETER_INVALID|${name}: ${why}` : `${invalid}|${why}` });
+        return z.NEVER;
+      }
+      return (value as string).trim();
+    })
+    .optional();
+  return describedField(field, { wire, errors: [invalid] });
+};
 
-/** An optional free-text parameter: bounded, printable; a bad one is PARAMETER_INVALID naming it. */
-const optionalText = (name: string, max: number, invalid: string = 'PARAMETER_INVALID') =>
-  z.unknown().transform((value, ctx): string | undefined => {
-    if (value === undefined || value === null || value === '') return undefined;
-    if (typeof value !== 'string' || value.length > max || CONTROL_CHARACTERS.test(value)) {
-      const why = typeof value !== 'string' ? 'expected a string' : value.length > max ? `longer than ${max} characters` : 'contains control characters';
-      ctx.addIssue({ code: 'custom', message: invalid === 'PARAMETER_INVALID' ? `PARAMETER_INVALID|${name}: ${why}` : `${invalid}|${why}` });
-      return z.NEVER;
-    }
-    return value.trim();
-  }).optional();
+const FLOWS = ['sync', 'async'] as const;
+const flowWire = z.enum(FLOWS).meta({
+  description: '`sync` (default): a signed URL that applies the template at once. `async`: the OAuth consent URL; once consented, dns.set with `Provider=domainconnect` applies through the provider. Any case.',
+});
 
 /** `Flow`: `sync` (default) or `async` (OAuth), any case. */
-const flowInput = z.unknown().transform((value, ctx): 'sync' | 'async' => {
-  if (value === undefined || value === null || value === '') return 'sync';
-  const flow = typeof value === 'string' ? value.trim().toLowerCase() : '';
-  if (flow === 'sync' || flow === 'async') return flow;
-  ctx.addIssue({ code: 'custom', message: 'PARAMETER_INVALID|Flow: expected sync or async' });
-  return z.NEVER;
-});
+const flowInput = describedField(
+  z
+    .unknown()
+    .transform((value, ctx): 'sync' | 'async' => {
+      if (value === undefined || value === null || value === '') return 'sync';
+      const flow = flowWire.safeParse(typeof value === 'string' ? value.trim().toLowerCase() : value);
+      if (flow.success) return flow.data;
+      ctx.addIssue({ code: 'custom', message: 'PARAMETER_INVALID|Flow: expected sync or async' });
+      return z.NEVER;
+    })
+    .optional(),
+  { wire: flowWire, errors: ['PARAMETER_INVALID'] },
+);
 
 export const connectInput = commandInput({
   domain: domainInput,
   recordType: recordTypeInput,
-  redirectUri: optionalText('RedirectURI', 2048, 'REDIRECT_URI_INVALID'),
-  state: optionalText('State', 512),
-  flow: flowInput.optional(),
+  redirectUri: optionalText('RedirectURI', 2048, 'REDIRECT_URI_INVALID', {
+    description: "Where the DNS provider sends the customer back: an http(s) URL on a host of the templates' `syncRedirectDomain`.",
+  }),
+  state: optionalText('State', 512, 'PARAMETER_INVALID', { description: 'Returned to `RedirectURI` unchanged.' }),
+  flow: flowInput,
 });
 
 /**
@@ -48,6 +69,7 @@ export const dnsConnect = defineProcedure({
   name: 'dns.connect',
   input: connectInput,
   middleware: [authenticate, rateLimit, requirePermission('User.Update')],
+  errors: ['REDIRECT_URI_INVALID', 'DOMAIN_CONNECT_UNAVAILABLE', 'DOMAIN_CONNECT_UNREACHABLE'],
   async handler(input, ctx): Promise<ConnectUrl> {
     const { services } = ctx;
     const principal = principalLabel(ctx.principal!);

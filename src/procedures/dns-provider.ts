@@ -24,6 +24,7 @@ export const dnsProvider = defineProcedure({
   name: 'dns.provider',
   input: commandInput({ domain: domainInput }),
   middleware: [authenticate, rateLimit, requirePermission('User.Update')],
+  errors: ['PROVIDER_UNDETERMINED', 'DETECTION_FAILED'],
   async handler({ domain }, ctx): Promise<DnsProviderOutput> {
     let detection;
     try {

@@ -3,14 +3,14 @@ import { principalLabel } from '../services/journal.js';
 import { authenticate } from './middleware/authenticate.js';
 import { rateLimit } from './middleware/rate-limit.js';
 import { requirePermission } from './middleware/require-permission.js';
-import { commandInput, providerCommandFields, requireProviderCredentials, requiredString } from './inputs.js';
+import { commandInput, inputErrors, providerCommandFields, requireProviderCredentials, requiredString } from './inputs.js';
 import { callerAccount, defineProcedure, parseInput } from './procedure.js';
 
 const { apiKey, apiSecret, apiUser, username } = providerCommandFields;
 
 /** `ChangeID` and the provider credentials; which credentials are required depends on the entry's provider. */
 export const revertInput = commandInput({
-  changeId: requiredString('CHANGE_ID_MISSING', 'CHANGE_ID_INVALID'),
+  changeId: requiredString('CHANGE_ID_MISSING', 'CHANGE_ID_INVALID', { description: 'The change to undo: an `id` from dns.changes.' }),
   apiKey,
   apiSecret,
   apiUser,
@@ -28,6 +28,17 @@ export const dnsRevert = defineProcedure({
   name: 'dns.revert',
   input: revertInput,
   middleware: [authenticate, rateLimit, requirePermission('User.Update')],
+  errors: [
+    ...inputErrors(credentialsForProvider),
+    'CHANGE_NOT_FOUND',
+    'PROVIDER_UNSUPPORTED',
+    'REVERT_REFUSED',
+    'SET_FAILED',
+    'SET_ERROR',
+    'LOCK_LOST',
+    'JOURNAL_FAILED',
+    'INTERNAL_ERROR',
+  ],
   async handler(input, ctx): Promise<{ success: true; changes: readonly ChangeView[] }> {
     // The provider comes from the entry, so its credential rules can only be checked once the entry is found (12).
     const account = callerAccount(ctx);

@@ -1,11 +1,10 @@
-import { z } from 'zod';
 import { AppError } from '../errors.js';
 import type { WatchFeed, WatchView } from '../services/watches.js';
 import { authenticate } from './middleware/authenticate.js';
 import { rateLimit } from './middleware/rate-limit.js';
 import { requirePermission } from './middleware/require-permission.js';
 import { recordTypeInput } from './dns-set.js';
-import { commandInput, domainInput } from './inputs.js';
+import { commandInput, domainInput, optionalDomainInput } from './inputs.js';
 import { callerAccount, defineProcedure } from './procedure.js';
 
 const middleware = [authenticate, rateLimit, requirePermission('User.Update')];
@@ -19,28 +18,19 @@ export const dnsWatch = defineProcedure({
   name: 'dns.watch',
   input: commandInput({ domain: domainInput, recordType: recordTypeInput }),
   middleware,
+  errors: [],
   async handler({ domain, recordType }, ctx): Promise<{ watch: WatchView }> {
     const watch = await ctx.services.watches.start({ principal: callerAccount(ctx).id, domain, recordType, firstCheck: 'now' });
     return { watch };
   },
 });
 
-/** `Domain` for dns.watches: optional (all of the caller's watches without it), checked like every domain when given. */
-const optionalDomain = z.unknown().transform((value, ctx): string | undefined => {
-  if (value === undefined || value === null || (typeof value === 'string' && value.trim() === '')) return undefined;
-  const parsed = domainInput.safeParse(value);
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', message: issue.message });
-    return z.NEVER;
-  }
-  return parsed.data;
-}).optional();
-
 /** dns.watches: the watches of the caller's account (of one domain, when given), each with its last result and next check. */
 export const dnsWatches = defineProcedure({
   name: 'dns.watches',
-  input: commandInput({ domain: optionalDomain }),
+  input: commandInput({ domain: optionalDomainInput }),
   middleware,
+  errors: [],
   async handler({ domain }, ctx): Promise<{ watches: WatchView[] }> {
     return { watches: await ctx.services.watches.list(callerAccount(ctx).id, domain) };
   },
@@ -55,6 +45,7 @@ export const dnsWatchFeed = defineProcedure({
   name: 'dns.watchFeed',
   input: commandInput({ domain: domainInput, recordType: recordTypeInput }),
   middleware,
+  errors: ['WATCH_NOT_FOUND'],
   async handler({ domain, recordType }, ctx): Promise<WatchFeed> {
     const feed = await ctx.services.watches.follow(callerAccount(ctx).id, domain, recordType);
     if (!feed) throw AppError.of('WATCH_NOT_FOUND');

@@ -41,12 +41,25 @@ export interface CallContext {
   rateLimit?: RateLimitState;
 }
 
-export type Middleware = (ctx: CallContext) => Promise<void>;
+/** One step before the handler; `errors` are the catalogue entries it may throw (for the API description). */
+export interface Middleware {
+  (ctx: CallContext): Promise<void>;
+  readonly errors: readonly ErrorKey[];
+}
+
+export function defineMiddleware(errors: readonly ErrorKey[], run: (ctx: CallContext) => Promise<void>): Middleware {
+  return Object.assign(run, { errors });
+}
 
 export interface Procedure<Input, Output> {
   readonly name: string;
   readonly input: z.ZodType<Input>;
   readonly middleware: readonly Middleware[];
+  /**
+   * The catalogue entries the handler may throw (its input's and middleware's are known from them). The REST API
+   * description lists them per command with their HTTP status; the recorded-traffic test holds replies to it.
+   */
+  readonly errors: readonly ErrorKey[];
   readonly handler: (input: Input, ctx: CallContext) => Promise<Output>;
 }
 

@@ -26,6 +26,11 @@ export const router = {
   'user.login': userLogin,
 } as const;
 
+export type CommandName = keyof typeof router;
+
+/** What a command's handler resolves to. */
+export type CommandOutput<C extends CommandName> = (typeof router)[C] extends Procedure<any, infer Output> ? Output : never;
+
 /** Command names are matched case-insensitively (`User.Login` and `user.login` are one command, as on the platform). */
 const byLowerName = new Map<string, Procedure<any, any>>(Object.entries(router).map(([name, p]) => [name.toLowerCase(), p]));
 

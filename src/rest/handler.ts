@@ -4,29 +4,33 @@
  * what a command does.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { AppError, isAppError } from '../errors.js';
-import { findProcedure } from '../procedures/router.js';
+import { AppError, isAppError, type ErrorKey } from '../errors.js';
+import { findProcedure, type CommandName } from '../procedures/router.js';
 import { callerFromBearer } from '../procedures/caller.js';
 import { runProcedure, type CallContext, type CallerCredentials } from '../procedures/procedure.js';
 import { rateLimitHeaders } from '../rate-limit/headers.js';
 import type { Services } from '../app.js';
 import { endReply } from '../reply-batch.js';
 import { param, readParams, type RawParams } from './params.js';
-import { errorReply, responseFormat, sendReply, successReply, type ResponseBody, type ResponseFormat, type Transport } from './respond.js';
-import type { Verification } from '../services/verify-service.js';
+import { errorReply, responseFormat, sendReply, successReply, type ResponseFormat, type Transport } from './respond.js';
+import { REST_COMMANDS } from './commands.js';
 
-const V1_PREFIX = '/api/v1/';
-const LEGACY_PATH = '/api.php';
+export const V1_PREFIX = '/api/v1/';
+export const LEGACY_PATH = '/api.php';
+
+/** What this transport itself may answer for any command: malformed requests, and our own failures. */
+export const TRANSPORT_ERRORS: readonly ErrorKey[] = ['INVALID_JSON', 'BODY_TOO_LARGE', 'UNSUPPORTED_CONTENT_TYPE', 'INVALID_COMMAND', 'INTERNAL_ERROR'];
 
 export function isRestPath(path: string): boolean {
   return path === LEGACY_PATH || path.startsWith(V1_PREFIX);
 }
 
 /**
- * Octeth parameter names → procedure input fields. Names are exact: `APIKey` (the caller's key for this service,
- * read by `callerFrom`) and `ApiKey` (the DNS provider's key) differ only in case and must never be mixed up.
+ * Octeth parameter names → procedure input fields; the first name is the one the API description shows. Names are
+ * exact: `APIKey` (the caller's key for this service, read by `callerFrom`) and `ApiKey` (the DNS provider's key)
+ * differ only in case and must never be mixed up.
  */
-const INPUT_PARAMETERS: Readonly<Record<string, readonly string[]>> = {
+export const INPUT_PARAMETERS: Readonly<Record<string, readonly string[]>> = {
   domain: ['Domain', 'domain'],
   provider: ['Provider', 'provider'],
   recordType: ['RecordType', 'recordtype', 'recordType'],
@@ -54,13 +58,16 @@ function inputFrom(raw: RawParams): Record<string, unknown> {
   return input;
 }
 
+/** The parameters that carry the caller's own credentials (any of the names). */
+export const CALLER_PARAMETERS = { apiKey: ['APIKey', 'apikey'], sessionId: ['SessionID', 'sessionid'] } as const;
+
 /** The caller's own credentials: `Authorization: Bearer` first, else the `APIKey` / `SessionID` parameters. */
 function callerFrom(req: IncomingMessage, raw: RawParams): CallerCredentials {
   const fromHeader = callerFromBearer(req);
   if (fromHeader.apiKey || fromHeader.sessionId) return fromHeader;
   const { ip } = fromHeader;
-  const apiKey = param(raw, 'APIKey', 'apikey');
-  const sessionId = param(raw, 'SessionID', 'sessionid');
+  const apiKey = param(raw, ...CALLER_PARAMETERS.apiKey);
+  const sessionId = param(raw, ...CALLER_PARAMETERS.sessionId);
   return {
     ip,
     apiKey: typeof apiKey === 'string' && apiKey !== '' ? apiKey : undefined,
@@ -93,39 +100,6 @@ function quote(text: string): string {
   return JSON.stringify(text.length > 64 ? `${text.slice(0, 64)}…` : text);
 }
 
-/** The success body of each command, exactly as the platform answered it. */
-function successPayload(command: string, output: unknown, input: Record<string, unknown>): ResponseBody {
-  switch (command) {
-    case 'dns.provider':
-      return { provider: (output as { provider: string }).provider };
-    case 'dns.set': {
-      // A plain dns.set answers exactly {"success":true}; a dry run adds the plan. Warnings (what could not be
-      // checked, e.g. an SPF lookup count) are added to either only when there are some.
-      const result = output as { applied: boolean; changes: unknown; warnings: readonly string[] };
-      const dryRun = result.applied === false && input.dryRun !== undefined;
-      const warnings = result.warnings.length > 0 ? { warnings: result.warnings } : {};
-      return dryRun ? { success: true, changes: result.changes, ...warnings } : { success: true, ...warnings };
-    }
-    case 'dns.verify': {
-      // The platform's own verify shape first (`true` = live on every authoritative server), then the detail.
-      const v = output as Verification;
-      const legacy = Object.fromEntries(v.records.map((r) => [r.name, [r.type, r.expected, r.status === 'LIVE']]));
-      return { ready: v.ready, DNSVerificationResults: legacy, records: v.records, checks: v.checks };
-    }
-    case 'dns.changes':
-      return { changes: (output as { changes: unknown }).changes };
-    case 'dns.watch':
-      return { watch: (output as { watch: unknown }).watch };
-    case 'dns.watches':
-      return { watches: (output as { watches: unknown }).watches };
-    case 'dns.revert':
-      // As dns.set: exactly {"success":true}; GraphQL's revertDnsChange also shows the restoring writes.
-      return { success: true };
-    default:
-      return output as ResponseBody;
-  }
-}
-
 /** The request target split once by the server: the path, and the query string with its `?` (or ''). */
 export interface RestTarget {
   readonly path: string;
@@ -152,7 +126,7 @@ export async function handleRest(services: Services, req: IncomingMessage, res: 
     ctx = { services, caller: callerFrom(req, raw), transport: 'rest' };
     const input = inputFrom(raw);
     const output = await runProcedure(procedure, input, ctx);
-    reply = successReply(successPayload(procedure.name, output, input), transport, format);
+    reply = successReply(REST_COMMANDS[procedure.name as CommandName].payload(output as never, input), transport, format);
   } catch (error) {
     if (!isAppError(error)) {
       // The client went away mid-body: nobody to answer. (Not `req.destroyed`: that is also true once a body has been

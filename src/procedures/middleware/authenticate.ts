@@ -4,9 +4,9 @@
  */
 import { AppError } from '../../errors.js';
 import { accountOf } from '../../auth/account.js';
-import type { Middleware } from '../procedure.js';
+import { defineMiddleware } from '../procedure.js';
 
-export const authenticate: Middleware = async (ctx) => {
+export const authenticate = defineMiddleware(['AUTH_THROTTLED', 'AUTHENTICATION_FAILED'], async (ctx) => {
   const { auth, authFailures } = ctx.services;
   const { apiKey, sessionId, ip } = ctx.caller;
   const blockedFor = await authFailures.retryAfter(ip);
@@ -19,4 +19,4 @@ export const authenticate: Middleware = async (ctx) => {
   }
   ctx.principal = principal;
   ctx.account = accountOf(principal);
-};
+});

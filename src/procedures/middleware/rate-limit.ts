@@ -3,11 +3,11 @@
  * call draws one, so each DNS field of a GraphQL operation counts and aliases cannot multiply a budget.
  */
 import { AppError } from '../../errors.js';
-import type { Middleware } from '../procedure.js';
+import { defineMiddleware } from '../procedure.js';
 
-export const rateLimit: Middleware = async (ctx) => {
+export const rateLimit = defineMiddleware(['RATE_LIMITED'], async (ctx) => {
   if (!ctx.principal) throw new Error('rateLimit must run after authenticate');
   const decision = await ctx.services.rateLimiter.consume(ctx.principal.rateLimitIdentity);
   ctx.rateLimit = { limit: decision.limit, remaining: decision.remaining, resetSeconds: decision.resetSeconds };
   if (!decision.allowed) throw AppError.of('RATE_LIMITED', undefined, { extra: { RetryAfter: decision.retryAfterSeconds } });
-};
+});

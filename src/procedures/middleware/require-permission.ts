@@ -1,10 +1,10 @@
 import { AppError } from '../../errors.js';
 import type { Permission } from '../../auth/types.js';
-import type { Middleware } from '../procedure.js';
+import { defineMiddleware, type Middleware } from '../procedure.js';
 
 /** Refuses callers whose key or user lacks `permission` (99999). */
 export function requirePermission(permission: Permission): Middleware {
-  return async (ctx) => {
+  return defineMiddleware(['PERMISSION_DENIED'], async (ctx) => {
     if (!ctx.principal?.permissions.has(permission)) throw AppError.of('PERMISSION_DENIED', `requires ${permission}`);
-  };
+  });
 }
