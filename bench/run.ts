@@ -1,26 +1,29 @@
 /**
- * `npm run bench`: load numbers for the gateway against a bare node:http baseline, upstream call counts per dns.set,
- * and start-up time. Servers run as child processes (baseline, gateway, upstream fakes); autocannon runs here.
- * Prints markdown and writes bench/results.json. See bench/README.md.
+ * `npm run bench`: load numbers for the gateway against a bare node:http baseline and the fastest peers (fastify,
+ * mercurius with graphql-jit, graphql-yoga), upstream call counts per dns.set, and start-up time. Servers run as
+ * child processes (baseline, peers, gateway, upstream fakes); autocannon runs here. Prints markdown and writes
+ * bench/results.json. See bench/README.md.
  *
  * Options: --duration S (seconds per run, default 3), --repeats N (runs at 50 connections, default 3),
- * --only a,b (scenario ids), --profile (also take a CPU profile of the gateway under --profile-scenario,
- * default graphql-provider, and summarise it), --env K=V (gateway setting, repeatable), --out FILE (default
+ * --only a,b (scenario ids; the baseline and the chosen scenarios' peers always run), --profile (also take a CPU
+ * profile of the gateway under --profile-scenario, default graphql-provider, and summarise it), --env K=V (gateway setting, repeatable), --out FILE (default
  * bench/results.json).
  */
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { ROOT, collectOutput, currentRssBytes, freePort, spawnTs, stopChild, waitForHttp } from './lib/children.js';
+import { build as esbuild } from 'esbuild';
+import { ROOT, collectOutput, currentRssBytes, freePort, spawnNode, spawnTs, stopChild, waitForHttp } from './lib/children.js';
 import { countProviderCalls, type ProviderCallCount } from './lib/call-counts.js';
 import { createScenarioKeys } from './lib/keys.js';
 import { gatewayEnv, setGatewayEnvOverrides, startGatewayProcess, type GatewayProcess } from './lib/gateway-process.js';
 import { median, runLoad, type RunResult } from './lib/load.js';
 import { formatSummary, summariseProfile, type CpuProfile, type ProfileSummary } from './lib/profile-summary.js';
-import { callCountTable, combineRuns, contentionWarning, judgeTargets, loadTable, targetTable, withRatios, type Row, type Startup } from './lib/report.js';
-import { checkScenario, scenarios, type Scenario } from './lib/scenarios.js';
+import { callCountTable, combineRuns, contentionWarning, judgeTargets, loadTable, targetTable, withRatios, type Comparator, type MeasuredRow, type Startup } from './lib/report.js';
+import { checkScenario, PEER_IDS, scenarios, type PeerId, type Scenario, type ServerId } from './lib/scenarios.js';
 import { startUpstream, type Upstream } from './lib/upstream-client.js';
 import { DOMAINS } from './lib/upstream-protocol.js';
 
@@ -44,13 +47,18 @@ const ENV_OVERRIDES = Object.fromEntries(
   }),
 );
 setGatewayEnvOverrides(ENV_OVERRIDES);
-/** Seconds per measured run. @default 3 (6 scenarios × 5 runs × 3 s keeps the whole bench under 3 minutes even on a busy 2-core machine, where each gateway start takes seconds) */
+/**
+ * Seconds per measured run. @default 3 (90 runs of 3 s: 9 scenarios × 5 runs, and the paired runs of the baseline
+ * and the peers at 50 connections; about 5½ minutes in all on a 2-core machine)
+ */
 const DURATION = Number(args.duration);
 /** Runs at 50 connections; the row shows their median. @default 3 */
 const REPEATS = Number(args.repeats);
 /** Unrecorded run before each scenario, so the JIT has compiled the hot path before we measure it. */
 const WARMUP = { connections: 10, durationSeconds: 1 };
 const CONNECTIONS = [1, 10, 50] as const;
+/** Where the peers are bundled to (bench/peers/*.ts → dist/bench-peers/*.js). */
+const PEERS_OUT_DIR = 'dist/bench-peers';
 /** Restarts timed on the existing database; the median is the headline start-up time. */
 const RESTARTS = 3;
 
@@ -59,16 +67,65 @@ const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
 
 /** Every scenario, in the order they run (the ids are fixed by bench/lib/scenarios.ts; an empty key is enough here). */
 const SCENARIO_IDS = scenarios('').map((s) => s.id);
+const SCENARIO_BY_ID = new Map(scenarios('').map((s) => [s.id, s]));
+/** The gateway's scenarios: the ones that get API keys, and whose rows the targets judge. */
+const GATEWAY_IDS = SCENARIO_IDS.filter((id) => SCENARIO_BY_ID.get(id)!.target === 'gateway');
+const peersOf = (id: string): readonly PeerId[] => SCENARIO_BY_ID.get(id)?.peers ?? [];
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
-async function startBaseline(): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
+/** An installed package's version, for the report. */
+const version = (name: string): string => (JSON.parse(readFileSync(path.join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
+
+interface HelperServer {
+  readonly url: string;
+  readonly pid: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * The servers the gateway is compared with, each in its own process: how it is started, and a GET that answers 200
+ * once it is up (fastify's only route; a GraphQL GET for mercurius and yoga, which serve queries over GET by default).
+ * The peers run as the gateway does: bundled by esbuild (packages left external, so each loads its own installed
+ * code), on plain node, NODE_ENV=production. Not under tsx's loader, whose hooks answer every dynamic import() on
+ * another thread; the baseline, which imports nothing after start-up, keeps running from its source.
+ */
+const HELPER_SERVERS: Record<'baseline' | PeerId, { script: string; built: boolean; probe: string }> = {
+  baseline: { script: 'bench/baseline-server.ts', built: false, probe: '/' },
+  fastify: { script: `${PEERS_OUT_DIR}/fastify.js`, built: true, probe: '/api/v1/dns.provider' },
+  mercurius: { script: `${PEERS_OUT_DIR}/mercurius.js`, built: true, probe: '/graphql?query=%7B__typename%7D' },
+  yoga: { script: `${PEERS_OUT_DIR}/yoga.js`, built: true, probe: '/graphql?query=%7B__typename%7D' },
+};
+
+/** Bundles bench/peers/<id>.ts into PEERS_OUT_DIR (after `npm run build`, which empties dist/). */
+async function buildPeers(): Promise<void> {
+  await esbuild({
+    entryPoints: PEER_IDS.map((id) => path.join(ROOT, 'bench', 'peers', `${id}.ts`)),
+    outdir: path.join(ROOT, PEERS_OUT_DIR),
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    sourcemap: true,
+    logLevel: 'warning',
+  });
+}
+
+async function startHelperServer(id: 'baseline' | PeerId): Promise<HelperServer> {
+  const { script, built, probe } = HELPER_SERVERS[id];
   const port = await freePort();
   const startedAt = performance.now();
-  const child = spawnTs('bench/baseline-server.ts', [], { env: { ...process.env, PORT: String(port) } });
-  collectOutput(child);
+  const env = { ...process.env, PORT: String(port), NODE_ENV: 'production' };
+  const child = built ? spawnNode(script, [], { env }) : spawnTs(script, [], { env });
+  const output = collectOutput(child);
   const url = `http://127.0.0.1:${port}`;
-  await waitForHttp(url, child, startedAt);
+  try {
+    await waitForHttp(`${url}${probe}`, child, startedAt);
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw new Error(`${id}: ${(error as Error).message}\n${output.stderr()}`);
+  }
   return { url, pid: child.pid!, stop: () => stopChild(child) };
 }
 
@@ -80,7 +137,7 @@ async function startAndTime(
   const first = await startGatewayProcess(upstream, dataDir, { expectKey: true });
   if (!first.initialKey) throw new Error('the first start on an empty database printed no admin key');
   await first.stop();
-  const scenarioKeys = await createScenarioKeys(gatewayEnv(upstream, dataDir, 0).DATABASE_URL!, SCENARIO_IDS);
+  const scenarioKeys = await createScenarioKeys(gatewayEnv(upstream, dataDir, 0).DATABASE_URL!, GATEWAY_IDS);
   const restartsMs: number[] = [];
   let gateway: GatewayProcess | undefined;
   for (let i = 0; i < RESTARTS; i++) {
@@ -91,31 +148,37 @@ async function startAndTime(
   return { gateway: gateway!, apiKey: first.initialKey, scenarioKeys, startup: { firstStartMs: first.startupMs, restartsMs } };
 }
 
-/** The baseline server and its request, for the runs paired with a gateway scenario's 50-connection repeats. */
-interface PairedBaseline {
+/** A server a scenario is compared with (the baseline, or a peer) and its request, for the paired runs. */
+interface PairedServer {
+  readonly id: Comparator;
   readonly url: string;
   readonly pid: number;
   readonly request: Scenario['request'];
 }
 
-async function measureScenario(scenario: Scenario, url: string, pid: number, benchPids: readonly number[], paired?: PairedBaseline): Promise<Omit<Row, 'ratioToBaseline'>[]> {
+async function measureScenario(scenario: Scenario, url: string, pid: number, benchPids: readonly number[], paired: readonly PairedServer[]): Promise<MeasuredRow[]> {
   const problem = await checkScenario(url, scenario);
   if (problem) throw new Error(`scenario ${scenario.id}: wrong answer before measuring: ${problem}`);
   await runLoad(url, scenario.request, { ...WARMUP, serverPid: pid });
-  const rows: Omit<Row, 'ratioToBaseline'>[] = [];
+  const rows: MeasuredRow[] = [];
   for (const connections of CONNECTIONS) {
     const runs: RunResult[] = [];
-    const pairRatios: number[] = [];
+    const pairRatios: Partial<Record<Comparator, number[]>> = {};
     for (let i = 0; i < (connections === 50 ? REPEATS : 1); i++) {
-      // At 50 connections each run is paired with a baseline run just before it: a shared machine that slows down
-      // or speeds up during the bench then moves both sides of each ratio alike.
-      const before = connections === 50 && paired ? await runLoad(paired.url, paired.request, { connections, durationSeconds: DURATION, serverPid: paired.pid, benchPids }) : null;
+      // At 50 connections each run is paired with a run of each server it is compared with (the baseline, then its
+      // peers) just before it: a shared machine that slows down or speeds up during the bench then moves both sides
+      // of each ratio alike.
+      const before = new Map<Comparator, RunResult>();
+      if (connections === 50) {
+        for (const other of paired) before.set(other.id, await runLoad(other.url, other.request, { connections, durationSeconds: DURATION, serverPid: other.pid, benchPids }));
+      }
       const run = await runLoad(url, scenario.request, { connections, durationSeconds: DURATION, serverPid: pid, benchPids });
       runs.push(run);
-      if (before && before.reqPerSec > 0) pairRatios.push(run.reqPerSec / before.reqPerSec);
+      for (const [id, other] of before) if (other.reqPerSec > 0) (pairRatios[id] ??= []).push(run.reqPerSec / other.reqPerSec);
     }
-    const row = { ...combineRuns(scenario.id, scenario.title, runs), ...(pairRatios.length > 0 ? { pairedRatio: median(pairRatios) } : {}) };
-    log(`  ${scenario.id} @${connections}: ${row.reqPerSec.toFixed(0)} req/s, p99 ${row.p99Ms.toFixed(2)} ms, errors ${row.errors}/${row.non2xx}${row.serverCpuUsPerRequest === null ? '' : `, server CPU ${row.serverCpuUsPerRequest.toFixed(0)} µs/request`}${row.pairedRatio === undefined ? '' : `, ${(row.pairedRatio * 100).toFixed(0)} % of the paired baseline runs`}`);
+    const row: MeasuredRow = { ...combineRuns(scenario.id, scenario.title, runs), ...(Object.keys(pairRatios).length > 0 ? { pairedRatios: pairRatios } : {}) };
+    const shares = Object.entries(pairRatios).map(([id, ratios]) => `${(median(ratios) * 100).toFixed(0)} % of ${id} (${ratios.map((r) => (r * 100).toFixed(0)).join(', ')})`);
+    log(`  ${scenario.id} @${connections}: ${row.reqPerSec.toFixed(0)} req/s, p99 ${row.p99Ms.toFixed(2)} ms, errors ${row.errors}/${row.non2xx}${row.serverCpuUsPerRequest === null ? '' : `, server CPU ${row.serverCpuUsPerRequest.toFixed(0)} µs/request`}${shares.length === 0 ? '' : `, paired: ${shares.join('; ')}`}`);
     rows.push(row);
   }
   // Still right after the load: a server that degrades into errors under load must not go unnoticed.
@@ -160,10 +223,16 @@ async function main(): Promise<void> {
   // Measure what `npm start` runs: the bundled server on plain node.
   log('building dist/ (npm run build)…');
   execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' });
+  await buildPeers();
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'dns-gateway-bench-'));
   const upstream = await startUpstream();
-  const baseline = await startBaseline();
+  const only = args.only?.split(',');
+  if (only) for (const id of only) if (!SCENARIO_BY_ID.has(id)) throw new Error(`--only: no scenario "${id}" (scenarios: ${SCENARIO_IDS.join(', ')})`);
+  // The baseline always runs (every ratio needs it), and so do the peers of the chosen gateway scenarios.
+  const selectedIds = SCENARIO_IDS.filter((id) => !only || id === 'baseline' || only.includes(id) || only.some((chosen) => peersOf(chosen).includes(id as PeerId)));
+  const helpers = new Map<'baseline' | PeerId, HelperServer>();
   try {
+    for (const id of ['baseline', ...PEER_IDS] as const) if (selectedIds.includes(id)) helpers.set(id, await startHelperServer(id));
     log('timing start-up…');
     const { gateway, apiKey, scenarioKeys, startup } = await startAndTime(upstream, dataDir);
 
@@ -174,21 +243,24 @@ async function main(): Promise<void> {
     await fetch(`${gateway.url}/api/v1/dns.provider?Domain=${DOMAINS.cloudflare}`, { headers: { authorization: `Bearer ${apiKey}` } }).then((r) => r.text());
 
     const idleRssBytes = currentRssBytes(gateway.pid);
-    const only = args.only?.split(',');
+    /** A scenario with each load connection's own key (gateway scenarios; the others check no key). */
     const withKeys = (id: string): Scenario => {
-        const keys = scenarioKeys[id]!;
-        const forKey = (key: string) => scenarios(key).find((s) => s.id === id)!;
-        const scenario = forKey(keys[0]!);
-        return { ...scenario, request: { ...scenario.request, perConnection: keys.map((key) => forKey(key).request) } };
+      const keys = scenarioKeys[id];
+      if (!keys) return SCENARIO_BY_ID.get(id)!;
+      const forKey = (key: string) => scenarios(key).find((s) => s.id === id)!;
+      const scenario = forKey(keys[0]!);
+      return { ...scenario, request: { ...scenario.request, perConnection: keys.map((key) => forKey(key).request) } };
     };
-    const selected = SCENARIO_IDS.filter((id) => !only || only.includes(id) || id === 'baseline').map(withKeys);
-    const measured: Omit<Row, 'ratioToBaseline'>[] = [];
-    const baselineScenario = withKeys('baseline');
-    for (const scenario of selected) {
+    const servers = new Map<ServerId, { url: string; pid: number }>([...helpers, ['gateway', gateway]]);
+    const measured: MeasuredRow[] = [];
+    // The processes that are part of the bench, not foreign load, whichever is being measured.
+    const benchPids = [upstream.pid, ...[...helpers.values()].map((h) => h.pid)];
+    for (const scenario of selectedIds.map(withKeys)) {
       log(`measuring ${scenario.id}…`);
-      const server = scenario.target === 'baseline' ? baseline : gateway;
-      const paired = scenario.target === 'baseline' ? undefined : { url: baseline.url, pid: baseline.pid, request: baselineScenario.request };
-      measured.push(...(await measureScenario(scenario, server.url, server.pid, [upstream.pid, baseline.pid], paired)));
+      const server = servers.get(scenario.target)!;
+      const comparators: Comparator[] = scenario.target === 'baseline' ? [] : ['baseline', ...(scenario.peers ?? [])];
+      const paired = comparators.map((id): PairedServer => ({ id, ...servers.get(id)!, request: SCENARIO_BY_ID.get(id)!.request }));
+      measured.push(...(await measureScenario(scenario, server.url, server.pid, benchPids.filter((pid) => pid !== server.pid), paired)));
     }
     await gateway.stop();
 
@@ -200,8 +272,8 @@ async function main(): Promise<void> {
       profile = await profileScenario(upstream, dataDir, scenario);
     }
 
-    const rows = withRatios(measured);
-    const targets = judgeTargets(rows, startup);
+    const rows = withRatios(measured, peersOf);
+    const targets = judgeTargets(rows, startup, (id) => GATEWAY_IDS.includes(id), (id) => !SCENARIO_BY_ID.get(id)?.callsUpstream);
     const machine = {
       cpuModel: os.cpus()[0]?.model ?? 'unknown',
       cores: os.cpus().length,
@@ -215,7 +287,7 @@ async function main(): Promise<void> {
     const output = [
       `## Benchmark (${machine.date})`,
       '',
-      `${machine.cpuModel}, ${machine.cores} cores, ${machine.totalMemoryMb} MB, Node ${machine.node}. ${DURATION} s per run; 50-connection rows are the median of ${REPEATS} runs. autocannon, the gateway and the upstream fakes share the machine.`,
+      `${machine.cpuModel}, ${machine.cores} cores, ${machine.totalMemoryMb} MB, Node ${machine.node}. ${DURATION} s per run; 50-connection rows are the median of ${REPEATS} runs, and their × columns the median of ${REPEATS} paired ratios (each run against a run of the baseline and of the scenario's peers just before it). Peers: fastify ${version('fastify')}, mercurius ${version('mercurius')} with graphql-jit ${version('graphql-jit')}, graphql-yoga ${version('graphql-yoga')}. autocannon, the servers and the upstream fakes share the machine.`,
       '',
       loadTable(rows),
       '',
@@ -243,7 +315,7 @@ async function main(): Promise<void> {
     );
     log(`wrote ${args.out}`);
   } finally {
-    await baseline.stop();
+    for (const helper of helpers.values()) await helper.stop();
     await upstream.stop();
     await rm(dataDir, { recursive: true, force: true });
   }

@@ -5,9 +5,14 @@
  */
 import type { ProviderCallCount } from './call-counts.js';
 import { median, type RunResult } from './load.js';
+import type { PeerId } from './scenarios.js';
+
+/** What a row's req/s is reported as a share of: the bare server, and each peer. */
+export type Comparator = 'baseline' | PeerId;
+export const COMPARATORS: readonly Comparator[] = ['baseline', 'fastify', 'mercurius', 'yoga'];
 
 /** One row: a single run (1 and 10 connections) or the median of repeated runs (50 connections). */
-export interface Row {
+export interface MeasuredRow {
   readonly scenario: string;
   readonly title: string;
   readonly connections: number;
@@ -27,11 +32,20 @@ export interface Row {
   /** The same for its main thread alone. */
   readonly serverMainThreadCpuUsPerRequest: number | null;
   /**
-   * At 50 connections: the median, over the repeats, of each run's req/s over a baseline run made just before it
-   * (bench/run.ts pairs them). Absent for the baseline itself and at other connection counts.
+   * At 50 connections: per comparator (the baseline, and the scenario's peers), each run's req/s over the
+   * comparator's run made just before it (bench/run.ts pairs them), one entry per repeat. Absent for the baseline
+   * itself and at other connection counts.
    */
-  readonly pairedRatio?: number;
-  /** `pairedRatio` where there is one, else reqPerSec / the baseline's reqPerSec at the same connection count. */
+  readonly pairedRatios?: Partial<Record<Comparator, readonly number[]>>;
+}
+
+export interface Row extends MeasuredRow {
+  /**
+   * req/s as a share of each comparator the row is compared with: the median of `pairedRatios` where there are
+   * some, else reqPerSec over the comparator's reqPerSec at the same connection count in the same bench run.
+   */
+  readonly ratios: Partial<Record<Comparator, number | null>>;
+  /** `ratios.baseline` (kept under its old name for readers of results.json). */
   readonly ratioToBaseline: number | null;
 }
 
@@ -50,7 +64,7 @@ export interface Target {
 }
 
 /** Per-metric medians of repeated runs; errors summed, RSS the highest. */
-export function combineRuns(scenario: string, title: string, runs: readonly RunResult[]): Omit<Row, 'ratioToBaseline'> {
+export function combineRuns(scenario: string, title: string, runs: readonly RunResult[]): MeasuredRow {
   /** `combine` over the runs' readings of `metric`, leaving out runs without one; null when none has one. */
   const over = (metric: (r: RunResult) => number | null, combine: (values: number[]) => number): number | null => {
     const values = runs.map(metric).filter((v): v is number => v !== null);
@@ -74,11 +88,24 @@ export function combineRuns(scenario: string, title: string, runs: readonly RunR
   };
 }
 
-export function withRatios(rows: readonly Omit<Row, 'ratioToBaseline'>[]): Row[] {
+/**
+ * Each row's shares: of the baseline (every row but the baseline's own), and of `peersOf(row.scenario)` (a gateway
+ * scenario's peers).
+ */
+export function withRatios(rows: readonly MeasuredRow[], peersOf: (scenario: string) => readonly PeerId[]): Row[] {
   return rows.map((row) => {
-    const baseline = rows.find((r) => r.scenario === 'baseline' && r.connections === row.connections);
-    if (row.pairedRatio !== undefined) return { ...row, ratioToBaseline: row.pairedRatio };
-    return { ...row, ratioToBaseline: baseline && baseline.reqPerSec > 0 ? row.reqPerSec / baseline.reqPerSec : null };
+    const ratios: Partial<Record<Comparator, number | null>> = {};
+    const comparators: Comparator[] = row.scenario === 'baseline' ? [] : ['baseline', ...peersOf(row.scenario)];
+    for (const comparator of comparators) {
+      const paired = row.pairedRatios?.[comparator];
+      if (paired && paired.length > 0) {
+        ratios[comparator] = median(paired);
+        continue;
+      }
+      const other = rows.find((r) => r.scenario === comparator && r.connections === row.connections);
+      ratios[comparator] = other && other.reqPerSec > 0 ? row.reqPerSec / other.reqPerSec : null;
+    }
+    return { ...row, ratios, ratioToBaseline: ratios.baseline ?? null };
   });
 }
 
@@ -104,38 +131,58 @@ function cpuCell(r: Row): string {
   return `${r.serverCpuUsPerRequest.toFixed(0)}${main}`;
 }
 
+const share = (ratio: number | null | undefined) => (ratio === undefined || ratio === null ? '' : `${(ratio * 100).toFixed(0)} %`);
+
 export function loadTable(rows: readonly Row[]): string {
   const lines = [
-    '| scenario | conns | req/s | p50 ms | p99 ms | errors / non-2xx | server CPU µs/req (main thread) | server peak RSS | × baseline | other load |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    `| scenario | conns | req/s | p50 ms | p99 ms | errors / non-2xx | server CPU µs/req (main thread) | server peak RSS | ${COMPARATORS.map((c) => `× ${c}`).join(' | ')} | other load |`,
+    `|---|---:|---:|---:|---:|---:|---:|---:|${COMPARATORS.map(() => '---:|').join('')}---:|`,
   ];
   for (const r of rows) {
     const name = r.runs > 1 ? `${r.title} (median of ${r.runs})` : r.title;
-    const ratio = r.ratioToBaseline === null ? '' : `${(r.ratioToBaseline * 100).toFixed(0)} %`;
-    lines.push(`| ${name} | ${r.connections} | ${r.reqPerSec.toFixed(0)} | ${ms(r.p50Ms)} | ${ms(r.p99Ms)} | ${r.errors} / ${r.non2xx} | ${cpuCell(r)} | ${mb(r.peakRssBytes)} | ${ratio} | ${foreignCell(r.foreignCores)} |`);
+    const ratios = COMPARATORS.map((c) => share(r.ratios[c])).join(' | ');
+    lines.push(`| ${name} | ${r.connections} | ${r.reqPerSec.toFixed(0)} | ${ms(r.p50Ms)} | ${ms(r.p99Ms)} | ${r.errors} / ${r.non2xx} | ${cpuCell(r)} | ${mb(r.peakRssBytes)} | ${ratios} | ${foreignCell(r.foreignCores)} |`);
   }
   return lines.join('\n');
 }
 
-/** The issue's targets, judged on the 50-connection rows (the ratios also hold or fail at 1 and 10: see the table). */
-export function judgeTargets(rows: readonly Row[], startup: Startup): Target[] {
+/**
+ * The targets, judged on the 50-connection rows (the ratios at 1 and 10 connections are in the table). Against the
+ * peers (issue "Performance against the fastest peers"): the share of the peer's req/s, as the median of paired
+ * runs. Against the bare server (issue "Performance"): the same for the baseline. `isGateway` tells the gateway's
+ * scenarios from the baseline's and the peers'; `cached` the gateway scenarios that make no upstream call.
+ */
+export function judgeTargets(rows: readonly Row[], startup: Startup, isGateway: (scenario: string) => boolean, cached: (scenario: string) => boolean): Target[] {
   const at50 = (id: string) => rows.find((r) => r.scenario === id && r.connections === 50);
-  const gatewayRows = rows.filter((r) => r.scenario !== 'baseline');
-  const ratioTarget = (id: string, title: string, goal: number): Target => {
-    const ratio = at50(id)?.ratioToBaseline ?? 0;
-    return { name: `${title} req/s vs baseline (50 conns)`, goal: `≥ ${goal * 100} %`, measured: `${(ratio * 100).toFixed(0)} %`, met: ratio >= goal };
+  const gatewayRows = rows.filter((r) => isGateway(r.scenario));
+  const ratioTarget = (id: string, title: string, of: Comparator, goal: number): Target => {
+    const row = at50(id);
+    const ratio = row?.ratios[of] ?? null;
+    // The same comparison by server CPU per request (the comparator's over the row's): steadier than req/s on a
+    // shared machine, shown beside it; the verdict stays with req/s, as the targets are stated.
+    const otherCpu = at50(of)?.serverCpuUsPerRequest;
+    const cpuShare = row?.serverCpuUsPerRequest && otherCpu ? otherCpu / row.serverCpuUsPerRequest : null;
+    return {
+      name: `${title} req/s vs ${of} (50 conns)`,
+      goal: `≥ ${Math.round(goal * 100)} %`,
+      measured: ratio === null ? 'not measured' : `${(ratio * 100).toFixed(0)} %${cpuShare === null ? '' : ` (by CPU per request: ${(cpuShare * 100).toFixed(0)} %)`}`,
+      met: ratio !== null && ratio >= goal,
+    };
   };
-  // dns.verify is judged by its own target below: each request is some forty DNS round trips, not a request path.
-  const slowP99 = gatewayRows.filter((r) => r.connections === 50 && r.p99Ms >= 20 && r.scenario !== 'rest-verify');
+  const slowP99 = gatewayRows.filter((r) => r.connections === 50 && cached(r.scenario) && r.p99Ms >= 20);
   const errored = rows.filter((r) => r.errors + r.non2xx > 0);
   const rssValues = gatewayRows.map((r) => r.peakRssBytes).filter((v): v is number => v !== null);
   const peakRss = rssValues.length > 0 ? Math.max(...rssValues) : null;
   const restart = median(startup.restartsMs);
   return [
-    ratioTarget('rest-provider', 'REST cached dns.provider', 0.5),
-    ratioTarget('graphql-provider', 'GraphQL dnsProvider', 0.35),
+    ratioTarget('rest-provider', 'REST cached dns.provider', 'fastify', 0.6),
+    ratioTarget('graphql-provider', 'GraphQL dnsProvider', 'mercurius', 0.75),
+    ratioTarget('apiphp-provider', '/api.php form POST dns.provider', 'fastify', 0.5),
+    ratioTarget('graphql-set-dry', 'GraphQL setDnsRecords dry run', 'mercurius', 0.4),
+    ratioTarget('rest-provider', 'REST cached dns.provider', 'baseline', 0.5),
+    ratioTarget('graphql-provider', 'GraphQL dnsProvider', 'baseline', 0.35),
     {
-      name: 'p99 at 50 connections, every gateway scenario but dns.verify',
+      name: 'p99 at 50 connections, every gateway scenario without upstream calls',
       goal: '< 20 ms',
       measured: slowP99.length === 0 ? 'all below' : slowP99.map((r) => `${r.scenario} ${ms(r.p99Ms)} ms`).join(', '),
       met: slowP99.length === 0,
@@ -169,7 +216,7 @@ function verifyTarget(rows: readonly Row[]): Target {
 }
 
 export function targetTable(targets: readonly Target[]): string {
-  return ['| target | goal | measured | |', '|---|---|---|---|', ...targets.map((t) => `| ${t.name} | ${t.goal} | ${t.measured} | ${t.met ? 'met' : '**not met**'} |`)].join('\n');
+  return ['| target | goal | measured | |', '|---|---|---|---|', ...targets.map((t) => `| ${t.name} | ${t.goal} | ${t.measured} | ${t.met ? 'met' : t.measured === 'not measured' ? '—' : '**not met**'} |`)].join('\n');
 }
 
 export function callCountTable(counts: readonly ProviderCallCount[]): string {

@@ -7,10 +7,21 @@ import { DnsProviderDocument, SetDnsRecordsDocument } from '../../test/graphql/g
 import type { RequestSpec } from './load.js';
 import { BENCH_CREDENTIALS, DOMAINS } from './upstream-protocol.js';
 
+/** The servers the bench runs, each in its own process: the bare baseline, the three peers, the gateway. */
+export type ServerId = 'baseline' | PeerId | 'gateway';
+/** The fastest peers (bench/peers/*.ts): fastify for REST, mercurius and yoga for GraphQL. */
+export type PeerId = 'fastify' | 'mercurius' | 'yoga';
+export const PEER_IDS: readonly PeerId[] = ['fastify', 'mercurius', 'yoga'];
+
 export interface Scenario {
   readonly id: string;
   readonly title: string;
-  readonly target: 'baseline' | 'gateway';
+  /** Which server it is sent to. */
+  readonly target: ServerId;
+  /** A gateway scenario's peers: each of its rows is also reported as a share of theirs (paired at 50 connections). */
+  readonly peers?: readonly PeerId[];
+  /** True when each request calls an upstream (a provider fake): not a cached scenario, no p99 target. */
+  readonly callsUpstream?: boolean;
   readonly request: RequestSpec;
   /** Null when the answer is right, else what is wrong with it. */
   check(status: number, body: string): string | null;
@@ -32,6 +43,12 @@ const isCloudflare = (v: any) => v?.provider === 'cloudflare';
 export function scenarios(apiKey: string): Scenario[] {
   const auth = { authorization: `Bearer ${apiKey}` };
   const jsonHeaders = { 'content-type': 'application/json', ...auth };
+  // The GraphQL dnsProvider request, as the gateway's scenario and the GraphQL peers are sent it (the peers without
+  // a key: they check none).
+  const dnsProviderBody = JSON.stringify({ query: print(DnsProviderDocument), variables: { domain: DOMAINS.cloudflare } });
+  const isDetection = (v: any) => v?.data?.dnsProvider?.provider === 'cloudflare' && v.errors === undefined;
+  const REST_PEERS: readonly PeerId[] = ['fastify'];
+  const GRAPHQL_PEERS: readonly PeerId[] = ['mercurius', 'yoga'];
   return [
     {
       id: 'baseline',
@@ -41,9 +58,31 @@ export function scenarios(apiKey: string): Scenario[] {
       check: expectJson(isCloudflare, '{"provider":"cloudflare"}'),
     },
     {
+      id: 'fastify',
+      title: 'peer: fastify 5, trivial GET route',
+      target: 'fastify',
+      request: { method: 'GET', path: `/api/v1/dns.provider?Domain=${DOMAINS.cloudflare}`, headers: {} },
+      check: expectJson(isCloudflare, '{"provider":"cloudflare"}'),
+    },
+    {
+      id: 'mercurius',
+      title: 'peer: mercurius 16 + graphql-jit, dnsProvider',
+      target: 'mercurius',
+      request: { method: 'POST', path: '/graphql', headers: { 'content-type': 'application/json' }, body: dnsProviderBody },
+      check: expectJson(isDetection, 'data.dnsProvider.provider cloudflare'),
+    },
+    {
+      id: 'yoga',
+      title: 'peer: graphql-yoga 5 defaults, dnsProvider',
+      target: 'yoga',
+      request: { method: 'POST', path: '/graphql', headers: { 'content-type': 'application/json' }, body: dnsProviderBody },
+      check: expectJson(isDetection, 'data.dnsProvider.provider cloudflare'),
+    },
+    {
       id: 'rest-provider',
       title: 'REST GET dns.provider (cached)',
       target: 'gateway',
+      peers: REST_PEERS,
       request: { method: 'GET', path: `/api/v1/dns.provider?Domain=${DOMAINS.cloudflare}`, headers: auth },
       check: expectJson(isCloudflare, 'provider cloudflare'),
     },
@@ -51,6 +90,7 @@ export function scenarios(apiKey: string): Scenario[] {
       id: 'apiphp-provider',
       title: '/api.php form POST dns.provider',
       target: 'gateway',
+      peers: REST_PEERS,
       request: {
         method: 'POST',
         path: '/api.php',
@@ -64,18 +104,15 @@ export function scenarios(apiKey: string): Scenario[] {
       id: 'graphql-provider',
       title: 'GraphQL dnsProvider',
       target: 'gateway',
-      request: {
-        method: 'POST',
-        path: '/graphql',
-        headers: jsonHeaders,
-        body: JSON.stringify({ query: print(DnsProviderDocument), variables: { domain: DOMAINS.cloudflare } }),
-      },
-      check: expectJson((v) => v?.data?.dnsProvider?.provider === 'cloudflare' && v.errors === undefined, 'data.dnsProvider.provider cloudflare'),
+      peers: GRAPHQL_PEERS,
+      request: { method: 'POST', path: '/graphql', headers: jsonHeaders, body: dnsProviderBody },
+      check: expectJson(isDetection, 'data.dnsProvider.provider cloudflare'),
     },
     {
       id: 'graphql-set-dry',
       title: 'GraphQL setDnsRecords dryRun (sandbox)',
       target: 'gateway',
+      peers: GRAPHQL_PEERS,
       request: {
         method: 'POST',
         path: '/graphql',
@@ -103,6 +140,8 @@ export function scenarios(apiKey: string): Scenario[] {
       id: 'rest-set-satisfied',
       title: 'REST dns.set, zone already satisfied (Cloudflare)',
       target: 'gateway',
+      peers: REST_PEERS,
+      callsUpstream: true,
       request: {
         method: 'POST',
         path: '/api/v1/dns.set',
