@@ -5,7 +5,8 @@
  * bench/results.json. See bench/README.md.
  *
  * Options: --duration S (seconds per run, default 3), --repeats N (runs at 50 connections, default 3),
- * --only a,b (scenario ids; the baseline and the chosen scenarios' peers always run), --profile (also take a CPU
+ * --only a,b (scenario ids; the baseline and the chosen scenarios' peers always run), --peers a,b (only these peers:
+ * fastify, mercurius, yoga), --connections 1,10,50 (connection counts to run), --profile (also take a CPU
  * profile of the gateway under --profile-scenario, default graphql-provider, and summarise it), --env K=V (gateway setting, repeatable), --out FILE (default
  * bench/results.json).
  */
@@ -32,6 +33,8 @@ const { values: args } = parseArgs({
     duration: { type: 'string', default: '3' },
     repeats: { type: 'string', default: '3' },
     only: { type: 'string' },
+    peers: { type: 'string' },
+    connections: { type: 'string', default: '1,10,50' },
     profile: { type: 'boolean', default: false },
     'profile-scenario': { type: 'string', default: 'graphql-provider' },
     env: { type: 'string', multiple: true, default: [] },
@@ -56,7 +59,9 @@ const DURATION = Number(args.duration);
 const REPEATS = Number(args.repeats);
 /** Unrecorded run before each scenario, so the JIT has compiled the hot path before we measure it. */
 const WARMUP = { connections: 10, durationSeconds: 1 };
-const CONNECTIONS = [1, 10, 50] as const;
+/** Connection counts run per scenario (`--connections 50` for a quick comparison: the targets are judged at 50). */
+const CONNECTIONS = (args.connections ?? '1,10,50').split(',').map(Number);
+if (CONNECTIONS.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`--connections expects counts like 1,10,50, got "${args.connections}"`);
 /** Where the peers are bundled to (bench/peers/*.ts → dist/bench-peers/*.js). */
 const PEERS_OUT_DIR = 'dist/bench-peers';
 /** Restarts timed on the existing database; the median is the headline start-up time. */
@@ -229,7 +234,10 @@ async function main(): Promise<void> {
   const only = args.only?.split(',');
   if (only) for (const id of only) if (!SCENARIO_BY_ID.has(id)) throw new Error(`--only: no scenario "${id}" (scenarios: ${SCENARIO_IDS.join(', ')})`);
   // The baseline always runs (every ratio needs it), and so do the peers of the chosen gateway scenarios.
-  const selectedIds = SCENARIO_IDS.filter((id) => !only || id === 'baseline' || only.includes(id) || only.some((chosen) => peersOf(chosen).includes(id as PeerId)));
+  const peerFilter = args.peers?.split(',');
+  if (peerFilter) for (const id of peerFilter) if (!PEER_IDS.includes(id as PeerId)) throw new Error(`--peers: no peer "${id}" (peers: ${PEER_IDS.join(', ')})`);
+  const keptPeer = (id: string) => !PEER_IDS.includes(id as PeerId) || !peerFilter || peerFilter.includes(id);
+  const selectedIds = SCENARIO_IDS.filter((id) => !only || id === 'baseline' || only.includes(id) || only.some((chosen) => peersOf(chosen).includes(id as PeerId))).filter(keptPeer);
   const helpers = new Map<'baseline' | PeerId, HelperServer>();
   try {
     for (const id of ['baseline', ...PEER_IDS] as const) if (selectedIds.includes(id)) helpers.set(id, await startHelperServer(id));
@@ -258,7 +266,7 @@ async function main(): Promise<void> {
     for (const scenario of selectedIds.map(withKeys)) {
       log(`measuring ${scenario.id}…`);
       const server = servers.get(scenario.target)!;
-      const comparators: Comparator[] = scenario.target === 'baseline' ? [] : ['baseline', ...(scenario.peers ?? [])];
+      const comparators: Comparator[] = scenario.target === 'baseline' ? [] : ['baseline', ...(scenario.peers ?? []).filter(keptPeer)];
       const paired = comparators.map((id): PairedServer => ({ id, ...servers.get(id)!, request: SCENARIO_BY_ID.get(id)!.request }));
       measured.push(...(await measureScenario(scenario, server.url, server.pid, benchPids.filter((pid) => pid !== server.pid), paired)));
     }
@@ -287,7 +295,7 @@ async function main(): Promise<void> {
     const output = [
       `## Benchmark (${machine.date})`,
       '',
-      `${machine.cpuModel}, ${machine.cores} cores, ${machine.totalMemoryMb} MB, Node ${machine.node}. ${DURATION} s per run; 50-connection rows are the median of ${REPEATS} runs, and their × columns the median of ${REPEATS} paired ratios (each run against a run of the baseline and of the scenario's peers just before it). Peers: fastify ${version('fastify')}, mercurius ${version('mercurius')} with graphql-jit ${version('graphql-jit')}, graphql-yoga ${version('graphql-yoga')}. autocannon, the servers and the upstream fakes share the machine.`,
+      `${machine.cpuModel}, ${machine.cores} cores, ${machine.totalMemoryMb} MB, Node ${machine.node}. ${DURATION} s per run at ${CONNECTIONS.join(', ')} connections; 50-connection rows are the median of ${REPEATS} runs, and their × columns the median of ${REPEATS} paired ratios (each run against a run of the baseline and of the scenario's peers just before it). Peers: fastify ${version('fastify')}, mercurius ${version('mercurius')} with graphql-jit ${version('graphql-jit')}, graphql-yoga ${version('graphql-yoga')}. autocannon, the servers and the upstream fakes share the machine.`,
       '',
       loadTable(rows),
       '',
@@ -311,7 +319,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${output}\n`);
     await writeFile(
       path.resolve(ROOT, args.out),
-      `${JSON.stringify({ machine, settings: { durationSeconds: DURATION, repeatsAt50: REPEATS, warmup: WARMUP, gatewayEnvOverrides: ENV_OVERRIDES }, rows, targets, callCounts, startup: { ...startup, idleRssBytes }, profile }, null, 2)}\n`,
+      `${JSON.stringify({ machine, settings: { durationSeconds: DURATION, repeatsAt50: REPEATS, connections: CONNECTIONS, peers: PEER_IDS.filter(keptPeer), warmup: WARMUP, gatewayEnvOverrides: ENV_OVERRIDES }, rows, targets, callCounts, startup: { ...startup, idleRssBytes }, profile }, null, 2)}\n`,
     );
     log(`wrote ${args.out}`);
   } finally {

@@ -5,8 +5,10 @@
  *
  * CLI: `tsx bench/lib/profile-summary.ts FILE.cpuprofile [topN]`.
  */
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { existsSync, readFileSync } from 'node:fs';
+import { SourceMap, type SourceMapPayload } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 interface CallFrame {
   functionName: string;
@@ -72,7 +74,34 @@ export interface ProfileWindow {
   readonly toUs: number;
 }
 
-export function summariseProfile(profile: CpuProfile, root: string, top = 15, window?: ProfileWindow): ProfileSummary {
+/**
+ * The profiled gateway is the esbuild bundle (dist/chunks/*.js): each frame in a file with a source map beside it
+ * (`npm run build` writes them) is moved to its original file and position, so that the summary names
+ * `src/graphql/fast-path.ts` rather than a chunk. Frames without a map are kept as they are.
+ */
+function toSources(profile: CpuProfile): CpuProfile {
+  const maps = new Map<string, { map: SourceMap; dir: string } | null>();
+  const mapFor = (url: string) => {
+    if (!maps.has(url)) {
+      const file = url.startsWith('file://') ? fileURLToPath(url) : url;
+      const mapFile = `${file}.map`;
+      maps.set(url, file.endsWith('.js') && existsSync(mapFile) ? { map: new SourceMap(JSON.parse(readFileSync(mapFile, 'utf8')) as SourceMapPayload), dir: path.dirname(mapFile) } : null);
+    }
+    return maps.get(url)!;
+  };
+  const nodes = profile.nodes.map((node) => {
+    const { url, lineNumber, columnNumber } = node.callFrame;
+    const found = url === '' ? null : mapFor(url);
+    const entry = found?.map.findEntry(lineNumber, columnNumber);
+    if (!found || !entry || !('originalSource' in entry) || !entry.originalSource) return node;
+    const source = entry.originalSource.startsWith('file://') ? entry.originalSource : pathToFileURL(path.resolve(found.dir, entry.originalSource)).href;
+    return { ...node, callFrame: { ...node.callFrame, url: source, lineNumber: entry.originalLine, columnNumber: entry.originalColumn } };
+  });
+  return { ...profile, nodes };
+}
+
+export function summariseProfile(original: CpuProfile, root: string, top = 15, window?: ProfileWindow): ProfileSummary {
+  const profile = toSources(original);
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const selfUs = new Map<number, number>();
   // timeDeltas[i] is the gap before sample i; the gap after it is its duration (the next delta).
