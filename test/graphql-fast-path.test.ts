@@ -1,12 +1,16 @@
 /**
  * The GraphQL fast path (src/graphql/fast-path.ts) must answer exactly as yoga does. A body sent with
  * Content-Length takes the fast path; the same body sent chunked (no Content-Length) goes through yoga's own
- * pipeline. Both answers are compared: status, JSON body, and the headers that matter. The comparison runs twice:
- * with the fast path's generic executor, and with every document compiled by graphql-jit from its first use
- * (use-compiled-execution.ts); yoga's own pipeline never runs compiled code.
+ * pipeline. Both answers are compared: status, body (byte for byte), and every header but the date and the budget
+ * left (each request draws from it). The comparison runs twice: with documents run through yoga's envelop plugin
+ * stack (never compiled), and with every document compiled by graphql-jit from its first use, which the fast path
+ * then runs without envelop (its context, error masking, status and headers done by the fast path itself); yoga's
+ * own pipeline never runs compiled code. The cases cover what yoga's plugins do on the way: error masking,
+ * graphql-armor's limits, CSRF refusal, authentication and rate-limit errors with their status and headers,
+ * variables that do not coerce.
  */
 import { Readable } from 'node:stream';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { request } from 'undici';
 import { print } from 'graphql';
 import { compileQuery } from 'graphql-jit';
@@ -37,8 +41,25 @@ async function post(body: string, headers: Record<string, string>, chunked: bool
     body: chunked ? Readable.from([Buffer.from(body)]) : body,
   });
   const text = await reply.body.text();
-  return { status: reply.statusCode, json: JSON.parse(text), headers: reply.headers };
+  return { status: reply.statusCode, text, json: JSON.parse(text), headers: reply.headers };
 }
+
+/** Headers that may differ between two answers that are the same: when they were sent, and the budget left. */
+const VARYING_HEADERS = new Set(['date', 'ratelimit-remaining']);
+
+function expectSameAnswer(fast: Awaited<ReturnType<typeof post>>, slow: Awaited<ReturnType<typeof post>>) {
+  expect(fast.status).toBe(slow.status);
+  expect(fast.json).toEqual(slow.json);
+  expect(fast.text).toBe(slow.text);
+  expect(Object.keys(fast.headers).sort()).toEqual(Object.keys(slow.headers).sort());
+  for (const [name, value] of Object.entries(slow.headers)) if (!VARYING_HEADERS.has(name)) expect(fast.headers[name], name).toBe(value);
+  expect(fast.headers['content-type']).toMatch(/^application\/json/);
+}
+
+const services = () => gw.running.services;
+const adminAuth = () => ({ authorization: `Bearer ${gw.adminKey}` });
+const dnsProviderOf = (domain: string) => () => ({ query: print(DnsProviderDocument), variables: { domain } });
+const dryRunOf = (input: Record<string, unknown>) => () => ({ query: print(SetDnsRecordsDocument), variables: { input: { domain: 'fast.com', provider: 'SANDBOX', recordType: 'CAMPAIGN', credentials: { apiKey: 'x' }, dryRun: true, ...input } } });
 
 const cases: [string, () => { query: string; variables?: unknown }, () => Record<string, string>][] = [
   ['a detection', () => ({ query: print(DnsProviderDocument), variables: { domain: 'example.com' } }), () => ({ authorization: `Bearer ${gw.adminKey}` })],
@@ -76,6 +97,34 @@ const cases: [string, () => { query: string; variables?: unknown }, () => Record
   ],
   ['a journal list', () => ({ query: print(DnsChangesDocument), variables: { domain: 'journal.com' } }), () => ({ authorization: `Bearer ${gw.adminKey}` })],
   ['an unknown operation name', () => ({ query: print(DnsProviderDocument), operationName: 'Other', variables: { domain: 'example.com' } } as never), () => ({ authorization: `Bearer ${gw.adminKey}` })],
+  // Variables that do not coerce: graphql-jit reports them in its own words, so the fast path hands them to yoga.
+  ['a missing variable', () => ({ query: print(DnsProviderDocument), variables: {} }), adminAuth],
+  ['an input field of the wrong type', dryRunOf({ dryRun: 'yes' }), adminAuth],
+  ['an enum value that does not exist', dryRunOf({ provider: 'NOPE' }), adminAuth],
+  ['an unknown input field', dryRunOf({ colour: 'blue' }), adminAuth],
+  // graphql-armor's limits: at parse time (tokens) and at validation time (aliases, cost).
+  ['too many tokens', () => ({ query: `{ ${'__typename '.repeat(2001)}}` }), adminAuth],
+  ['too many aliases', () => ({ query: `{ ${Array.from({ length: 21 }, (_, i) => `a${i}: dnsChanges(domain: "x") { id }`).join(' ')} }` }), adminAuth],
+  ['too costly', () => ({ query: `{ ${'dnsChanges(domain: "x") { id changes { name type content } } '.repeat(100)}}` }), adminAuth],
+];
+
+/**
+ * Failures that need a service to misbehave, set up for the fast request and the yoga one alike (and undone after):
+ * an unexpected error (masked), the budget spent (429 with Retry-After), authentication throttled (429).
+ */
+const failures: [string, () => { query: string; variables?: unknown }, () => void][] = [
+  [
+    'an unexpected error in a resolver is masked',
+    dnsProviderOf('example.com'),
+    () => vi.spyOn(services().rateLimiter, 'consume').mockRejectedValue(new Error('internal detail: the store said no')),
+  ],
+  [
+    'a spent budget answers 429 with Retry-After',
+    dnsProviderOf('example.com'),
+    () => vi.spyOn(services().rateLimiter, 'consume').mockResolvedValue({ allowed: false, limit: 100, remaining: 0, resetSeconds: 41, retryAfterSeconds: 41 }),
+  ],
+  ['a spent budget on a mutation', dryRunOf({}), () => vi.spyOn(services().rateLimiter, 'consume').mockResolvedValue({ allowed: false, limit: 100, remaining: 0, resetSeconds: 7, retryAfterSeconds: 7 })],
+  ['throttled authentication answers 429', dnsProviderOf('example.com'), () => vi.spyOn(services().authFailures, 'retryAfter').mockResolvedValue(23)],
 ];
 
 describe.each([
@@ -94,13 +143,30 @@ describe.each([
   it.each(cases)('%s', async (_label, body, headers) => {
     const text = JSON.stringify(body());
     // Twice on the fast path: the second run of a compiled document must answer as the first.
-    for (let run = 0; run < 2; run++) {
-      const fast = await post(text, headers(), false);
-      const slow = await post(text, headers(), true);
-      expect(fast.status).toBe(slow.status);
-      expect(fast.json).toEqual(slow.json);
-      expect(fast.headers['content-type']).toMatch(/^application\/json/);
-      for (const header of ['ratelimit-limit', 'retry-after']) expect(header in fast.headers, header).toBe(header in slow.headers);
+    for (let run = 0; run < 2; run++) expectSameAnswer(await post(text, headers(), false), await post(text, headers(), true));
+  });
+
+  describe('when a service fails', () => {
+    afterEach(() => {
+      vi.restoreAllMocks();
+    });
+    it.each(failures)('%s', async (_label, body, setUp) => {
+      const text = JSON.stringify(body());
+      // Once served normally, so that a compiled run of the document is what meets the failure.
+      await post(text, adminAuth(), false);
+      setUp();
+      for (let run = 0; run < 2; run++) expectSameAnswer(await post(text, adminAuth(), false), await post(text, adminAuth(), true));
+    });
+  });
+
+  it('refuses a simple (CSRF-prone) request like yoga, whatever its framing', async () => {
+    // A browser can send text/plain or a form cross-site without a preflight: yoga's CSRF plugin refuses it unless it
+    // carries one of the required headers. Such a request never takes the fast path; the answer is yoga's either way.
+    const text = JSON.stringify(dnsProviderOf('example.com')());
+    for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x']) {
+      const fast = await post(text, { 'content-type': type }, false);
+      expect(fast.status, type).toBe(403);
+      expectSameAnswer(fast, await post(text, { 'content-type': type }, true));
     }
   });
 

@@ -1,12 +1,19 @@
 /**
- * The GraphQL fast path: a well-formed `POST /graphql` with a JSON body runs the SAME envelop plugin stack as yoga
- * (`yoga.getEnveloped`: parse and validation caches, graphql-armor limits, masked errors, our context) straight on
- * node:http, skipping yoga's Fetch-API request pipeline (per-request Request/AbortSignal/stream objects), which
- * measured as most of the cost of a small operation (bench/README.md).
+ * The GraphQL fast path: a well-formed `POST /graphql` with a JSON body, served straight on node:http, without
+ * yoga's Fetch-API request pipeline (per-request Request/AbortSignal/stream objects), which measured as most of the
+ * cost of a small operation (bench/README.md).
+ *
+ * Document-level work is done once per document, through yoga's own enveloped `parse` and `validate` (so with every
+ * plugin's rules: graphql-armor's limits, yoga's caches), and remembered: the verdict depends on nothing else. A
+ * document used `compileAfterUses` times is compiled with graphql-jit, and from then on a request runs only what
+ * differs per request: the resolvers' context (the one yoga's `context` option builds), the compiled function, yoga's
+ * error masking on the result, the status and headers yoga's rules give (error.ts, stringify.ts), and the reply.
+ * Before it is compiled, a document runs through yoga's envelop plugin stack (context and execute hooks), as yoga
+ * would run it. test/graphql-fast-path.test.ts holds both to yoga's own answers.
  *
  * Only the common, valid case takes it. Anything else (GET, other content types, batching, invalid JSON, a parse or
- * validation error, a subscription) goes to yoga itself with the body already read, so every edge case keeps
- * yoga's exact behaviour and status codes.
+ * validation error, a subscription, variables that do not coerce) goes to yoga itself with the body already read, so
+ * every edge case keeps yoga's exact behaviour and status codes.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { getOperationAST, type DocumentNode, type ExecutionResult, type GraphQLError, type GraphQLSchema } from 'graphql';
@@ -18,8 +25,8 @@ import { readRequestBody } from '../rest/params.js';
 import { endReply } from '../reply-batch.js';
 import { rateLimitHeaders } from '../rate-limit/headers.js';
 import type { CallerCredentials } from '../procedures/procedure.js';
-import type { GraphqlContext } from './context.js';
-import type { GraphqlServerContext } from './yoga.js';
+import type { GraphqlContext, GraphqlRequestState } from './context.js';
+import { graphqlExecutionParts, type GraphqlServerContext } from './yoga.js';
 
 type Yoga = YogaServerInstance<GraphqlServerContext, GraphqlContext>;
 
@@ -72,6 +79,8 @@ const MAX_COMPILED = 100;
 interface Prepared {
   readonly document: DocumentNode;
   readonly operationName: string | undefined;
+  /** The schema yoga validated it against (and the one it is compiled for). */
+  readonly schema: GraphQLSchema;
   /** Runs with the generic executor so far; compiled when it reaches `compileAfterUses`. */
   uses: number;
   /** graphql-jit's function for it; null when graphql-jit could not compile it (it then never tries again). */
@@ -90,6 +99,8 @@ export interface GraphqlFastPathOptions {
 }
 
 export function createGraphqlFastPath(yoga: Yoga, { maxBodyBytes, compileAfterUses }: GraphqlFastPathOptions) {
+  const { context, maskError } = graphqlExecutionParts(yoga);
+
   /**
    * Documents already parsed and validated through the enveloped `parse`/`validate` (so with every plugin's rules:
    * graphql-armor's limits, yoga's caches), by query text and operation name. Parsing and validation depend on
@@ -99,13 +110,14 @@ export function createGraphqlFastPath(yoga: Yoga, { maxBodyBytes, compileAfterUs
    */
   const prepare = boundedMemo(
     MAX_PREPARED,
-    (enveloped: ReturnType<Yoga['getEnveloped']>, query: string, operationName: string | undefined): Prepared | null => {
+    (enveloped: () => ReturnType<Yoga['getEnveloped']>, query: string, operationName: string | undefined): Prepared | null => {
       try {
-        const parsed = enveloped.parse(query);
+        const { parse, validate, schema } = enveloped();
+        const parsed = parse(query);
         const operation = getOperationAST(parsed, operationName);
         // graphql-armor's rules throw rather than report when a limit is passed.
-        const valid = operation && operation.operation !== 'subscription' && enveloped.validate(enveloped.schema, parsed).length === 0;
-        return valid ? { document: parsed, operationName, uses: 0 } : null;
+        const valid = operation && operation.operation !== 'subscription' && validate(schema, parsed).length === 0;
+        return valid ? { document: parsed, operationName, schema, uses: 0 } : null;
       } catch {
         return null;
       }
@@ -117,10 +129,10 @@ export function createGraphqlFastPath(yoga: Yoga, { maxBodyBytes, compileAfterUs
   const compiledEntries: Prepared[] = [];
 
   /** The compiled function for this document, once it has been used often enough; undefined until then. */
-  function compiledFor(prepared: Prepared, schema: GraphQLSchema): CompiledQuery | undefined {
+  function compiledFor(prepared: Prepared): CompiledQuery | undefined {
     if (prepared.compiled !== undefined) return prepared.compiled ?? undefined;
     if (compileAfterUses === 0 || ++prepared.uses < compileAfterUses) return undefined;
-    const result = compileQuery(schema, prepared.document, prepared.operationName);
+    const result = compileQuery(prepared.schema, prepared.document, prepared.operationName);
     // What graphql-jit cannot compile keeps running with the generic executor.
     prepared.compiled = isCompiledQuery(result) ? result : null;
     if (prepared.compiled) {
@@ -135,7 +147,8 @@ export function createGraphqlFastPath(yoga: Yoga, { maxBodyBytes, compileAfterUs
   }
 
   /** Hands the request (body already read) to yoga and writes its answer. */
-  async function viaYoga(req: IncomingMessage, res: ServerResponse, body: Buffer, serverContext: GraphqlServerContext): Promise<void> {
+  async function viaYoga(req: IncomingMessage, res: ServerResponse, body: Buffer, caller: CallerCredentials): Promise<void> {
+    const serverContext: GraphqlServerContext = { req, res, caller, state: {} };
     const headers = new Headers();
     for (const [name, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
@@ -152,8 +165,41 @@ export function createGraphqlFastPath(yoga: Yoga, { maxBodyBytes, compileAfterUs
     endReply(res, response.status, out, text);
   }
 
+  /**
+   * A compiled operation, as yoga runs it without the plugin orchestration: the context yoga's `context` option
+   * builds, the function graphql-jit generated for this document (the walk over the selection set; the resolvers
+   * are the schema's own), and yoga's masking applied to every error of the result (envelop's useMaskedErrors does
+   * it in its onExecuteDone hook). Null when the variables do not coerce: graphql-jit answers those with errors and
+   * no `data` (nothing has run), in its own wording and without yoga's 400, so yoga is asked instead.
+   */
+  async function runCompiled(query: CompiledQuery, caller: CallerCredentials, state: GraphqlRequestState, variables: GraphqlParams['variables']): Promise<ExecutionResult | null> {
+    const result = await query.query(undefined, context({ caller, state }), variables ?? undefined);
+    if (!('data' in result)) return null;
+    if (!result.errors) return result;
+    const errors = result.errors.map((error) => {
+      const masked = maskError(error) as GraphQLError;
+      // yoga's maskError takes an error's locations from its AST nodes, which graphql-js's errors carry and
+      // graphql-jit's do not (they carry the locations themselves): without this, a masked error would lose them.
+      if (masked !== error && masked.locations === undefined && error.locations) Object.defineProperty(masked, 'locations', { value: error.locations, enumerable: true });
+      return masked;
+    });
+    // graphql-js's order (execute's buildResponse: errors, then data), which yoga prints as it is.
+    return { errors, data: result.data };
+  }
+
+  /** An operation not compiled (yet), through yoga's envelop plugin stack: its context and execute hooks. */
+  async function runEnveloped(enveloped: ReturnType<Yoga['getEnveloped']>, prepared: Prepared, variables: GraphqlParams['variables']): Promise<ExecutionResult> {
+    const { contextFactory, execute, schema } = enveloped;
+    return (await execute({
+      schema,
+      document: prepared.document,
+      contextValue: await contextFactory(),
+      variableValues: variables ?? undefined,
+      operationName: prepared.operationName,
+    })) as ExecutionResult;
+  }
+
   return async function handle(req: IncomingMessage, res: ServerResponse, caller: CallerCredentials): Promise<void> {
-    const serverContext: GraphqlServerContext = { req, res, caller, state: {} };
     let body: Buffer;
     try {
       body = await readRequestBody(req, maxBodyBytes);
@@ -170,37 +216,25 @@ export function createGraphqlFastPath(yoga: Yoga, { maxBodyBytes, compileAfterUs
     } catch {
       params = null;
     }
-    if (!params) return viaYoga(req, res, body, serverContext);
+    if (!params) return viaYoga(req, res, body, caller);
 
-    const initialContext: GraphqlServerContext & { params: GraphqlParams } = { ...serverContext, params };
-    const enveloped = yoga.getEnveloped(initialContext as never);
-    const prepared = prepare(enveloped, params.query, params.operationName ?? undefined);
-    if (!prepared) return viaYoga(req, res, body, serverContext);
-    const { document } = prepared;
-    const { contextFactory, execute, schema } = enveloped;
-    const query = compiledFor(prepared, schema);
-    // Read by useCompiledExecution in the context envelop builds from this object (when contextFactory runs).
-    if (query) initialContext.compiled = { document, query };
-    const contextValue = await contextFactory();
-    const result = (await execute({
-      schema,
-      document,
-      contextValue,
-      variableValues: params.variables ?? undefined,
-      operationName: params.operationName ?? undefined,
-    })) as ExecutionResult;
-    // A compiled operation answers variables that do not coerce with errors and no `data` (nothing has run, so the
-    // request state is still empty). yoga answers those with its own status and wording (400, graphql-js's
-    // message), so it is asked instead.
-    if (query && !('data' in result)) return viaYoga(req, res, body, serverContext);
+    const state: GraphqlRequestState = {};
+    // The enveloped functions for this request, built only when needed: for a document seen for the first time
+    // (parse, validate) or not compiled yet (context, execute).
+    let enveloped: ReturnType<Yoga['getEnveloped']> | undefined;
+    const envelopedNow = () => (enveloped ??= yoga.getEnveloped({ req, res, caller, state, params } as never));
+    const prepared = prepare(envelopedNow, params.query, params.operationName ?? undefined);
+    if (!prepared) return viaYoga(req, res, body, caller);
+    const query = compiledFor(prepared);
+    const result = query ? await runCompiled(query, caller, state, params.variables) : await runEnveloped(envelopedNow(), prepared, params.variables);
+    if (!result) return viaYoga(req, res, body, caller);
 
     const { status, headers } = responseInit(result);
     const text = JSON.stringify(withoutInternals(result));
     // One flat list for writeHead (as REST's `send`): the head is built in one pass.
     const head: string[] = [];
     for (const name in headers) head.push(name, headers[name]!);
-    const rateLimit = serverContext.state.rateLimit;
-    if (rateLimit) for (const [name, value] of Object.entries(rateLimitHeaders(rateLimit))) head.push(name, value);
+    if (state.rateLimit) for (const [name, value] of Object.entries(rateLimitHeaders(state.rateLimit))) head.push(name, value);
     head.push('content-type', 'application/json; charset=utf-8', 'content-length', String(Buffer.byteLength(text)));
     endReply(res, status, head, text);
   };

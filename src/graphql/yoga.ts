@@ -15,7 +15,6 @@ import type { CallerCredentials } from '../procedures/procedure.js';
 import { rateLimitHeaders } from '../rate-limit/headers.js';
 import type { GraphqlContext, GraphqlRequestState } from './context.js';
 import { renderGraphiqlPage } from './graphiql.js';
-import { useCompiledExecution, type CompiledOperation } from './use-compiled-execution.js';
 
 /** What the node:http layer passes for each request. */
 export interface GraphqlServerContext {
@@ -23,8 +22,29 @@ export interface GraphqlServerContext {
   res: ServerResponse;
   caller: CallerCredentials;
   state: GraphqlRequestState;
-  /** Set only by the fast path, for a document it compiled (use-compiled-execution.ts). */
-  compiled?: CompiledOperation;
+}
+
+/**
+ * What yoga runs around an operation's execution, for the fast path (fast-path.ts) to run a compiled operation the
+ * same way without envelop: the context the resolvers get, and the error masking applied to the result.
+ */
+export interface GraphqlExecutionParts {
+  /** The resolvers' context for one request: the same function yoga's `context` option is given. */
+  context(server: Pick<GraphqlServerContext, 'caller' | 'state'>): GraphqlContext;
+  /**
+   * Masks one error of a result, exactly as yoga's `maskedErrors` does (envelop's useMaskedErrors with yoga's
+   * wrapper: an error this function returned is passed through, any other goes to `maskUnexpected`).
+   */
+  maskError(error: unknown): Error;
+}
+
+const executionParts = new WeakMap<object, GraphqlExecutionParts>();
+
+/** The execution parts `yoga` was created with (by createGraphqlHandler). */
+export function graphqlExecutionParts(yoga: object): GraphqlExecutionParts {
+  const parts = executionParts.get(yoga);
+  if (!parts) throw new Error('not a yoga instance made by createGraphqlHandler');
+  return parts;
 }
 
 /** Writes the caller's rate-limit state on every authenticated GraphQL reply. */
@@ -138,16 +158,27 @@ function maskUnexpected(logger: Logger) {
 }
 
 export function createGraphqlHandler(services: Services) {
-  return createYoga<GraphqlServerContext, GraphqlContext>({
+  const context = ({ caller, state }: Pick<GraphqlServerContext, 'caller' | 'state'>): GraphqlContext => ({ services, caller, state });
+  const mask = maskUnexpected(services.logger);
+  // yoga's wrapper around `maskError` (graphql-yoga server.ts): an error it produced is never masked twice. Its
+  // logging of a masked error goes to yoga's logger, which `logging: false` silences; maskUnexpected logs it.
+  const masked = new WeakSet<object>();
+  const maskOnce = (error: unknown, message: string): Error => {
+    if (masked.has(error as object)) return error as Error;
+    const result = mask(error, message);
+    masked.add(result);
+    return result;
+  };
+  const yoga = createYoga<GraphqlServerContext, GraphqlContext>({
     schema,
     graphqlEndpoint: '/graphql',
-    context: ({ caller, state }): GraphqlContext => ({ services, caller, state }),
+    context,
     graphiql: { title: 'DNS gateway' },
     renderGraphiQL: (options) => renderGraphiqlPage({ title: options?.title, endpoint: '/graphql' }),
     landingPage: false,
     batching: false,
     logging: false,
-    maskedErrors: { maskError: maskUnexpected(services.logger), errorMessage: MASKED_ERROR_MESSAGE, isDev: false },
+    maskedErrors: { maskError: (error, message) => maskOnce(error, message), errorMessage: MASKED_ERROR_MESSAGE, isDev: false },
     plugins: [
       useBodyLimit(services.config.MAX_BODY_BYTES),
       // Browsers' "simple" requests (GET, form posts) must carry one of these headers: GraphiQL and real clients
@@ -155,7 +186,8 @@ export function createGraphqlHandler(services: Services) {
       useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', 'authorization', 'apollo-require-preflight'] }),
       EnvelopArmorPlugin(ARMOR_LIMITS),
       useRateLimitHeaders(),
-      useCompiledExecution(),
     ],
   });
+  executionParts.set(yoga, { context, maskError: (error) => maskOnce(error, MASKED_ERROR_MESSAGE) });
+  return yoga;
 }
