@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { FormData, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isAppError } from '../src/errors.js';
-import { flag, param, readParams, type RawParams } from '../src/rest/params.js';
+import { flag, param, parseUrlencoded, readParams, type RawParams } from '../src/rest/params.js';
 
 const MAX_BODY_BYTES = 4096;
 
@@ -154,6 +154,37 @@ describe('readParams: what each content type yields', () => {
         expect(r.params).toEqual({ [name]: value });
       }),
       { numRuns: 25 },
+    );
+  });
+});
+
+describe('parseUrlencoded: a query or form body read as URLSearchParams reads it', () => {
+  const viaUrlSearchParams = (text: string): [string, unknown][] => {
+    const params: RawParams = new Map();
+    for (const [name, value] of new URLSearchParams(text)) params.set(name, value);
+    return [...params];
+  };
+  const parsed = (text: string): [string, unknown][] => {
+    const params: RawParams = new Map();
+    parseUrlencoded(text, params);
+    return [...params];
+  };
+
+  it('splits plain text itself: empty sequences, names without =, a second =, a leading ?, repeated names', () => {
+    for (const text of ['', '?', '?a=1', 'a=1&&b=2&', 'flag&x=', '=v', 'a=b=c', 'a=1&b=2&a=3', '??a=1', 'é=ü&ß']) {
+      expect(parsed(text), text).toEqual(viaUrlSearchParams(text));
+    }
+  });
+
+  it('agrees with URLSearchParams on any text, escapes and plus signs included (property)', () => {
+    // Mostly the characters that matter to the split and the decoding, so that they meet often.
+    const piece = fc.oneof(fc.constantFrom('&', '=', '?', '+', '%', '%2', '%20', '%zz', '%C3%A9', '%ff', 'a', 'B', '-', '_', '.'), fc.string({ unit: 'grapheme', maxLength: 3 }));
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 30 }), (pieces) => {
+        const text = pieces.join('');
+        expect(parsed(text)).toEqual(viaUrlSearchParams(text));
+      }),
+      { numRuns: 2000 },
     );
   });
 });

@@ -68,8 +68,34 @@ function hasBody(req: IncomingMessage): boolean {
  */
 function queryParams(search: string): RawParams {
   const params: RawParams = new Map();
-  if (search.length > 1) for (const [name, value] of new URLSearchParams(search)) params.set(name, value);
+  if (search.length > 1) parseUrlencoded(search, params);
   return params;
+}
+
+/**
+ * `application/x-www-form-urlencoded` parsing (WHATWG URL §5.1), into `params` (a repeated name keeps its last
+ * value), exactly as `new URLSearchParams(text)` reads it, leading `?` included. Text without `%` or `+` has nothing
+ * to decode: it is split on `&` and the first `=` directly, which is what a request's query and the legacy clients'
+ * form bodies nearly always are (API keys are base64url) and costs a quarter of building a URLSearchParams
+ * (0.3 against 1.4 µs for `/api.php`'s three fields). Anything else goes through URLSearchParams.
+ */
+export function parseUrlencoded(text: string, params: RawParams): void {
+  if (text.includes('%') || text.includes('+')) {
+    for (const [name, value] of new URLSearchParams(text)) params.set(name, value);
+    return;
+  }
+  let start = text.charCodeAt(0) === 0x3f /* ? */ ? 1 : 0;
+  while (start < text.length) {
+    let end = text.indexOf('&', start);
+    if (end < 0) end = text.length;
+    // Empty sequences (`a=1&&b=2`, a trailing `&`) are skipped.
+    if (end > start) {
+      const eq = text.indexOf('=', start);
+      if (eq < 0 || eq > end) params.set(text.slice(start, end), '');
+      else params.set(text.slice(start, eq), text.slice(eq + 1, end));
+    }
+    start = end + 1;
+  }
 }
 
 /**
@@ -233,7 +259,7 @@ function parseJsonBody(body: Buffer): RawParams {
 /** WHATWG urlencoded parsing: `+` is a space, `%XX` are UTF-8 bytes. Repeated names keep the last value, as in PHP. */
 function parseFormBody(body: Buffer): RawParams {
   const params: RawParams = new Map();
-  for (const [name, value] of new URLSearchParams(body.toString('utf8'))) params.set(name, value);
+  parseUrlencoded(body.toString('utf8'), params);
   return params;
 }
 
