@@ -7,7 +7,8 @@
  * Options: --duration S (seconds per run, default 3), --repeats N (runs at 50 connections, default 3),
  * --only a,b (scenario ids; the baseline and the chosen scenarios' peers always run), --peers a,b (only these peers:
  * fastify, mercurius, yoga), --connections 1,10,50 (connection counts to run), --profile (also take a CPU
- * profile of the gateway under --profile-scenario, default graphql-provider, and summarise it), --env K=V (gateway setting, repeatable), --out FILE (default
+ * profile of the gateway under --profile-scenario, default graphql-provider, at --profile-connections, default 10, and
+ * summarise it), --env K=V (gateway setting, repeatable), --out FILE (default
  * bench/results.json).
  */
 import { execFileSync } from 'node:child_process';
@@ -37,6 +38,7 @@ const { values: args } = parseArgs({
     connections: { type: 'string', default: '1,10,50' },
     profile: { type: 'boolean', default: false },
     'profile-scenario': { type: 'string', default: 'graphql-provider' },
+    'profile-connections': { type: 'string', default: '10' },
     env: { type: 'string', multiple: true, default: [] },
     out: { type: 'string', default: 'bench/results.json' },
   },
@@ -201,7 +203,7 @@ async function profileScenario(upstream: Upstream, dataDir: string, scenario: Sc
     await checkScenario(gateway.url, scenario);
     await runLoad(gateway.url, scenario.request, { ...WARMUP, serverPid: gateway.pid });
     window.fromUs = monotonicUs();
-    await runLoad(gateway.url, scenario.request, { connections: 10, durationSeconds: DURATION, serverPid: gateway.pid });
+    await runLoad(gateway.url, scenario.request, { connections: Number(args['profile-connections']), durationSeconds: DURATION, serverPid: gateway.pid });
     window.toUs = monotonicUs();
   } finally {
     // Writing the profile on exit takes seconds (several for a dns.set run): more than the default grace.
@@ -312,7 +314,7 @@ async function main(): Promise<void> {
       '',
       `Start-up (spawn → first 200 from /healthz): first start ${startup.firstStartMs.toFixed(0)} ms; restarts ${startup.restartsMs.map((v) => v.toFixed(0)).join(', ')} ms. Gateway RSS before the load: ${idleRssBytes === null ? 'n/a' : `${(idleRssBytes / 1024 / 1024).toFixed(0)} MB`}.`,
       ...(Object.keys(ENV_OVERRIDES).length > 0 ? ['', `Gateway settings changed for this run: ${Object.entries(ENV_OVERRIDES).map(([k, v]) => `${k}=${v}`).join(', ')}.`] : []),
-      ...(profile ? ['', `### CPU profile: ${args['profile-scenario']} at 10 connections`, '', formatSummary(profile)] : []),
+      ...(profile ? ['', `### CPU profile: ${args['profile-scenario']} at ${args['profile-connections']} connections`, '', formatSummary(profile)] : []),
       '',
       `Bench took ${((performance.now() - benchStarted) / 1000).toFixed(0)} s.`,
     ].join('\n');
