@@ -211,11 +211,12 @@ export async function startServer(config: Config, overrides: ServiceOverrides = 
         // Redis, the database and the upstream pool. Live subscriptions end first (their streams complete), and the
         // scheduler stops, so that nothing long-lived holds the drain up.
         const drained = new Promise<void>((resolve) => server.close(() => resolve()));
+        // Replies not yet started say `Connection: close` and end their connection once sent (node's http server
+        // closes the socket after a reply that does not keep it alive). Done before the first await: a request in
+        // flight may be answered while the background work stops.
+        for (const res of inFlight) if (!res.headersSent) res.shouldKeepAlive = false;
         await services.stopBackground();
         server.closeIdleConnections();
-        // Replies not yet started say `Connection: close` and end their connection once sent (node's http server
-        // closes the socket after a reply that does not keep it alive).
-        for (const res of inFlight) if (!res.headersSent) res.shouldKeepAlive = false;
         const grace = setTimeout(() => server.closeAllConnections(), config.SHUTDOWN_GRACE_MS);
         grace.unref();
         await drained;
