@@ -82,7 +82,7 @@ describe('Domain Connect asynchronous flow', () => {
     expect(at('async-me.com', 'sl.async-me.com', 'CNAME')).toEqual([MASTER_DOMAIN]);
     expect(at('async-me.com', 'async-me.com', 'TXT')).toEqual([`v=spf1 mx include:${DC.spfInclude} -all`]);
 
-    const stored = await gw().running.services.store.getDomainConnectToken('async-me.com');
+    const stored = await gw().running.services.store.getDomainConnectToken(gw().adminAccount, 'async-me.com');
     expect(stored).toMatchObject({ domain: 'async-me.com', providerId: world.fake.providerId });
     for (const secret of world.fake.issued) expect(stored!.sealed).not.toContain(secret);
 
@@ -146,14 +146,14 @@ describe('Domain Connect asynchronous flow', () => {
     expect(callback.json).toEqual({ success: true, domain: 'refresh-me.com', recordType: 'campaign', message: 'the campaign records were applied to refresh-me.com' });
     const grants = () => world.fake.tokenGrants.filter((g) => g === 'refresh_token').length;
     const before = grants();
-    const sealedBefore = (await gw().running.services.store.getDomainConnectToken('refresh-me.com'))!.sealed;
+    const sealedBefore = (await gw().running.services.store.getDomainConnectToken(gw().adminAccount, 'refresh-me.com'))!.sealed;
 
     // The provider expires the token; the gateway still thinks it valid: the 401 makes it refresh, once.
     world.fake.expireAccessTokens();
     const first = await set('set after expiry', { Domain: 'refresh-me.com', RecordType: 'campaign' });
     expect(first.status, first.text).toBe(200);
     expect(grants()).toBe(before + 1);
-    expect((await gw().running.services.store.getDomainConnectToken('refresh-me.com'))!.sealed).not.toBe(sealedBefore);
+    expect((await gw().running.services.store.getDomainConnectToken(gw().adminAccount, 'refresh-me.com'))!.sealed).not.toBe(sealedBefore);
     // The refreshed token is used from then on: no further refresh.
     const second = await set('set with refreshed', { Domain: 'refresh-me.com', RecordType: 'campaign' });
     expect(second.status).toBe(200);

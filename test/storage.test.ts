@@ -169,22 +169,24 @@ describe.each(engines)('storage on $name', (engine, skip) => {
         }
       });
 
-      describe('migration 7 (tenancy)', () => {
-        /** The database as release 6 left it, with `setup` run on it; then opened (migrated) by this release. */
-        async function migratedFrom6(setup: string[]): Promise<{ url: string; store: Store }> {
-          const url = await engine.newDatabase();
-          await engine.execute(url, forEngine(SCHEMA_MIGRATIONS_TABLE, engine.name));
-          for (const migration of MIGRATIONS.slice(0, 6)) {
-            for (const statement of migration.statements) await engine.execute(url, forEngine(statement, engine.name));
-            await engine.execute(url, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (${migration.version}, 'v${migration.version}', '2024-01-01')`);
-          }
-          for (const statement of setup) await engine.execute(url, statement);
-          return { url, store: await open(url) };
+      /** The database as release `release` left it, with `setup` run on it; then opened (migrated) by this release. */
+      async function migratedFrom(release: number, setup: string[]): Promise<{ url: string; store: Store }> {
+        const url = await engine.newDatabase();
+        await engine.execute(url, forEngine(SCHEMA_MIGRATIONS_TABLE, engine.name));
+        for (const migration of MIGRATIONS.slice(0, release)) {
+          for (const statement of migration.statements) await engine.execute(url, forEngine(statement, engine.name));
+          await engine.execute(url, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (${migration.version}, 'v${migration.version}', '2024-01-01')`);
         }
-        const keyRow = (id: string, name: string, createdAt: string, userId: string | null = null) =>
-          `INSERT INTO api_keys (id, name, user_id, key_hash, permissions, created_at) VALUES ('${id}', '${name}', ${userId === null ? 'NULL' : `'${userId}'`}, '${'ab'.repeat(32)}', '["User.Update"]', '${createdAt}')`;
-        const userRow = (id: string, createdAt: string) =>
-          `INSERT INTO users (id, username, username_key, password_hash, permissions, created_at) VALUES ('${id}', '${id}', '${id}', 'scrypt$x', '["User.Update"]', '${createdAt}')`;
+        for (const statement of setup) await engine.execute(url, statement);
+        return { url, store: await open(url) };
+      }
+      const keyRow = (id: string, name: string, createdAt: string, userId: string | null = null) =>
+        `INSERT INTO api_keys (id, name, user_id, key_hash, permissions, created_at) VALUES ('${id}', '${name}', ${userId === null ? 'NULL' : `'${userId}'`}, '${'ab'.repeat(32)}', '["User.Update"]', '${createdAt}')`;
+      const userRow = (id: string, createdAt: string) =>
+        `INSERT INTO users (id, username, username_key, password_hash, permissions, created_at) VALUES ('${id}', '${id}', '${id}', 'scrypt$x', '["User.Update"]', '${createdAt}')`;
+
+      describe('migration 7 (tenancy)', () => {
+        const migratedFrom6 = (setup: string[]) => migratedFrom(6, setup);
         const changeRow = (id: string, principal: string) =>
           `INSERT INTO dns_changes (id, created_at, principal, domain, provider, record_type, applied, changes, status) ` +
           `VALUES ('${id}', '2024-02-01T00:00:00.000Z', '${principal}', 'a.com', 'sandbox', 'campaign', 1, '{"revertOf":null,"writes":[]}', 'applied')`;
@@ -264,6 +266,41 @@ describe.each(engines)('storage on $name', (engine, skip) => {
             expect(await store.getChange('old', 'key:admin00000000000')).toBeNull();
             expect(await store.readSandboxZone(UNASSIGNED_ACCOUNT, 'a.com')).toHaveLength(1);
             expect((await store.findApiKey('admin00000000000'))?.permissions).toEqual(['User.Update']);
+          } finally {
+            await store.close();
+          }
+        });
+      });
+
+      describe('migration 8 (Domain Connect authorizations belong to an account)', () => {
+        const tokenRow = (domain: string) =>
+          `INSERT INTO domain_connect_tokens (domain, provider_id, sealed, updated_at) VALUES ('${domain}', 'provider.example', 'v1.${domain}', '2024-02-01T00:00:00.000Z')`;
+
+        it('gives every existing authorization to the first-start key, and no other account', async () => {
+          const { store } = await migratedFrom(7, [
+            keyRow('first0000000000a', 'admin', '2024-01-01T00:00:00.000Z'),
+            keyRow('later00000000000', 'other', '2024-01-02T00:00:00.000Z'),
+            tokenRow('a.com'),
+            tokenRow('b.com'),
+          ]);
+          try {
+            const admin = 'key:first0000000000a';
+            expect(await store.getDomainConnectToken(admin, 'a.com')).toEqual({ account: admin, domain: 'a.com', providerId: 'provider.example', sealed: 'v1.a.com', updatedAt: '2024-02-01T00:00:00.000Z' });
+            expect(await store.getDomainConnectToken(admin, 'b.com')).toMatchObject({ sealed: 'v1.b.com' });
+            expect(await store.getDomainConnectToken('key:later00000000000', 'a.com')).toBeNull();
+            // The new key: another account's consent for a.com is stored beside the admin's.
+            await store.putDomainConnectToken({ account: 'key:later00000000000', domain: 'a.com', providerId: 'provider.example', sealed: 'v1.later', updatedAt: '2025-01-01T00:00:00.000Z' });
+            expect(await store.getDomainConnectToken(admin, 'a.com')).toMatchObject({ sealed: 'v1.a.com' });
+          } finally {
+            await store.close();
+          }
+        });
+
+        it('without a first-start key, gives them to the account nobody has', async () => {
+          const { store } = await migratedFrom(7, [userRow('u1', '2024-01-01T00:00:00.000Z'), keyRow('admin00000000000', 'admin', '2024-01-02T00:00:00.000Z'), tokenRow('a.com')]);
+          try {
+            expect(await store.getDomainConnectToken(UNASSIGNED_ACCOUNT, 'a.com')).toMatchObject({ sealed: 'v1.a.com' });
+            expect(await store.getDomainConnectToken('key:admin00000000000', 'a.com')).toBeNull();
           } finally {
             await store.close();
           }
@@ -428,13 +465,18 @@ describe.each(engines)('storage on $name', (engine, skip) => {
         expect((await store.readSandboxZone('user:bob', 'example.com')).map((r) => [r.id, r.content])).toEqual([['bobs', 'bob 2'], ['r1', 'bob']]);
       });
 
-      it('keeps one sealed Domain Connect authorization per domain, replaced on the next put', async () => {
-        expect(await store.getDomainConnectToken('a.com')).toBeNull();
-        await store.putDomainConnectToken({ domain: 'a.com', providerId: 'provider.example', sealed: 'v1.first', updatedAt: '2025-01-01T00:00:00.000Z' });
-        await store.putDomainConnectToken({ domain: 'b.com', providerId: 'provider.example', sealed: 'v1.other', updatedAt: '2025-01-01T00:00:00.000Z' });
-        await store.putDomainConnectToken({ domain: 'a.com', providerId: 'other.example', sealed: 'v1.second', updatedAt: '2025-01-02T00:00:00.000Z' });
-        expect(await store.getDomainConnectToken('a.com')).toEqual({ domain: 'a.com', providerId: 'other.example', sealed: 'v1.second', updatedAt: '2025-01-02T00:00:00.000Z' });
-        expect(await store.getDomainConnectToken('b.com')).toMatchObject({ sealed: 'v1.other' });
+      it('keeps one sealed Domain Connect authorization per account and domain: a put replaces that account\'s only', async () => {
+        const row = (account: string, domain: string, providerId: string, sealed: string, updatedAt = '2025-01-01T00:00:00.000Z') => ({ account, domain, providerId, sealed, updatedAt });
+        expect(await store.getDomainConnectToken('key:a', 'a.com')).toBeNull();
+        await store.putDomainConnectToken(row('key:a', 'a.com', 'provider.example', 'v1.first'));
+        await store.putDomainConnectToken(row('key:a', 'b.com', 'provider.example', 'v1.other'));
+        await store.putDomainConnectToken(row('user:b', 'a.com', 'provider.example', 'v1.bobs'));
+        await store.putDomainConnectToken(row('key:a', 'a.com', 'other.example', 'v1.second', '2025-01-02T00:00:00.000Z'));
+        expect(await store.getDomainConnectToken('key:a', 'a.com')).toEqual(row('key:a', 'a.com', 'other.example', 'v1.second', '2025-01-02T00:00:00.000Z'));
+        expect(await store.getDomainConnectToken('key:a', 'b.com')).toMatchObject({ sealed: 'v1.other' });
+        expect(await store.getDomainConnectToken('user:b', 'a.com')).toEqual(row('user:b', 'a.com', 'provider.example', 'v1.bobs'));
+        expect(await store.getDomainConnectToken('user:b', 'b.com')).toBeNull();
+        expect(await store.getDomainConnectToken('key:c', 'a.com')).toBeNull();
       });
 
       it('rolls back every sandbox write when one names a missing record', async () => {

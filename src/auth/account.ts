@@ -3,7 +3,9 @@
  * belongs to an account, and only that account sees it:
  * - a session, or an API key made with `--user`: the user (`user:<user id>`), so a user's keys and logins share one view;
  * - an API key made without `--user`: the key itself (`key:<key id>`).
- * A caller holding the `Admin` permission sees and acts on every account's.
+ * A caller holding the `Admin` permission sees and acts on every account's, except Domain Connect authorizations
+ * (OAuth tokens, also per account): an Admin applies with its own only, since a token is the customer's consent given
+ * to one caller, not a row to inspect (src/domain-connect/service.ts `applyAsync`).
  *
  * `accountOf` is the one place the account is derived; `authenticate` sets it on the call context (`ctx.account`),
  * and every procedure passes it down to the service and the store, which filter in SQL (`visibleAccount`): another

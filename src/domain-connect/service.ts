@@ -74,7 +74,7 @@ export interface AsyncApplyCommand {
   readonly recordType: RecordSetType;
   readonly force: boolean;
   readonly principal: string;
-  /** The account the journal entry belongs to. */
+  /** The account whose authorization is used (its own only, see `applyAsync`) and whose journal entry it is. */
   readonly account: string;
 }
 
@@ -106,7 +106,7 @@ export interface DomainConnectDeps {
   readonly resolver: Pick<Resolver, 'query' | 'resolveTxt'>;
   readonly dispatcher: Dispatcher;
   readonly logger: Logger;
-  /** Where the OAuth tokens are kept (sealed). */
+  /** Where the OAuth tokens are kept (sealed), per (account, domain). */
   readonly store: Pick<Store, 'getDomainConnectToken' | 'putDomainConnectToken'>;
   readonly journal: ChangeJournal;
   /** This service's public address (PUBLIC_URL, or the listening address), for the OAuth callback. */
@@ -126,7 +126,10 @@ interface PendingConsent {
   readonly r: RecordSetType;
   /** Principal. */
   readonly u: string;
-  /** Account (absent in a state sealed before accounts: then the principal, which is the account of most callers). */
+  /**
+   * Account: the callback stores the authorization for it, and journals the apply to it (absent in a state sealed
+   * before accounts: then the principal, which is the account of most callers).
+   */
   readonly a?: string;
   /** Expiry, epoch ms. */
   readonly x: number;
@@ -226,9 +229,9 @@ export function createDomainConnectService(deps: DomainConnectDeps): DomainConne
   const clientFor = (dnsProviderId: string): OAuthClient | undefined =>
     Object.hasOwn(settings.oauthClients, dnsProviderId) ? settings.oauthClients[dnsProviderId] : undefined;
 
-  const loadTokens = async (domain: string): Promise<{ providerId: string; tokens: TokenSet } | null> => {
+  const loadTokens = async (account: string, domain: string): Promise<{ providerId: string; tokens: TokenSet } | null> => {
     if (!tokenKey) return null;
-    const row = await deps.store.getDomainConnectToken(domain);
+    const row = await deps.store.getDomainConnectToken(account, domain);
     if (!row) return null;
     try {
       return { providerId: row.providerId, tokens: unseal<TokenSet>(tokenKey, row.sealed, `dc-token:${domain}`) };
@@ -240,8 +243,8 @@ export function createDomainConnectService(deps: DomainConnectDeps): DomainConne
     }
   };
 
-  const storeTokens = (domain: string, providerId: string, tokens: TokenSet) =>
-    deps.store.putDomainConnectToken({ domain, providerId, sealed: seal(tokenKey!, tokens, `dc-token:${domain}`), updatedAt: new Date(now()).toISOString() });
+  const storeTokens = (account: string, domain: string, providerId: string, tokens: TokenSet) =>
+    deps.store.putDomainConnectToken({ account, domain, providerId, sealed: seal(tokenKey!, tokens, `dc-token:${domain}`), updatedAt: new Date(now()).toISOString() });
 
   /** The records an apply asks the provider for, as journal writes (CREATE: the provider does not say what was there). */
   const requestedWrites = async (template: ServedTemplate, domain: string): Promise<{ writes: JournalWrite[]; groups: string[] | null }> => {
@@ -294,7 +297,7 @@ export function createDomainConnectService(deps: DomainConnectDeps): DomainConne
           : AppError.of('SET_ERROR', `the Domain Connect authorization could not be refreshed: ${error.message}`);
       }
       refreshed = true;
-      await storeTokens(command.domain, stored.providerId, tokens);
+      await storeTokens(command.account, command.domain, stored.providerId, tokens);
     };
     const post = (): Promise<GuardedReply> =>
       guardedRequest(deps.dispatcher, applyUrl, { method: 'POST', headers: { authorization: `Bearer ${tokens.accessToken}`, accept: 'application/json' }, deadline, maxBodyBytes: 256 * 1024 });
@@ -471,9 +474,11 @@ export function createDomainConnectService(deps: DomainConnectDeps): DomainConne
         deps.logger.warn({ domain: consent.d, dnsProvider: consent.p, reason: error.message }, 'Domain Connect code exchange failed');
         return answer(502, { error: 'server_error', message: `the authorization could not be completed: ${error.message}` });
       }
-      await storeTokens(consent.d, consent.p, tokens);
+      // Stored for the account that started the flow (sealed in the state), whoever's browser brings the code back.
+      const account = consent.a ?? consent.u;
+      await storeTokens(account, consent.d, consent.p, tokens);
       try {
-        await applyWithToken({ domain: consent.d, recordType: consent.r, force: false, principal: consent.u, account: consent.a ?? consent.u }, { providerId: consent.p, tokens });
+        await applyWithToken({ domain: consent.d, recordType: consent.r, force: false, principal: consent.u, account }, { providerId: consent.p, tokens });
       } catch (error) {
         if (!(error instanceof AppError)) throw error;
         return answer(error.httpStatus, { error: error.primary.code === 9 ? 'conflict' : 'server_error', message: error.primary.message });
@@ -482,7 +487,10 @@ export function createDomainConnectService(deps: DomainConnectDeps): DomainConne
     },
 
     async applyAsync(command) {
-      const stored = await loadTokens(command.domain);
+      // Only the caller's own account's authorization, even for a caller holding Admin: a token is the customer's
+      // consent given to one caller, not a journal row to inspect. Another account's authorization for the domain is
+      // answered exactly as none at all (the same error, no hint that one exists).
+      const stored = await loadTokens(command.account, command.domain);
       if (!stored) {
         throw AppError.of('DOMAIN_CONNECT_UNAVAILABLE', `no Domain Connect authorization is stored for ${command.domain}: run dns.connect with Flow=async first`);
       }

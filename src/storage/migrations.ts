@@ -32,7 +32,7 @@ const FIRST_START_KEY = `SELECT k.id FROM api_keys k
     AND NOT EXISTS (SELECT 1 FROM api_keys o WHERE o.created_at < k.created_at OR (o.created_at = k.created_at AND o.id < k.id))
     AND NOT EXISTS (SELECT 1 FROM users u WHERE u.created_at < k.created_at)`;
 
-/** The account migration 7 gives rows made before tenancy: the first-start key's, else 'admin' (UNASSIGNED_ACCOUNT). */
+/** The account migrations 7 and 8 give rows made before tenancy: the first-start key's, else 'admin' (UNASSIGNED_ACCOUNT). */
 const ADMIN_ACCOUNT_OF_OLD_ROWS = `COALESCE((SELECT 'key:' || f.id FROM (${FIRST_START_KEY}) f), 'admin')`;
 
 /**
@@ -218,6 +218,28 @@ export const MIGRATIONS: readonly Migration[] = [
           AND (o.state_changed_at > dns_watches.state_changed_at OR (o.state_changed_at = dns_watches.state_changed_at AND o.id > dns_watches.id))
       )`,
       `UPDATE dns_watches SET principal = ${accountOfWatch('dns_watches')}`,
+    ],
+  },
+  {
+    version: 8,
+    name: 'tenancy: domain connect authorizations belong to an account',
+    statements: [
+      // An authorization is a customer's consent given to the account that started the flow: keyed by (account,
+      // domain), so another account neither uses it nor replaces it. Rows from before belonged to whoever asked last;
+      // they go to the admin as migration 7's rows did (the first-start key, else 'admin', which nobody has). The
+      // primary key changes: SQLite copies the table. `sealed` stays as it was (its context names the domain only).
+      `CREATE TABLE domain_connect_tokens_by_account (
+        account TEXT NOT NULL,
+        domain TEXT NOT NULL,
+        provider_id TEXT NOT NULL,
+        sealed TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (account, domain)
+      )`,
+      `INSERT INTO domain_connect_tokens_by_account (account, domain, provider_id, sealed, updated_at)
+        SELECT ${ADMIN_ACCOUNT_OF_OLD_ROWS}, domain, provider_id, sealed, updated_at FROM domain_connect_tokens`,
+      `DROP TABLE domain_connect_tokens`,
+      `ALTER TABLE domain_connect_tokens_by_account RENAME TO domain_connect_tokens`,
     ],
   },
 ];

@@ -26,6 +26,11 @@ import {
   type SessionDbRow,
   type UserDbRow,
   type WatchDbRow,
+  DC_TOKEN_ON_CONFLICT,
+  DC_TOKEN_SELECT,
+  DC_TOKEN_UPSERT,
+  toDcToken,
+  type DcTokenDbRow,
 } from './sqlite.js';
 import {
   StoreConflictError,
@@ -442,19 +447,13 @@ class PgStore implements PostgresStore {
     await this.pool.query('UPDATE webhook_outbox SET claimed_by = NULL, claimed_until = NULL WHERE substr(claimed_by, 1, $1) = $2', [prefix.length, prefix]);
   }
 
-  async getDomainConnectToken(domain: string): Promise<DomainConnectTokenRow | null> {
-    const [row] = await this.#rows<{ domain: string; provider_id: string; sealed: string; updated_at: string }>(
-      'SELECT domain, provider_id, sealed, updated_at FROM domain_connect_tokens WHERE domain = $1',
-      [domain],
-    );
-    return row ? { domain: row.domain, providerId: row.provider_id, sealed: row.sealed, updatedAt: row.updated_at } : null;
+  async getDomainConnectToken(account: string, domain: string): Promise<DomainConnectTokenRow | null> {
+    const [row] = await this.#rows<DcTokenDbRow>(`${DC_TOKEN_SELECT} WHERE account = $1 AND domain = $2`, [account, domain]);
+    return row ? toDcToken(row) : null;
   }
 
   async putDomainConnectToken(row: DomainConnectTokenRow): Promise<void> {
-    await this.pool.query(
-      'INSERT INTO domain_connect_tokens (domain, provider_id, sealed, updated_at) VALUES ($1, $2, $3, $4) ON CONFLICT (domain) DO UPDATE SET provider_id = excluded.provider_id, sealed = excluded.sealed, updated_at = excluded.updated_at',
-      [row.domain, row.providerId, row.sealed, row.updatedAt],
-    );
+    await this.pool.query(`${DC_TOKEN_UPSERT} ($1, $2, $3, $4, $5) ${DC_TOKEN_ON_CONFLICT}`, [row.account, row.domain, row.providerId, row.sealed, row.updatedAt]);
   }
 
   #closing: Promise<void> | undefined;

@@ -228,6 +228,28 @@ export const toChange = (r: ChangeDbRow): ChangeEntry => ({
   changes: parseStoredJson(r.changes),
 });
 
+export interface DcTokenDbRow {
+  account: string;
+  domain: string;
+  provider_id: string;
+  sealed: string;
+  updated_at: string;
+}
+
+export const toDcToken = (r: DcTokenDbRow): DomainConnectTokenRow => ({
+  account: r.account,
+  domain: r.domain,
+  providerId: r.provider_id,
+  sealed: r.sealed,
+  updatedAt: r.updated_at,
+});
+
+/** Both engines' SQL for Domain Connect authorizations, keyed by (account, domain); the caller adds the placeholders. */
+export const DC_TOKEN_SELECT = 'SELECT account, domain, provider_id, sealed, updated_at FROM domain_connect_tokens';
+export const DC_TOKEN_UPSERT = 'INSERT INTO domain_connect_tokens (account, domain, provider_id, sealed, updated_at) VALUES';
+export const DC_TOKEN_ON_CONFLICT =
+  'ON CONFLICT (account, domain) DO UPDATE SET provider_id = excluded.provider_id, sealed = excluded.sealed, updated_at = excluded.updated_at';
+
 /** JSON text → value; text that is not JSON (written by hand, cut short) comes back as the text itself. */
 function parseStoredJson(text: string): unknown {
   try {
@@ -513,13 +535,13 @@ class SqliteStore implements Store {
     })();
   }
 
-  async getDomainConnectToken(domain: string): Promise<DomainConnectTokenRow | null> {
-    const row = this.#sql.dcTokenByDomain.get(domain) as { domain: string; provider_id: string; sealed: string; updated_at: string } | undefined;
-    return row ? { domain: row.domain, providerId: row.provider_id, sealed: row.sealed, updatedAt: row.updated_at } : null;
+  async getDomainConnectToken(account: string, domain: string): Promise<DomainConnectTokenRow | null> {
+    const row = this.#sql.dcTokenOf.get(account, domain) as DcTokenDbRow | undefined;
+    return row ? toDcToken(row) : null;
   }
 
   async putDomainConnectToken(row: DomainConnectTokenRow): Promise<void> {
-    this.#sql.dcTokenPut.run(row.domain, row.providerId, row.sealed, row.updatedAt);
+    this.#sql.dcTokenPut.run(row.account, row.domain, row.providerId, row.sealed, row.updatedAt);
   }
 
   async close(): Promise<void> {
@@ -614,9 +636,9 @@ function watchStatements(p: (sql: string) => Database.Statement) {
     listWebhooks: p('SELECT * FROM webhook_outbox ORDER BY created_at DESC, id DESC LIMIT ?'),
     releaseWatchClaims: p('UPDATE dns_watches SET claimed_by = NULL, claimed_until = NULL WHERE substr(claimed_by, 1, ?) = ?'),
     releaseWebhookClaims: p('UPDATE webhook_outbox SET claimed_by = NULL, claimed_until = NULL WHERE substr(claimed_by, 1, ?) = ?'),
-    dcTokenByDomain: p('SELECT domain, provider_id, sealed, updated_at FROM domain_connect_tokens WHERE domain = ?'),
+    dcTokenOf: p(`${DC_TOKEN_SELECT} WHERE account = ? AND domain = ?`),
     dcTokenPut: p(
-      'INSERT INTO domain_connect_tokens (domain, provider_id, sealed, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (domain) DO UPDATE SET provider_id = excluded.provider_id, sealed = excluded.sealed, updated_at = excluded.updated_at',
+      `${DC_TOKEN_UPSERT} (?, ?, ?, ?, ?) ${DC_TOKEN_ON_CONFLICT}`,
     ),
   };
 }

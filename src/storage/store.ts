@@ -233,8 +233,12 @@ export interface WebhookAttempt {
   readonly lastError: string | null;
 }
 
-/** A stored Domain Connect OAuth authorization: `sealed` is encrypted (AES-256-GCM), never a token in clear. */
+/**
+ * A stored Domain Connect OAuth authorization: `sealed` is encrypted (AES-256-GCM), never a token in clear. It belongs
+ * to the account that obtained the consent (src/auth/account.ts), one per (account, domain).
+ */
 export interface DomainConnectTokenRow {
+  readonly account: string;
   readonly domain: string;
   /** The DNS provider's Domain Connect providerId (which OAuth client the tokens belong to). */
   readonly providerId: string;
@@ -323,8 +327,12 @@ export interface Store {
   listWebhooks(limit?: number): Promise<OutboxRow[]>;
   /** Frees every watch and delivery lease whose token starts with `prefix` (an instance's id, at shutdown). */
   releaseClaims(prefix: string): Promise<void>;
-  getDomainConnectToken(domain: string): Promise<DomainConnectTokenRow | null>;
-  /** Inserts or replaces the domain's authorization. */
+  /**
+   * `account`'s authorization for `domain`; null when that account has none, whichever other account has one. Never
+   * every account's, not even for an Admin: a consent is given to one caller, it is not a row to inspect.
+   */
+  getDomainConnectToken(account: string, domain: string): Promise<DomainConnectTokenRow | null>;
+  /** Inserts or replaces the row's account's authorization for the row's domain; another account's is left as it is. */
   putDomainConnectToken(row: DomainConnectTokenRow): Promise<void>;
 
   close(): Promise<void>;
