@@ -8,6 +8,7 @@ import { bearer, getQuery, graphql, http, postJson, startGateway, type Gateway }
 import { SECRETS, startWorld, type World } from './helpers/world.js';
 import { startWebhookReceiver, type WebhookReceiver } from './helpers/webhook-receiver.js';
 import { SEED_APEX } from './fakes/seed-zone.js';
+import { createInProcessZoneLock, LockTimeoutError, observeLockWaits, type ZoneLock } from '../src/services/zone-lock.js';
 
 const TOKEN = 'metrics-token-0123456789abcdef';
 const WEBHOOK_SECRET = `whsec_${Buffer.from('a test signing secret, 32 bytes!').toString('base64')}`;
@@ -222,5 +223,28 @@ describe('cardinality', () => {
     expect(series(afterMany)).toBe(series(afterFew));
     expect(value(afterMany, 'dns_gateway_http_requests_total')).toBeGreaterThanOrEqual(1012);
     expect(new Set(afterMany.flatMap((s) => (s.labels.command ? [s.labels.command] : [])))).toEqual(new Set(['dns.provider', 'unknown']));
+  });
+});
+
+describe('zone-lock waits', () => {
+  it('are observed for every lock kind through one wrapper: acquired after the wait, or refused (timeout, failed)', async () => {
+    const seen: [string, number][] = [];
+    const refusing = (error: Error): ZoneLock => ({ run: () => Promise.reject(error), close: async () => undefined });
+    const onWait = (outcome: string, seconds: number) => void seen.push([outcome, seconds]);
+    const lock = observeLockWaits(createInProcessZoneLock(), onWait);
+    let release!: () => void;
+    const first = lock.run('example.com', () => new Promise<void>((resolve) => (release = resolve)));
+    const second = lock.run('example.com', async () => 'done');
+    await sleep(30);
+    release();
+    await first;
+    expect(await second).toBe('done');
+    await expect(observeLockWaits(refusing(new LockTimeoutError('held')), onWait).run('a.com', async () => 1)).rejects.toThrow(LockTimeoutError);
+    await expect(observeLockWaits(refusing(new Error('redis down')), onWait).run('a.com', async () => 1)).rejects.toThrow('redis down');
+    // A failure of the work itself, after the lock was taken, is not a refused wait.
+    await expect(lock.run('b.com', async () => Promise.reject(new Error('provider failed')))).rejects.toThrow('provider failed');
+    expect(seen.map(([outcome]) => outcome)).toEqual(['acquired', 'acquired', 'timeout', 'failed', 'acquired']);
+    // The second waited for the first to be released (30 ms later, less timer slack).
+    expect(seen[1]![1]).toBeGreaterThanOrEqual(0.025);
   });
 });
