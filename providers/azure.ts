@@ -513,7 +513,7 @@ class AzureSession implements ProviderSession {
           async () => {
             try {
               const reply = await withAttemptSignal(PROVIDER, this.bounds, reserve, (signal) =>
-                send(PROVIDER, this.deps.dispatcher, url, {
+                send(PROVIDER, this.deps, url, {
                   method,
                   headers: {
                     authorization: `Bearer ${token.value}`,
@@ -558,8 +558,9 @@ class AzureSession implements ProviderSession {
       TOKEN_RETRIES,
       async () => {
         const answer = await withAttemptSignal(PROVIDER, this.bounds, 0, (signal) =>
-          send(PROVIDER, this.deps.dispatcher, url, {
+          send(PROVIDER, this.deps, url, {
             method: 'POST',
+            operation: 'auth',
             headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
             body,
             signal,

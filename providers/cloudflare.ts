@@ -130,7 +130,7 @@ function connectCloudflare(deps: CloudflareAdapterDeps, credentials: ProviderCre
       policy,
       async () => {
         const reply = await withAttemptSignal(PROVIDER, bounds, reserve, (signal) =>
-          send(PROVIDER, deps.dispatcher, `${base}${path}`, {
+          send(PROVIDER, deps, `${base}${path}`, {
             method,
             // The platform's "ApiKey" is an API token: Bearer, never X-Auth-Key (providers.md §1 trap 1).
             headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },

@@ -376,7 +376,7 @@ class DigitaloceanSession implements ProviderSession {
       policy,
       async (attempt) => {
         const reply = await withAttemptSignal(PROVIDER, this.bounds, reserve, (signal) =>
-          send(PROVIDER, this.deps.dispatcher, `${this.base}${path}`, { method, headers, body: text, signal }),
+          send(PROVIDER, this.deps, `${this.base}${path}`, { method, headers, body: text, signal }),
         );
         if (reply.status >= 200 && reply.status < 300) {
           // A read whose body is cut or garbled (a proxy, a reset mid-body) is a failed transfer: read again.

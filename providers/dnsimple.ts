@@ -375,7 +375,7 @@ class DnsimpleSession implements ProviderSession {
       async () => {
         await this.quota.admit(this.quotaKey, latest, this.bounds.signal);
         const reply = await withAttemptSignal(PROVIDER, this.bounds, reserve, (signal) =>
-          send(PROVIDER, this.deps.dispatcher, `${this.base}${path}`, {
+          send(PROVIDER, this.deps, `${this.base}${path}`, {
             method,
             headers: {
               authorization: `Bearer ${this.token}`,

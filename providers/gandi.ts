@@ -278,7 +278,7 @@ class GandiSession implements ProviderSession {
       policy,
       async (attempt) => {
         const reply = await withAttemptSignal(PROVIDER, this.bounds, reserve, (signal) =>
-          send(PROVIDER, this.deps.dispatcher, url, { method, headers, body, signal }),
+          send(PROVIDER, this.deps, url, { method, headers, body, signal }),
         );
         if ((reply.status >= 200 && reply.status < 300) || done?.(reply, attempt)) return reply;
         throw gandiErrorFromReply(reply, this.credentials, method);

@@ -205,7 +205,7 @@ class GodaddySession implements ProviderSession {
     return withRetries(
       RETRY_POLICY,
       async (attempt) => {
-        const reply = await withAttemptSignal(PROVIDER, this.bounds, reserve, (signal) => send(PROVIDER, this.deps.dispatcher, url, { method, headers, body, signal }));
+        const reply = await withAttemptSignal(PROVIDER, this.bounds, reserve, (signal) => send(PROVIDER, this.deps, url, { method, headers, body, signal }));
         if (reply.status >= 200 && reply.status < 300) return reply;
         // A retried DELETE whose first try did reach GoDaddy finds the rrset gone: that is the wanted end state.
         if (options.missingIsDone && attempt > 1 && reply.status === 404) return reply;

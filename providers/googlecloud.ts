@@ -391,7 +391,7 @@ class GoogleCloudSession implements ProviderSession {
           policy,
           async () => {
             const reply = await withAttemptSignal(PROVIDER, this.bounds, reserve, (signal) =>
-              send(PROVIDER, this.deps.dispatcher, `${this.base}${path}`, {
+              send(PROVIDER, this.deps, `${this.base}${path}`, {
                 method,
                 headers: {
                   authorization: `Bearer ${token}`,
@@ -460,8 +460,9 @@ class GoogleCloudSession implements ProviderSession {
         this.derived.add(assertion);
         const form = new URLSearchParams({ grant_type: JWT_BEARER, assertion }).toString();
         const reply = await withAttemptSignal(PROVIDER, this.bounds, reserve, (signal) =>
-          send(PROVIDER, this.deps.dispatcher, tokenUrl, {
+          send(PROVIDER, this.deps, tokenUrl, {
             method: 'POST',
+            operation: 'auth',
             headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
             body: form,
             signal,

@@ -452,8 +452,9 @@ class HetznerSession implements ProviderSession {
     const headers: Record<string, string> = { authorization: `Bearer ${this.token}`, accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
     return withAttemptSignal(PROVIDER, this.bounds, reserve, (signal) =>
-      send(PROVIDER, this.deps.dispatcher, `${this.base}${path}`, {
+      send(PROVIDER, this.deps, `${this.base}${path}`, {
         method,
+        operation: method === 'GET' && path.startsWith('/actions/') ? 'poll' : method === 'GET' ? 'read' : 'write',
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
         signal,

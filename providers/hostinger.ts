@@ -268,7 +268,7 @@ class HostingerSession implements ProviderSession {
       async () => {
         let reply: HttpReply;
         try {
-          reply = await withAttemptSignal(PROVIDER, this.bounds, reserve, (signal) => send(PROVIDER, this.deps.dispatcher, url, { method, headers, body, signal }));
+          reply = await withAttemptSignal(PROVIDER, this.bounds, reserve, (signal) => send(PROVIDER, this.deps, url, { method, headers, body, signal }));
         } catch (error) {
           // A timeout or a cut connection may have reached Hostinger (a lost reply).
           if (error instanceof ProviderError && (error.kind === 'timeout' || error.kind === 'unavailable')) tries.uncertain = true;

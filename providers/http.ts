@@ -72,7 +72,18 @@ export interface AdapterDeps {
   readonly deadlineMs?: number;
   /** Waits between retries; tests shorten it. @default real timers */
   readonly sleep?: (ms: number) => Promise<void>;
+  /** Told of every upstream exchange once it ends (the services layer counts them). @default none */
+  readonly onCall?: UpstreamObserver | undefined;
 }
+
+/** What an upstream call does, as the adapter says it: a fixed set, never derived from the URL. */
+export type UpstreamOperation = 'read' | 'write' | 'auth' | 'poll';
+
+/**
+ * One finished upstream exchange: `outcome` is the reply's HTTP status (`'200'`, `'429'`, …) or, when none came, the
+ * `ProviderError` kind (`'timeout'`, `'unavailable'`, `'protocol'`).
+ */
+export type UpstreamObserver = (provider: ProviderId, operation: UpstreamOperation, outcome: string, seconds: number) => void;
 
 export interface HttpReply {
   readonly status: number;
@@ -88,13 +99,30 @@ export interface SendOptions {
   readonly headers?: Record<string, string>;
   readonly body?: string;
   readonly signal?: AbortSignal;
+  /** @default 'read' for GET and HEAD, 'write' otherwise */
+  readonly operation?: UpstreamOperation;
 }
 
 /**
  * One HTTP exchange. Network failures become `ProviderError` (`timeout` or `unavailable`) naming no URL query or
  * header, so no credential can leak through an error message.
  */
-export async function send(provider: ProviderId, dispatcher: Dispatcher, url: string, options: SendOptions): Promise<HttpReply> {
+export async function send(provider: ProviderId, deps: Pick<AdapterDeps, 'dispatcher' | 'onCall'>, url: string, options: SendOptions): Promise<HttpReply> {
+  const { onCall } = deps;
+  if (!onCall) return exchange(provider, deps.dispatcher, url, options);
+  const operation = options.operation ?? (options.method === 'GET' || options.method === 'HEAD' ? 'read' : 'write');
+  const started = performance.now();
+  try {
+    const reply = await exchange(provider, deps.dispatcher, url, options);
+    onCall(provider, operation, String(reply.status), (performance.now() - started) / 1000);
+    return reply;
+  } catch (error) {
+    onCall(provider, operation, error instanceof ProviderError ? error.kind : 'unavailable', (performance.now() - started) / 1000);
+    throw error;
+  }
+}
+
+async function exchange(provider: ProviderId, dispatcher: Dispatcher, url: string, options: SendOptions): Promise<HttpReply> {
   let reply: Dispatcher.ResponseData;
   try {
     reply = await request(url, {

@@ -329,7 +329,7 @@ class LinodeSession implements ProviderSession {
       options.policy ?? RETRIES,
       async (attempt) => {
         const reply = await withAttemptSignal(PROVIDER, this.bounds, reserve, (signal) =>
-          send(PROVIDER, this.deps.dispatcher, url, {
+          send(PROVIDER, this.deps, url, {
             method,
             headers,
             body: options.body === undefined ? undefined : JSON.stringify(options.body),

@@ -339,8 +339,10 @@ async function callApi(
     command.endsWith('setHosts') ? SET_HOSTS_RETRIES : RETRY_POLICY,
     async () => {
       const reply = await withAttemptSignal('namecheap', bounds, reserveMs, (signal) =>
-        send('namecheap', deps.dispatcher, deps.baseUrl, {
+        send('namecheap', deps, deps.baseUrl, {
           method: 'POST',
+          // Every Namecheap command is a POST: setHosts is its only write.
+          operation: command.endsWith('setHosts') ? 'write' : 'read',
           headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/xml' },
           body,
           signal,

@@ -457,7 +457,7 @@ class OvhSession implements ProviderSession {
         'x-ovh-signature': ovhSignature(apiSecret, apiUser, method, url, body ?? '', timestamp),
       };
       if (body !== undefined) headers['content-type'] = 'application/json';
-      const reply = await withAttemptSignal(PROVIDER, this.bounds, reserve, (signal) => send(PROVIDER, this.deps.dispatcher, url, { method, headers, body, signal }));
+      const reply = await withAttemptSignal(PROVIDER, this.bounds, reserve, (signal) => send(PROVIDER, this.deps, url, { method, headers, body, signal }));
       if (!refreshed && isSignatureRefusal(reply)) {
         shared = this.clock.refresh(base, shared, () => this.fetchOffset(base));
         continue;
@@ -526,7 +526,7 @@ class OvhSession implements ProviderSession {
       RETRY_POLICY,
       async () => {
         const reply = await withAttemptSignal(PROVIDER, this.bounds, 0, (signal) =>
-          send(PROVIDER, this.deps.dispatcher, `${base}/auth/time`, { method: 'GET', headers: { accept: 'application/json' }, signal }),
+          send(PROVIDER, this.deps, `${base}/auth/time`, { method: 'GET', operation: 'auth', headers: { accept: 'application/json' }, signal }),
         );
         if (reply.status !== 200) throw this.errorFrom(reply);
         const server = Number(reply.text.trim());

@@ -376,7 +376,7 @@ class PorkbunSession implements ProviderSession {
       async () => {
         const reply = await this.pacer.run(this.lane, this.bounds, latest, () =>
           withAttemptSignal(PROVIDER, this.bounds, reserve, (signal) =>
-            send(PROVIDER, this.deps.dispatcher, `${this.base}${path}`, {
+            send(PROVIDER, this.deps, `${this.base}${path}`, {
               method: 'POST',
               headers: { 'content-type': 'application/json', accept: 'application/json' },
               body,

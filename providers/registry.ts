@@ -6,6 +6,7 @@
 import type { Dispatcher } from 'undici';
 import type { Config } from '../src/config.js';
 import type { Store } from '../src/storage/store.js';
+import type { UpstreamObserver } from './http.js';
 import { createAzureProvider } from './azure.js';
 import { createCloudflareProvider } from './cloudflare.js';
 import { createGandiProvider } from './gandi.js';
@@ -40,8 +41,8 @@ export function isProviderId(value: string): value is ProviderId {
 
 export type ProviderRegistry = ReadonlyMap<ProviderId, DnsProvider>;
 
-export function createProviderRegistry(config: Config, deps: { dispatcher: Dispatcher; store: Store }): ProviderRegistry {
-  const common = { dispatcher: deps.dispatcher, deadlineMs: config.PROVIDER_DEADLINE_MS };
+export function createProviderRegistry(config: Config, deps: { dispatcher: Dispatcher; store: Store; onCall?: UpstreamObserver }): ProviderRegistry {
+  const common = { dispatcher: deps.dispatcher, deadlineMs: config.PROVIDER_DEADLINE_MS, onCall: deps.onCall };
   const providers: DnsProvider[] = [
     createCloudflareProvider({ ...common, baseUrl: config.CLOUDFLARE_API_URL }),
     createGodaddyProvider({ ...common, baseUrl: config.GODADDY_API_URL }),

@@ -356,7 +356,7 @@ class Route53Session implements ProviderSession {
         const headers: Record<string, string> = {};
         for (const [name, value] of Object.entries(signed.headers)) if (typeof value === 'string') headers[name] = value;
         const reply = await withAttemptSignal(PROVIDER, this.bounds, reserve, (signal) =>
-          send(PROVIDER, this.deps.dispatcher, url, { method, headers, ...(body === undefined ? {} : { body }), signal }),
+          send(PROVIDER, this.deps, url, { method, headers, ...(body === undefined ? {} : { body }), signal }),
         );
         if (reply.status >= 200 && reply.status < 300) return parseXml(reply);
         throw route53ErrorFromReply(reply, this.credentials);

@@ -22,10 +22,12 @@ import { createVerifyService, type VerifyService } from './services/verify-servi
 import { createAuthoritativeClient } from './detection/authoritative.js';
 import { countSpfLookups } from './records/spf-lookups.js';
 import pLimit from 'p-limit';
-import { createInProcessZoneLock, createPostgresZoneLock, createRedisZoneLock, type ZoneLock } from './services/zone-lock.js';
+import { createInProcessZoneLock, createPostgresZoneLock, createRedisZoneLock, observeLockWaits, type ZoneLock } from './services/zone-lock.js';
+import { createMetrics, metricsEnabled, NO_METRICS, type Metrics } from './services/metrics.js';
+import { router } from './procedures/router.js';
 import { createRedisRateLimitStore } from './rate-limit/redis-store.js';
 import { createChangeJournal } from './services/journal.js';
-import { createHttpAgent } from '../providers/http.js';
+import { createHttpAgent, type UpstreamObserver } from '../providers/http.js';
 import { randomUUID } from 'node:crypto';
 import type { Resolver } from './detection/resolver.js';
 import type { LimitFunction } from 'p-limit';
@@ -49,6 +51,8 @@ export interface Services {
   readonly dns: DnsService;
   readonly verify: VerifyService;
   readonly watches: WatchService;
+  /** The Prometheus recorder; `NO_METRICS` (does nothing) unless METRICS_TOKEN or METRICS_PORT is set. */
+  readonly metrics: Metrics;
   /** This process's id: the prefix of its watch and webhook leases. */
   readonly instanceId: string;
   /**
@@ -84,7 +88,7 @@ const READY_CHECK_TIMEOUT_MS = 2000;
 
 export interface ServiceOverrides {
   readonly logger?: Logger;
-  readonly providers?: (deps: { dispatcher: Dispatcher; store: Store }) => ProviderRegistry;
+  readonly providers?: (deps: { dispatcher: Dispatcher; store: Store; onCall?: UpstreamObserver }) => ProviderRegistry;
   /** Wraps the watch service (a test that records or fails the watches a command starts). */
   readonly watches?: (service: WatchService) => WatchService;
 }
@@ -105,14 +109,18 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     await store.close();
     throw error;
   }) : null;
-  const zoneLock = await createZoneLock(config, redis, logger);
+  const metrics = metricsEnabled(config)
+    ? createMetrics({ commands: Object.keys(router), watchesByState: () => store.countWatchesByState() })
+    : NO_METRICS;
+  const lock = await createZoneLock(config, redis, logger);
+  const zoneLock = metrics.enabled ? observeLockWaits(lock, metrics.zoneLockWait) : lock;
   const dispatcher = createHttpAgent({
     connectTimeoutMs: config.PROVIDER_CONNECT_TIMEOUT_MS,
     headersTimeoutMs: config.PROVIDER_HEADERS_TIMEOUT_MS,
     bodyTimeoutMs: config.PROVIDER_BODY_TIMEOUT_MS,
   });
   const resolver = createResolver({ servers: config.DNS_RESOLVERS, timeoutMs: config.DNS_TIMEOUT_MS });
-  const providers = (overrides.providers ?? ((deps) => createProviderRegistry(config, deps)))({ dispatcher, store });
+  const providers = (overrides.providers ?? ((deps) => createProviderRegistry(config, deps)))({ dispatcher, store, ...(metrics.enabled ? { onCall: metrics.upstreamCall } : {}) });
   const initialApiKey = await ensureInitialAdminKey(store);
   const resolveTxt = resolveTxtVia(resolver);
   // One bound on every DNS question verification asks (authoritative and recursive), shared by dns.verify and every
@@ -151,6 +159,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
           leaseMs: Math.max(leaseMs, config.WEBHOOK_TIMEOUT_SECONDS * 3000),
           instanceId,
           logger,
+          onOutcome: metrics.enabled ? metrics.webhookDelivery : undefined,
         })
       : null;
   const watches = (overrides.watches ?? ((service: WatchService) => service))(createWatchService({
@@ -243,6 +252,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     }),
     verify,
     watches,
+    metrics,
     instanceId,
     startScheduler() {
       if (!config.WATCH_SCHEDULER || stopping || loops.watches) return;

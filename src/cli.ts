@@ -145,6 +145,7 @@ async function serve(_values: unknown, io: CliIo): Promise<number> {
   const { startServer } = await import('./server.js');
   const server = await startServer(config);
   io.stderr.write(`dns-gateway listening on ${server.url}\n`);
+  if (server.metricsUrl) io.stderr.write(`metrics on ${server.metricsUrl}\n`);
   if (server.initialApiKey !== null && config.PRINT_INITIAL_KEY) {
     io.stderr.write('\nAn admin API key was created for this new database. Save this key now, it will not be shown again:\n');
     io.stdout.write(`${server.initialApiKey}\n`);

@@ -137,13 +137,26 @@ const oauthClients = z
 /** The placeholder master sending domain used outside production when none is configured (RFC 2606 name). */
 export const DEMO_MASTER_DOMAIN = 'sender.example.net';
 
+const portNumber = z.coerce.number({ error: 'expected a port number' }).int().min(0).max(65535);
+
 const nodeEnv = z.enum(['development', 'production', 'test']).default('development');
 
 export const configSchema = z
   .object({
     NODE_ENV: nodeEnv,
-    PORT: z.coerce.number({ error: 'expected a port number' }).int().min(0).max(65535).default(4000),
+    PORT: portNumber.default(4000),
     HOST: z.string().min(1).default('127.0.0.1'),
+    /**
+     * Turns `GET /metrics` (Prometheus text format) on, behind `Authorization: Bearer <METRICS_TOKEN>` (also on
+     * METRICS_PORT when both are set). At least 16 characters; never logged. Neither this nor METRICS_PORT set: no
+     * metrics are kept and /metrics is 404.
+     */
+    METRICS_TOKEN: z.string().min(16, 'expected at least 16 characters').optional(),
+    /**
+     * Serves `GET /metrics` on a listener of its own on this port (on HOST), and not on PORT: for a scraper on a
+     * private network. `0` = any free port.
+     */
+    METRICS_PORT: portNumber.optional(),
     DATABASE_URL: databaseUrl,
     REDIS_URL: z.string().regex(/^rediss?:\/\//, 'expected redis://…').optional(),
     /**

@@ -8,7 +8,9 @@ import type { Config } from './config.js';
 import { createServices, type ServiceOverrides, type Services } from './app.js';
 import { serveGraphiqlAsset } from './graphql/graphiql.js';
 import { qualifiesForFastPath } from './graphql/fast-path.js';
-import { handleRest, isRestPath, type RestTarget } from './rest/handler.js';
+import { handleRest, isRestPath, LEGACY_PATH, V1_PREFIX, type RestTarget } from './rest/handler.js';
+import { createMetricsEndpoint, type MetricsEndpoint } from './metrics-endpoint.js';
+import type { Metrics, RequestTransport } from './services/metrics.js';
 import { isApiDocsPath, serveApiDocs } from './rest/api-docs.js';
 import { callerFromBearer } from './procedures/caller.js';
 import { createAccessLog, type AccessEntry } from './logger.js';
@@ -19,6 +21,8 @@ export interface RunningServer {
   readonly url: string;
   readonly server: Server;
   readonly services: Services;
+  /** Where METRICS_PORT's listener serves /metrics; null without METRICS_PORT. */
+  readonly metricsUrl: string | null;
   /** The admin key created on first start (empty database), to print once; null otherwise. */
   readonly initialApiKey: string | null;
   close(): Promise<void>;
@@ -46,8 +50,10 @@ function lazyGraphql(services: Services) {
 
 function createRequestListener(services: Services): RequestListener {
   const graphql = lazyGraphql(services);
-  const { logger } = services;
+  const { logger, metrics, config } = services;
   const accessLog = createAccessLog(logger);
+  // On the API port only with METRICS_TOKEN alone: METRICS_PORT moves it to its own listener (startServer).
+  const metricsEndpoint = config.METRICS_TOKEN !== undefined && config.METRICS_PORT === undefined ? createMetricsEndpoint(services) : null;
 
   const route = async (req: IncomingMessage, res: ServerResponse, target: RestTarget): Promise<void> => {
     const { path } = target;
@@ -69,6 +75,7 @@ function createRequestListener(services: Services): RequestListener {
     if (path === CALLBACK_PATH && req.method === 'GET') return domainConnectCallback(services, target.search, res);
     if (path.startsWith(DOMAIN_CONNECT_TEMPLATES) && (req.method === 'GET' || req.method === 'HEAD')) return serveDomainConnectTemplate(services, path, res);
     if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
+    if (path === METRICS_PATH && metricsEndpoint && req.method === 'GET') return metricsEndpoint(req, res);
     if (path === '/readyz') {
       // Ready = the database and (when configured) Redis answer; a load balancer stops sending work otherwise.
       const [{ ready, ...checks }, graphqlLoaded] = await Promise.all([services.ready(), graphql().then(() => true, () => false)]);
@@ -80,7 +87,7 @@ function createRequestListener(services: Services): RequestListener {
 
   const listener = (req: IncomingMessage, res: ServerResponse) => {
     const target = splitTarget(req.url);
-    logRequest(accessLog, req, res, target.path);
+    logRequest(accessLog, metrics, req, res, target);
     route(req, res, target).catch((error: unknown) => {
       logger.error({ err: error, path: target.path }, 'unhandled request error');
       if (!res.headersSent) sendJson(res, 500, { Errors: [{ Code: 500, Message: 'Internal server error' }] });
@@ -101,30 +108,50 @@ function splitTarget(url: string | undefined): RestTarget {
     // absolute-form (`GET http://host/path`, as sent to proxies) or asterisk-form: let the URL parser take it apart.
     try {
       const parsed = new URL(target, 'http://gateway.invalid');
-      return { path: parsed.pathname, search: parsed.search };
+      return { path: parsed.pathname, search: parsed.search, command: undefined };
     } catch {
-      return { path: target, search: '' };
+      return { path: target, search: '', command: undefined };
     }
   }
   const query = target.indexOf('?');
-  return query < 0 ? { path: target, search: '' } : { path: target.slice(0, query), search: target.slice(query) };
+  return query < 0 ? { path: target, search: '', command: undefined } : { path: target.slice(0, query), search: target.slice(query), command: undefined };
 }
 
 /**
  * One info line per request once the reply is sent: method, path, status, duration. Never the query string (it may
- * carry `APIKey` or `SessionID`), never headers or bodies.
+ * carry `APIKey` or `SessionID`), never headers or bodies. The same duration goes to the request metrics, with the
+ * command the REST transport found (`target.command`).
  */
-function logRequest(log: (entry: AccessEntry) => void, req: IncomingMessage, res: ServerResponse, path: string): void {
+function logRequest(log: (entry: AccessEntry) => void, metrics: Metrics, req: IncomingMessage, res: ServerResponse, target: RestTarget): void {
   const started = process.hrtime.bigint();
   res.once('close', () => {
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     log({
       method: req.method,
-      path: path.slice(0, 200),
+      path: target.path.slice(0, 200),
       status: res.statusCode,
-      durationMs: Math.round(Number(process.hrtime.bigint() - started) / 1e5) / 10,
+      durationMs: Math.round(seconds * 1e4) / 10,
       aborted: !res.writableFinished || undefined,
     });
+    if (metrics.enabled) metrics.request(transportOf(target.path), target.command, res.statusCode, seconds);
   });
+}
+
+/** The transport label of a request path (a fixed set: never the path itself). */
+function transportOf(path: string): RequestTransport {
+  if (path === '/graphql') return 'graphql';
+  if (path === LEGACY_PATH) return 'legacy';
+  return path.startsWith(V1_PREFIX) ? 'rest' : 'other';
+}
+
+const METRICS_PATH = '/metrics';
+
+/** METRICS_PORT's listener: `GET /metrics` and nothing else (404, as on the API port). */
+function metricsOnlyListener(endpoint: MetricsEndpoint) {
+  return (req: IncomingMessage, res: ServerResponse) => {
+    if (req.method !== 'GET' || splitTarget(req.url).path !== METRICS_PATH) return sendJson(res, 404, { Errors: [{ Code: 404, Message: 'Not found' }] });
+    endpoint(req, res).catch(() => res.destroy());
+  };
 }
 
 const DOMAIN_CONNECT_TEMPLATES = '/domain-connect/templates/';
@@ -166,6 +193,16 @@ function sendJson(res: ServerResponse, status: number, body: unknown, indent?: n
   endReply(res, status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) }, text);
 }
 
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
 export async function startServer(config: Config, overrides: ServiceOverrides = {}): Promise<RunningServer> {
   const services = await createServices(config, overrides);
   const listener = createRequestListener(services);
@@ -173,19 +210,24 @@ export async function startServer(config: Config, overrides: ServiceOverrides = 
   // Slow-loris bounds: a client gets this long to send its headers and its whole request.
   server.headersTimeout = 20_000;
   server.requestTimeout = 60_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.PORT, config.HOST, () => {
-      server.off('error', reject);
-      resolve();
+  await listen(server, config.PORT, config.HOST);
+  const metricsServer = config.METRICS_PORT === undefined ? null : createServer(metricsOnlyListener(createMetricsEndpoint(services)));
+  if (metricsServer) {
+    metricsServer.headersTimeout = 20_000;
+    metricsServer.requestTimeout = 60_000;
+    await listen(metricsServer, config.METRICS_PORT!, config.HOST).catch(async (error: unknown) => {
+      server.close();
+      await services.close();
+      throw error;
     });
-  });
+  }
   // Load the GraphQL transport now that health checks can be answered (see lazyGraphql).
   listener.warmUp().catch((error: unknown) => services.logger.error({ err: error }, 'GraphQL transport failed to load'));
   // Due watch checks and webhook deliveries (unless WATCH_SCHEDULER=false).
   services.startScheduler();
   const { port } = server.address() as AddressInfo;
   const host = config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST;
+  const metricsUrl = metricsServer ? `http://${host}:${(metricsServer.address() as AddressInfo).port}/metrics` : null;
   services.setListeningUrl(`http://${host}:${port}`);
   let closing: Promise<void> | undefined;
   // While stopping, every reply ends its connection, so keep-alive clients move to another instance and the
@@ -204,6 +246,7 @@ export async function startServer(config: Config, overrides: ServiceOverrides = 
     url: `http://${host}:${port}`,
     server,
     services,
+    metricsUrl,
     initialApiKey: services.initialApiKey,
     close() {
       closing ??= (async () => {
@@ -211,6 +254,9 @@ export async function startServer(config: Config, overrides: ServiceOverrides = 
         // Redis, the database and the upstream pool. Live subscriptions end first (their streams complete), and the
         // scheduler stops, so that nothing long-lived holds the drain up.
         const drained = new Promise<void>((resolve) => server.close(() => resolve()));
+        // A scrape in flight is cut: nothing about it needs draining.
+        metricsServer?.close();
+        metricsServer?.closeAllConnections();
         // Replies not yet started say `Connection: close` and end their connection once sent (node's http server
         // closes the socket after a reply that does not keep it alive). Done before the first await: a request in
         // flight may be answered while the background work stops.

@@ -21,6 +21,7 @@ const README = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 const ROOT = new URL('..', import.meta.url).pathname;
 /** The address every example uses. */
 const README_URL = 'http://127.0.0.1:4000';
+const METRICS_TOKEN = 'readme-example-metrics-token';
 
 /**
  * Blocks that are not examples to run here, by their first line: they install, start the server or run the suite
@@ -88,6 +89,8 @@ beforeAll(async () => {
     // What `npm start` runs with outside production.
     MAIL_MASTER_DOMAIN: 'sender.example.net',
     NODE_ENV: 'development',
+    // The metrics example is run against a server started with a token, as the README says.
+    METRICS_TOKEN,
   });
 });
 
@@ -116,7 +119,7 @@ describe('README examples', () => {
       .join('\n');
     await run('bash', ['-c', script], {
       cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? dir, KEY: gateway.adminKey, OUT: dir, DATABASE_URL: `sqlite:${join(dir, 'gateway.db')}`, LOG_LEVEL: 'silent' },
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? dir, KEY: gateway.adminKey, METRICS_TOKEN, OUT: dir, DATABASE_URL: `sqlite:${join(dir, 'gateway.db')}`, LOG_LEVEL: 'silent' },
       timeout: 120_000,
     });
     const failures: string[] = [];

@@ -495,6 +495,7 @@ describe.each(engines)('storage on $name', (engine, skip) => {
 
       it('watches: start, restart, list per account, claim a due one once, write its outcome only while claimed, queue its event in the same transaction', async () => {
         const t = (s: number) => new Date(Date.UTC(2025, 0, 1, 0, 0, s)).toISOString();
+        expect(await store.countWatchesByState()).toEqual({ PENDING: 0, READY: 0, BROKEN: 0, EXPIRED: 0 });
         const start = (principal: string, domain: string, at: number) =>
           store.startWatch({ id: `w-${principal}-${domain}`, principal, domain, recordType: 'campaign', at: t(at), expiresAt: t(at + 100), nextCheckAt: t(at + 1) });
         const first = await start('key:a', 'b.com', 0);
@@ -539,6 +540,8 @@ describe.each(engines)('storage on $name', (engine, skip) => {
         expect(await store.finishWatchCheck(other.id, 'i3/w', { ...update, version: 2 })).not.toBeNull();
         expect(await store.findWatch('key:other', 'a.com', 'campaign')).toMatchObject({ state: 'READY' });
         expect(await store.findWatch('key:other', 'a.com', 'email-gateway')).toBeNull();
+        // Every account's, per state (numbers on both engines: PostgreSQL's COUNT is a bigint).
+        expect(await store.countWatchesByState()).toEqual({ PENDING: 2, READY: 1, BROKEN: 0, EXPIRED: 0 });
       });
 
       it('webhook outbox: claims due deliveries once, records attempts only while claimed', async () => {

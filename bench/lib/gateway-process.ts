@@ -66,6 +66,8 @@ export function gatewayEnv(upstream: Upstream, dataDir: string, port: number): N
     // dns.verify asks the verified domain's name servers on loopback (bench/upstream.ts), on their port.
     DNS_AUTHORITATIVE_PORT: String(upstream.authoritativePort),
     DNS_AUTHORITATIVE_ALLOW_PRIVATE: 'true',
+    // Metrics on, as a deployment that scrapes them runs: every request is counted and timed (src/services/metrics.ts).
+    METRICS_TOKEN: 'bench-metrics-token-0123456789',
     ...overrides,
   };
 }

@@ -36,8 +36,11 @@ export async function runForGraphql<Input, Output>(
 ): Promise<Output | DnsErrorShape> {
   const call: CallContext = { services: ctx.services, caller: ctx.caller, transport: 'graphql' };
   try {
-    return await runProcedure(procedure, input, call);
+    const output = await runProcedure(procedure, input, call);
+    ctx.services.metrics.procedureCall('graphql', procedure.name, 'ok');
+    return output;
   } catch (error) {
+    ctx.services.metrics.procedureCall('graphql', procedure.name, isAppError(error) ? error.primary.key : 'INTERNAL_ERROR');
     if (!isAppError(error)) throw error;
     if (error.graphqlKind === 'DNS_ERROR') return { __typename: 'DnsError', code: error.primary.code, message: error.primary.message };
     throw toGraphqlError(error);

@@ -104,6 +104,8 @@ function quote(text: string): string {
 export interface RestTarget {
   readonly path: string;
   readonly search: string;
+  /** Set by `handleRest` once the request names a known command: the request metrics' label. */
+  command?: CommandName | undefined;
 }
 
 export async function handleRest(services: Services, req: IncomingMessage, res: ServerResponse, target: RestTarget): Promise<void> {
@@ -123,9 +125,11 @@ export async function handleRest(services: Services, req: IncomingMessage, res: 
     const command = commandFrom(transport, target.path, raw);
     const procedure = findProcedure(command);
     if (!procedure) throw AppError.of('INVALID_COMMAND', `${quote(command)} not found`);
+    target.command = procedure.name as CommandName;
     ctx = { services, caller: callerFrom(req, raw), transport: 'rest' };
     const input = inputFrom(raw);
     const output = await runProcedure(procedure, input, ctx);
+    services.metrics.procedureCall(transport === 'v1' ? 'rest' : 'legacy', target.command, 'ok');
     reply = successReply(REST_COMMANDS[procedure.name as CommandName].payload(output as never, input), transport, format);
   } catch (error) {
     if (!isAppError(error)) {
@@ -134,7 +138,9 @@ export async function handleRest(services: Services, req: IncomingMessage, res: 
       if (res.destroyed || req.socket.destroyed) return;
       services.logger.error({ err: error, path: target.path }, 'REST request failed');
     }
-    reply = errorReply(isAppError(error) ? error : AppError.of('INTERNAL_ERROR'), transport, format);
+    const failure = isAppError(error) ? error : AppError.of('INTERNAL_ERROR');
+    if (ctx && target.command) services.metrics.procedureCall(transport === 'v1' ? 'rest' : 'legacy', target.command, failure.primary.key);
+    reply = errorReply(failure, transport, format);
   }
   const headers = ctx?.rateLimit ? { ...reply.headers, ...rateLimitHeaders(ctx.rateLimit) } : reply.headers;
   sendReply(res, { ...reply, headers });

@@ -20,7 +20,7 @@ import pLimit from 'p-limit';
 import { Webhook } from 'standardwebhooks';
 import { Agent, request } from 'undici';
 import type { Logger } from '../logger.js';
-import type { OutboxRow, Store } from '../storage/store.js';
+import type { OutboxRow, Store, WebhookAttempt } from '../storage/store.js';
 
 export interface WebhookSenderOptions {
   readonly store: Store;
@@ -34,6 +34,8 @@ export interface WebhookSenderOptions {
   readonly logger: Logger;
   /** @default Date.now */
   readonly now?: () => number;
+  /** Told of every attempt recorded (the metrics). @default none */
+  readonly onOutcome?: ((outcome: WebhookAttempt['outcome']) => void) | undefined;
 }
 
 export interface WebhookSender {
@@ -113,6 +115,7 @@ export function createWebhookSender(options: WebhookSenderOptions): WebhookSende
       options.logger.warn({ webhookId: row.id, type: row.eventType }, 'webhook lease lost before the attempt was recorded: it will be attempted again');
       return;
     }
+    options.onOutcome?.(outcome);
     if (outcome === 'delivered') options.logger.info({ webhookId: row.id, type: row.eventType, attempts }, 'webhook delivered');
     else if (outcome === 'failed') options.logger.warn({ webhookId: row.id, type: row.eventType, attempts, lastError: error }, 'webhook given up: not delivered within the retry window');
     else options.logger.info({ webhookId: row.id, type: row.eventType, attempts, lastError: error, nextAttemptAt: new Date(retryAt!).toISOString() }, 'webhook attempt failed: will retry');

@@ -51,6 +51,33 @@ export class LockClosedError extends Error {
   override readonly name = 'LockClosedError';
 }
 
+/** How a wait for a zone lock ended: the work started, or LockTimeoutError, or any other refusal. */
+export type LockWaitOutcome = 'acquired' | 'timeout' | 'failed';
+
+/**
+ * `lock`, telling `onWait` how long each `run` waited before its work started, or before the lock was refused: for all
+ * three kinds, the in-process queue in front of the shared lock included.
+ */
+export function observeLockWaits(lock: ZoneLock, onWait: (outcome: LockWaitOutcome, seconds: number) => void): ZoneLock {
+  return {
+    async run(key, work) {
+      const started = performance.now();
+      let acquired = false;
+      try {
+        return await lock.run(key, (lease) => {
+          acquired = true;
+          onWait('acquired', (performance.now() - started) / 1000);
+          return work(lease);
+        });
+      } catch (error) {
+        if (!acquired) onWait(error instanceof LockTimeoutError ? 'timeout' : 'failed', (performance.now() - started) / 1000);
+        throw error;
+      }
+    },
+    close: () => lock.close(),
+  };
+}
+
 /** Runs tasks one after another per key, in parallel across keys; idle keys hold no memory. */
 function createKeyedChain(): <T>(key: string, task: () => Promise<T>) => Promise<T> {
   const tails = new Map<string, Promise<unknown>>();

@@ -45,6 +45,7 @@ import {
   type StartWatch,
   type WatchRow,
   type WatchStateName,
+  watchCountsByState,
   type WatchUpdate,
   type WebhookAttempt,
   type NewApiKey,
@@ -366,6 +367,11 @@ class PgStore implements PostgresStore {
         ? await this.#rows<WatchDbRow>('SELECT * FROM dns_watches WHERE principal = $1 ORDER BY domain, record_type LIMIT $2', [query.principal, limit])
         : await this.#rows<WatchDbRow>('SELECT * FROM dns_watches WHERE principal = $1 AND domain = $2 ORDER BY record_type LIMIT $3', [query.principal, query.domain, limit]);
     return rows.map(toWatch);
+  }
+
+  async countWatchesByState(): Promise<Record<WatchStateName, number>> {
+    // COUNT(*) is a bigint, which pg returns as text.
+    return watchCountsByState(await this.#rows<{ state: string; count: string }>('SELECT state, COUNT(*) AS count FROM dns_watches GROUP BY state', []));
   }
 
   async findWatch(principal: string, domain: string, recordType: string): Promise<WatchRow | null> {

@@ -21,6 +21,7 @@ import {
   type StartWatch,
   type WatchRow,
   type WatchStateName,
+  watchCountsByState,
   type WatchUpdate,
   type WebhookAttempt,
   type NewApiKey,
@@ -469,6 +470,10 @@ class SqliteStore implements Store {
     return rows.map(toWatch);
   }
 
+  async countWatchesByState(): Promise<Record<WatchStateName, number>> {
+    return watchCountsByState(this.#sql.countWatchesByState.all() as { state: string; count: number }[]);
+  }
+
   async findWatch(principal: string, domain: string, recordType: string): Promise<WatchRow | null> {
     const row = this.#sql.watchByKey.get(principal, domain, recordType) as WatchDbRow | undefined;
     return row ? toWatch(row) : null;
@@ -604,6 +609,7 @@ function watchStatements(p: (sql: string) => Database.Statement) {
     ),
     listWatches: p('SELECT * FROM dns_watches WHERE principal = ? ORDER BY domain, record_type LIMIT ?'),
     listWatchesForDomain: p('SELECT * FROM dns_watches WHERE principal = ? AND domain = ? ORDER BY record_type LIMIT ?'),
+    countWatchesByState: p('SELECT state, COUNT(*) AS count FROM dns_watches GROUP BY state'),
     claimWatches: p(
       `UPDATE dns_watches SET claimed_by = ?, claimed_until = ?
        WHERE id IN (

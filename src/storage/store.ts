@@ -133,7 +133,15 @@ export interface ListChangesQuery {
   readonly limit?: number | undefined;
 }
 
-export type WatchStateName = 'PENDING' | 'READY' | 'BROKEN' | 'EXPIRED';
+export const WATCH_STATES = ['PENDING', 'READY', 'BROKEN', 'EXPIRED'] as const;
+export type WatchStateName = (typeof WATCH_STATES)[number];
+
+/** Rows of `state, count` as a record with every state (0 for a state no row names). */
+export function watchCountsByState(rows: readonly { readonly state: string; readonly count: number | string }[]): Record<WatchStateName, number> {
+  const counts: Record<WatchStateName, number> = { PENDING: 0, READY: 0, BROKEN: 0, EXPIRED: 0 };
+  for (const row of rows) if ((WATCH_STATES as readonly string[]).includes(row.state)) counts[row.state as WatchStateName] = Number(row.count);
+  return counts;
+}
 
 /** One row of `dns_watches` (src/services/watches.ts decides what the fields mean). */
 export interface WatchRow {
@@ -307,6 +315,8 @@ export interface Store {
   /** One principal's watches, by domain then record type; of one domain when given. */
   listWatches(query: { readonly principal: string; readonly domain?: string | undefined; readonly limit?: number }): Promise<WatchRow[]>;
   findWatch(principal: string, domain: string, recordType: string): Promise<WatchRow | null>;
+  /** Every account's watches per state (one GROUP BY), each state present (0 when none): the metrics gauge. */
+  countWatchesByState(): Promise<Record<WatchStateName, number>>;
   /**
    * Atomically leases up to `limit` watches due at `now` whose lease is free or expired, earliest due first, so that
    * each due watch is checked by one instance at a time (one UPDATE … RETURNING; on PostgreSQL over rows locked with

@@ -10,7 +10,10 @@ export const authenticate = defineMiddleware(['AUTH_THROTTLED', 'AUTHENTICATION_
   const { auth, authFailures } = ctx.services;
   const { apiKey, sessionId, ip } = ctx.caller;
   const blockedFor = await authFailures.retryAfter(ip);
-  if (blockedFor > 0) throw AppError.of('AUTH_THROTTLED', undefined, { extra: { RetryAfter: blockedFor } });
+  if (blockedFor > 0) {
+    ctx.services.metrics.rateLimited('auth_failures');
+    throw AppError.of('AUTH_THROTTLED', undefined, { extra: { RetryAfter: blockedFor } });
+  }
   const principal = apiKey ? await auth.authenticateApiKey(apiKey) : sessionId ? await auth.authenticateSession(sessionId) : null;
   if (!principal) {
     // A request with no credentials at all is a client mistake, not a guess: only presented credentials count.

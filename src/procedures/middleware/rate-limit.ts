@@ -9,5 +9,7 @@ export const rateLimit = defineMiddleware(['RATE_LIMITED'], async (ctx) => {
   if (!ctx.principal) throw new Error('rateLimit must run after authenticate');
   const decision = await ctx.services.rateLimiter.consume(ctx.principal.rateLimitIdentity);
   ctx.rateLimit = { limit: decision.limit, remaining: decision.remaining, resetSeconds: decision.resetSeconds };
-  if (!decision.allowed) throw AppError.of('RATE_LIMITED', undefined, { extra: { RetryAfter: decision.retryAfterSeconds } });
+  if (decision.allowed) return;
+  ctx.services.metrics.rateLimited('requests');
+  throw AppError.of('RATE_LIMITED', undefined, { extra: { RetryAfter: decision.retryAfterSeconds } });
 });
