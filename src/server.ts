@@ -11,7 +11,8 @@ import { qualifiesForFastPath } from './graphql/fast-path.js';
 import { handleRest, isRestPath, type RestTarget } from './rest/handler.js';
 import { isApiDocsPath, serveApiDocs } from './rest/api-docs.js';
 import { callerFromBearer } from './procedures/caller.js';
-import { createAccessLog, type AccessEntry } from './logger.js';
+import { createAccessLog, RequestLog, type AccessEntry } from './logger.js';
+import { assignRequestId, REQUEST_ID_HEADER } from './request-id.js';
 import { endReply } from './reply-batch.js';
 import { CALLBACK_PATH } from './domain-connect/service.js';
 
@@ -49,24 +50,26 @@ function createRequestListener(services: Services): RequestListener {
   const { logger } = services;
   const accessLog = createAccessLog(logger);
 
-  const route = async (req: IncomingMessage, res: ServerResponse, target: RestTarget): Promise<void> => {
+  const route = async (req: IncomingMessage, res: ServerResponse, target: RestTarget, requestId: string): Promise<void> => {
     const { path } = target;
     // The REST API's description and reference page live under /api/v1/ but are files, not commands.
     if (req.method === 'GET' && isApiDocsPath(path)) {
       if (await serveApiDocs(path, req.headers['if-none-match'], res)) return;
       return sendJson(res, 404, { Errors: [{ Code: 404, Message: 'Not found' }] });
     }
-    if (isRestPath(path)) return handleRest(services, req, res, target);
+    if (isRestPath(path)) return handleRest(services, req, res, target, requestId);
     if (path === '/graphql') {
       const caller = callerFromBearer(req);
       const { yoga, fastPath } = await graphql();
-      if (qualifiesForFastPath(req)) return fastPath(req, res, caller);
+      if (qualifiesForFastPath(req)) return fastPath(req, res, caller, requestId);
+      // yoga writes its own head, merged with this one (its replies are streamed or rare: GET, GraphiQL, errors).
+      res.setHeader(REQUEST_ID_HEADER, requestId);
       // requestListener = handle + write the response; the extra object is merged into yoga's server context.
-      await (yoga.requestListener as (...args: unknown[]) => Promise<void>)(req, res, { caller, state: {} });
+      await (yoga.requestListener as (...args: unknown[]) => Promise<void>)(req, res, { caller, state: {}, requestId });
       return;
     }
     if (req.method === 'GET' && (await serveGraphiqlAsset(path, req.headers['if-none-match'], res))) return;
-    if (path === CALLBACK_PATH && req.method === 'GET') return domainConnectCallback(services, target.search, res);
+    if (path === CALLBACK_PATH && req.method === 'GET') return domainConnectCallback(services, target.search, res, requestId);
     if (path.startsWith(DOMAIN_CONNECT_TEMPLATES) && (req.method === 'GET' || req.method === 'HEAD')) return serveDomainConnectTemplate(services, path, res);
     if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
     if (path === '/readyz') {
@@ -80,10 +83,12 @@ function createRequestListener(services: Services): RequestListener {
 
   const listener = (req: IncomingMessage, res: ServerResponse) => {
     const target = splitTarget(req.url);
-    logRequest(accessLog, req, res, target.path);
-    route(req, res, target).catch((error: unknown) => {
-      logger.error({ err: error, path: target.path }, 'unhandled request error');
-      if (!res.headersSent) sendJson(res, 500, { Errors: [{ Code: 500, Message: 'Internal server error' }] });
+    const requestId = assignRequestId(req, res);
+    logRequest(accessLog, req, res, target.path, requestId);
+    route(req, res, target, requestId).catch((error: unknown) => {
+      logger.error({ err: error, path: target.path, requestId }, 'unhandled request error');
+      // The id in the body too (as REST's internal errors carry it), for a caller that quotes bodies, not headers.
+      if (!res.headersSent) sendJson(res, 500, { Errors: [{ Code: 500, Message: 'Internal server error' }], RequestID: requestId });
       else res.destroy();
     });
   };
@@ -114,7 +119,7 @@ function splitTarget(url: string | undefined): RestTarget {
  * One info line per request once the reply is sent: method, path, status, duration. Never the query string (it may
  * carry `APIKey` or `SessionID`), never headers or bodies.
  */
-function logRequest(log: (entry: AccessEntry) => void, req: IncomingMessage, res: ServerResponse, path: string): void {
+function logRequest(log: (entry: AccessEntry) => void, req: IncomingMessage, res: ServerResponse, path: string, requestId: string): void {
   const started = process.hrtime.bigint();
   res.once('close', () => {
     log({
@@ -123,6 +128,7 @@ function logRequest(log: (entry: AccessEntry) => void, req: IncomingMessage, res
       status: res.statusCode,
       durationMs: Math.round(Number(process.hrtime.bigint() - started) / 1e5) / 10,
       aborted: !res.writableFinished || undefined,
+      requestId,
     });
   });
 }
@@ -134,8 +140,8 @@ const DOMAIN_CONNECT_TEMPLATES = '/domain-connect/templates/';
  * flow). The sealed `state` is its only credential. The reply is never cached and sends no Referer onwards: its URL
  * holds the code.
  */
-async function domainConnectCallback(services: Services, search: string, res: ServerResponse): Promise<void> {
-  const outcome = await services.domainConnect.callback(new URLSearchParams(search));
+async function domainConnectCallback(services: Services, search: string, res: ServerResponse, requestId: string): Promise<void> {
+  const outcome = await services.domainConnect.callback(new URLSearchParams(search), new RequestLog(services.logger, requestId));
   const privacy = { 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' };
   if (outcome.kind === 'redirect') {
     endReply(res, 302, { location: outcome.location, 'content-length': 0, ...privacy }, '');
