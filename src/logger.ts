@@ -99,6 +99,42 @@ export function scrubValue(value: unknown, depth = 0, seen = new WeakSet<object>
 
 export type { Logger };
 
+/** The logging calls made while serving a request (a pino `Logger` is one; so is a `RequestLog`). */
+export type Log = Pick<Logger, 'error' | 'warn' | 'info' | 'debug'>;
+
+type Level = keyof Log;
+
+/**
+ * One request's logger: `base`'s lines with `requestId` on each. The pino child (which serialises its bindings once)
+ * is made on the first line, so a request that logs nothing, most of them, pays for this small object only.
+ */
+export class RequestLog implements Log {
+  #child: Logger | undefined;
+  constructor(
+    private readonly base: Logger,
+    readonly requestId: string,
+  ) {}
+
+  private line(level: Level, args: unknown[]): void {
+    if (!this.base.isLevelEnabled(level)) return;
+    this.#child ??= this.base.child({ requestId: this.requestId });
+    (this.#child[level] as (...args: unknown[]) => void)(...args);
+  }
+
+  error(...args: unknown[]): void {
+    this.line('error', args);
+  }
+  warn(...args: unknown[]): void {
+    this.line('warn', args);
+  }
+  info(...args: unknown[]): void {
+    this.line('info', args);
+  }
+  debug(...args: unknown[]): void {
+    this.line('debug', args);
+  }
+}
+
 export interface LoggerOptions {
   readonly level: string;
   /**
@@ -181,6 +217,8 @@ export interface AccessEntry {
   readonly status: number;
   readonly durationMs: number;
   readonly aborted: true | undefined;
+  /** `X-Request-Id` as answered (src/request-id.ts: bounded and printable, so written as it is). */
+  readonly requestId: string;
 }
 
 /**
@@ -199,7 +237,7 @@ export function createAccessLog(logger: Logger): (entry: AccessEntry) => void {
     // space or a percent-escape (the usual `/api/v1/dns.provider`) has none of them. An escaped one
     // (`;ApiKey%3D…`, `Bearer%20…`) is decoded first, so that it cannot hide from the scrub.
     const path = /[=:\s%]/.test(entry.path) ? scrubText(decodePercent(entry.path)) : entry.path;
-    access.info({ method: entry.method, path, status: entry.status, durationMs: entry.durationMs, aborted: entry.aborted }, 'request');
+    access.info({ method: entry.method, path, status: entry.status, durationMs: entry.durationMs, aborted: entry.aborted, requestId: entry.requestId }, 'request');
   };
 }
 

@@ -15,6 +15,7 @@
  * checks); streamed ones (yoga's own path) go straight out.
  */
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { withRequestId } from './request-id.js';
 
 /**
  * Replies held at most, then written at once. A held reply keeps its request's objects alive, and those that are
@@ -48,10 +49,11 @@ function flush(): void {
  * Sends `status`, `head` and `body` as one complete reply. The head is validated and stored now (`res.writeHead`
  * throws here on a bad header, and `res.headersSent` is true from here on, so no other reply can start); the bytes go
  * out, head and body in one write, with the group this reply completes or at the end of this event-loop turn.
- * `head` is what `writeHead` takes: a flat `[name, value, …]` list builds the head in one pass.
+ * `head` is what `writeHead` takes: a flat `[name, value, …]` list builds the head in one pass. The request's
+ * `X-Request-Id` is added here (a flat list gains it in place), so that every complete reply carries it.
  */
 export function endReply(res: ServerResponse, status: number, head: OutgoingHttpHeaders | string[], body: string | Buffer): void {
-  res.writeHead(status, head);
+  res.writeHead(status, withRequestId(res, head));
   if (queue.length === 0) setImmediate(flush);
   queue.push({ res, body });
   if (queue.length >= MAX_HELD_REPLIES) flush();

@@ -13,7 +13,8 @@ import { createMetricsEndpoint, type MetricsEndpoint } from './metrics-endpoint.
 import type { Metrics, RequestTransport } from './services/metrics.js';
 import { isApiDocsPath, serveApiDocs } from './rest/api-docs.js';
 import { callerFromBearer } from './procedures/caller.js';
-import { createAccessLog, type AccessEntry } from './logger.js';
+import { createAccessLog, RequestLog, type AccessEntry } from './logger.js';
+import { assignRequestId, REQUEST_ID_HEADER } from './request-id.js';
 import { endReply } from './reply-batch.js';
 import { CALLBACK_PATH } from './domain-connect/service.js';
 
@@ -55,24 +56,26 @@ function createRequestListener(services: Services): RequestListener {
   // On the API port only with METRICS_TOKEN alone: METRICS_PORT moves it to its own listener (startServer).
   const metricsEndpoint = config.METRICS_TOKEN !== undefined && config.METRICS_PORT === undefined ? createMetricsEndpoint(services) : null;
 
-  const route = async (req: IncomingMessage, res: ServerResponse, target: RestTarget): Promise<void> => {
+  const route = async (req: IncomingMessage, res: ServerResponse, target: RestTarget, requestId: string): Promise<void> => {
     const { path } = target;
     // The REST API's description and reference page live under /api/v1/ but are files, not commands.
     if (req.method === 'GET' && isApiDocsPath(path)) {
       if (await serveApiDocs(path, req.headers['if-none-match'], res)) return;
       return sendJson(res, 404, { Errors: [{ Code: 404, Message: 'Not found' }] });
     }
-    if (isRestPath(path)) return handleRest(services, req, res, target);
+    if (isRestPath(path)) return handleRest(services, req, res, target, requestId);
     if (path === '/graphql') {
       const caller = callerFromBearer(req);
       const { yoga, fastPath } = await graphql();
-      if (qualifiesForFastPath(req)) return fastPath(req, res, caller);
+      if (qualifiesForFastPath(req)) return fastPath(req, res, caller, requestId);
+      // yoga writes its own head, merged with this one (its replies are streamed or rare: GET, GraphiQL, errors).
+      res.setHeader(REQUEST_ID_HEADER, requestId);
       // requestListener = handle + write the response; the extra object is merged into yoga's server context.
-      await (yoga.requestListener as (...args: unknown[]) => Promise<void>)(req, res, { caller, state: {} });
+      await (yoga.requestListener as (...args: unknown[]) => Promise<void>)(req, res, { caller, state: {}, requestId });
       return;
     }
     if (req.method === 'GET' && (await serveGraphiqlAsset(path, req.headers['if-none-match'], res))) return;
-    if (path === CALLBACK_PATH && req.method === 'GET') return domainConnectCallback(services, target.search, res);
+    if (path === CALLBACK_PATH && req.method === 'GET') return domainConnectCallback(services, target.search, res, requestId);
     if (path.startsWith(DOMAIN_CONNECT_TEMPLATES) && (req.method === 'GET' || req.method === 'HEAD')) return serveDomainConnectTemplate(services, path, res);
     if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
     if (path === METRICS_PATH && metricsEndpoint && req.method === 'GET') return metricsEndpoint(req, res);
@@ -87,10 +90,12 @@ function createRequestListener(services: Services): RequestListener {
 
   const listener = (req: IncomingMessage, res: ServerResponse) => {
     const target = splitTarget(req.url);
-    logRequest(accessLog, metrics, req, res, target);
-    route(req, res, target).catch((error: unknown) => {
-      logger.error({ err: error, path: target.path }, 'unhandled request error');
-      if (!res.headersSent) sendJson(res, 500, { Errors: [{ Code: 500, Message: 'Internal server error' }] });
+    const requestId = assignRequestId(req, res);
+    logRequest(accessLog, metrics, req, res, target, requestId);
+    route(req, res, target, requestId).catch((error: unknown) => {
+      logger.error({ err: error, path: target.path, requestId }, 'unhandled request error');
+      // The id in the body too (as REST's internal errors carry it), for a caller that quotes bodies, not headers.
+      if (!res.headersSent) sendJson(res, 500, { Errors: [{ Code: 500, Message: 'Internal server error' }], RequestID: requestId });
       else res.destroy();
     });
   };
@@ -122,7 +127,7 @@ function splitTarget(url: string | undefined): RestTarget {
  * carry `APIKey` or `SessionID`), never headers or bodies. The same duration goes to the request metrics, with the
  * command the REST transport found (`target.command`).
  */
-function logRequest(log: (entry: AccessEntry) => void, metrics: Metrics, req: IncomingMessage, res: ServerResponse, target: RestTarget): void {
+function logRequest(log: (entry: AccessEntry) => void, metrics: Metrics, req: IncomingMessage, res: ServerResponse, target: RestTarget, requestId: string): void {
   const started = process.hrtime.bigint();
   res.once('close', () => {
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
@@ -132,6 +137,7 @@ function logRequest(log: (entry: AccessEntry) => void, metrics: Metrics, req: In
       status: res.statusCode,
       durationMs: Math.round(seconds * 1e4) / 10,
       aborted: !res.writableFinished || undefined,
+      requestId,
     });
     if (metrics.enabled) metrics.request(transportOf(target.path), target.command, res.statusCode, seconds);
   });
@@ -161,8 +167,8 @@ const DOMAIN_CONNECT_TEMPLATES = '/domain-connect/templates/';
  * flow). The sealed `state` is its only credential. The reply is never cached and sends no Referer onwards: its URL
  * holds the code.
  */
-async function domainConnectCallback(services: Services, search: string, res: ServerResponse): Promise<void> {
-  const outcome = await services.domainConnect.callback(new URLSearchParams(search));
+async function domainConnectCallback(services: Services, search: string, res: ServerResponse, requestId: string): Promise<void> {
+  const outcome = await services.domainConnect.callback(new URLSearchParams(search), new RequestLog(services.logger, requestId));
   const privacy = { 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' };
   if (outcome.kind === 'redirect') {
     endReply(res, 302, { location: outcome.location, 'content-length': 0, ...privacy }, '');

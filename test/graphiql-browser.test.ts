@@ -100,10 +100,32 @@ describe.skipIf(!hasChromium)('GraphiQL in Chromium, offline', () => {
     await expect.poll(() => docs.textContent(), { timeout: 5000 }).toMatch(/query:\s*Query/);
     await expect.poll(() => docs.textContent(), { timeout: 5000 }).toMatch(/mutation:\s*Mutation/);
 
-    // Headers editor: GraphiQL sends these with every operation. insertText bypasses Monaco's bracket auto-closing.
+    // A fresh profile (no stored tabs) opens on the example document, with the headers template in the open editor.
+    const text = async (selector: string) => ((await page.locator(selector).textContent()) ?? '').replace(/\s+/g, ' ');
+    const queryEditor = '.graphiql-query-editor .monaco-editor .view-lines';
+    const headersEditor = '.graphiql-editor-tool .graphiql-editor:visible .monaco-editor';
+    await expect.poll(() => text(queryEditor), { timeout: 5000 }).toMatch(/query DnsProvider \{ dnsProvider\(domain: "example\.com"\)/);
+    expect(await text(queryEditor)).toMatch(/mutation SetDnsRecords/);
+    expect(await text(`${headersEditor} .view-lines`)).toMatch(/"Authorization": "Bearer <paste the key printed on first start>"/);
+
+    // With the admin key pasted over the template, the example's first operation answers with data.
+    const replaceHeaders = async (key: string) => {
+      await page.locator(headersEditor).click();
+      await page.keyboard.press('ControlOrMeta+A');
+      await page.keyboard.press('Delete');
+      // insertText bypasses Monaco's bracket auto-closing.
+      await page.keyboard.insertText(JSON.stringify({ Authorization: `Bearer ${key}` }));
+    };
+    await replaceHeaders(gw.adminKey);
+    await page.locator(queryEditor).getByText('dnsProvider(').click();
+    const example = page.waitForResponse((r) => r.request().method() === 'POST' && /dnsProvider/.test(r.request().postData() ?? ''));
+    await page.getByRole('button', { name: /^Execute query/ }).click();
+    const exampleReply = (await (await example).json()) as { data?: { dnsProvider?: { __typename?: string } } };
+    expect(exampleReply.data?.dnsProvider?.__typename).toMatch(/^(DnsProviderDetection|DnsError)$/);
+
+    // Headers editor: GraphiQL sends these with every operation.
     await page.getByRole('button', { name: 'Headers', exact: true }).click();
-    await page.locator('.graphiql-editor-tool .graphiql-editor:visible .monaco-editor').click();
-    await page.keyboard.insertText(JSON.stringify({ Authorization: `Bearer ${apiKey}` }));
+    await replaceHeaders(apiKey);
 
     await page.locator('.graphiql-query-editor .monaco-editor').click();
     await page.keyboard.press('ControlOrMeta+A');
@@ -136,6 +158,8 @@ describe.skipIf(!hasChromium)('GraphiQL in Chromium, offline', () => {
     const failed = serverHits.filter((hit) => (hit.status ?? 0) >= 400).map((hit) => `${hit.method} ${hit.path} ${hit.status}`);
     expect(failed).toEqual([]);
     expect(serverHits.filter((hit) => hit.method === 'POST' && hit.path === '/graphql' && hit.authorization === `Bearer ${apiKey}`)).toHaveLength(1);
+    // Nothing was sent with the unfilled template.
+    expect(serverHits.filter((hit) => hit.authorization?.includes('<paste'))).toEqual([]);
     expect(pageErrors).toEqual([]);
     expect(consoleErrors).toEqual([]);
     // ~4 s alone; the ceiling is for a full parallel suite on two shared cores, where Chromium start-up is slower.
@@ -161,6 +185,8 @@ describe.skipIf(!hasChromium)('GraphiQL in Chromium, offline', () => {
       await tab.locator('.graphiql-container .graphiql-query-editor .monaco-editor').waitFor({ state: 'visible' });
       await tab.getByRole('button', { name: 'Headers', exact: true }).click();
       await tab.locator('.graphiql-editor-tool .graphiql-editor:visible .monaco-editor').click();
+      await tab.keyboard.press('ControlOrMeta+A');
+      await tab.keyboard.press('Delete');
       await tab.keyboard.insertText(JSON.stringify({ Authorization: `Bearer ${watched.adminKey}` }));
       await tab.locator('.graphiql-query-editor .monaco-editor').click();
       await tab.keyboard.press('ControlOrMeta+A');

@@ -33,10 +33,13 @@ async function startWith(compileAfter: string) {
   weakKey = await gw.createKey({ permissions: ['Reports.Read'] });
 }
 
+/** Sent with both requests of a comparison: each path must answer it, and a masked error carries it in its body. */
+const REQUEST_ID = 'fast-path-equivalence';
+
 async function post(body: string, headers: Record<string, string>, chunked: boolean) {
   const reply = await request(`${gw.url}/graphql`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
+    headers: { 'content-type': 'application/json', 'x-request-id': REQUEST_ID, ...headers },
     // A stream body has no known length, so undici sends it chunked.
     body: chunked ? Readable.from([Buffer.from(body)]) : body,
   });
@@ -54,6 +57,7 @@ function expectSameAnswer(fast: Awaited<ReturnType<typeof post>>, slow: Awaited<
   expect(Object.keys(fast.headers).sort()).toEqual(Object.keys(slow.headers).sort());
   for (const [name, value] of Object.entries(slow.headers)) if (!VARYING_HEADERS.has(name)) expect(fast.headers[name], name).toBe(value);
   expect(fast.headers['content-type']).toMatch(/^application\/json/);
+  expect(fast.headers['x-request-id']).toBe(REQUEST_ID);
 }
 
 const services = () => gw.running.services;

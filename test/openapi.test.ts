@@ -108,8 +108,12 @@ describe('the document follows the code', () => {
     const input = commandInput({ domain: domainInput, changeId: requiredString('CHANGE_ID_MISSING', 'CHANGE_ID_INVALID', { description: 'Which one.' }) });
     const document = buildOpenApiDocument({ ...SOURCES, router: { ...router, 'test.echo': echo(input) }, commands: { ...REST_COMMANDS, 'test.echo': echoReply } }) as any;
     const get = document.paths['/api/v1/test.echo'].get;
-    expect(get.parameters.map((p: any) => [p.name, p.required])).toEqual([['Domain', true], ['ChangeID', true]]);
-    expect(get.parameters[1].schema).toMatchObject({ type: 'string', minLength: 1, maxLength: 1024, description: expect.stringMatching(/^Which one\. Also accepted as `ChangeId`/) });
+    const query = get.parameters.filter((p: any) => p.in === 'query');
+    expect(query.map((p: any) => [p.name, p.required])).toEqual([['Domain', true], ['ChangeID', true]]);
+    // Every operation takes the caller's optional request id, and every reply documents it.
+    expect(get.parameters.filter((p: any) => p.in === 'header').map((p: any) => [p.name, p.required ?? false])).toEqual([['X-Request-Id', false]]);
+    expect(Object.values(get.responses).map((r: any) => Object.keys(r.headers ?? {}).includes('X-Request-Id'))).not.toContain(false);
+    expect(query[1].schema).toMatchObject({ type: 'string', minLength: 1, maxLength: 1024, description: expect.stringMatching(/^Which one\. Also accepted as `ChangeId`/) });
     expect(document.components.schemas.TestEchoReply).toEqual({ type: 'object', properties: { echoed: { type: 'boolean' } }, required: ['echoed'], additionalProperties: false });
     expect(document.components.schemas.TestEchoError404.properties.Errors.items.properties.Code).toEqual({ type: 'number', const: 12 });
     expect(document.components.schemas.TestEchoError400.properties.Errors.items.properties.Code.enum).toEqual([1, 11, 100000, 100003]);

@@ -9,7 +9,7 @@
  */
 import type { Dispatcher } from 'undici';
 import { AppError } from '../errors.js';
-import type { Logger } from '../logger.js';
+import type { Log, Logger } from '../logger.js';
 import type { DomainConnectSettings, OAuthClient } from '../config.js';
 import type { Resolver } from '../detection/resolver.js';
 import { registrableDomain } from '../domain.js';
@@ -50,6 +50,8 @@ export interface ConnectRequest {
   readonly recordType: RecordSetType;
   readonly redirectUri?: string | undefined;
   readonly state?: string | undefined;
+  /** The request's logger (its lines carry the request id); the service's own when absent. */
+  readonly logger?: Log | undefined;
 }
 
 /** The answer of dns.connect / domainConnectUrl. */
@@ -76,6 +78,8 @@ export interface AsyncApplyCommand {
   readonly principal: string;
   /** The account whose authorization is used (its own only, see `applyAsync`) and whose journal entry it is. */
   readonly account: string;
+  /** The request's logger (its lines carry the request id); the service's own when absent. */
+  readonly logger?: Log | undefined;
 }
 
 /** What GET /domain-connect/callback answers: a redirect to the caller's RedirectURI, or a JSON body. */
@@ -94,7 +98,7 @@ export interface DomainConnectService {
   /** The OAuth consent URL of the asynchronous flow (DC-spec "OAuth Flow: Getting an Authorization Code"). */
   asyncUrl(request: AsyncConnectRequest): Promise<ConnectUrl>;
   /** GET /domain-connect/callback: exchanges the code, stores the tokens (sealed), applies the record set. */
-  callback(params: URLSearchParams): Promise<CallbackOutcome>;
+  callback(params: URLSearchParams, logger?: Log): Promise<CallbackOutcome>;
   /** Applies a record set through the stored authorization (dns.set Provider=domainconnect); journaled. */
   applyAsync(command: AsyncApplyCommand): Promise<SetRecordsResult>;
 }
@@ -192,7 +196,7 @@ export function createDomainConnectService(deps: DomainConnectDeps): DomainConne
    * has one like (the DMARC record, essential OnApply) is left out, as dns.set keeps the existing record. When that
    * cannot be checked (the lookup failed) the group is left out too: an existing policy is never replaced blindly.
    */
-  const groupsToApply = async (template: ServedTemplate, fqdn: string): Promise<string[] | null> => {
+  const groupsToApply = async (template: ServedTemplate, fqdn: string, log: Log): Promise<string[] | null> => {
     if (template.onApplyGroups.length === 0) return null;
     const skipped = new Set<string>();
     for (const group of template.onApplyGroups) {
@@ -202,7 +206,7 @@ export function createDomainConnectService(deps: DomainConnectDeps): DomainConne
         const prefix = (group.prefix ?? '').toLowerCase();
         if (values.some((v) => group.mode === 'All' || v.toLowerCase().startsWith(prefix))) skipped.add(group.groupId);
       } catch (error) {
-        deps.logger.warn({ name, err: { message: (error as Error).message } }, 'Domain Connect: could not read the existing TXT records; the group is left out');
+        log.warn({ name, err: { message: (error as Error).message } }, 'Domain Connect: could not read the existing TXT records; the group is left out');
         skipped.add(group.groupId);
       }
     }
@@ -210,13 +214,13 @@ export function createDomainConnectService(deps: DomainConnectDeps): DomainConne
   };
 
   /** `domain=…&host=…&<variables>[&groupId=…]`: the part every apply (sync URL, async API) starts with. */
-  const applyQuery = async (template: ServedTemplate, apex: string, fqdn: string): Promise<[string, string][]> => {
+  const applyQuery = async (template: ServedTemplate, apex: string, fqdn: string, log: Log): Promise<[string, string][]> => {
     const pairs: [string, string][] = [
       ['domain', apex],
       ['host', hostUnder(fqdn, apex)],
     ];
     for (const name of template.variables) pairs.push([name, variableValue(deps.templateVariables, name)]);
-    const groups = await groupsToApply(template, fqdn);
+    const groups = await groupsToApply(template, fqdn, log);
     if (groups !== null) pairs.push(['groupId', groups.join(',')]);
     return pairs;
   };
@@ -229,7 +233,7 @@ export function createDomainConnectService(deps: DomainConnectDeps): DomainConne
   const clientFor = (dnsProviderId: string): OAuthClient | undefined =>
     Object.hasOwn(settings.oauthClients, dnsProviderId) ? settings.oauthClients[dnsProviderId] : undefined;
 
-  const loadTokens = async (account: string, domain: string): Promise<{ providerId: string; tokens: TokenSet } | null> => {
+  const loadTokens = async (account: string, domain: string, log: Log): Promise<{ providerId: string; tokens: TokenSet } | null> => {
     if (!tokenKey) return null;
     const row = await deps.store.getDomainConnectToken(account, domain);
     if (!row) return null;
@@ -238,7 +242,7 @@ export function createDomainConnectService(deps: DomainConnectDeps): DomainConne
     } catch (error) {
       if (!(error instanceof SealError)) throw error;
       // A changed DOMAIN_CONNECT_TOKEN_KEY, or a row not written by this service: as if there were none.
-      deps.logger.warn({ domain }, 'a stored Domain Connect authorization does not open with DOMAIN_CONNECT_TOKEN_KEY; it is ignored');
+      log.warn({ domain }, 'a stored Domain Connect authorization does not open with DOMAIN_CONNECT_TOKEN_KEY; it is ignored');
       return null;
     }
   };
@@ -247,8 +251,8 @@ export function createDomainConnectService(deps: DomainConnectDeps): DomainConne
     deps.store.putDomainConnectToken({ account, domain, providerId, sealed: seal(tokenKey!, tokens, `dc-token:${domain}`), updatedAt: new Date(now()).toISOString() });
 
   /** The records an apply asks the provider for, as journal writes (CREATE: the provider does not say what was there). */
-  const requestedWrites = async (template: ServedTemplate, domain: string): Promise<{ writes: JournalWrite[]; groups: string[] | null }> => {
-    const groups = await groupsToApply(template, domain);
+  const requestedWrites = async (template: ServedTemplate, domain: string, log: Log): Promise<{ writes: JournalWrite[]; groups: string[] | null }> => {
+    const groups = await groupsToApply(template, domain, log);
     const records = template.template.records.filter((r) => groups === null || (r.groupId !== undefined && groups.includes(r.groupId)));
     return { groups, writes: records.map((r) => ({ action: 'CREATE' as const, before: null, after: servedRecordFor(r, domain, deps.templateVariables) })) };
   };
@@ -259,6 +263,7 @@ export function createDomainConnectService(deps: DomainConnectDeps): DomainConne
    * (code 9); other 4xx the provider's refusal (code 9); 5xx or no answer code 10. Journaled write-ahead.
    */
   async function applyWithToken(command: AsyncApplyCommand, stored: { providerId: string; tokens: TokenSet }): Promise<SetRecordsResult> {
+    const log = command.logger ?? deps.logger;
     const client = clientFor(stored.providerId);
     if (!client) {
       throw AppError.of('DOMAIN_CONNECT_UNAVAILABLE', `no OAuth client is configured for the DNS provider ${stored.providerId} (DOMAIN_CONNECT_OAUTH_CLIENTS)`);
@@ -269,7 +274,7 @@ export function createDomainConnectService(deps: DomainConnectDeps): DomainConne
       throw AppError.of('DOMAIN_CONNECT_UNAVAILABLE', `the stored authorization does not cover ${command.recordType}: run dns.connect with Flow=async for it`);
     }
     const deadline = now() + deps.applyTimeoutMs;
-    const pairs = await applyQuery(template, apex, command.domain);
+    const pairs = await applyQuery(template, apex, command.domain, log);
     if (command.force) pairs.push(['force', '1']);
     let applyUrl: URL;
     try {
@@ -281,7 +286,7 @@ export function createDomainConnectService(deps: DomainConnectDeps): DomainConne
       if (error instanceof RefusedDestinationError) throw AppError.of('DOMAIN_CONNECT_UNAVAILABLE', error.message);
       throw error;
     }
-    const { writes } = await requestedWrites(template, command.domain);
+    const { writes } = await requestedWrites(template, command.domain, log);
     const views: ChangeView[] = writes.map((w) => ({ action: 'CREATE', type: w.after!.type, name: w.after!.name, content: w.after!.content, ttl: w.after!.ttl, previous: null }));
 
     let tokens = stored.tokens;
@@ -307,14 +312,14 @@ export function createDomainConnectService(deps: DomainConnectDeps): DomainConne
     try {
       entry = await deps.journal.begin({ principal: command.principal, account: command.account, domain: command.domain, provider: DOMAIN_CONNECT_PROVIDER, recordType: command.recordType, revertOf: null, writes });
     } catch (error) {
-      deps.logger.error({ err: error, domain: command.domain }, 'could not journal the Domain Connect apply; nothing was sent');
+      log.error({ err: error, domain: command.domain }, 'could not journal the Domain Connect apply; nothing was sent');
       throw AppError.of('JOURNAL_FAILED', undefined, { cause: error });
     }
     const complete = async (status: 'applied' | 'failed') => {
       try {
         await deps.journal.complete(entry, { status, writes: status === 'applied' ? writes : [] });
       } catch (error) {
-        deps.logger.error({ err: error, domain: command.domain, changeId: entry.id }, 'could not complete the journal entry of a Domain Connect apply; it stays pending');
+        log.error({ err: error, domain: command.domain, changeId: entry.id }, 'could not complete the journal entry of a Domain Connect apply; it stays pending');
       }
     };
     let reply: GuardedReply;
@@ -335,7 +340,7 @@ export function createDomainConnectService(deps: DomainConnectDeps): DomainConne
     }
     if (reply.status >= 200 && reply.status <= 299) {
       await complete('applied');
-      deps.logger.info({ provider: DOMAIN_CONNECT_PROVIDER, dnsProvider: stored.providerId, domain: command.domain, recordType: command.recordType, writes: writes.length }, 'dns records applied through Domain Connect');
+      log.info({ provider: DOMAIN_CONNECT_PROVIDER, dnsProvider: stored.providerId, domain: command.domain, recordType: command.recordType, writes: writes.length }, 'dns records applied through Domain Connect');
       return { applied: true, changes: views, warnings: [] };
     }
     await complete('failed');
@@ -367,7 +372,7 @@ export function createDomainConnectService(deps: DomainConnectDeps): DomainConne
       }
       requireTemplate(found, request.recordType);
       const template = servedFor(request.recordType);
-      const pairs = await applyQuery(template, found.apex, request.domain);
+      const pairs = await applyQuery(template, found.apex, request.domain, request.logger ?? deps.logger);
       if (request.redirectUri !== undefined) pairs.push(['redirect_uri', request.redirectUri]);
       if (request.state !== undefined) pairs.push(['state', request.state]);
       const path = `/v2/domainTemplates/providers/${encodeURIComponent(providerId)}/services/${encodeURIComponent(request.recordType)}/apply`;
@@ -433,7 +438,7 @@ export function createDomainConnectService(deps: DomainConnectDeps): DomainConne
       };
     },
 
-    async callback(params) {
+    async callback(params, log = deps.logger) {
       const invalid: CallbackOutcome = { kind: 'json', status: 400, body: { success: false, message: 'The Domain Connect callback is invalid or has expired: start again with dns.connect' } };
       const sealedState = params.get('state');
       if (!tokenKey || !sealedState) return invalid;
@@ -471,14 +476,14 @@ export function createDomainConnectService(deps: DomainConnectDeps): DomainConne
         tokens = await exchangeCode({ dispatcher: deps.dispatcher, client, deadline: now() + deps.applyTimeoutMs, scope: consent.sc, code, redirectUri: callbackUrl(), now });
       } catch (error) {
         if (!(error instanceof OAuthError)) throw error;
-        deps.logger.warn({ domain: consent.d, dnsProvider: consent.p, reason: error.message }, 'Domain Connect code exchange failed');
+        log.warn({ domain: consent.d, dnsProvider: consent.p, reason: error.message }, 'Domain Connect code exchange failed');
         return answer(502, { error: 'server_error', message: `the authorization could not be completed: ${error.message}` });
       }
       // Stored for the account that started the flow (sealed in the state), whoever's browser brings the code back.
       const account = consent.a ?? consent.u;
       await storeTokens(account, consent.d, consent.p, tokens);
       try {
-        await applyWithToken({ domain: consent.d, recordType: consent.r, force: false, principal: consent.u, account }, { providerId: consent.p, tokens });
+        await applyWithToken({ domain: consent.d, recordType: consent.r, force: false, principal: consent.u, account, logger: log }, { providerId: consent.p, tokens });
       } catch (error) {
         if (!(error instanceof AppError)) throw error;
         return answer(error.httpStatus, { error: error.primary.code === 9 ? 'conflict' : 'server_error', message: error.primary.message });
@@ -490,7 +495,7 @@ export function createDomainConnectService(deps: DomainConnectDeps): DomainConne
       // Only the caller's own account's authorization, even for a caller holding Admin: a token is the customer's
       // consent given to one caller, not a journal row to inspect. Another account's authorization for the domain is
       // answered exactly as none at all (the same error, no hint that one exists).
-      const stored = await loadTokens(command.account, command.domain);
+      const stored = await loadTokens(command.account, command.domain, command.logger ?? deps.logger);
       if (!stored) {
         throw AppError.of('DOMAIN_CONNECT_UNAVAILABLE', `no Domain Connect authorization is stored for ${command.domain}: run dns.connect with Flow=async first`);
       }

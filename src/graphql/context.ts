@@ -6,6 +6,7 @@ import { GraphQLError } from 'graphql';
 import { AppError, isAppError } from '../errors.js';
 import { runProcedure, type CallContext, type CallerCredentials, type Procedure, type RateLimitState } from '../procedures/procedure.js';
 import type { Services } from '../app.js';
+import type { RequestLog } from '../logger.js';
 
 /** Shared with the HTTP layer so it can write `RateLimit-*` headers after the operation. */
 export interface GraphqlRequestState {
@@ -16,6 +17,16 @@ export interface GraphqlContext {
   readonly services: Services;
   readonly caller: CallerCredentials;
   readonly state: GraphqlRequestState;
+  /** The request's logger; its `requestId` is the request's id. */
+  readonly logger: RequestLog;
+}
+
+/** Unexpected errors a procedure threw, with the request they were thrown in: read when they are masked. */
+const requestOfError = new WeakMap<object, RequestLog>();
+
+/** The logger of the request `error` was thrown in by a procedure (`runForGraphql`); undefined for any other error. */
+export function requestLogOf(error: unknown): RequestLog | undefined {
+  return typeof error === 'object' && error !== null ? requestOfError.get(error) : undefined;
 }
 
 /** A failure the schema shows as a `DnsError` union member rather than a GraphQL error. */
@@ -34,27 +45,34 @@ export async function runForGraphql<Input, Output>(
   procedure: Procedure<Input, Output>,
   input: unknown,
 ): Promise<Output | DnsErrorShape> {
-  const call: CallContext = { services: ctx.services, caller: ctx.caller, transport: 'graphql' };
+  const call: CallContext = { services: ctx.services, caller: ctx.caller, transport: 'graphql', requestId: ctx.logger.requestId, logger: ctx.logger };
   try {
     const output = await runProcedure(procedure, input, call);
     ctx.services.metrics.procedureCall('graphql', procedure.name, 'ok');
     return output;
   } catch (error) {
     ctx.services.metrics.procedureCall('graphql', procedure.name, isAppError(error) ? error.primary.key : 'INTERNAL_ERROR');
-    if (!isAppError(error)) throw error;
+    if (!isAppError(error)) {
+      // Masked later, without the context (yoga's maskError): remembered so that its log line and masked error name
+      // the request.
+      if (typeof error === 'object' && error !== null) requestOfError.set(error, ctx.logger);
+      throw error;
+    }
     if (error.graphqlKind === 'DNS_ERROR') return { __typename: 'DnsError', code: error.primary.code, message: error.primary.message };
-    throw toGraphqlError(error);
+    throw toGraphqlError(error, ctx.logger.requestId);
   } finally {
     if (call.rateLimit) ctx.state.rateLimit = call.rateLimit;
   }
 }
 
-function toGraphqlError(error: AppError): GraphQLError {
+/** Our own failures (HTTP 500) carry the request's id, as masked errors do, for the caller to quote. */
+function toGraphqlError(error: AppError, requestId: string): GraphQLError {
   const retryAfter = error.extra.RetryAfter;
   return new GraphQLError(error.primary.message, {
     extensions: {
       code: error.graphqlKind,
       ...(retryAfter !== undefined ? { retryAfter } : {}),
+      ...(error.httpStatus === 500 ? { requestId } : {}),
       http: {
         status: error.httpStatus,
         ...(retryAfter !== undefined ? { headers: { 'Retry-After': String(retryAfter) } } : {}),

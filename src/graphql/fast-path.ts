@@ -23,6 +23,7 @@ import { boundedMemo } from '../bounded-memo.js';
 import { isAppError } from '../errors.js';
 import { readRequestBody } from '../rest/params.js';
 import { endReply } from '../reply-batch.js';
+import { withRequestId } from '../request-id.js';
 import { rateLimitHeaders } from '../rate-limit/headers.js';
 import type { CallerCredentials } from '../procedures/procedure.js';
 import type { GraphqlContext, GraphqlRequestState } from './context.js';
@@ -147,8 +148,8 @@ export function createGraphqlFastPath(yoga: Yoga, { maxBodyBytes, compileAfterUs
   }
 
   /** Hands the request (body already read) to yoga and writes its answer. */
-  async function viaYoga(req: IncomingMessage, res: ServerResponse, body: Buffer, caller: CallerCredentials): Promise<void> {
-    const serverContext: GraphqlServerContext = { req, res, caller, state: {} };
+  async function viaYoga(req: IncomingMessage, res: ServerResponse, body: Buffer, caller: CallerCredentials, requestId: string): Promise<void> {
+    const serverContext: GraphqlServerContext = { req, res, caller, state: {}, requestId };
     const headers = new Headers();
     for (const [name, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
@@ -172,8 +173,8 @@ export function createGraphqlFastPath(yoga: Yoga, { maxBodyBytes, compileAfterUs
    * it in its onExecuteDone hook). Null when the variables do not coerce: graphql-jit answers those with errors and
    * no `data` (nothing has run), in its own wording and without yoga's 400, so yoga is asked instead.
    */
-  async function runCompiled(query: CompiledQuery, caller: CallerCredentials, state: GraphqlRequestState, variables: GraphqlParams['variables']): Promise<ExecutionResult | null> {
-    const result = await query.query(undefined, context({ caller, state }), variables ?? undefined);
+  async function runCompiled(query: CompiledQuery, server: Pick<GraphqlServerContext, 'caller' | 'state' | 'requestId'>, variables: GraphqlParams['variables']): Promise<ExecutionResult | null> {
+    const result = await query.query(undefined, context(server), variables ?? undefined);
     if (!('data' in result)) return null;
     if (!result.errors) return result;
     const errors = result.errors.map((error) => {
@@ -199,7 +200,7 @@ export function createGraphqlFastPath(yoga: Yoga, { maxBodyBytes, compileAfterUs
     })) as ExecutionResult;
   }
 
-  return async function handle(req: IncomingMessage, res: ServerResponse, caller: CallerCredentials): Promise<void> {
+  return async function handle(req: IncomingMessage, res: ServerResponse, caller: CallerCredentials, requestId: string): Promise<void> {
     let body: Buffer;
     try {
       body = await readRequestBody(req, maxBodyBytes);
@@ -216,18 +217,18 @@ export function createGraphqlFastPath(yoga: Yoga, { maxBodyBytes, compileAfterUs
     } catch {
       params = null;
     }
-    if (!params) return viaYoga(req, res, body, caller);
+    if (!params) return viaYoga(req, res, body, caller, requestId);
 
     const state: GraphqlRequestState = {};
     // The enveloped functions for this request, built only when needed: for a document seen for the first time
     // (parse, validate) or not compiled yet (context, execute).
     let enveloped: ReturnType<Yoga['getEnveloped']> | undefined;
-    const envelopedNow = () => (enveloped ??= yoga.getEnveloped({ req, res, caller, state, params } as never));
+    const envelopedNow = () => (enveloped ??= yoga.getEnveloped({ req, res, caller, state, requestId, params } as never));
     const prepared = prepare(envelopedNow, params.query, params.operationName ?? undefined);
-    if (!prepared) return viaYoga(req, res, body, caller);
+    if (!prepared) return viaYoga(req, res, body, caller, requestId);
     const query = compiledFor(prepared);
-    const result = query ? await runCompiled(query, caller, state, params.variables) : await runEnveloped(envelopedNow(), prepared, params.variables);
-    if (!result) return viaYoga(req, res, body, caller);
+    const result = query ? await runCompiled(query, { caller, state, requestId }, params.variables) : await runEnveloped(envelopedNow(), prepared, params.variables);
+    if (!result) return viaYoga(req, res, body, caller, requestId);
 
     const { status, headers } = responseInit(result);
     const text = JSON.stringify(withoutInternals(result));
@@ -249,7 +250,7 @@ async function stream(response: Response, res: ServerResponse): Promise<void> {
   response.headers.forEach((value, name) => {
     if (name !== 'content-length') head[name] = value;
   });
-  res.writeHead(response.status, head);
+  res.writeHead(response.status, withRequestId(res, head));
   const reader = response.body!.getReader();
   res.once('close', () => void reader.cancel().catch(() => undefined));
   try {

@@ -55,9 +55,45 @@ export async function serveGraphiqlAsset(pathname: string, ifNoneMatch: string |
   return true;
 }
 
+/**
+ * What a first visit opens on: a detection and a dry run on the sandbox provider (nothing is written, no real DNS
+ * host is needed), runnable once the key printed on first start is pasted into the headers. GraphiQL uses it only
+ * when it has no tabs stored in the browser's localStorage, so a returning user keeps their own.
+ * test/graphiql.test.ts validates it against the schema.
+ */
+export const EXAMPLE_DOCUMENT = `# Paste the API key printed on first start into the headers below, then run an operation (the ▶ button).
+
+query DnsProvider {
+  dnsProvider(domain: "example.com") {
+    __typename
+    ... on DnsProviderDetection { provider supported nameservers }
+    ... on DnsError { code message }
+  }
+}
+
+# A dry run on the sandbox provider: the plan, with nothing written.
+mutation SetDnsRecords {
+  setDnsRecords(input: { domain: "example.com", provider: SANDBOX, recordType: CAMPAIGN, credentials: { apiKey: "sandbox" }, dryRun: true }) {
+    __typename
+    ... on SetDnsRecordsSuccess { applied changes { action type name content } warnings }
+    ... on DnsError { code message }
+  }
+}
+`;
+
+/** The headers editor's first content: where the key goes. */
+export const EXAMPLE_HEADERS = JSON.stringify({ Authorization: 'Bearer <paste the key printed on first start>' }, null, 2);
+
 /** The GraphiQL page: yoga calls this for a browser GET on /graphql. */
 export function renderGraphiqlPage(options: { title?: string; endpoint?: string } = {}): string {
-  const config = JSON.stringify({ endpoint: options.endpoint ?? '/graphql', title: options.title ?? 'DNS gateway' });
+  const config = JSON.stringify({
+    endpoint: options.endpoint ?? '/graphql',
+    title: options.title ?? 'DNS gateway',
+    // GraphiQL's defaults for a browser without stored tabs (graphql-yoga GraphiQLOptions).
+    defaultQuery: EXAMPLE_DOCUMENT,
+    headers: EXAMPLE_HEADERS,
+    defaultEditorToolsVisibility: 'headers',
+  });
   const p = GRAPHIQL_ASSET_PREFIX;
   return `<!doctype html>
 <html lang="en">

@@ -4,16 +4,17 @@
  * offline GraphiQL. Each request gets a fresh context bound to the caller's credentials.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { GraphQLError } from 'graphql';
 import { createGraphQLError, createYoga, maskError, type Plugin } from 'graphql-yoga';
 import { ERROR_CATALOGUE } from '../errors.js';
-import type { Logger } from '../logger.js';
+import { RequestLog, type Logger } from '../logger.js';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { schema } from '../../schema/index.js';
 import type { Services } from '../app.js';
 import type { CallerCredentials } from '../procedures/procedure.js';
 import { rateLimitHeaders } from '../rate-limit/headers.js';
-import type { GraphqlContext, GraphqlRequestState } from './context.js';
+import { requestLogOf, type GraphqlContext, type GraphqlRequestState } from './context.js';
 import { renderGraphiqlPage } from './graphiql.js';
 
 /** What the node:http layer passes for each request. */
@@ -22,6 +23,8 @@ export interface GraphqlServerContext {
   res: ServerResponse;
   caller: CallerCredentials;
   state: GraphqlRequestState;
+  /** The request's id (src/request-id.ts). */
+  requestId: string;
 }
 
 /**
@@ -30,7 +33,7 @@ export interface GraphqlServerContext {
  */
 export interface GraphqlExecutionParts {
   /** The resolvers' context for one request: the same function yoga's `context` option is given. */
-  context(server: Pick<GraphqlServerContext, 'caller' | 'state'>): GraphqlContext;
+  context(server: Pick<GraphqlServerContext, 'caller' | 'state' | 'requestId'>): GraphqlContext;
   /**
    * Masks one error of a result, exactly as yoga's `maskedErrors` does (envelop's useMaskedErrors with yoga's
    * wrapper: an error this function returned is passed through, any other goes to `maskUnexpected`).
@@ -137,13 +140,19 @@ async function readLimited(request: Request, maxBytes: number, tooLarge: () => E
  * graphql-js's for malformed requests): the caller sees only "Unexpected error.", never a message, a stack or a
  * provider's text; the log keeps the (scrubbed) original. `isDev: false` always: yoga's development mode would put
  * the original message and stack in `extensions`. Yoga's own request errors carry `extensions.originalError` (for
- * invalid JSON, V8's message quotes the body, which may hold a credential): its message is dropped.
+ * invalid JSON, V8's message quotes the body, which may hold a credential): its message is dropped. An error a
+ * procedure threw is logged with its request's id, which the masked error carries in `extensions.requestId` for the
+ * caller to quote.
  */
 function maskUnexpected(logger: Logger) {
   return (error: unknown, message: string): Error => {
     const masked = maskError(error, message, false);
     if (masked !== error) {
-      logger.error({ err: (error as { originalError?: unknown }).originalError ?? error }, 'unexpected GraphQL error');
+      const original = (error as { originalError?: unknown }).originalError ?? error;
+      const request = requestLogOf(original);
+      (request ?? logger).error({ err: original }, 'unexpected GraphQL error');
+      // The extensions object is the one maskError just made for this error.
+      if (request) (masked as GraphQLError).extensions.requestId = request.requestId;
       return masked;
     }
     const extensions = (error as { extensions?: Record<string, unknown> }).extensions;
@@ -158,7 +167,12 @@ function maskUnexpected(logger: Logger) {
 }
 
 export function createGraphqlHandler(services: Services) {
-  const context = ({ caller, state }: Pick<GraphqlServerContext, 'caller' | 'state'>): GraphqlContext => ({ services, caller, state });
+  const context = ({ caller, state, requestId }: Pick<GraphqlServerContext, 'caller' | 'state' | 'requestId'>): GraphqlContext => ({
+    services,
+    caller,
+    state,
+    logger: new RequestLog(services.logger, requestId),
+  });
   const mask = maskUnexpected(services.logger);
   // yoga's wrapper around `maskError` (graphql-yoga server.ts): an error it produced is never masked twice. Its
   // logging of a masked error goes to yoga's logger, which `logging: false` silences; maskUnexpected logs it.

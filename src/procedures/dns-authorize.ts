@@ -17,6 +17,7 @@ export const dnsAuthorize = defineProcedure({
       domain: input.domain,
       provider: input.provider,
       credentials: { apiKey: input.apiKey, apiSecret: input.apiSecret, apiUser: input.apiUser, username: input.username },
+      logger: ctx.logger,
     });
     return { success: true };
   },

@@ -74,13 +74,13 @@ export const dnsConnect = defineProcedure({
     const { services } = ctx;
     const principal = principalLabel(ctx.principal!);
     const account = callerAccount(ctx).id;
-    const request = { domain: input.domain, recordType: input.recordType, redirectUri: input.redirectUri, state: input.state };
+    const request = { domain: input.domain, recordType: input.recordType, redirectUri: input.redirectUri, state: input.state, logger: ctx.logger };
     const result = input.flow === 'async' ? await services.domainConnect.asyncUrl({ ...request, principal, account }) : await services.domainConnect.syncUrl(request);
     // The records appear only once the customer has approved at the provider: the first check waits. The watch belongs
     // to the caller's account.
     await services.watches
       .start({ principal: account, domain: input.domain, recordType: input.recordType, firstCheck: 'later' })
-      .catch((error: unknown) => services.logger.warn({ domain: input.domain, err: { message: (error as Error).message } }, 'could not start a watch after dns.connect'));
+      .catch((error: unknown) => ctx.logger.warn({ domain: input.domain, err: { message: (error as Error).message } }, 'could not start a watch after dns.connect'));
     return result;
   },
 });

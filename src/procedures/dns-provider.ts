@@ -30,7 +30,7 @@ export const dnsProvider = defineProcedure({
     try {
       detection = await ctx.services.detector.detect(domain);
     } catch (error) {
-      ctx.services.logger.warn({ domain, err: (error as Error).message }, 'NS lookup failed');
+      ctx.logger.warn({ domain, err: (error as Error).message }, 'NS lookup failed');
       throw AppError.of('DETECTION_FAILED', undefined, { cause: error });
     }
     if (!detection) throw AppError.of('PROVIDER_UNDETERMINED');

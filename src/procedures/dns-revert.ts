@@ -50,6 +50,7 @@ export const dnsRevert = defineProcedure({
       credentials,
       principal: principalLabel(ctx.principal!),
       account,
+      logger: ctx.logger,
     });
     return { success: true, changes: result.changes };
   },

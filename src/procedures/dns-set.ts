@@ -85,7 +85,7 @@ export const dnsSet = defineProcedure({
       if (input.dryRun) {
         throw AppError.of('PARAMETER_INVALID', 'DryRun: not available with Provider=domainconnect (the DNS provider plans and applies the template itself)');
       }
-      const applied = await ctx.services.domainConnect.applyAsync({ domain: input.domain, recordType: input.recordType, force: input.force ?? false, principal, account });
+      const applied = await ctx.services.domainConnect.applyAsync({ domain: input.domain, recordType: input.recordType, force: input.force ?? false, principal, account, logger: ctx.logger });
       await startWatch(ctx, account, input.domain, input.recordType);
       return applied;
     }
@@ -98,6 +98,7 @@ export const dnsSet = defineProcedure({
       principal,
       account,
       credentials: { apiKey: input.apiKey!, apiSecret: input.apiSecret, apiUser: input.apiUser, username: input.username },
+      logger: ctx.logger,
     });
     if (result.applied) await startWatch(ctx, account, input.domain, input.recordType);
     return result;
@@ -113,6 +114,6 @@ async function startWatch(ctx: CallContext, account: string, domain: string, rec
     await ctx.services.watches.start({ principal: account, domain, recordType, firstCheck: 'later' });
   } catch (error) {
     // The zone is written: failing the request now would only invite a retry of a finished write.
-    ctx.services.logger.error({ err: error, domain }, 'could not start the watch of an applied dns.set');
+    ctx.logger.error({ err: error, domain }, 'could not start the watch of an applied dns.set');
   }
 }

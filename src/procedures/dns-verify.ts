@@ -15,5 +15,5 @@ export const dnsVerify = defineProcedure({
   input: commandInput({ domain: domainInput, recordType: recordTypeInput }),
   middleware: [authenticate, rateLimit, requirePermission('User.Update')],
   errors: ['VERIFY_NO_NAMESERVERS', 'VERIFY_LOOKUP_FAILED', 'VERIFY_FAILED'],
-  handler: ({ domain, recordType }, ctx): Promise<Verification> => ctx.services.verify.verify(domain, recordType),
+  handler: ({ domain, recordType }, ctx): Promise<Verification> => ctx.services.verify.verify(domain, recordType, ctx.logger),
 });

@@ -8,6 +8,7 @@ import { AppError, ERROR_CATALOGUE, errorItem, type ErrorItem, type ErrorKey } f
 import type { Principal } from '../auth/types.js';
 import type { Account } from '../auth/account.js';
 import type { Services } from '../app.js';
+import type { Log } from '../logger.js';
 
 /** The rate-limit state the transport reports in `RateLimit-*` headers. */
 export interface RateLimitState {
@@ -30,6 +31,13 @@ export interface CallContext {
   readonly caller: CallerCredentials;
   /** Which transport called: for logs only; handlers must not branch on it. */
   readonly transport: 'rest' | 'graphql';
+  /** The request's id (`X-Request-Id`, src/request-id.ts). */
+  readonly requestId: string;
+  /**
+   * The request's logger: every line a procedure or the services it calls log while serving it goes here, so that it
+   * carries `requestId` (a `RequestLog`: the pino child is made on the first line only).
+   */
+  readonly logger: Log;
   /** Set by `authenticate`. */
   principal?: Principal;
   /**

@@ -10,6 +10,7 @@ import { callerFromBearer } from '../procedures/caller.js';
 import { runProcedure, type CallContext, type CallerCredentials } from '../procedures/procedure.js';
 import { rateLimitHeaders } from '../rate-limit/headers.js';
 import type { Services } from '../app.js';
+import { RequestLog } from '../logger.js';
 import { endReply } from '../reply-batch.js';
 import { param, readParams, type RawParams } from './params.js';
 import { errorReply, responseFormat, sendReply, successReply, type ResponseFormat, type Transport } from './respond.js';
@@ -100,6 +101,15 @@ function quote(text: string): string {
   return JSON.stringify(text.length > 64 ? `${text.slice(0, 64)}…` : text);
 }
 
+/**
+ * Our own failures (HTTP 500: an unexpected error, a journal that could not be written) name the request in a
+ * `RequestID` field, so that a caller can quote it; the line logged for it carries the same id.
+ */
+function namingRequest(error: AppError, requestId: string): AppError {
+  if (error.httpStatus !== 500) return error;
+  return new AppError(error.items, { cause: error.cause, extra: { ...error.extra, RequestID: requestId } });
+}
+
 /** The request target split once by the server: the path, and the query string with its `?` (or ''). */
 export interface RestTarget {
   readonly path: string;
@@ -108,10 +118,12 @@ export interface RestTarget {
   command?: CommandName | undefined;
 }
 
-export async function handleRest(services: Services, req: IncomingMessage, res: ServerResponse, target: RestTarget): Promise<void> {
+/** `requestId`: the request's id (src/request-id.ts), for its log lines and an internal error's reply. */
+export async function handleRest(services: Services, req: IncomingMessage, res: ServerResponse, target: RestTarget, requestId: string): Promise<void> {
   const transport: Transport = target.path === LEGACY_PATH ? 'legacy' : 'v1';
   // Known before the body is read, so that even a refused body is answered in the format the query asked for.
   let format: ResponseFormat = target.search.includes('ResponseFormat') ? responseFormat(new URLSearchParams(target.search).get('ResponseFormat')) : 'json';
+  const logger = new RequestLog(services.logger, requestId);
   let ctx: CallContext | undefined;
   let reply;
   try {
@@ -126,7 +138,7 @@ export async function handleRest(services: Services, req: IncomingMessage, res: 
     const procedure = findProcedure(command);
     if (!procedure) throw AppError.of('INVALID_COMMAND', `${quote(command)} not found`);
     target.command = procedure.name as CommandName;
-    ctx = { services, caller: callerFrom(req, raw), transport: 'rest' };
+    ctx = { services, caller: callerFrom(req, raw), transport: 'rest', requestId, logger };
     const input = inputFrom(raw);
     const output = await runProcedure(procedure, input, ctx);
     services.metrics.procedureCall(transport === 'v1' ? 'rest' : 'legacy', target.command, 'ok');
@@ -136,11 +148,11 @@ export async function handleRest(services: Services, req: IncomingMessage, res: 
       // The client went away mid-body: nobody to answer. (Not `req.destroyed`: that is also true once a body has been
       // read to its end, and would leave every unexpected error after a POST unanswered.)
       if (res.destroyed || req.socket.destroyed) return;
-      services.logger.error({ err: error, path: target.path }, 'REST request failed');
+      logger.error({ err: error, path: target.path }, 'REST request failed');
     }
     const failure = isAppError(error) ? error : AppError.of('INTERNAL_ERROR');
     if (ctx && target.command) services.metrics.procedureCall(transport === 'v1' ? 'rest' : 'legacy', target.command, failure.primary.key);
-    reply = errorReply(failure, transport, format);
+    reply = errorReply(namingRequest(failure, requestId), transport, format);
   }
   const headers = ctx?.rateLimit ? { ...reply.headers, ...rateLimitHeaders(ctx.rateLimit) } : reply.headers;
   sendReply(res, { ...reply, headers });

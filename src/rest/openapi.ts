@@ -137,8 +137,12 @@ function v1ErrorBody(keys: readonly ErrorKey[], status: number) {
   return z.object({
     Errors: z.array(item).min(1).meta({ description: 'Every applicable error, in code order; the first decides the status.' }),
     ...(status === 429 ? { RetryAfter: z.int().min(0).meta({ description: 'Seconds until a retry is served (also `Retry-After`).' }) } : {}),
+    ...(status === 500 ? { RequestID: REQUEST_ID_FIELD } : {}),
   });
 }
+
+/** Our own failures (HTTP 500, and their `/api.php` form) name the request. */
+const REQUEST_ID_FIELD = z.string().meta({ description: 'The request\'s id (also `X-Request-Id`): quote it when reporting the failure.' });
 
 const seconds = () => z.int().min(0);
 
@@ -149,7 +153,15 @@ const HEADERS = {
   'RateLimit-Reset': seconds().meta({ description: 'Seconds until a request is freed.' }),
   'Retry-After': seconds().meta({ description: 'Seconds to wait before a retry is served (RFC 9110 §10.2.3).' }),
   Connection: z.literal('close').meta({ description: 'The unread body ends the connection.' }),
+  'X-Request-Id': z.string().meta({
+    description: "The request's id: the caller's own `X-Request-Id` when it is 1–128 of `A-Z a-z 0-9 . _ : @ / + = -`, else a fresh UUID. On every reply, and on every log line of the request.",
+  }),
 };
+
+/** The caller's optional `X-Request-Id`, on every operation. */
+const REQUEST_ID_PARAMETER = z.object({
+  'X-Request-Id': z.string().optional().meta({ description: "Your id for the request (1–128 of `A-Z a-z 0-9 . _ : @ / + = -`), answered in `X-Request-Id` and put on the server's log lines; anything else is replaced by a fresh one." }),
+});
 
 /** The rate-limit headers: on every reply once the budget was drawn (success always; errors from the limit on). */
 const rateLimitHeaders = (required: boolean) => {
@@ -158,10 +170,10 @@ const rateLimitHeaders = (required: boolean) => {
 };
 
 function errorHeaders(status: number, rateLimited: boolean) {
-  const headers: Record<string, z.ZodType> = rateLimited ? rateLimitHeaders(false) : {};
+  const headers: Record<string, z.ZodType> = { 'X-Request-Id': HEADERS['X-Request-Id'], ...(rateLimited ? rateLimitHeaders(false) : {}) };
   if (status === 429) headers['Retry-After'] = HEADERS['Retry-After'];
   if (status === 413) headers['Connection'] = HEADERS.Connection;
-  return Object.keys(headers).length > 0 ? z.object(headers) : undefined;
+  return z.object(headers);
 }
 
 function v1Responses(facts: CommandFacts, components: Components): ZodOpenApiResponsesObject {
@@ -169,7 +181,7 @@ function v1Responses(facts: CommandFacts, components: Components): ZodOpenApiRes
   const responses: ZodOpenApiResponsesObject = {
     '200': {
       description: 'Success.',
-      ...(facts.rateLimited ? { headers: z.object(rateLimitHeaders(true)) } : {}),
+      headers: z.object({ 'X-Request-Id': HEADERS['X-Request-Id'], ...(facts.rateLimited ? rateLimitHeaders(true) : {}) }),
       content: { 'application/json': { schema: named(components, `${prefix}Reply`, facts.rest.reply) } },
     },
   };
@@ -179,7 +191,7 @@ function v1Responses(facts: CommandFacts, components: Components): ZodOpenApiRes
     const headers = errorHeaders(status, facts.rateLimited);
     responses[`${status}` as `${1 | 2 | 3 | 4 | 5}${string}`] = {
       description: errorLines(keys),
-      ...(headers ? { headers } : {}),
+      headers,
       content: { 'application/json': { schema: named(components, `${prefix}Error${status}`, v1ErrorBody(keys, status)) } },
     };
   }
@@ -206,13 +218,14 @@ function v1Operations(facts: CommandFacts, components: Components): { get: ZodOp
       operationId: `get-${facts.name}`,
       summary: `${facts.rest.summary} (GET)`,
       description: `${facts.rest.description}${rule}\n\nThe same command as the POST, with the parameters in the query string.`,
-      requestParams: { query: parametersObject(facts.parameters) },
+      requestParams: { query: parametersObject(facts.parameters), header: REQUEST_ID_PARAMETER },
     },
     post: {
       ...common,
       operationId: `post-${facts.name}`,
       summary: facts.rest.summary,
       description: `${facts.rest.description}${rule}\n\nParameters may also be sent in the query string; a body value wins.`,
+      requestParams: { header: REQUEST_ID_PARAMETER },
       requestBody: { required: false, content: Object.fromEntries(BODY_TYPES.map((type) => [type, { schema: body }])) },
     },
   };
@@ -232,6 +245,7 @@ function legacyErrorBody(keys: readonly ErrorKey[], hard: boolean) {
     ErrorText: hard ? z.union([z.string(), z.array(z.string())]) : z.array(z.string()),
     Errors: z.array(z.object({ Code: code, Message: z.string() })).min(1),
     ...(keys.some((k) => ERROR_CATALOGUE[k].httpStatus === 429) ? { RetryAfter: z.int().min(0).optional() } : {}),
+    ...(keys.some((k) => ERROR_CATALOGUE[k].httpStatus === 500) ? { RequestID: REQUEST_ID_FIELD.optional() } : {}),
   });
 }
 
@@ -268,6 +282,7 @@ function legacyOperations(all: readonly CommandFacts[], components: Components):
 
   const responses: ZodOpenApiResponsesObject = {
     '200': {
+      headers: z.object({ 'X-Request-Id': HEADERS['X-Request-Id'] }),
       description:
         'Success (`Success: true`, `ErrorCode: 0`, `ErrorText: ""`, then the command\'s own fields), or a handler error, also with HTTP 200 as the platform always answered: `Success: false` with the codes and messages as arrays.\n\n' +
         errorLines(handlerErrors),
@@ -288,7 +303,7 @@ function legacyOperations(all: readonly CommandFacts[], components: Components):
     const headers = errorHeaders(status, false);
     responses[`${status}` as `${1 | 2 | 3 | 4 | 5}${string}`] = {
       description: `Malformed requests and the rate limit keep their own status:\n\n${errorLines(keys)}`,
-      ...(headers ? { headers } : {}),
+      headers,
       content: {
         'application/json': { schema: named(components, `LegacyError${status}`, legacyErrorBody(keys, true)) },
         ...(keys.every((k) => k === 'INVALID_JSON') ? {} : { 'text/xml': { schema: XML_BODY } }),
@@ -321,7 +336,7 @@ function legacyOperations(all: readonly CommandFacts[], components: Components):
       summary: 'Any command, legacy envelope (GET)',
       description,
       security: legacySecurity,
-      requestParams: { query: z.object({ Command: command, ResponseFormat: responseFormat, ...queryFields }) },
+      requestParams: { query: z.object({ Command: command, ResponseFormat: responseFormat, ...queryFields }), header: REQUEST_ID_PARAMETER },
       responses,
     },
     post: {
@@ -330,7 +345,7 @@ function legacyOperations(all: readonly CommandFacts[], components: Components):
       summary: 'Any command, legacy envelope',
       description: `${description} \`Command\` and \`ResponseFormat\` may be in the query string or the body.`,
       security: legacySecurity,
-      requestParams: { query: z.object({ Command: command.optional(), ResponseFormat: responseFormat }) },
+      requestParams: { query: z.object({ Command: command.optional(), ResponseFormat: responseFormat }), header: REQUEST_ID_PARAMETER },
       requestBody: { required: true, content: Object.fromEntries(BODY_TYPES.map((type) => [type, { schema: body }])) },
       responses,
     },
@@ -358,6 +373,8 @@ Every command is served as \`GET\` or \`POST /api/v1/<command>\`, and through th
 **Errors** on \`/api/v1\` are \`{"Errors":[{"Code":n,"Message":"…"}]}\` with every applicable error in code order, the first deciding the HTTP status. On \`/api.php\`, handler errors are answered with HTTP 200 and \`Success: false\`; malformed requests and the rate limit keep their status. Each operation lists the codes it can answer; the whole catalogue:
 
 ${errorTable()}
+
+**Request ids:** every reply carries \`X-Request-Id\` (yours when you send a bounded, printable one, else a fresh UUID); an internal error (HTTP 500, or code 10 on \`/api.php\`) also names it in \`RequestID\`. Quote it when reporting a problem: every log line of the request has it.
 
 **Rate limit:** a budget per API key (per user for sessions) across REST and GraphQL, reported in \`RateLimit-Limit\`, \`RateLimit-Remaining\` and \`RateLimit-Reset\`; past it, 429 with \`Retry-After\`.`;
 

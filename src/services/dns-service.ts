@@ -3,7 +3,7 @@
  * It knows nothing of HTTP or GraphQL; it throws `AppError` with the documented codes.
  */
 import { AppError } from '../errors.js';
-import type { Logger } from '../logger.js';
+import type { Log, Logger } from '../logger.js';
 import { registrableDomain } from '../domain.js';
 import { planRecordSet, summariseConflicts, type Plan, type PlannedChange } from '../records/planner.js';
 import { resolveTemplate, type RecordTemplate, type ResolvedRecord, type TemplateSet } from '../records/template.js';
@@ -36,6 +36,8 @@ export interface ProviderCommand {
   readonly domain: string;
   readonly provider: ProviderId;
   readonly credentials: ProviderCredentials;
+  /** The request's logger (its lines carry the request id); the service's own when absent. */
+  readonly logger?: Log | undefined;
 }
 
 export interface SetRecordsCommand extends ProviderCommand {
@@ -55,6 +57,8 @@ export interface RevertCommand {
   readonly principal: string;
   /** The caller's account: only its own entries can be reverted (any account's, for an Admin). */
   readonly account: Account;
+  /** The request's logger (its lines carry the request id); the service's own when absent. */
+  readonly logger?: Log | undefined;
 }
 
 /** One line of a plan or of a journal entry as callers see it (GraphQL `DnsRecordChange`, REST `changes[]`). */
@@ -159,6 +163,7 @@ export function createDnsService(deps: DnsServiceDeps): DnsService {
     changes: readonly RecordChange[],
     entry: { principal: string; account: string; domain: string; provider: ProviderId; recordType: string; revertOf: string | null },
     lease: AbortSignal | undefined,
+    log: Log,
   ): Promise<readonly JournalWrite[]> => {
     // The zone was read under a lock that may have been lost since (its lease expired, another instance took it):
     // writing now could overwrite that instance's write. Nothing is sent; every provider call checks it too.
@@ -167,7 +172,7 @@ export function createDnsService(deps: DnsServiceDeps): DnsService {
     try {
       pending = await deps.journal.begin({ ...entry, writes: journalWrites(changes) });
     } catch (error) {
-      deps.logger.error({ err: error, provider: entry.provider, domain: entry.domain }, 'could not journal the planned DNS changes; nothing was written');
+      log.error({ err: error, provider: entry.provider, domain: entry.domain }, 'could not journal the planned DNS changes; nothing was written');
       throw AppError.of('JOURNAL_FAILED', undefined, { cause: error });
     }
     let applied: readonly RecordChange[];
@@ -188,7 +193,7 @@ export function createDnsService(deps: DnsServiceDeps): DnsService {
       } catch (error) {
         // The provider has answered already: failing the request now would only invite a retry of a finished write.
         // The entry stays pending, which is what dns.changes then shows: its outcome was not recorded.
-        deps.logger.error(
+        log.error(
           { err: error, provider: entry.provider, domain: entry.domain, changeId: pending.id, status: outcome.status },
           'could not complete the journal entry of DNS changes; it stays pending',
         );
@@ -215,11 +220,12 @@ export function createDnsService(deps: DnsServiceDeps): DnsService {
       try {
         await session.authorize(command.domain);
       } catch (error) {
-        throw toAppError(error, 'authorize', deps.logger);
+        throw toAppError(error, 'authorize', command.logger ?? deps.logger);
       }
     },
 
     async setRecords(command) {
+      const log = command.logger ?? deps.logger;
       const provider = adapterFor(command.provider);
       const template = deps.templates.get(command.recordType);
       // Plans from a fresh read and, unless it is a dry run, applies. `signal` aborts every provider call of the
@@ -240,7 +246,7 @@ export function createDnsService(deps: DnsServiceDeps): DnsService {
           force: command.force,
           minTtl: provider.capabilities.minTtl,
         });
-        const spf = await checkSpfLookups(plan, deps);
+        const spf = await checkSpfLookups(plan, deps, log);
         const changes = plan.changes.map((c) => toView(c, spf.problem));
         if (spf.problem) {
           throw AppError.of('SET_FAILED', spf.problem.reason, { extra: { changes } });
@@ -258,8 +264,8 @@ export function createDnsService(deps: DnsServiceDeps): DnsService {
             provider: provider.id,
             recordType: command.recordType,
             revertOf: null,
-          }, signal);
-          deps.logger.info(
+          }, signal, log);
+          log.info(
             { provider: provider.id, zone: zone.name, recordType: command.recordType, writes: written.length },
             'dns records applied',
           );
@@ -273,7 +279,7 @@ export function createDnsService(deps: DnsServiceDeps): DnsService {
         // Connect inside the lock: the command's provider deadline starts there, not while waiting for the lock.
         return await deps.zoneLock.run(lockKey(provider, command.domain, command.account), (lease) => planAndApply(lease.signal));
       } catch (error) {
-        throw toAppError(error, 'set', deps.logger);
+        throw toAppError(error, 'set', log);
       }
     },
 
@@ -286,6 +292,7 @@ export function createDnsService(deps: DnsServiceDeps): DnsService {
     },
 
     async revert(command) {
+      const log = command.logger ?? deps.logger;
       const found = await findEntry(command.changeId, command.account);
       if (found.provider === 'domainconnect') {
         throw AppError.of('REVERT_REFUSED', `change ${found.id} was applied by the DNS provider through Domain Connect, which this service cannot undo: change the records at the provider`);
@@ -315,13 +322,13 @@ export function createDnsService(deps: DnsServiceDeps): DnsService {
               provider: provider.id,
               recordType: entry.recordType,
               revertOf: entry.id,
-            }, lease.signal);
-            deps.logger.info({ provider: provider.id, zone: zone.name, revertOf: entry.id, writes: written.length }, 'dns change reverted');
+            }, lease.signal, log);
+            log.info({ provider: provider.id, zone: zone.name, revertOf: entry.id, writes: written.length }, 'dns change reverted');
             return { changes: written.map(writeView) };
           }, provider.connect(command.credentials, { signal: lease.signal, account: owner }));
         });
       } catch (error) {
-        throw toAppError(error, 'set', deps.logger);
+        throw toAppError(error, 'set', log);
       }
     },
   };
@@ -392,7 +399,7 @@ interface SpfCheck {
  * resolver outage would otherwise block every dns.set, but it is never silent: it becomes a warning in the plan and
  * in the reply, and a log line.
  */
-async function checkSpfLookups(plan: Plan, deps: DnsServiceDeps): Promise<SpfCheck> {
+async function checkSpfLookups(plan: Plan, deps: DnsServiceDeps, log: Log): Promise<SpfCheck> {
   const warnings: string[] = [];
   for (const change of plan.changes) {
     if ((change.action !== 'CREATE' && change.action !== 'UPDATE') || change.type !== 'TXT' || !isSpf(change.content)) continue;
@@ -416,7 +423,7 @@ async function checkSpfLookups(plan: Plan, deps: DnsServiceDeps): Promise<SpfChe
       warning = `the DNS lookups of the SPF record at ${change.name} could not be counted (${error instanceof Error ? error.message : String(error)}); check it once DNS answers`;
     }
     if (warning !== undefined) {
-      deps.logger.warn({ name: change.name, warning }, 'SPF lookup count not established');
+      log.warn({ name: change.name, warning }, 'SPF lookup count not established');
       warnings.push(warning);
     }
   }
@@ -435,7 +442,7 @@ function toView(change: PlannedChange, spfProblem: SpfProblem | null): ChangeVie
 }
 
 /** Provider failures → code 9 (the caller's credentials, account or zone) or 10 (the provider failed; we failed). */
-function toAppError(error: unknown, phase: 'authorize' | 'set', logger: Logger): AppError {
+function toAppError(error: unknown, phase: 'authorize' | 'set', logger: Log): AppError {
   if (error instanceof AppError) return error;
   if (error instanceof LockLostError) {
     logger.warn({ err: { message: error.message } }, `zone lock lost during dns.${phase}; nothing more was written`);

@@ -5,7 +5,7 @@
  * src/records/mail-checks.ts; this file asks the questions and puts the answers together.
  */
 import { AppError } from '../errors.js';
-import type { Logger } from '../logger.js';
+import type { Log, Logger } from '../logger.js';
 import { checkDkimKey, checkDmarc, checkSpfRecords, type DmarcPolicy } from '../records/mail-checks.js';
 import { resolveTemplate, type ResolvedRecord, type TemplateSet } from '../records/template.js';
 import type { SpfLookupCount } from '../records/spf-lookups.js';
@@ -79,7 +79,8 @@ export interface VerifyServiceDeps {
 }
 
 export interface VerifyService {
-  verify(domain: string, recordType: RecordSetName): Promise<Verification>;
+  /** `logger`: the request's (its lines carry the request id); the service's own when absent. */
+  verify(domain: string, recordType: RecordSetName, logger?: Log): Promise<Verification>;
 }
 
 /** What one expected record asks of a name's answers. */
@@ -95,7 +96,7 @@ const RFC7208_VOID_LIMIT = 2;
 
 export function createVerifyService(deps: VerifyServiceDeps): VerifyService {
   return {
-    async verify(domain, recordType) {
+    async verify(domain, recordType, logger = deps.logger) {
       const expectations = expectationsOf(resolveTemplate(deps.templates.get(recordType), { domain, variables: deps.templateVariables }));
       let servers: AuthoritativeServer[];
       try {
@@ -163,7 +164,7 @@ export function createVerifyService(deps: VerifyServiceDeps): VerifyService {
           ok: failures.size === 0,
           servers: servers.map((s) => ({ host: s.host, address: s.address, ok: !failures.has(s.address), error: failures.get(s.address) ?? null })),
         },
-        spf: await spfCheck(apexTxt, apex, spfRules, deps),
+        spf: await spfCheck(apexTxt, apex, spfRules, deps, logger),
         dmarc: worstOf(dmarcTxt.flatMap((r) => (r.ok ? [checkDmarc(txtAnswer(r.response, dmarcName).values)] : []))) ?? {
           ok: false,
           record: null,
@@ -262,7 +263,7 @@ function worstOf<T extends { ok: boolean }>(checks: readonly T[]): T | undefined
   return checks.find((c) => !c.ok) ?? checks[0];
 }
 
-async function spfCheck(replies: readonly ServerReply[], apex: string, rules: string | null, deps: VerifyServiceDeps): Promise<VerificationChecks['spf']> {
+async function spfCheck(replies: readonly ServerReply[], apex: string, rules: string | null, deps: VerifyServiceDeps, log: Log): Promise<VerificationChecks['spf']> {
   const views = replies.flatMap((r) => (r.ok ? [checkSpfRecords(txtAnswer(r.response, apex).values, rules)] : []));
   const spf = worstOf(views);
   if (!spf) return { ok: false, records: 0, record: null, include: null, lookups: null, voidLookups: null, problem: 'no name server answered for the apex' };
@@ -279,7 +280,7 @@ async function spfCheck(replies: readonly ServerReply[], apex: string, rules: st
           : (count.errors[0] ?? null));
     return { ...base, ok: problem === null, lookups: count.lookups, voidLookups: count.voidLookups, problem };
   } catch (error) {
-    deps.logger.warn({ domain: apex, err: (error as Error).message }, 'SPF lookup count failed during verification');
+    log.warn({ domain: apex, err: (error as Error).message }, 'SPF lookup count failed during verification');
     return { ...base, ok: false, lookups: null, voidLookups: null, problem: `the SPF lookup count could not be established: ${(error as Error).message}` };
   }
 }
