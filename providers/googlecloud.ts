@@ -566,9 +566,10 @@ export function toRrdata(record: DesiredRecord): string {
   const content = record.content.trim();
   switch (type) {
     case 'TXT':
-      // Always quoted: Google splits unquoted text at its spaces, one string per word (§2 TXT, terraform#13463), so
-      // a value to restore as read is taken only when it is quoted strings.
-      return restoredTxt(record, (wire) => (/^\s*"/.test(wire) ? joinTxt(wire) : wire.replace(/\s/g, ''))) ?? quoteTxt(record.content);
+      // Always quoted: Google splits unquoted text at its spaces, one string per word (§2 TXT, terraform#13463). A
+      // value to restore is read as Google would store it, so an unquoted one (never read from Google) with a space
+      // is not the value to write, and is encoded afresh.
+      return restoredTxt(record, (wire) => (/^\s*"/.test(wire) ? joinTxt(wire) : wire.replace(/\s+/g, ''))) ?? quoteTxt(record.content);
     case 'CNAME':
     case 'NS':
       return fqdn(content);
