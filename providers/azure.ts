@@ -48,6 +48,7 @@ import {
   type Zone,
   type ZoneContents,
 } from './types.js';
+import { restoredTxtStrings } from './restore.js';
 
 const PROVIDER = 'azure' as const;
 export const AZURE_API_VERSION = '2018-05-01';
@@ -162,7 +163,7 @@ const KINDS: Readonly<Record<string, RecordKind>> = {
     // "an array of raw, unquoted strings, one per ≤255-character chunk" (§3, §9): read = the chunks joined.
     read: (v) => (Array.isArray(v.value) && v.value.every((s) => typeof s === 'string') ? { content: (v.value as string[]).join('') } : undefined),
     // 255-byte chunks, never inside a character (§9: bytes, not characters); no quotes, no escapes.
-    write: (r) => ({ value: chunkTxt(r.content) }),
+    write: (r) => ({ value: restoredTxtStrings(r) ?? chunkTxt(r.content) }),
   },
   CAA: {
     // Lower-case `caaRecords`, unlike every other field (dns.json).
@@ -700,7 +701,9 @@ export function recordsOf(set: AzureRecordSet, apex: string): DnsRecord[] {
     const read = isObject(item) ? kind.read(item) : undefined;
     if (!read) throw new ProviderError(PROVIDER, 'protocol', `a ${type} record at ${name} is malformed`);
     const raw: AzureRecordRaw = { recordSet: set, index };
-    return { type, name, content: read.content, ttl, ...(read.priority === undefined ? {} : { priority: read.priority }), raw };
+    // A TXT record's chunks are kept as entered (§3: an array of raw strings): a revert writes them back so.
+    const wireValue = type === 'TXT' ? (item as { value: string[] }).value : undefined;
+    return { type, name, content: read.content, ttl, ...(read.priority === undefined ? {} : { priority: read.priority }), raw, ...(wireValue ? { wireValue } : {}) };
   });
 }
 

@@ -35,6 +35,7 @@ import {
   type Zone,
   type ZoneContents,
 } from './types.js';
+import { restoredTxt } from './restore.js';
 
 export interface CloudflareAdapterDeps extends AdapterDeps {
   /**
@@ -511,7 +512,7 @@ function wireRecord(zone: Zone, record: DesiredRecord): Record<string, unknown> 
 /** content (+ priority, + `data` where Cloudflare takes structured values: SRV and CAA, cf-ts `SRVRecord`/`CAARecord`). */
 function contentFields(record: DesiredRecord): Record<string, unknown> {
   const type = record.type.toUpperCase();
-  if (type === 'TXT') return { content: restoredTxt(record) ?? encodeTxt(record.content) };
+  if (type === 'TXT') return { content: restoredTxt(record, decodeTxt) ?? encodeTxt(record.content) };
   if (type === 'MX') return { content: stripDot(record.content), priority: record.priority ?? 0 };
   if (type === 'SRV') {
     const [weight, port, target] = record.content.trim().split(/\s+/);
@@ -525,14 +526,6 @@ function contentFields(record: DesiredRecord): Record<string, unknown> {
   return { content: record.content };
 }
 
-/**
- * The TXT content a revert restores, exactly as it was read (`"v=spf1 mx ~all"` or `v=spf1 mx ~all`, one chunk or
- * several), when it still reads as the value to write; otherwise undefined, and the value is encoded afresh.
- */
-function restoredTxt(record: DesiredRecord): string | undefined {
-  const asRead = record.restoreWireValue;
-  return typeof asRead === 'string' && decodeTxt(asRead) === record.content ? asRead : undefined;
-}
 
 // ------------------------------------------------------------------------------------------------------ helpers
 

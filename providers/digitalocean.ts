@@ -12,6 +12,9 @@
  * Calls per command, at the minimum: findZone = none for a registrable domain (the records list itself answers 404
  * for a domain DigitalOcean does not hold, §8), one `GET /domains/{d}` per label below it; readZone = one
  * `GET /domains/{d}/records` per page of `pageSize` (200, the documented maximum); applyChanges = one call per change.
+ *
+ * Revert fidelity (providers/restore.ts) needs nothing here: DigitalOcean keeps one spelling of a TXT value, the raw
+ * joined text without quotes (§4 record format, §9), so a value re-encoded from its content is the value as read.
  */
 import { partialApplyError } from './apply-progress.js';
 import { REQUIRED_CREDENTIALS } from './credentials.js';

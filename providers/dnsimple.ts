@@ -44,6 +44,7 @@ import {
   type Zone,
   type ZoneContents,
 } from './types.js';
+import { restoredTxt } from './restore.js';
 
 /** A record as DNSimple returns it (OpenAPI `ZoneRecord`, fixture listZoneRecords/success.http). `name` is relative. */
 export interface DnsimpleRecord {
@@ -518,6 +519,9 @@ export function fromDnsimple(raw: unknown, apex: string): DnsRecord {
     id: String(record.id),
     raw,
     ...(regions === undefined ? {} : { providerFields: { regions } }),
+    // Quoted content is stored verbatim, in the customer's strings (support article txt-record, §5): a revert writes
+    // it back so, where the gateway would serialize the value in 253-character strings.
+    ...(type === 'TXT' || type === 'SPF' ? { wireValue: record.content } : {}),
   };
 }
 
@@ -613,7 +617,7 @@ function recordFields(record: DesiredRecord, apex: string): Record<string, unkno
     // dnscontrol auditrecords.go: empty TXT and a trailing space are refused (as of 2022-07).
     if (content === '') throw rejected(`${where} is empty`);
     if (/\s$/.test(content)) throw rejected(`${where} ends with a space`);
-    content = encodeTxt(content);
+    content = restoredTxt(record, decodeTxt) ?? encodeTxt(content);
     if (content.length > DNSIMPLE_TXT_SERIALIZED_MAX) {
       throw rejected(`${where} is longer than DNSimple's ${DNSIMPLE_TXT_SERIALIZED_MAX} characters once quoted`);
     }

@@ -18,6 +18,7 @@
 import { partialApplyError } from './apply-progress.js';
 import { REQUIRED_CREDENTIALS } from './credentials.js';
 import { redactCredentials } from './redact.js';
+import { restoredTxt } from './restore.js';
 import { normaliseDomain } from '../src/domain.js';
 import {
   commandBounds,
@@ -436,11 +437,11 @@ function checkCnames(apex: string, records: readonly DnsRecord[], writes: readon
  * (dnscontrol `txtutil.EncodeQuoted`); CNAME/NS targets as FQDNs with the trailing dot (a target without one is
  * relative to the zone, §4 trap 2); MX `pref target.`; SRV `prio weight port target.` (octodns-gandi `_params_for_*`).
  */
-export function wireValue(type: string, record: { content: string; priority?: number | undefined }): string {
+export function wireValue(type: string, record: { content: string; priority?: number | undefined; restoreWireValue?: unknown }): string {
   const content = record.content.trim();
   switch (type) {
     case 'TXT':
-      return encodeTxt(record.content);
+      return restoredTxt(record, unquoteTxt) ?? encodeTxt(record.content);
     case 'CNAME':
     case 'NS':
       return fqdn(content);
@@ -466,7 +467,9 @@ export function fromGandi(rrset: GandiRrset, apex: string): DnsRecord[] {
   return rrset.rrset_values.map((value) => {
     const { content, priority } = neutralValue(type, value, apex);
     const raw: GandiRaw = { rrset, value };
-    return { type, name, content, ttl: rrset.rrset_ttl, ...(priority === undefined ? {} : { priority }), raw };
+    // A TXT value is kept as entered, in the customer's quoted strings (§4 wire format: several strings per value):
+    // a revert writes it back.
+    return { type, name, content, ttl: rrset.rrset_ttl, ...(priority === undefined ? {} : { priority }), raw, ...(type === 'TXT' ? { wireValue: value } : {}) };
   });
 }
 

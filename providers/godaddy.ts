@@ -36,6 +36,7 @@ import {
   type Zone,
   type ZoneContents,
 } from './types.js';
+import { restoredTxt } from './restore.js';
 
 /** A record as GoDaddy's `DNSRecord` schema has it (gd-swagger); `name` is relative, `@` for the apex. */
 export interface GodaddyRecord {
@@ -339,18 +340,10 @@ function newValue(record: DesiredRecord, apex: string): GodaddyRrsetValue {
       protocol: labels[1] ?? '',
     };
   }
-  const base = { data: type === 'TXT' ? (restoredTxt(record) ?? record.content) : record.content, ttl: record.ttl };
+  const base = { data: type === 'TXT' ? (restoredTxt(record, unquoteTxt) ?? record.content) : record.content, ttl: record.ttl };
   return type === 'MX' ? { ...base, priority: record.priority ?? 0 } : base;
 }
 
-/**
- * The TXT data a revert restores, exactly as GoDaddy returned it (a customer's value may be quoted, `"v=spf1 …"`,
- * where the gateway writes it bare), when it still reads as the value to write; otherwise undefined.
- */
-function restoredTxt(record: DesiredRecord): string | undefined {
-  const asRead = record.restoreWireValue;
-  return typeof asRead === 'string' && unquoteTxt(asRead) === record.content ? asRead : undefined;
-}
 
 function sameRecord(a: DnsRecord, b: DnsRecord): boolean {
   return a.type.toUpperCase() === b.type.toUpperCase() && a.name === b.name && a.content === b.content && a.priority === b.priority;

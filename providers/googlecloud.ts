@@ -46,6 +46,7 @@ import {
 } from './types.js';
 import { normaliseDomain } from '../src/domain.js';
 import { joinTxt, quoteTxt } from '../src/records/txt.js';
+import { restoredTxt } from './restore.js';
 
 const PROVIDER = 'googlecloud' as const;
 
@@ -543,7 +544,8 @@ export function recordsFromRrset(rrset: GoogleRrset): DnsRecord[] {
   return (rrset.rrdatas ?? []).map((rrdata) => {
     const raw: GoogleRecordRaw = { rrset, rrdata };
     const base = { type, name, ttl: rrset.ttl, raw };
-    if (type === 'TXT' || type === 'SPF') return { ...base, content: joinTxt(rrdata) };
+    // Google keeps a quoted rrdata as entered, in the customer's character-strings (§2 TXT): a revert writes it back.
+    if (type === 'TXT' || type === 'SPF') return { ...base, content: joinTxt(rrdata), wireValue: rrdata };
     if (type === 'CNAME' || type === 'NS' || type === 'PTR') return { ...base, content: stripDot(rrdata.trim()) };
     if (type === 'MX') {
       const match = /^\s*(\d+)\s+(\S+)\s*$/.exec(rrdata);
@@ -565,8 +567,10 @@ export function toRrdata(record: DesiredRecord): string {
   const content = record.content.trim();
   switch (type) {
     case 'TXT':
-      // Always quoted: Google splits unquoted text at its spaces, one string per word (§2 TXT, terraform#13463).
-      return quoteTxt(record.content);
+      // Always quoted: Google splits unquoted text at its spaces, one string per word (§2 TXT, terraform#13463). A
+      // value to restore is read as Google would store it, so an unquoted one (never read from Google) with a space
+      // is not the value to write, and is encoded afresh.
+      return restoredTxt(record, (wire) => (/^\s*"/.test(wire) ? joinTxt(wire) : wire.replace(/\s+/g, ''))) ?? quoteTxt(record.content);
     case 'CNAME':
     case 'NS':
       return fqdn(content);

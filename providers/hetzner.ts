@@ -18,6 +18,7 @@
 import { partialApplyError } from './apply-progress.js';
 import { REQUIRED_CREDENTIALS } from './credentials.js';
 import { normaliseDomain } from '../src/domain.js';
+import { restoredTxt } from './restore.js';
 import { joinTxt } from '../src/records/txt.js';
 import {
   commandBounds,
@@ -652,6 +653,8 @@ export function fromHetzner(rrset: HetznerRrset, value: HetznerRecordValue, apex
     ...(priority === undefined ? {} : { priority }),
     raw,
     ...(value.comment ? { providerFields: { comment: value.comment } } : {}),
+    // A TXT value is kept as entered, in the customer's quoted strings (§7 record format): a revert writes it back.
+    ...(type === 'TXT' ? { wireValue: value.value } : {}),
   };
 }
 
@@ -683,11 +686,11 @@ export function neutralContent(type: string, value: string, apex: string): { con
 }
 
 /** The neutral record → Hetzner's value: TXT quoted chunks, targets as FQDNs with the trailing dot. */
-export function toWireValue(record: Pick<DesiredRecord, 'type' | 'content' | 'priority'>): string {
+export function toWireValue(record: Pick<DesiredRecord, 'type' | 'content' | 'priority' | 'restoreWireValue'>): string {
   const type = record.type.toUpperCase();
   switch (type) {
     case 'TXT':
-      return quoteTxt(record.content);
+      return restoredTxt(record, joinTxt) ?? quoteTxt(record.content);
     case 'CNAME':
     case 'NS':
     case 'PTR':

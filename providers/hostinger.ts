@@ -60,6 +60,7 @@ import {
   type Zone,
   type ZoneContents,
 } from './types.js';
+import { restoredTxt } from './restore.js';
 
 const PROVIDER = 'hostinger' as const;
 const API = '/api/dns/v1';
@@ -456,11 +457,11 @@ function rrsetsOf(contents: ZoneContents, apex: string): readonly HostingerRrset
  * recipes.wisechef.ai/skills/hostinger-dns-api "CNAME values must include a trailing dot"]); MX `pref target.` (hst-tf
  * `"10 mx1.example.com"`: the priority is part of the content); SRV `prio weight port target.` [infer].
  */
-export function wireContent(type: string, record: { content: string; priority?: number | undefined }): string {
+export function wireContent(type: string, record: { content: string; priority?: number | undefined; restoreWireValue?: unknown }): string {
   const content = record.content.trim();
   switch (type.toUpperCase()) {
     case 'TXT':
-      return encodeTxt(record.content);
+      return restoredTxt(record, unquoteTxt) ?? encodeTxt(record.content);
     case 'CNAME':
     case 'NS':
       return fqdn(content);
@@ -488,7 +489,9 @@ export function fromHostinger(rrset: HostingerRrset, apex: string): DnsRecord[] 
     .map((r) => {
       const { content, priority } = neutralValue(type, r.content, apex);
       const raw: HostingerRaw = { rrset, content: r.content };
-      return { type, name, content, ttl: rrset.ttl, ...(priority === undefined ? {} : { priority }), raw };
+      // A quoted TXT content is kept as entered, in the customer's strings (§7 wire format; the fake's `storedContent`
+      // says what is [infer]): a revert writes it back so.
+      return { type, name, content, ttl: rrset.ttl, ...(priority === undefined ? {} : { priority }), raw, ...(type === 'TXT' ? { wireValue: r.content } : {}) };
     });
 }
 

@@ -22,6 +22,10 @@
  *
  * Reads: `GET /v1/zones` (no name filter and no pagination: the zone is picked from the list, §1 endpoints) and
  * `GET /v1/zones/{zoneId}` (the zone with every record; no pagination, §1 endpoints).
+ *
+ * Revert fidelity (providers/restore.ts) needs nothing here: IONOS takes TXT as plain text and quotes it itself, so
+ * every spelling comes back in its one quoted form (providers-registrars.md §1 wire format, trap 4), which is the
+ * value as read whatever the customer typed.
  */
 import { partialApplyError } from './apply-progress.js';
 import { REQUIRED_CREDENTIALS } from './credentials.js';

@@ -11,6 +11,9 @@
  *
  * Calls of a dns.set at the minimum: `GET /domains` with `X-Filter: {"domain": …}` (lego `getHostedZoneInfo`), one
  * `GET /domains/{id}/records` page, then one call per created, updated or deleted record.
+ *
+ * Revert fidelity (providers/restore.ts) needs nothing here: Linode keeps one spelling of a TXT value, the raw text
+ * in `target` (§5 record format, §9), so a value re-encoded from its content is the value as read.
  */
 import { partialApplyError } from './apply-progress.js';
 import { REQUIRED_CREDENTIALS } from './credentials.js';

@@ -4,6 +4,9 @@
  * is one read-modify-write: every host exactly as getHosts returned it, minus the deleted/replaced ones, plus the new
  * ones, with `EmailType` exactly as read (without it Namecheap drops every MX host: billputer/go-namecheap PR #7,
  * nc-tf `resolveEmailType`). Facts and sources: ../shared/reference/providers.md §3.
+ *
+ * Revert fidelity (providers/restore.ts) needs nothing here: Namecheap stores a TXT value unquoted and whole, and
+ * setHosts writes every untouched host back from the bytes read (providers.md §3).
  */
 import { REQUIRED_CREDENTIALS } from './credentials.js';
 import { redactCredentials } from './redact.js';

@@ -15,6 +15,9 @@
  * call, and the records list answers 404 for a domain not in the account. Calls per command, at the minimum:
  * findZone = none; authorize = `GET /core/v1/hello` + one records page; readZone = one `GET …/records` per page of
  * `pageSize` (1000, the documented default); applyChanges = one call per change.
+ *
+ * Revert fidelity (providers/restore.ts) needs nothing here: Name.com keeps one spelling of a TXT value, joined and
+ * unquoted, and refuses a double quote (providers-registrars.md §6 wire format), so there is no other spelling.
  */
 import { partialApplyError } from './apply-progress.js';
 import { REQUIRED_CREDENTIALS } from './credentials.js';

@@ -15,6 +15,10 @@
  * Trap: records made in OVH's panel may have the field types `SPF`, `DKIM` or `DMARC` (served as TXT). They are read
  * as TXT (the field type kept in `raw` and `providerFields`), so the planner merges into the existing SPF instead of
  * adding a second one, and they are updated by id without a `fieldType` (OVH refuses to change it).
+ *
+ * Revert fidelity (providers/restore.ts) needs nothing here: OVH wraps a TXT target in one pair of quotes itself and
+ * has no multi-string (providers-registrars.md §2 wire format: "only arbitrary long string"), so every spelling comes
+ * back in that one form.
  */
 import { createHash } from 'node:crypto';
 import pLimit from 'p-limit';

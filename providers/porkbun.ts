@@ -49,6 +49,7 @@ import {
   type Zone,
   type ZoneContents,
 } from './types.js';
+import { restoredTxt } from './restore.js';
 
 /**
  * A record as `/dns/retrieve` returns it: `id`, `ttl` and `prio` are strings there (nrdcg/porkbun fixture
@@ -474,6 +475,8 @@ export function fromPorkbun(raw: unknown, apex: string): DnsRecord {
     id: String(record.id),
     raw,
     ...(notes === undefined ? {} : { providerFields: { notes } }),
+    // Stored as entered (quotes included, where the customer typed them in the panel): a revert writes it back so.
+    ...(type === 'TXT' ? { wireValue: record.content } : {}),
   };
 }
 
@@ -548,6 +551,7 @@ function recordFields(record: DesiredRecord, apex: string): Record<string, strin
     }
     // Stored as sent and read back unquoted: a value that is itself quoted strings would read back as another value.
     if (QUOTED_STRINGS.test(content)) throw rejected(`${where} is written in quotes; give the value without them`);
+    content = restoredTxt(record, decodeTxt) ?? content;
   } else if (HOST_TARGETS.has(type)) {
     content = content.trim().replace(/\.$/, '');
   } else if (type === 'SRV') {

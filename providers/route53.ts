@@ -46,6 +46,7 @@ import {
   type Zone,
   type ZoneContents,
 } from './types.js';
+import { restoredTxt } from './restore.js';
 
 const PROVIDER = 'route53' as const;
 export const ROUTE53_XMLNS = 'https://route53.amazonaws.com/doc/2013-04-01/';
@@ -672,6 +673,9 @@ export function fromRoute53(rrset: Route53RecordSet): DnsRecord[] {
       ...(priority === undefined ? {} : { priority }),
       raw,
       ...(routing ? { providerFields: routing } : {}),
+      // Route 53 keeps a TXT Value as it was entered, in the customer's character-strings (§1 wire format: any quoted
+      // strings of at most 255 bytes): a revert writes this back instead of re-chunking `content`.
+      ...(type === 'TXT' || type === 'SPF' ? { wireValue: value } : {}),
     };
   });
 }
@@ -710,7 +714,7 @@ export function route53Value(record: DesiredRecord): string {
   const type = record.type.toUpperCase();
   switch (type) {
     case 'TXT':
-      return encodeTxtValue(record.content);
+      return restoredTxt(record, decodeTxtValue) ?? encodeTxtValue(record.content);
     case 'CNAME':
     case 'NS':
       return fqdn(record.content);

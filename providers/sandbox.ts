@@ -5,6 +5,9 @@
  *
  * A sandbox zone belongs to the account the command acts for (`ConnectOptions.account`, src/auth/account.ts): it is
  * keyed by (account, domain), so two accounts trying the sandbox on one domain each see and edit only their own.
+ *
+ * Revert fidelity (providers/restore.ts) needs nothing here: the sandbox's zone is the gateway's own store, which
+ * keeps the one neutral form.
  */
 import { REQUIRED_CREDENTIALS } from './credentials.js';
 import { randomUUID } from 'node:crypto';

@@ -13,6 +13,10 @@
  * Calls per command, at the minimum: findZone = none for a registrable domain, one `GET /domains/{d}` per label below
  * it; readZone = one `GET /domains/{d}/records` per page of `pageSize` (500, the maximum); applyChanges = one call per
  * change.
+ *
+ * Revert fidelity (providers/restore.ts) needs nothing here: Vultr keeps one spelling of a TXT value, one pair of
+ * double quotes around the whole text with no quote inside (§6 record format, §9: "Vultr's API requires the string to
+ * begin and end with double-quotes"), so a value re-encoded from its content is the value as read.
  */
 import { partialApplyError } from './apply-progress.js';
 import { REQUIRED_CREDENTIALS } from './credentials.js';

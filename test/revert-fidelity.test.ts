@@ -1,6 +1,8 @@
 /**
  * Revert fidelity, end to end over loopback HTTP with the Cloudflare fake: a revert writes back each record exactly
- * as it was read. Cloudflare keeps a TXT value as it was entered (providers.md §1 "Record semantics": content comes
+ * as it was read. The conformance scenario "dns.revert writes back each record as it was read" holds every provider
+ * to the zone coming back value for value; this file keeps what it does not check: the journal's copy of each value
+ * as read, an UPDATE undone in place (the same record id), and a re-created record's comment and tags. Cloudflare keeps a TXT value as it was entered (providers.md §1 "Record semantics": content comes
  * back as entered), so a customer's unquoted SPF record (`v=spf1 … -all`) must come back unquoted, not as the quoted
  * `"v=spf1 … -all"` the gateway writes for its own records: equal on the wire, but the customer's dashboard would
  * show a record changed that the revert was meant to restore. The same holds for a TXT value split into chunks where
@@ -69,8 +71,6 @@ describe('dns.revert writes back each record exactly as it was read (Cloudflare)
     const strip = ({ id: _id, created_on: _c, modified_on: _mod, ...rest }: FakeRecord) => rest;
     const chunked = after.filter((r) => r.type === 'TXT' && r.name === `sl.${APEX}`);
     expect(chunked.map(strip)).toEqual([strip(byId(original, 'c0ffee0000000000000000000000beef')!)]);
-    expect(chunked[0]!.content).toBe(CHUNKED_TXT);
-    // And the whole zone is as before, record for record.
-    expect(after.map(strip).map((r) => JSON.stringify(r)).sort()).toEqual(original.map(strip).map((r) => JSON.stringify(r)).sort());
+    expect(chunked[0]).toMatchObject({ content: CHUNKED_TXT, comment: 'verification, do not remove', tags: ['owner:web'] });
   });
 });

@@ -584,7 +584,8 @@ export async function startAzureFake(options: { apps?: AzureFakeApp[]; behaviour
       type: `Microsoft.Network/dnszones/${type}`,
       // A new etag on every write (azure-docs dns-zones-records "Etags" [doc]).
       etag: randomUUID(),
-      properties: { ...kept, fqdn: `${name === '@' ? zone.name : `${name}.${zone.name}`}.`, provisioningState: 'Succeeded' },
+      // A set written without a targetResource is served with an empty one, as every non-alias set is (see recordSet).
+      properties: { targetResource: {}, ...kept, fqdn: `${name === '@' ? zone.name : `${name}.${zone.name}`}.`, provisioningState: 'Succeeded' },
     };
     if (current) zone.recordSets = zone.recordSets.map((s) => (s === current ? next : s));
     else zone.recordSets.push(next);

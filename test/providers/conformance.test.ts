@@ -349,6 +349,25 @@ function expectNoDuplicates(zone: readonly string[]): void {
   expect(zone.filter((r, i) => zone.indexOf(r) !== i)).toEqual([]);
 }
 
+/** dns.revert of the provider's latest change (dns.changes lists the newest first). */
+async function revertLatest(driver: ConformanceDriver): Promise<void> {
+  const listed = await postJson(gw, '/api/v1/dns.changes', { Domain: APEX }, bearer(gw.adminKey));
+  replies.push(listed.text);
+  const entry = (listed.json.changes as { id: string; provider: string; revertOf: string | null }[]).find((c) => c.provider === driver.id && c.revertOf === null);
+  expect(entry, listed.text).toBeDefined();
+  const reverted = await postJson(gw, '/api/v1/dns.revert', { ChangeID: entry!.id, ...restCredentials(driver.credentials) }, bearer(gw.adminKey));
+  replies.push(reverted.text);
+  expect(reverted.status, reverted.text).toBe(200);
+}
+
+/** A TXT a customer split into two character-strings where they liked, at a name the campaign set gives a CNAME. */
+const CHUNKED_TXT = ['old-landing-page ', 'verification=7f3a'];
+/** A value split at its middle space into two character-strings (the space kept at the end of the first). */
+function halves(value: string): string[] {
+  const at = value.indexOf(' ', Math.floor(value.length / 2)) + 1;
+  return [value.slice(0, at), value.slice(at)];
+}
+
 /** The other transport, so every flow runs through REST and GraphQL somewhere. */
 const VIA: Record<RecordSet, Via> = { campaign: 'rest', 'email-gateway': 'graphql' };
 
@@ -466,16 +485,31 @@ describe.each(DRIVERS.map((d) => [d.id, d] as const))('%s conforms', (_id, drive
     expect(set.text).toBe('{"success":true}');
     expect(revertable(await driver.snapshot())).not.toEqual(revertable(before));
 
-    const listed = await postJson(gw, '/api/v1/dns.changes', { Domain: APEX }, bearer(gw.adminKey));
-    replies.push(listed.text);
-    const entry = (listed.json.changes as { id: string; provider: string; revertOf: string | null }[]).find((c) => c.provider === driver.id && c.revertOf === null);
-    expect(entry, listed.text).toBeDefined();
-
-    const body = { ChangeID: entry!.id, ...restCredentials(driver.credentials) };
-    const reverted = await postJson(gw, '/api/v1/dns.revert', body, bearer(gw.adminKey));
-    replies.push(reverted.text);
-    expect(reverted.status, reverted.text).toBe(200);
+    await revertLatest(driver);
     expect(revertable(await driver.snapshot())).toEqual(revertable(before));
+  });
+
+  it('dns.revert writes back each record as it was read (values as stored, not as parsed)', async () => {
+    // The customer's apex SPF in their own spelling, and a chunked TXT at a name where the record set puts a CNAME
+    // (so `Force` deletes it, and the revert re-creates it). MAIL_SPF_INCLUDE is set, so the SPF is UPDATEd.
+    await driver.seedRawTxt(APEX, SEED_SPF, driver.txtAsEntered(halves(SEED_SPF), 'plain'));
+    await driver.seedRawTxt(`sl.${APEX}`, CHUNKED_TXT.join(''), driver.txtAsEntered(CHUNKED_TXT, 'split'));
+    const seeded = await driver.snapshot();
+    const txt = (list: readonly unknown[], name: string, content: string) =>
+      list.filter((w) => { const n = driver.neutral(w); return n.type === 'TXT' && n.name === name && n.content === content; });
+    expect(txt(seeded, APEX, SEED_SPF)).toHaveLength(1);
+    expect(txt(seeded, `sl.${APEX}`, CHUNKED_TXT.join(''))).toHaveLength(1);
+
+    const set = await setRecords('rest', driver, 'campaign', { force: true });
+    expect(set.text).toBe('{"success":true}');
+    const forward = await driver.snapshot();
+    expect(txt(forward, APEX, SEED_SPF)).toEqual([]);
+    expect(forward.map(driver.neutral).filter((n) => n.name === `sl.${APEX}`).map((n) => n.type)).toEqual(['CNAME']);
+
+    await revertLatest(driver);
+    // Field for field, each value as the provider stores it: the SPF as the customer spelled it, the TXT in its chunks.
+    const revertable = (list: readonly unknown[]) => list.map((w) => JSON.stringify(driver.comparable(w, 'revert'))).sort();
+    expect(revertable(await driver.snapshot())).toEqual(revertable(seeded));
   });
 
   it.runIf(driver.faults)('credentials repeated in a provider error message never reach a reply or a log line', async () => {

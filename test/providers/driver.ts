@@ -110,6 +110,20 @@ export interface ConformanceDriver {
   comparable(wire: unknown, purpose?: 'apply' | 'revert'): unknown;
   /** Plants a record straight into the fake's state, as if the customer had made it in the provider's panel. */
   add(record: DesiredRecord): Promise<void>;
+  /**
+   * The TXT value `strings.join('')` as a customer may have entered it in the provider's panel, in the form the
+   * provider stores it (the record's value field: Cloudflare's `content`, Azure's `value` array, …), spelled otherwise
+   * than the gateway writes it wherever the provider keeps a spelling as entered: `plain` the customer's own plain
+   * spelling (unquoted at Cloudflare, quoted at GoDaddy and Porkbun, …), or the value split into `strings` where the
+   * provider keeps nothing plainer; `split` the value split into `strings` as character-strings. A provider that
+   * stores one canonical form for every spelling (its adapter says why) has no other form to give: `canonicalTxt`.
+   */
+  txtAsEntered(strings: readonly string[], style: 'plain' | 'split'): unknown;
+  /**
+   * Puts the TXT value `content` at `name` into the fake's zone with its value exactly `wire` (a `txtAsEntered`
+   * result): in place of the TXT value that holds `content` now, else as a new record (TTL 3600).
+   */
+  seedRawTxt(name: string, content: string, wire: unknown): Promise<void>;
   /** Upstream calls so far (cumulative; the suite looks at differences). */
   calls(): CallCount;
   /** Queues a fault (ignored by drivers with `faults: false`). */
@@ -137,3 +151,18 @@ export const unquote = (content: string): string =>
   /^\s*"/.test(content) ? [...content.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((m) => (m[1] ?? '').replace(/\\(.)/g, '$1')).join('') : content;
 export const withPriority = (base: Omit<Neutral, 'priority'>, priority: number | undefined): Neutral =>
   priority === undefined ? base : { ...base, priority };
+/** Character-strings → RFC 1035 quoted strings (`"a" "b"`), `"` and `\` escaped. */
+export const quoteStrings = (strings: readonly string[]): string => strings.map((s) => `"${s.replace(/[\\"]/g, '\\$&')}"`).join(' ');
+
+/**
+ * `txtAsEntered` and `seedRawTxt` for a provider that stores one canonical form of a TXT value however it was spelled
+ * (its adapter says why): the customer's spelling is the value itself, and the fake stores it as the panel would, in
+ * that one form (`add`).
+ */
+export const canonicalTxt = {
+  txtAsEntered: (strings: readonly string[]): string => strings.join(''),
+  async seedRawTxt(this: ConformanceDriver, name: string, content: string): Promise<void> {
+    const held = (await this.snapshot()).map((w) => this.neutral(w)).some((n) => n.type === 'TXT' && n.name === name && n.content === content);
+    if (!held) await this.add({ type: 'TXT', name, content, ttl: 3600 });
+  },
+} satisfies Pick<ConformanceDriver, 'txtAsEntered' | 'seedRawTxt'>;

@@ -153,6 +153,14 @@ export function azureDriver(): ConformanceDriver {
       properties[prop] = single ? value : [...((properties[prop] as unknown[] | undefined) ?? []), value];
       fake.touch(set);
     },
+    // A TXT record is an array of raw strings, kept as entered (§3): the customer's own is split otherwise.
+    txtAsEntered: (strings) => [...strings],
+    async seedRawTxt(name, content, wire) {
+      const txt = () => zone().recordSets.find((s) => typeOf(s) === 'TXT' && s.name === relative(name));
+      const records = () => ((txt()?.properties as Record<string, unknown> | undefined)?.TXTRecords ?? []) as { value: string[] }[];
+      if (!records().some((r) => r.value.join('') === content)) await this.add({ type: 'TXT', name, content, ttl: 3600 });
+      records().find((r) => r.value.join('') === content)!.value = wire as string[];
+    },
     calls: () => ({
       total: fake.calls.filter((c) => !c.token).length,
       writes: fake.calls.filter((c) => !c.token && c.method !== 'GET').length,

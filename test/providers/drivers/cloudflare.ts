@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { startCloudflareFake, type CloudflareFake, type FakeFailure, type FakeRecord } from '../../fakes/cloudflare-fake.js';
 import { SECRETS } from '../../helpers/world.js';
-import { APEX, unquote, withPriority, type ConformanceDriver, type ConformanceFault } from '../driver.js';
+import { APEX, quoteStrings, unquote, withPriority, type ConformanceDriver, type ConformanceFault } from '../driver.js';
 
 /** Shaped like a real token, so the fake's format check passes and its token check refuses it. */
 const WRONG_TOKEN = 'cfWRONGsecret0123456789abcdefghijklmnopq';
@@ -51,6 +51,13 @@ export function cloudflareDriver(): ConformanceDriver {
         proxiable: ['A', 'AAAA', 'CNAME'].includes(record.type), proxied: false, ttl: record.ttl, comment: null, tags: [], settings: {}, meta: {},
         created_on: stamp, modified_on: stamp,
       });
+    },
+    // Cloudflare keeps a TXT content as entered, quoted or not, in its chunks (providers.md §1 "Record semantics").
+    txtAsEntered: (strings, style) => (style === 'plain' ? strings.join('') : quoteStrings(strings)),
+    async seedRawTxt(name, content, wire) {
+      const holds = () => zone().records.find((r) => r.type === 'TXT' && r.name === name && unquote(r.content) === content);
+      if (!holds()) await this.add({ type: 'TXT', name, content, ttl: 3600 });
+      holds()!.content = wire as string;
     },
     calls: () => ({ total: fake.calls.length, writes: fake.calls.filter((c) => c.method !== 'GET').length }),
     fault(fault: ConformanceFault) {

@@ -4,7 +4,7 @@
  */
 import type { DigitaloceanRecord } from '../../../providers/digitalocean.js';
 import { DIGITALOCEAN_FAKE_ACCOUNTS, startDigitaloceanFake, type DigitaloceanFake } from '../../fakes/digitalocean-fake.js';
-import { APEX, absolute, withPriority, type ConformanceDriver, type Neutral } from '../driver.js';
+import { absolute, APEX, canonicalTxt, withPriority, type ConformanceDriver, type Neutral } from '../driver.js';
 
 /** Shaped like a personal access token (`dop_v1_` + 64 hex), unknown to the fake. */
 const WRONG_TOKEN = `dop_v1_${'deadbeef00000000'.repeat(4)}`;
@@ -61,6 +61,7 @@ export function digitaloceanDriver(): ConformanceDriver {
       }
       return wire;
     },
+    ...canonicalTxt,
     async add(record) {
       running().plant(record);
     },

@@ -1,7 +1,7 @@
 /** DNSimple's conformance driver, over test/fakes/dnsimple-fake.ts (facts: ../shared/reference/providers-registrars.md §5). */
 import { SEED_APEX } from '../../fakes/seed-zone.js';
 import { DNSIMPLE_FAKE_TOKENS, startDnsimpleFake, type DnsimpleFake, type DnsimpleWireRecord } from '../../fakes/dnsimple-fake.js';
-import { absolute, unquote, withPriority, type ConformanceDriver } from '../driver.js';
+import { absolute, quoteStrings, unquote, withPriority, type ConformanceDriver } from '../driver.js';
 
 const HOST_TARGETS = new Set(['CNAME', 'MX', 'NS', 'ALIAS', 'PTR']);
 
@@ -57,6 +57,15 @@ export function dnsimpleDriver(): ConformanceDriver {
     },
     async add(record) {
       running().add(record, SEED_APEX);
+    },
+    // Quoted content is kept as entered; plain content is serialized as the gateway writes it (§5): the customer's
+    // own spelling is quoted strings split where they liked, with a space between them.
+    txtAsEntered: (strings) => quoteStrings(strings),
+    async seedRawTxt(name, content, wire) {
+      const holds = () => running().snapshot(SEED_APEX).find((r) => r.type === 'TXT' && absolute(r.name) === name && unquote(r.content) === content);
+      if (!holds()) await this.add({ type: 'TXT', name, content, ttl: 3600 });
+      const id = holds()!.id;
+      Object.assign(running().state.zones.get(SEED_APEX)!.find((r) => r.id === id)!, { content: wire as string });
     },
     calls() {
       const calls = running().calls;

@@ -5,7 +5,7 @@
  */
 import { neutralValue, type GandiRrset } from '../../../providers/gandi.js';
 import { GANDI_FAKE_TOKENS, gandiValue, startGandiFake, type GandiFake, type GandiFault } from '../../fakes/gandi-fake.js';
-import { absolute, APEX, relative, withPriority, type ConformanceDriver, type ConformanceFault } from '../driver.js';
+import { absolute, APEX, quoteStrings, relative, unquote, withPriority, type ConformanceDriver, type ConformanceFault } from '../driver.js';
 
 /** One value of an rrset, with the rrset's name, type and TTL. */
 export interface GandiWireValue {
@@ -70,6 +70,15 @@ export function gandiDriver(): ConformanceDriver {
       // An rrset has one TTL: a value added by hand to an existing rrset takes it.
       if (found) (found.rrset_values as string[]).push(gandiValue(record));
       else rrsets.push({ rrset_name: name, rrset_type: record.type, rrset_ttl: Math.max(300, record.ttl), rrset_values: [gandiValue(record)] });
+    },
+    // A quoted value is kept as entered, in its strings; an unquoted one is stored quoted whole, as the gateway writes
+    // it (§4 wire format): the customer's own spelling is their split.
+    txtAsEntered: (strings) => quoteStrings(strings),
+    async seedRawTxt(name, content, wire) {
+      const holds = () => zone().find((r) => r.rrset_name === relative(name) && r.rrset_type === 'TXT' && r.rrset_values.some((v) => unquote(v) === content));
+      if (!holds()) await this.add({ type: 'TXT', name, content, ttl: 3600 });
+      const rrset = holds()!;
+      Object.assign(rrset, { rrset_values: rrset.rrset_values.map((v) => (unquote(v) === content ? (wire as string) : v)) });
     },
     calls: () => ({ total: running().calls.length, writes: running().calls.filter((c) => c.method !== 'GET').length }),
     fault(fault) {

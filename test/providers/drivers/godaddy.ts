@@ -2,7 +2,7 @@
 import type { GodaddyRecord } from '../../../providers/godaddy.js';
 import { GODADDY_FAKE_ACCOUNTS, startGodaddyFake, type GodaddyFake, type GodaddyFault } from '../../fakes/godaddy-fake.js';
 import { SECRETS } from '../../helpers/world.js';
-import { absolute, APEX, relative, withPriority, type ConformanceDriver, type ConformanceFault } from '../driver.js';
+import { absolute, APEX, quoteStrings, relative, unquote, withPriority, type ConformanceDriver, type ConformanceFault } from '../driver.js';
 
 export function godaddyDriver(): ConformanceDriver {
   let fake: GodaddyFake;
@@ -34,12 +34,19 @@ export function godaddyDriver(): ConformanceDriver {
     snapshot: async () => fake.snapshot(APEX),
     neutral(wire) {
       const r = wire as GodaddyRecord;
-      const content = r.type === 'SRV' ? `${r.weight} ${r.port} ${r.data}` : r.data;
+      const content = r.type === 'SRV' ? `${r.weight} ${r.port} ${r.data}` : r.type === 'TXT' ? unquote(r.data) : r.data;
       return withPriority({ type: r.type, name: absolute(r.name), content, ttl: r.ttl ?? 3600 }, r.priority);
     },
     comparable: (wire) => wire,
     async add(record) {
       fake.state.zones.get(APEX)!.push({ type: record.type, name: relative(record.name), data: record.content, ttl: record.ttl });
+    },
+    // GoDaddy keeps a TXT data as entered; the gateway writes it bare, a customer may have typed quotes (§2).
+    txtAsEntered: (strings, style) => (style === 'plain' ? quoteStrings([strings.join('')]) : quoteStrings(strings)),
+    async seedRawTxt(name, content, wire) {
+      const holds = () => fake.state.zones.get(APEX)!.find((r) => r.type === 'TXT' && absolute(r.name) === name && unquote(r.data) === content);
+      if (!holds()) await this.add({ type: 'TXT', name, content, ttl: 3600 });
+      Object.assign(holds()!, { data: wire as string });
     },
     calls: () => ({ total: fake.calls.length, writes: fake.calls.filter((c) => c.method !== 'GET').length }),
     fault(fault: ConformanceFault) {

@@ -6,7 +6,7 @@
 import type { DesiredRecord } from '../../../providers/types.js';
 import { quoteTxt } from '../../../src/records/txt.js';
 import { FAKE_PROJECT, fakeKeyFile, startGoogleCloudFake, type GoogleFake, type GoogleFakeFault } from '../../fakes/googlecloud-fake.js';
-import { unquote, withPriority, type ConformanceDriver, type ConformanceFault, type Neutral } from '../driver.js';
+import { quoteStrings, unquote, withPriority, type ConformanceDriver, type ConformanceFault, type Neutral } from '../driver.js';
 
 /** One rrdata of one rrset, as the driver lists the fake's zone. */
 export interface GoogleWireItem {
@@ -106,6 +106,15 @@ export function googlecloudDriver(): ConformanceDriver {
         zone.rrsets.push({ kind: 'dns#resourceRecordSet', name, type, ttl: record.ttl, rrdatas: [rrdata] });
         zone.rrsets.sort((a, b) => (a.name === b.name ? (a.type < b.type ? -1 : a.type > b.type ? 1 : 0) : a.name < b.name ? -1 : 1));
       }
+    },
+    // A quoted rrdata is kept as entered, in its strings; an unquoted one is split at every space (§2 TXT), which
+    // would be another value: the customer's own spelling is their split.
+    txtAsEntered: (strings) => quoteStrings(strings),
+    async seedRawTxt(name, content, wire) {
+      const holds = () => need().zone().rrsets.find((r) => r.name === `${name}.` && r.type === 'TXT' && r.rrdatas?.some((d) => unquote(d) === content));
+      if (!holds()) await this.add({ type: 'TXT', name, content, ttl: 3600 });
+      const rrset = holds()!;
+      rrset.rrdatas = rrset.rrdatas!.map((d) => (unquote(d) === content ? (wire as string) : d));
     },
     calls() {
       const api = need().calls.filter((c) => !c.grant);

@@ -12,7 +12,7 @@ import {
   type HetznerFake,
   type HetznerWireRecord,
 } from '../../fakes/hetzner-fake.js';
-import { absolute, APEX, relative, unquote, withPriority, type ConformanceDriver, type Neutral } from '../driver.js';
+import { absolute, APEX, quoteStrings, relative, unquote, withPriority, type ConformanceDriver, type Neutral } from '../driver.js';
 
 /** A target in presentation form: absolute with the trailing dot, else relative to the zone (`@` = the apex). */
 const target = (value: string): string => (value.endsWith('.') ? value.slice(0, -1).toLowerCase() : absolute(value));
@@ -95,6 +95,14 @@ export function hetznerDriver(): ConformanceDriver {
           zone: zone.id,
         });
       }
+    },
+    // Values are quoted strings, kept as entered (§7 record format): the customer's own is split otherwise.
+    txtAsEntered: (strings) => quoteStrings(strings),
+    async seedRawTxt(name, content, wire) {
+      const holds = () => running().state.zones.get(APEX)!.rrsets.find((r) => r.name === relative(name) && r.type === 'TXT' && r.records.some((v) => unquote(v.value) === content));
+      if (!holds()) await this.add({ type: 'TXT', name, content, ttl: 3600 });
+      const value = holds()!.records.find((v) => unquote(v.value) === content)!;
+      value.value = wire as string;
     },
     calls() {
       const calls = running().calls;

@@ -5,7 +5,7 @@
  */
 import { neutralValue } from '../../../providers/hostinger.js';
 import { HOSTINGER_FAKE_ACCOUNTS, hostingerContent, startHostingerFake, type HostingerFake, type HostingerFakeRrset, type HostingerFault } from '../../fakes/hostinger-fake.js';
-import { absolute, APEX, relative, withPriority, type ConformanceDriver, type ConformanceFault } from '../driver.js';
+import { absolute, APEX, quoteStrings, relative, unquote, withPriority, type ConformanceDriver, type ConformanceFault } from '../driver.js';
 
 /** One record of an rrset, with the rrset's name, type and TTL. */
 export interface HostingerWireValue {
@@ -70,6 +70,14 @@ export function hostingerDriver(): ConformanceDriver {
       // An rrset has one TTL: a record added by hand to an existing rrset takes it.
       if (found) found.records.push({ content: hostingerContent(record), is_disabled: false });
       else rrsets.push({ name, type: record.type, ttl: record.ttl, records: [{ content: hostingerContent(record), is_disabled: false }] });
+    },
+    // A quoted content is kept as entered, in its strings; an unquoted one is stored quoted whole, as the gateway writes
+    // it (§7 wire format [infer]): the customer's own spelling is their split.
+    txtAsEntered: (strings) => quoteStrings(strings),
+    async seedRawTxt(name, content, wire) {
+      const holds = () => running().state.zones.get(APEX)!.find((r) => r.name === relative(name) && r.type === 'TXT' && r.records.some((v) => unquote(v.content) === content));
+      if (!holds()) await this.add({ type: 'TXT', name, content, ttl: 3600 });
+      Object.assign(holds()!.records.find((v) => unquote(v.content) === content)!, { content: wire as string });
     },
     calls: () => ({ total: running().calls.length, writes: running().calls.filter((c) => c.method !== 'GET').length }),
     fault(fault) {

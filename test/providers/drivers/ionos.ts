@@ -4,7 +4,7 @@
  */
 import type { IonosRecord } from '../../../providers/ionos.js';
 import { IONOS_FAKE_ACCOUNTS, ionosTxt, startIonosFake, type IonosFake, type IonosFault } from '../../fakes/ionos-fake.js';
-import { APEX, unquote, withPriority, type ConformanceDriver, type ConformanceFault } from '../driver.js';
+import { APEX, canonicalTxt, unquote, withPriority, type ConformanceDriver, type ConformanceFault } from '../driver.js';
 
 /** Shaped like a real key (32-hex prefix, dot, secret) so it reaches IONOS, which refuses it. */
 const WRONG_KEY = 'c0ffee00d15ea5e0123456789abcdef0.WRONGsecretWRONGsecretWRONGsecret1234';
@@ -56,6 +56,7 @@ export function ionosDriver(): ConformanceDriver {
       const { id: _id, changeDate: _changed, ...rest } = wire as IonosRecord;
       return rest;
     },
+    ...canonicalTxt,
     async add(record) {
       const type = record.type.toUpperCase();
       zone().records.push({

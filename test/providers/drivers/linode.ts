@@ -4,7 +4,7 @@
  */
 import type { LinodeRecord } from '../../../providers/linode.js';
 import { LINODE_FAKE_TOKENS, linodeFields, startLinodeFake, type LinodeFake, type LinodeFault } from '../../fakes/linode-fake.js';
-import { absolute, APEX, withPriority, type ConformanceDriver, type ConformanceFault, type Neutral } from '../driver.js';
+import { absolute, APEX, canonicalTxt, withPriority, type ConformanceDriver, type ConformanceFault, type Neutral } from '../driver.js';
 
 /** OpenAPI `Domain.ttl_sec`: 0 is the default, 86400; the seed domain has 0. */
 const DOMAIN_DEFAULT_TTL = 86_400;
@@ -71,6 +71,7 @@ export function linodeDriver(): ConformanceDriver {
       const { id: _id, created: _created, updated: _updated, ...rest } = wire as LinodeRecord;
       return rest;
     },
+    ...canonicalTxt,
     async add(record) {
       running().plant(linodeFields(record, APEX));
     },

@@ -1,7 +1,7 @@
 /** Namecheap's conformance driver, over test/fakes/namecheap-fake.ts (facts: ../shared/reference/providers.md §3). */
 import { startNamecheapFake, type FakeFailure, type FakeHost, type FakeZone, type NamecheapFake } from '../../fakes/namecheap-fake.js';
 import { NAMECHEAP_WHITELISTED_IP, SECRETS } from '../../helpers/world.js';
-import { absolute, APEX, relative, withPriority, type ConformanceDriver, type ConformanceFault } from '../driver.js';
+import { absolute, APEX, canonicalTxt, relative, withPriority, type ConformanceDriver, type ConformanceFault } from '../driver.js';
 
 /** An address the fake has not whitelisted (providers.md §3 trap 5). */
 const UNLISTED_IP = '203.0.113.77';
@@ -51,6 +51,7 @@ export function namecheapDriver(): ConformanceDriver {
       const { HostId: _renumbered, ...rest } = wire as FakeHost;
       return rest;
     },
+    ...canonicalTxt,
     async add(record) {
       zone().hosts.push({
         HostId: String(90_000 + zone().hosts.length), Name: relative(record.name), Type: record.type, Address: record.content,

@@ -5,7 +5,7 @@
  */
 import type { NamecomRecord } from '../../../providers/namecom.js';
 import { NAMECOM_FAKE_ACCOUNTS, startNamecomFake, type NamecomFake } from '../../fakes/namecom-fake.js';
-import { APEX, unquote, withPriority, type ConformanceDriver, type Neutral } from '../driver.js';
+import { APEX, canonicalTxt, unquote, withPriority, type ConformanceDriver, type Neutral } from '../driver.js';
 
 const GOOD = NAMECOM_FAKE_ACCOUNTS.good;
 /** Shaped like a Name.com API token (40 hex characters), unknown to the fake. */
@@ -64,6 +64,7 @@ export function namecomDriver(): ConformanceDriver {
       }
       return wire;
     },
+    ...canonicalTxt,
     async add(record) {
       running().plant(record);
     },

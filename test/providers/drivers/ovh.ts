@@ -1,7 +1,7 @@
 /** OVHcloud's conformance driver, over test/fakes/ovh-fake.ts (facts: ../shared/reference/providers-registrars.md §2). */
 import type { OvhRecord } from '../../../providers/ovh.js';
 import { OVH_FAKE, startOvhFake, toOvhWire, type OvhFake, type OvhFault } from '../../fakes/ovh-fake.js';
-import { APEX, absolute, unquote, withPriority, type ConformanceDriver, type ConformanceFault, type Credentials, type Neutral } from '../driver.js';
+import { absolute, APEX, canonicalTxt, unquote, withPriority, type ConformanceDriver, type ConformanceFault, type Credentials, type Neutral } from '../driver.js';
 
 /** No `Username`: the region defaults to ovh-eu, and OVH_API_URL points the adapter at the fake. */
 const GOOD: Credentials = { apiKey: OVH_FAKE.app.key, apiSecret: OVH_FAKE.app.secret, apiUser: OVH_FAKE.consumer };
@@ -95,6 +95,7 @@ export function ovhDriver(): ConformanceDriver {
       const { id: _id, ...rest } = wire as OvhRecord;
       return rest;
     },
+    ...canonicalTxt,
     async add(record) {
       // As the panel adds a plain record (the wire form OVH stores: test/fakes/ovh-fake.ts toOvhWire).
       zone().records.push(toOvhWire(record, APEX, fake.nextId()));

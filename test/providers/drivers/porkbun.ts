@@ -9,7 +9,7 @@
  */
 import { SEED_APEX } from '../../fakes/seed-zone.js';
 import { PORKBUN_FAKE_ACCOUNTS, startPorkbunFake, type PorkbunFake, type PorkbunWireRecord } from '../../fakes/porkbun-fake.js';
-import { withPriority, type ConformanceDriver } from '../driver.js';
+import { quoteStrings, unquote, withPriority, type ConformanceDriver } from '../driver.js';
 
 /** Porkbun's default name servers (dnscontrol providers/porkbun `defaultNS`; kb.porkbun.com article 63). */
 const NAMESERVERS = ['curitiba.ns.porkbun.com', 'fortaleza.ns.porkbun.com'];
@@ -68,7 +68,7 @@ export function porkbunDriver(): ConformanceDriver {
     neutral(wire) {
       const r = wire as PorkbunWireRecord;
       const type = r.type.toUpperCase();
-      const content = HOST_TARGETS.has(type) ? r.content.toLowerCase().replace(/\.$/, '') : r.content;
+      const content = HOST_TARGETS.has(type) ? r.content.toLowerCase().replace(/\.$/, '') : type === 'TXT' ? unquote(r.content) : r.content;
       const priority = type === 'MX' || type === 'SRV' ? Number(r.prio) : undefined;
       return withPriority({ type, name: r.name.toLowerCase().replace(/\.$/, ''), content, ttl: Number(r.ttl) }, priority);
     },
@@ -80,6 +80,14 @@ export function porkbunDriver(): ConformanceDriver {
     },
     async add(record) {
       running().add(record, SEED_APEX);
+    },
+    // Porkbun stores a TXT content as entered (§3 wire format; the gateway sends it joined and unquoted): a customer
+    // may have typed it in quotes, or in quoted strings.
+    txtAsEntered: (strings, style) => quoteStrings(style === 'plain' ? [strings.join('')] : strings),
+    async seedRawTxt(name, content, wire) {
+      const holds = () => running().state.zones.get(SEED_APEX)!.find((r) => r.type === 'TXT' && r.name.toLowerCase() === name && unquote(r.content) === content);
+      if (!holds()) await this.add({ type: 'TXT', name, content, ttl: 3600 });
+      Object.assign(holds()!, { content: wire as string });
     },
     calls() {
       const calls = running().calls;

@@ -13,7 +13,7 @@ import {
   unescapeName,
   type Route53Fake,
 } from '../../fakes/route53-fake.js';
-import { withPriority, type ConformanceDriver, type Neutral } from '../driver.js';
+import { quoteStrings, withPriority, type ConformanceDriver, type Neutral } from '../driver.js';
 
 /** One value of an rrset, with the rrset's other fields. */
 export interface Route53WireValue {
@@ -130,6 +130,18 @@ export function route53Driver(): ConformanceDriver {
       // As in the console: a value added to an existing rrset takes that rrset's TTL (one TTL per rrset).
       if (index >= 0) zone.rrsets[index] = { ...zone.rrsets[index]!, ResourceRecords: [...(zone.rrsets[index]!.ResourceRecords ?? []), value] };
       else zone.rrsets.push({ Name: name, Type: type, TTL: record.ttl, ResourceRecords: [value] });
+    },
+    // Every TXT Value is quoted strings, kept as entered (§1 wire format): the customer's own is split otherwise.
+    txtAsEntered: (strings) => quoteStrings(strings),
+    async seedRawTxt(name, content, wire) {
+      const zone = running().state.zones.get(SEED_ZONE_ID)!;
+      const index = zone.rrsets.findIndex((r) => r.Name === escapeName(name) && r.Type === 'TXT' && r.SetIdentifier === undefined);
+      if (index < 0) return void zone.rrsets.push({ Name: escapeName(name), Type: 'TXT', TTL: 3600, ResourceRecords: [wire as string] });
+      const values = [...(zone.rrsets[index]!.ResourceRecords ?? [])];
+      const at = values.findIndex((v) => unquoteTxt(v) === content);
+      if (at >= 0) values[at] = wire as string;
+      else values.push(wire as string);
+      zone.rrsets[index] = { ...zone.rrsets[index]!, ResourceRecords: values };
     },
     calls: () => ({
       total: running().calls.length,

@@ -3,7 +3,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { DesiredRecord } from '../../../providers/types.js';
 import type { SandboxRecordRow, SandboxWrite, Store } from '../../../src/storage/store.js';
 import { seedRecords } from '../../fakes/seed-zone.js';
-import { APEX, withPriority, type ConformanceDriver } from '../driver.js';
+import { APEX, canonicalTxt, withPriority, type ConformanceDriver } from '../driver.js';
 
 export function sandboxDriver(): ConformanceDriver {
   let store: Store;
@@ -59,6 +59,7 @@ export function sandboxDriver(): ConformanceDriver {
       const { id: _id, ...rest } = wire as SandboxRecordRow;
       return rest;
     },
+    ...canonicalTxt,
     async add(record) {
       const counted = writes;
       await store.applySandboxWrites(account, APEX, [row(record)]);

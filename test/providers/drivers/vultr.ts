@@ -4,7 +4,7 @@
  */
 import type { VultrRecord } from '../../../providers/vultr.js';
 import { startVultrFake, VULTR_FAKE_ACCOUNTS, type VultrFake } from '../../fakes/vultr-fake.js';
-import { absolute, APEX, unquote, withPriority, type ConformanceDriver, type Neutral } from '../driver.js';
+import { absolute, APEX, canonicalTxt, unquote, withPriority, type ConformanceDriver, type Neutral } from '../driver.js';
 
 /** Shaped like a Vultr API key (36 upper-case alphanumerics), unknown to the fake. */
 const WRONG_KEY = 'VULTRWRONGKEY000000000000000000000000';
@@ -61,6 +61,7 @@ export function vultrDriver(): ConformanceDriver {
       }
       return wire;
     },
+    ...canonicalTxt,
     async add(record) {
       running().plant(record);
     },
