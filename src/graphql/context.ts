@@ -6,6 +6,7 @@ import { GraphQLError } from 'graphql';
 import { AppError, isAppError } from '../errors.js';
 import { runProcedure, type CallContext, type CallerCredentials, type Procedure, type RateLimitState } from '../procedures/procedure.js';
 import type { Services } from '../app.js';
+import { isPromise, type MaybePromise } from '../maybe-promise.js';
 
 /** Shared with the HTTP layer so it can write `RateLimit-*` headers after the operation. */
 export interface GraphqlRequestState {
@@ -27,23 +28,41 @@ export interface DnsErrorShape {
 
 /**
  * Runs a procedure for a resolver. Expected command failures come back as a `DnsError` value; caller-identity and
- * limit failures become GraphQL errors carrying `extensions.code` and the HTTP status (401/403/429).
+ * limit failures become GraphQL errors carrying `extensions.code` and the HTTP status (401/403/429). A procedure that
+ * answers synchronously is answered synchronously (graphql-jit and graphql-js take a resolver's plain value without a
+ * tick); one that waits gives a promise.
  */
-export async function runForGraphql<Input, Output>(
+export function runForGraphql<Input, Output>(
   ctx: GraphqlContext,
   procedure: Procedure<Input, Output>,
   input: unknown,
-): Promise<Output | DnsErrorShape> {
+): MaybePromise<Output | DnsErrorShape> {
   const call: CallContext = { services: ctx.services, caller: ctx.caller, transport: 'graphql' };
+  let output: MaybePromise<Output>;
   try {
-    return await runProcedure(procedure, input, call);
+    output = runProcedure(procedure, input, call);
   } catch (error) {
-    if (!isAppError(error)) throw error;
-    if (error.graphqlKind === 'DNS_ERROR') return { __typename: 'DnsError', code: error.primary.code, message: error.primary.message };
-    throw toGraphqlError(error);
-  } finally {
-    if (call.rateLimit) ctx.state.rateLimit = call.rateLimit;
+    return failed(ctx, call, error);
   }
+  if (isPromise(output)) {
+    return output.then(
+      (done) => succeeded(ctx, call, done),
+      (error: unknown) => failed(ctx, call, error),
+    );
+  }
+  return succeeded(ctx, call, output);
+}
+
+function succeeded<Output>(ctx: GraphqlContext, call: CallContext, output: Output): Output {
+  if (call.rateLimit) ctx.state.rateLimit = call.rateLimit;
+  return output;
+}
+
+function failed(ctx: GraphqlContext, call: CallContext, error: unknown): DnsErrorShape {
+  if (call.rateLimit) ctx.state.rateLimit = call.rateLimit;
+  if (!isAppError(error)) throw error;
+  if (error.graphqlKind === 'DNS_ERROR') return { __typename: 'DnsError', code: error.primary.code, message: error.primary.message };
+  throw toGraphqlError(error);
 }
 
 function toGraphqlError(error: AppError): GraphQLError {

@@ -8,6 +8,7 @@ import { AppError, ERROR_CATALOGUE, errorItem, type ErrorItem, type ErrorKey } f
 import type { Principal } from '../auth/types.js';
 import type { Account } from '../auth/account.js';
 import type { Services } from '../app.js';
+import { isPromise, type MaybePromise } from '../maybe-promise.js';
 
 /** The rate-limit state the transport reports in `RateLimit-*` headers. */
 export interface RateLimitState {
@@ -41,13 +42,16 @@ export interface CallContext {
   rateLimit?: RateLimitState;
 }
 
-/** One step before the handler; `errors` are the catalogue entries it may throw (for the API description). */
+/**
+ * One step before the handler; `errors` are the catalogue entries it may throw (for the API description). A step
+ * whose answer is in memory returns (or throws) synchronously; one that waits returns a promise.
+ */
 export interface Middleware {
-  (ctx: CallContext): Promise<void>;
+  (ctx: CallContext): MaybePromise<void>;
   readonly errors: readonly ErrorKey[];
 }
 
-export function defineMiddleware(errors: readonly ErrorKey[], run: (ctx: CallContext) => Promise<void>): Middleware {
+export function defineMiddleware(errors: readonly ErrorKey[], run: (ctx: CallContext) => MaybePromise<void>): Middleware {
   return Object.assign(run, { errors });
 }
 
@@ -60,7 +64,8 @@ export interface Procedure<Input, Output> {
    * description lists them per command with their HTTP status; the recorded-traffic test holds replies to it.
    */
   readonly errors: readonly ErrorKey[];
-  readonly handler: (input: Input, ctx: CallContext) => Promise<Output>;
+  /** May answer synchronously (from a cache); `runProcedure` passes on whichever it gets. */
+  readonly handler: (input: Input, ctx: CallContext) => MaybePromise<Output>;
 }
 
 /** The authenticated caller's account; a procedure without `authenticate` has none, a programming error. */
@@ -98,13 +103,25 @@ export function parseInput<Input>(schema: z.ZodType<Input>, raw: unknown): Input
   throw new AppError([...byCode.values()]);
 }
 
-/** Runs middleware in order, then validates the input and calls the handler. */
-export async function runProcedure<Input, Output>(
-  procedure: Procedure<Input, Output>,
-  rawInput: unknown,
-  ctx: CallContext,
-): Promise<Output> {
-  for (const middleware of procedure.middleware) await middleware(ctx);
-  const input = parseInput(procedure.input, rawInput);
-  return procedure.handler(input, ctx);
+/**
+ * Runs middleware in order, then validates the input and calls the handler. Each step starts only once the previous
+ * one has finished, but no step waits for a promise it was not given: while every step answers from memory (a cached
+ * key, the in-process budget, a cached detection) the whole call runs synchronously and returns the handler's value,
+ * without a promise or a microtask tick. From the first step that returns a promise on, the rest chains on it.
+ *
+ * So it either returns (a value or a promise) or throws: a failure in the synchronous stretch is thrown, a later one
+ * rejects. Callers `await` it inside a `try`, or test the result with `isPromise` to skip the tick.
+ */
+export function runProcedure<Input, Output>(procedure: Procedure<Input, Output>, rawInput: unknown, ctx: CallContext): MaybePromise<Output> {
+  return runFrom(procedure, rawInput, ctx, 0);
+}
+
+/** `runProcedure` from middleware step `first` on. */
+function runFrom<Input, Output>(procedure: Procedure<Input, Output>, rawInput: unknown, ctx: CallContext, first: number): MaybePromise<Output> {
+  const { middleware } = procedure;
+  for (let i = first; i < middleware.length; i++) {
+    const step = middleware[i]!(ctx);
+    if (isPromise(step)) return step.then(() => runFrom(procedure, rawInput, ctx, i + 1));
+  }
+  return procedure.handler(parseInput(procedure.input, rawInput), ctx);
 }

@@ -12,7 +12,8 @@ import { rateLimitHeaders } from '../rate-limit/headers.js';
 import type { Services } from '../app.js';
 import { endReply } from '../reply-batch.js';
 import { param, readParams, type RawParams } from './params.js';
-import { errorReply, responseFormat, sendReply, successReply, type ResponseFormat, type Transport } from './respond.js';
+import { errorReply, responseFormat, sendReply, successReply, type Reply, type ResponseFormat, type Transport } from './respond.js';
+import { isPromise, type MaybePromise } from '../maybe-promise.js';
 import { REST_COMMANDS } from './commands.js';
 
 export const V1_PREFIX = '/api/v1/';
@@ -106,36 +107,73 @@ export interface RestTarget {
   readonly search: string;
 }
 
-export async function handleRest(services: Services, req: IncomingMessage, res: ServerResponse, target: RestTarget): Promise<void> {
+/** One request on its way through `handleRest`. */
+interface RestCall {
+  readonly services: Services;
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly target: RestTarget;
+  readonly transport: Transport;
+  /** Known before the body is read, so that even a refused body is answered in the format the query asked for. */
+  format: ResponseFormat;
+  ctx: CallContext | undefined;
+}
+
+/**
+ * Answers one REST request. Synchronous when nothing waits (a GET whose procedure answers from memory: no promise, no
+ * microtask tick, src/maybe-promise.ts); a promise from the first step that waits (a body to read, a store lookup).
+ */
+export function handleRest(services: Services, req: IncomingMessage, res: ServerResponse, target: RestTarget): MaybePromise<void> {
   const transport: Transport = target.path === LEGACY_PATH ? 'legacy' : 'v1';
-  // Known before the body is read, so that even a refused body is answered in the format the query asked for.
-  let format: ResponseFormat = target.search.includes('ResponseFormat') ? responseFormat(new URLSearchParams(target.search).get('ResponseFormat')) : 'json';
-  let ctx: CallContext | undefined;
-  let reply;
-  try {
-    if (req.method !== 'GET' && req.method !== 'POST') {
-      const text = JSON.stringify({ Errors: [{ Code: 405, Message: 'Method not allowed: use GET or POST' }] });
-      endReply(res, 405, { allow: 'GET, POST', 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) }, text);
-      return;
-    }
-    const raw = await readParams(req, target, { maxBodyBytes: services.config.MAX_BODY_BYTES });
-    format = responseFormat(param(raw, 'ResponseFormat'));
-    const command = commandFrom(transport, target.path, raw);
-    const procedure = findProcedure(command);
-    if (!procedure) throw AppError.of('INVALID_COMMAND', `${quote(command)} not found`);
-    ctx = { services, caller: callerFrom(req, raw), transport: 'rest' };
-    const input = inputFrom(raw);
-    const output = await runProcedure(procedure, input, ctx);
-    reply = successReply(REST_COMMANDS[procedure.name as CommandName].payload(output as never, input), transport, format);
-  } catch (error) {
-    if (!isAppError(error)) {
-      // The client went away mid-body: nobody to answer. (Not `req.destroyed`: that is also true once a body has been
-      // read to its end, and would leave every unexpected error after a POST unanswered.)
-      if (res.destroyed || req.socket.destroyed) return;
-      services.logger.error({ err: error, path: target.path }, 'REST request failed');
-    }
-    reply = errorReply(isAppError(error) ? error : AppError.of('INTERNAL_ERROR'), transport, format);
+  const format = target.search.includes('ResponseFormat') ? responseFormat(new URLSearchParams(target.search).get('ResponseFormat')) : 'json';
+  if (req.method !== 'GET' && req.method !== 'POST') {
+    const text = JSON.stringify({ Errors: [{ Code: 405, Message: 'Method not allowed: use GET or POST' }] });
+    endReply(res, 405, { allow: 'GET, POST', 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) }, text);
+    return;
   }
-  const headers = ctx?.rateLimit ? { ...reply.headers, ...rateLimitHeaders(ctx.rateLimit) } : reply.headers;
-  sendReply(res, { ...reply, headers });
+  const call: RestCall = { services, req, res, target, transport, format, ctx: undefined };
+  let reply: MaybePromise<Reply>;
+  try {
+    const raw = readParams(req, target, { maxBodyBytes: services.config.MAX_BODY_BYTES });
+    reply = isPromise(raw) ? raw.then((params) => runCommand(call, params)) : runCommand(call, raw);
+  } catch (error) {
+    return answer(call, failure(call, error));
+  }
+  if (!isPromise(reply)) return answer(call, reply);
+  return reply.then(
+    (done) => answer(call, done),
+    (error: unknown) => answer(call, failure(call, error)),
+  );
+}
+
+/** The command the parameters name, run; its success reply (a failure throws or rejects). */
+function runCommand(call: RestCall, raw: RawParams): MaybePromise<Reply> {
+  call.format = responseFormat(param(raw, 'ResponseFormat'));
+  const command = commandFrom(call.transport, call.target.path, raw);
+  const procedure = findProcedure(command);
+  if (!procedure) throw AppError.of('INVALID_COMMAND', `${quote(command)} not found`);
+  const ctx: CallContext = { services: call.services, caller: callerFrom(call.req, raw), transport: 'rest' };
+  call.ctx = ctx;
+  const input = inputFrom(raw);
+  const output = runProcedure(procedure, input, ctx);
+  const payload = REST_COMMANDS[procedure.name as CommandName].payload;
+  if (!isPromise(output)) return successReply(payload(output as never, input), call.transport, call.format);
+  return output.then((done) => successReply(payload(done as never, input), call.transport, call.format));
+}
+
+/** The error reply for a failure; null when the client went away and nobody is left to answer. */
+function failure(call: RestCall, error: unknown): Reply | null {
+  if (!isAppError(error)) {
+    // The client went away mid-body: nobody to answer. (Not `req.destroyed`: that is also true once a body has been
+    // read to its end, and would leave every unexpected error after a POST unanswered.)
+    if (call.res.destroyed || call.req.socket.destroyed) return null;
+    call.services.logger.error({ err: error, path: call.target.path }, 'REST request failed');
+  }
+  return errorReply(isAppError(error) ? error : AppError.of('INTERNAL_ERROR'), call.transport, call.format);
+}
+
+function answer(call: RestCall, reply: Reply | null): void {
+  if (!reply) return;
+  const rateLimit = call.ctx?.rateLimit;
+  sendReply(call.res, rateLimit ? { ...reply, headers: { ...reply.headers, ...rateLimitHeaders(rateLimit) } } : reply);
 }
