@@ -6,10 +6,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { AppError } from '../src/errors.js';
 import { isPromise } from '../src/maybe-promise.js';
-import { defineMiddleware, defineProcedure, runProcedure, type CallContext, type Middleware } from '../src/procedures/procedure.js';
+import { defineMiddleware, defineProcedure, parseInput, runProcedure, type CallContext, type Middleware } from '../src/procedures/procedure.js';
 import { dnsProvider } from '../src/procedures/dns-provider.js';
+import { dnsVerify } from '../src/procedures/dns-verify.js';
 import type { Services } from '../src/app.js';
 import { startWorld, type World } from './helpers/world.js';
+import { http } from './helpers/gateway.js';
 
 type Step = 'sync' | 'throws' | 'rejects' | 'later';
 
@@ -123,6 +125,13 @@ describe('a cached dns.provider call through the real services', () => {
     expect(ctx.rateLimit).toMatchObject({ remaining: services.rateLimiter.limit - 2 });
   });
 
+  it('REST reads a field from the first of its parameter names present, whatever their order in the request', async () => {
+    const provider = async (query: string) => (await http(`${world.gateway.url}/api/v1/dns.provider?${query}`, { headers: { authorization: `Bearer ${key}` } })).json;
+    expect(await provider('domain=not_valid&Domain=example.com')).toEqual({ provider: 'cloudflare' });
+    expect(await provider('Domain=example.com&domain=not_valid')).toEqual({ provider: 'cloudflare' });
+    expect((await provider('domain=example.com&Domain=not_valid')).Errors[0].Code).toBe(1);
+  });
+
   it('still refuses a wrong key, after waiting for the store', async () => {
     const ctx: CallContext = { services, caller: { ip: '127.0.0.10', apiKey: 'not-a-key' }, transport: 'rest' };
     const result = runProcedure(dnsProvider, { domain: 'example.com' }, ctx);
@@ -132,5 +141,40 @@ describe('a cached dns.provider call through the real services', () => {
     expect((error as AppError).primary.key).toBe('AUTHENTICATION_FAILED');
     expect(ctx.principal).toBeUndefined();
     expect(ctx.rateLimit).toBeUndefined();
+  });
+});
+
+describe('parseInput of a public command input (remembered per distinct values)', () => {
+  const errorKey = (fn: () => unknown): string | undefined => {
+    try {
+      fn();
+    } catch (error) {
+      return (error as AppError).primary.key;
+    }
+    return undefined;
+  };
+
+  it('answers as an unremembered parse for each distinct value, and refuses bad values every time', () => {
+    expect(parseInput(dnsProvider.input, { domain: 'Example.COM' })).toEqual({ domain: 'example.com' });
+    expect(parseInput(dnsProvider.input, { domain: 'example.org' })).toEqual({ domain: 'example.org' });
+    expect(parseInput(dnsProvider.input, { domain: 'Example.COM', Provider: 'ignored' })).toEqual({ domain: 'example.com' });
+    for (let i = 0; i < 2; i++) {
+      expect(errorKey(() => parseInput(dnsProvider.input, {}))).toBe('DOMAIN_MISSING');
+      expect(errorKey(() => parseInput(dnsProvider.input, { domain: 'not a domain' }))).toBe('DOMAIN_INVALID');
+      // Not a string: parsed afresh, with the same refusal.
+      expect(errorKey(() => parseInput(dnsProvider.input, { domain: 42 }))).toBe('DOMAIN_INVALID');
+    }
+  });
+
+  it('tells inputs apart by every field', () => {
+    expect(parseInput(dnsVerify.input, { domain: 'example.com', recordType: 'campaign' })).toMatchObject({ domain: 'example.com' });
+    expect(errorKey(() => parseInput(dnsVerify.input, { domain: 'example.com' }))).toBeDefined();
+    expect(errorKey(() => parseInput(dnsVerify.input, { domain: 'example.com', recordType: 'nonsense' }))).toBeDefined();
+  });
+
+  it('shares a frozen value, so no handler can change what the next caller gets', () => {
+    const first = parseInput(dnsProvider.input, { domain: 'frozen-example.com' });
+    expect(Object.isFrozen(first)).toBe(true);
+    expect(parseInput(dnsProvider.input, { domain: 'frozen-example.com' })).toBe(first);
   });
 });

@@ -24,7 +24,7 @@ import { isAppError } from '../errors.js';
 import { readRequestBody } from '../rest/params.js';
 import { endReply } from '../reply-batch.js';
 import { isPromise, type MaybePromise } from '../maybe-promise.js';
-import { rateLimitHeaders } from '../rate-limit/headers.js';
+import { pushRateLimitHeaders } from '../rate-limit/headers.js';
 import type { CallerCredentials } from '../procedures/procedure.js';
 import type { GraphqlContext, GraphqlRequestState } from './context.js';
 import { graphqlExecutionParts, type GraphqlServerContext } from './yoga.js';
@@ -246,7 +246,7 @@ function reply(res: ServerResponse, state: GraphqlRequestState, result: Executio
   // One flat list for writeHead (as REST's `send`): the head is built in one pass.
   const head: string[] = [];
   for (const name in headers) head.push(name, headers[name]!);
-  if (state.rateLimit) for (const [name, value] of Object.entries(rateLimitHeaders(state.rateLimit))) head.push(name, value);
+  if (state.rateLimit) pushRateLimitHeaders(head, state.rateLimit);
   head.push('content-type', 'application/json; charset=utf-8', 'content-length', String(Buffer.byteLength(text)));
   endReply(res, status, head, text);
 }

@@ -3,7 +3,7 @@ import type { DomainConnectInfo } from '../domain-connect/service.js';
 import { authenticate } from './middleware/authenticate.js';
 import { rateLimit } from './middleware/rate-limit.js';
 import { requirePermission } from './middleware/require-permission.js';
-import { commandInput, domainInput } from './inputs.js';
+import { domainInput, publicCommandInput } from './inputs.js';
 import { defineProcedure, type CallContext } from './procedure.js';
 import { isPromise, type MaybePromise } from '../maybe-promise.js';
 import type { Detection } from '../detection/detect.js';
@@ -24,7 +24,7 @@ export interface DnsProviderOutput {
 /** dns.provider: which DNS host serves a domain, from its NS records. */
 export const dnsProvider = defineProcedure({
   name: 'dns.provider',
-  input: commandInput({ domain: domainInput }),
+  input: publicCommandInput({ domain: domainInput }),
   middleware: [authenticate, rateLimit, requirePermission('User.Update')],
   errors: ['PROVIDER_UNDETERMINED', 'DETECTION_FAILED'],
   // Answers synchronously when the domain's NS answers are cached (src/maybe-promise.ts): the common case.

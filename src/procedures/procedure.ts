@@ -9,6 +9,8 @@ import type { Principal } from '../auth/types.js';
 import type { Account } from '../auth/account.js';
 import type { Services } from '../app.js';
 import { isPromise, type MaybePromise } from '../maybe-promise.js';
+import { boundedMemo } from '../bounded-memo.js';
+import { rememberedInputs } from './inputs.js';
 
 /** The rate-limit state the transport reports in `RateLimit-*` headers. */
 export interface RateLimitState {
@@ -87,6 +89,47 @@ function isErrorKey(value: string): value is ErrorKey {
  * every failed field becomes its documented code; all of them are reported together, sorted by code.
  */
 export function parseInput<Input>(schema: z.ZodType<Input>, raw: unknown): Input {
+  const fields = rememberedInputs.get(schema);
+  const key = fields ? valuesKey(fields, raw) : undefined;
+  return key === undefined ? parseUncached(schema, raw) : (rememberedParse(schema)(key, raw) as Input);
+}
+
+/** Distinct inputs remembered per `publicCommandInput` (first in, first out). */
+const MAX_REMEMBERED_INPUTS = 1000;
+
+const rememberedParses = new WeakMap<z.ZodType, (key: string, raw: unknown) => unknown>();
+
+/** The remembered parses of one input: a failed parse throws and is not remembered; a success is frozen and shared. */
+function rememberedParse(schema: z.ZodType): (key: string, raw: unknown) => unknown {
+  let parse = rememberedParses.get(schema);
+  if (!parse) {
+    parse = boundedMemo(MAX_REMEMBERED_INPUTS, (_key: string, raw: unknown) => Object.freeze(parseUncached(schema, raw)), (key) => key);
+    rememberedParses.set(schema, parse);
+  }
+  return parse;
+}
+
+/**
+ * The memo key of a raw input: its fields' values, when each is a string or absent (what REST and GraphQL pass);
+ * undefined for anything else, which is parsed afresh. Other keys of `raw` do not matter: the input ignores them.
+ */
+function valuesKey(fields: readonly string[], raw: unknown): string | undefined {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return undefined;
+  if (fields.length === 1) {
+    // One field (dns.provider's domain): the value itself, marked so that absent and every string stay distinct.
+    const value = Object.hasOwn(raw, fields[0]!) ? (raw as Record<string, unknown>)[fields[0]!] : undefined;
+    return value === undefined ? '-' : typeof value === 'string' ? `=${value}` : undefined;
+  }
+  const values: (string | null)[] = [];
+  for (const field of fields) {
+    const value = Object.hasOwn(raw, field) ? (raw as Record<string, unknown>)[field] : undefined;
+    if (value !== undefined && typeof value !== 'string') return undefined;
+    values.push(value ?? null);
+  }
+  return JSON.stringify(values);
+}
+
+function parseUncached<Input>(schema: z.ZodType<Input>, raw: unknown): Input {
   const result = schema.safeParse(raw);
   if (result.success) return result.data;
   const items = new Map<string, ErrorItem>();
