@@ -38,17 +38,19 @@ export function createAuthService(options: AuthServiceOptions): AuthService {
   const keyCache = new Map<string, { principal: Principal; expiresAt: number }>();
 
   return {
-    async authenticateApiKey(key) {
+    // Not async: a cached key is answered as a value, without a promise (src/maybe-promise.ts).
+    authenticateApiKey(key) {
       const cacheKey = keyCacheMs > 0 && typeof key === 'string' ? hashApiKey(key) : null;
       const cached = cacheKey ? keyCache.get(cacheKey) : undefined;
       if (cached && cached.expiresAt > now().getTime()) return cached.principal;
       if (cacheKey) keyCache.delete(cacheKey);
-      const principal = await authenticateKeyFromStore(key);
-      if (principal && cacheKey) {
-        if (keyCache.size >= KEY_CACHE_MAX_ENTRIES) keyCache.delete(keyCache.keys().next().value!);
-        keyCache.set(cacheKey, { principal, expiresAt: now().getTime() + keyCacheMs });
-      }
-      return principal;
+      return authenticateKeyFromStore(key).then((principal) => {
+        if (principal && cacheKey) {
+          if (keyCache.size >= KEY_CACHE_MAX_ENTRIES) keyCache.delete(keyCache.keys().next().value!);
+          keyCache.set(cacheKey, { principal, expiresAt: now().getTime() + keyCacheMs });
+        }
+        return principal;
+      });
     },
 
     authenticateSession: authenticateSessionFromStore,

@@ -1,3 +1,5 @@
+import type { MaybePromise } from '../maybe-promise.js';
+
 /** Who is calling, once authenticated. Built by the auth service, read by middleware and handlers. */
 export type Permission = 'User.Update' | 'Admin' | (string & {});
 
@@ -31,10 +33,13 @@ export interface UserInfo {
 }
 
 export interface AuthService {
-  /** Resolves an API key (as sent by the caller) to its principal; null when unknown or revoked. Constant-time compare. */
-  authenticateApiKey(key: string): Promise<Principal | null>;
+  /**
+   * Resolves an API key (as sent by the caller) to its principal; null when unknown or revoked. Constant-time compare.
+   * Answers synchronously when the key is in the key cache (every request asks), else with a promise.
+   */
+  authenticateApiKey(key: string): MaybePromise<Principal | null>;
   /** Resolves a session id; null when unknown or expired after inactivity. Refreshes the inactivity timer. */
-  authenticateSession(sessionId: string): Promise<Principal | null>;
+  authenticateSession(sessionId: string): MaybePromise<Principal | null>;
   /** Checks a username and password; on success opens a session. */
   login(username: string, password: string): Promise<{ sessionId: string; user: UserInfo } | null>;
 }

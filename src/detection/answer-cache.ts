@@ -7,7 +7,10 @@
  * - Concurrent lookups of one name share one query.
  * - Past `maxEntries` the least recently used name is forgotten (a hit moves its entry to the end of the Map).
  * - A hit returns the very object the lookup produced, so callers may key their own derived data on it.
+ * - A hit is returned as the value itself, not a promise: a request whose answers are all cached runs synchronously
+ *   (src/maybe-promise.ts). A miss returns a promise.
  */
+import type { MaybePromise } from '../maybe-promise.js';
 
 export interface AnswerCacheOptions {
   /** @default Date.now */
@@ -24,7 +27,7 @@ export interface TimedAnswer<V> {
   readonly ttlSeconds: number | undefined;
 }
 
-export function createAnswerCache<V>(lookup: (name: string) => Promise<TimedAnswer<V>>, options: AnswerCacheOptions = {}): (name: string) => Promise<V> {
+export function createAnswerCache<V>(lookup: (name: string) => Promise<TimedAnswer<V>>, options: AnswerCacheOptions = {}): (name: string) => MaybePromise<V> {
   const now = options.now ?? Date.now;
   const maxEntries = Math.max(1, options.maxEntries ?? 1000);
   const maxTtlMs = (options.maxTtlSeconds ?? 3600) * 1000;
@@ -46,7 +49,7 @@ export function createAnswerCache<V>(lookup: (name: string) => Promise<TimedAnsw
       cache.delete(name);
       if (hit.expiresAt > now()) {
         cache.set(name, hit);
-        return Promise.resolve(hit.value);
+        return hit.value;
       }
     }
     const pending = inFlight.get(name);

@@ -10,6 +10,7 @@ import { NAMESERVER_PATTERNS, matchNameserver, normaliseHost } from './nameserve
 import type { NameserverPattern } from './nameserver-patterns.js';
 import type { DnsAnswer, Resolver } from './resolver.js';
 import { createAnswerCache, type TimedAnswer } from './answer-cache.js';
+import { isPromise, type MaybePromise } from '../maybe-promise.js';
 
 export interface Detection {
   /** Provider id from the table (`cloudflare`, `route53`, …). */
@@ -46,9 +47,10 @@ export interface ProviderDetectorOptions {
 export interface ProviderDetector {
   /**
    * `domain` must already be normalised (src/domain.ts). Returns null when no delegation is found up to the
-   * registrable domain, or when the nearest NS rrset matches no known provider.
+   * registrable domain, or when the nearest NS rrset matches no known provider. Synchronous (a value, or a throw)
+   * when every NS answer it needs is cached; otherwise a promise.
    */
-  detect(domain: string): Promise<Detection | null>;
+  detect(domain: string): MaybePromise<Detection | null>;
 }
 
 /** The NS answer at one name: the rrset, or nothing there (NXDOMAIN / NODATA). */
@@ -123,20 +125,38 @@ export function createProviderDetector(options: ProviderDetectorOptions): Provid
 
   const lookupNs = createAnswerCache(queryNs, { now: options.now, maxEntries: options.maxCacheEntries, maxTtlSeconds: options.maxTtlSeconds });
 
+  /** The detection from the NS answer at `name`; undefined when there is none there (ask the parent). */
+  const detectionAt = (lookup: NsLookup, name: string): Detection | null | undefined => {
+    const { nameservers } = lookup;
+    if (nameservers === null) return undefined;
+    // The nearest delegation is the zone: a parent's NS would name a provider that cannot write this name.
+    const match = providerOf(lookup, nameservers);
+    if (!match) return null;
+    return { provider: match.id, providerName: match.name, supported: match.supported, nameservers, zone: name };
+  };
+
+  /** Walks `names` from `first` up, synchronously while the answers are cached. */
+  const detectFrom = (names: readonly string[], first: number): MaybePromise<Detection | null> => {
+    for (let i = first; i < names.length; i++) {
+      const name = names[i]!;
+      const lookup = lookupNs(name);
+      if (isPromise(lookup)) {
+        return lookup.then((answer) => {
+          const found = detectionAt(answer, name);
+          return found === undefined ? detectFrom(names, i + 1) : found;
+        });
+      }
+      const found = detectionAt(lookup, name);
+      if (found !== undefined) return found;
+    }
+    return null;
+  };
+
   return {
-    async detect(domain) {
+    detect(domain) {
       const apex = registrableDomain(domain);
       if (apex === null) return null;
-      for (const name of namesUpTo(domain, apex)) {
-        const lookup = await lookupNs(name);
-        const { nameservers } = lookup;
-        if (nameservers === null) continue;
-        // The nearest delegation is the zone: a parent's NS would name a provider that cannot write this name.
-        const match = providerOf(lookup, nameservers);
-        if (!match) return null;
-        return { provider: match.id, providerName: match.name, supported: match.supported, nameservers, zone: name };
-      }
-      return null;
+      return detectFrom(namesUpTo(domain, apex), 0);
     },
   };
 }

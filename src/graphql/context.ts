@@ -7,6 +7,7 @@ import { AppError, isAppError } from '../errors.js';
 import { runProcedure, type CallContext, type CallerCredentials, type Procedure, type RateLimitState } from '../procedures/procedure.js';
 import type { Services } from '../app.js';
 import type { RequestLog } from '../logger.js';
+import { isPromise, type MaybePromise } from '../maybe-promise.js';
 
 /** Shared with the HTTP layer so it can write `RateLimit-*` headers after the operation. */
 export interface GraphqlRequestState {
@@ -38,31 +39,48 @@ export interface DnsErrorShape {
 
 /**
  * Runs a procedure for a resolver. Expected command failures come back as a `DnsError` value; caller-identity and
- * limit failures become GraphQL errors carrying `extensions.code` and the HTTP status (401/403/429).
+ * limit failures become GraphQL errors carrying `extensions.code` and the HTTP status (401/403/429). A procedure that
+ * answers synchronously is answered synchronously (graphql-jit and graphql-js take a resolver's plain value without a
+ * tick); one that waits gives a promise.
  */
-export async function runForGraphql<Input, Output>(
+export function runForGraphql<Input, Output>(
   ctx: GraphqlContext,
   procedure: Procedure<Input, Output>,
   input: unknown,
-): Promise<Output | DnsErrorShape> {
+): MaybePromise<Output | DnsErrorShape> {
   const call: CallContext = { services: ctx.services, caller: ctx.caller, transport: 'graphql', requestId: ctx.logger.requestId, logger: ctx.logger };
+  let output: MaybePromise<Output>;
   try {
-    const output = await runProcedure(procedure, input, call);
-    ctx.services.metrics.procedureCall('graphql', procedure.name, 'ok');
-    return output;
+    output = runProcedure(procedure, input, call);
   } catch (error) {
-    ctx.services.metrics.procedureCall('graphql', procedure.name, isAppError(error) ? error.primary.key : 'INTERNAL_ERROR');
-    if (!isAppError(error)) {
-      // Masked later, without the context (yoga's maskError): remembered so that its log line and masked error name
-      // the request.
-      if (typeof error === 'object' && error !== null) requestOfError.set(error, ctx.logger);
-      throw error;
-    }
-    if (error.graphqlKind === 'DNS_ERROR') return { __typename: 'DnsError', code: error.primary.code, message: error.primary.message };
-    throw toGraphqlError(error, ctx.logger.requestId);
-  } finally {
-    if (call.rateLimit) ctx.state.rateLimit = call.rateLimit;
+    return failed(ctx, call, procedure.name, error);
   }
+  if (isPromise(output)) {
+    return output.then(
+      (done) => succeeded(ctx, call, procedure.name, done),
+      (error: unknown) => failed(ctx, call, procedure.name, error),
+    );
+  }
+  return succeeded(ctx, call, procedure.name, output);
+}
+
+function succeeded<Output>(ctx: GraphqlContext, call: CallContext, command: string, output: Output): Output {
+  if (call.rateLimit) ctx.state.rateLimit = call.rateLimit;
+  ctx.services.metrics.procedureCall('graphql', command, 'ok');
+  return output;
+}
+
+function failed(ctx: GraphqlContext, call: CallContext, command: string, error: unknown): DnsErrorShape {
+  if (call.rateLimit) ctx.state.rateLimit = call.rateLimit;
+  ctx.services.metrics.procedureCall('graphql', command, isAppError(error) ? error.primary.key : 'INTERNAL_ERROR');
+  if (!isAppError(error)) {
+    // Masked later, without the context (yoga's maskError): remembered so that its log line and masked error name
+    // the request.
+    if (typeof error === 'object' && error !== null) requestOfError.set(error, ctx.logger);
+    throw error;
+  }
+  if (error.graphqlKind === 'DNS_ERROR') return { __typename: 'DnsError', code: error.primary.code, message: error.primary.message };
+  throw toGraphqlError(error, ctx.logger.requestId);
 }
 
 /** Our own failures (HTTP 500) carry the request's id, as masked errors do, for the caller to quote. */

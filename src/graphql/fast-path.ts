@@ -24,7 +24,8 @@ import { isAppError } from '../errors.js';
 import { readRequestBody } from '../rest/params.js';
 import { endReply } from '../reply-batch.js';
 import { withRequestId } from '../request-id.js';
-import { rateLimitHeaders } from '../rate-limit/headers.js';
+import { isPromise, type MaybePromise } from '../maybe-promise.js';
+import { pushRateLimitHeaders } from '../rate-limit/headers.js';
 import type { CallerCredentials } from '../procedures/procedure.js';
 import type { GraphqlContext, GraphqlRequestState } from './context.js';
 import { graphqlExecutionParts, type GraphqlServerContext } from './yoga.js';
@@ -171,10 +172,15 @@ export function createGraphqlFastPath(yoga: Yoga, { maxBodyBytes, compileAfterUs
    * builds, the function graphql-jit generated for this document (the walk over the selection set; the resolvers
    * are the schema's own), and yoga's masking applied to every error of the result (envelop's useMaskedErrors does
    * it in its onExecuteDone hook). Null when the variables do not coerce: graphql-jit answers those with errors and
-   * no `data` (nothing has run), in its own wording and without yoga's 400, so yoga is asked instead.
+   * no `data` (nothing has run), in its own wording and without yoga's 400, so yoga is asked instead. Synchronous
+   * when every resolver answered synchronously (graphql-jit then returns the result itself).
    */
-  async function runCompiled(query: CompiledQuery, server: Pick<GraphqlServerContext, 'caller' | 'state' | 'requestId'>, variables: GraphqlParams['variables']): Promise<ExecutionResult | null> {
-    const result = await query.query(undefined, context(server), variables ?? undefined);
+  function runCompiled(query: CompiledQuery, server: Pick<GraphqlServerContext, 'caller' | 'state' | 'requestId'>, variables: GraphqlParams['variables']): MaybePromise<ExecutionResult | null> {
+    const result = query.query(undefined, context(server), variables ?? undefined);
+    return isPromise(result) ? result.then(masked) : masked(result);
+  }
+
+  function masked(result: ExecutionResult): ExecutionResult | null {
     if (!('data' in result)) return null;
     if (!result.errors) return result;
     const errors = result.errors.map((error) => {
@@ -227,18 +233,23 @@ export function createGraphqlFastPath(yoga: Yoga, { maxBodyBytes, compileAfterUs
     const prepared = prepare(envelopedNow, params.query, params.operationName ?? undefined);
     if (!prepared) return viaYoga(req, res, body, caller, requestId);
     const query = compiledFor(prepared);
-    const result = query ? await runCompiled(query, { caller, state, requestId }, params.variables) : await runEnveloped(envelopedNow(), prepared, params.variables);
-    if (!result) return viaYoga(req, res, body, caller, requestId);
-
-    const { status, headers } = responseInit(result);
-    const text = JSON.stringify(withoutInternals(result));
-    // One flat list for writeHead (as REST's `send`): the head is built in one pass.
-    const head: string[] = [];
-    for (const name in headers) head.push(name, headers[name]!);
-    if (state.rateLimit) for (const [name, value] of Object.entries(rateLimitHeaders(state.rateLimit))) head.push(name, value);
-    head.push('content-type', 'application/json; charset=utf-8', 'content-length', String(Buffer.byteLength(text)));
-    endReply(res, status, head, text);
+    if (!query) return runEnveloped(envelopedNow(), prepared, params.variables).then((result) => reply(res, state, result));
+    const result = runCompiled(query, { caller, state, requestId }, params.variables);
+    if (isPromise(result)) return result.then((done) => (done ? reply(res, state, done) : viaYoga(req, res, body, caller, requestId)));
+    return result ? reply(res, state, result) : viaYoga(req, res, body, caller, requestId);
   };
+}
+
+/** Writes an executed operation's result: yoga's status and headers, the budget's headers, the JSON. */
+function reply(res: ServerResponse, state: GraphqlRequestState, result: ExecutionResult): void {
+  const { status, headers } = responseInit(result);
+  const text = JSON.stringify(withoutInternals(result));
+  // One flat list for writeHead (as REST's `send`): the head is built in one pass.
+  const head: string[] = [];
+  for (const name in headers) head.push(name, headers[name]!);
+  if (state.rateLimit) pushRateLimitHeaders(head, state.rateLimit);
+  head.push('content-type', 'application/json; charset=utf-8', 'content-length', String(Buffer.byteLength(text)));
+  endReply(res, status, head, text);
 }
 
 /** Answers yoga streams: Server-Sent Events (subscriptions) and multipart (incremental delivery). */

@@ -3,7 +3,7 @@ import { authenticate } from './middleware/authenticate.js';
 import { rateLimit } from './middleware/rate-limit.js';
 import { requirePermission } from './middleware/require-permission.js';
 import { recordTypeInput } from './dns-set.js';
-import { commandInput, domainInput } from './inputs.js';
+import { domainInput, publicCommandInput } from './inputs.js';
 import { defineProcedure } from './procedure.js';
 
 /**
@@ -12,7 +12,7 @@ import { defineProcedure } from './procedure.js';
  */
 export const dnsVerify = defineProcedure({
   name: 'dns.verify',
-  input: commandInput({ domain: domainInput, recordType: recordTypeInput }),
+  input: publicCommandInput({ domain: domainInput, recordType: recordTypeInput }),
   middleware: [authenticate, rateLimit, requirePermission('User.Update')],
   errors: ['VERIFY_NO_NAMESERVERS', 'VERIFY_LOOKUP_FAILED', 'VERIFY_FAILED'],
   handler: ({ domain, recordType }, ctx): Promise<Verification> => ctx.services.verify.verify(domain, recordType, ctx.logger),

@@ -304,6 +304,21 @@ export function commandInput<Shape extends Record<string, z.ZodType>>(shape: Sha
   return input;
 }
 
+/** Inputs whose parse `parseInput` remembers, with their fields (built by `publicCommandInput`). */
+export const rememberedInputs = new WeakMap<z.ZodType, readonly string[]>();
+
+/**
+ * A `commandInput` of public values only (a domain, a record type: no credential, no password) and without a
+ * cross-field check, so its output depends on those fields' values alone: `parseInput` remembers it per distinct set
+ * of values, because callers ask about the same domains again and again (the zod parse was the largest JavaScript
+ * item of a cached dns.provider, 1.7 µs). Never for an input with a secret: it would be kept in memory as a key.
+ */
+export function publicCommandInput<Shape extends Record<string, z.ZodType>>(shape: Shape) {
+  const input = commandInput(shape);
+  rememberedInputs.set(input, Object.keys(shape));
+  return input;
+}
+
 /** Every catalogue entry a command input can report: its fields' and its check's. */
 export function inputErrors(input: z.ZodType): ErrorKey[] {
   const description = commandInputs.get(input);

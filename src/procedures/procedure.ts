@@ -9,6 +9,9 @@ import type { Principal } from '../auth/types.js';
 import type { Account } from '../auth/account.js';
 import type { Services } from '../app.js';
 import type { Log } from '../logger.js';
+import { isPromise, type MaybePromise } from '../maybe-promise.js';
+import { boundedMemo } from '../bounded-memo.js';
+import { rememberedInputs } from './inputs.js';
 
 /** The rate-limit state the transport reports in `RateLimit-*` headers. */
 export interface RateLimitState {
@@ -49,13 +52,16 @@ export interface CallContext {
   rateLimit?: RateLimitState;
 }
 
-/** One step before the handler; `errors` are the catalogue entries it may throw (for the API description). */
+/**
+ * One step before the handler; `errors` are the catalogue entries it may throw (for the API description). A step
+ * whose answer is in memory returns (or throws) synchronously; one that waits returns a promise.
+ */
 export interface Middleware {
-  (ctx: CallContext): Promise<void>;
+  (ctx: CallContext): MaybePromise<void>;
   readonly errors: readonly ErrorKey[];
 }
 
-export function defineMiddleware(errors: readonly ErrorKey[], run: (ctx: CallContext) => Promise<void>): Middleware {
+export function defineMiddleware(errors: readonly ErrorKey[], run: (ctx: CallContext) => MaybePromise<void>): Middleware {
   return Object.assign(run, { errors });
 }
 
@@ -68,7 +74,8 @@ export interface Procedure<Input, Output> {
    * description lists them per command with their HTTP status; the recorded-traffic test holds replies to it.
    */
   readonly errors: readonly ErrorKey[];
-  readonly handler: (input: Input, ctx: CallContext) => Promise<Output>;
+  /** May answer synchronously (from a cache); `runProcedure` passes on whichever it gets. */
+  readonly handler: (input: Input, ctx: CallContext) => MaybePromise<Output>;
 }
 
 /** The authenticated caller's account; a procedure without `authenticate` has none, a programming error. */
@@ -90,6 +97,47 @@ function isErrorKey(value: string): value is ErrorKey {
  * every failed field becomes its documented code; all of them are reported together, sorted by code.
  */
 export function parseInput<Input>(schema: z.ZodType<Input>, raw: unknown): Input {
+  const fields = rememberedInputs.get(schema);
+  const key = fields ? valuesKey(fields, raw) : undefined;
+  return key === undefined ? parseUncached(schema, raw) : (rememberedParse(schema)(key, raw) as Input);
+}
+
+/** Distinct inputs remembered per `publicCommandInput` (first in, first out). */
+const MAX_REMEMBERED_INPUTS = 1000;
+
+const rememberedParses = new WeakMap<z.ZodType, (key: string, raw: unknown) => unknown>();
+
+/** The remembered parses of one input: a failed parse throws and is not remembered; a success is frozen and shared. */
+function rememberedParse(schema: z.ZodType): (key: string, raw: unknown) => unknown {
+  let parse = rememberedParses.get(schema);
+  if (!parse) {
+    parse = boundedMemo(MAX_REMEMBERED_INPUTS, (_key: string, raw: unknown) => Object.freeze(parseUncached(schema, raw)), (key) => key);
+    rememberedParses.set(schema, parse);
+  }
+  return parse;
+}
+
+/**
+ * The memo key of a raw input: its fields' values, when each is a string or absent (what REST and GraphQL pass);
+ * undefined for anything else, which is parsed afresh. Other keys of `raw` do not matter: the input ignores them.
+ */
+function valuesKey(fields: readonly string[], raw: unknown): string | undefined {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return undefined;
+  if (fields.length === 1) {
+    // One field (dns.provider's domain): the value itself, marked so that absent and every string stay distinct.
+    const value = Object.hasOwn(raw, fields[0]!) ? (raw as Record<string, unknown>)[fields[0]!] : undefined;
+    return value === undefined ? '-' : typeof value === 'string' ? `=${value}` : undefined;
+  }
+  const values: (string | null)[] = [];
+  for (const field of fields) {
+    const value = Object.hasOwn(raw, field) ? (raw as Record<string, unknown>)[field] : undefined;
+    if (value !== undefined && typeof value !== 'string') return undefined;
+    values.push(value ?? null);
+  }
+  return JSON.stringify(values);
+}
+
+function parseUncached<Input>(schema: z.ZodType<Input>, raw: unknown): Input {
   const result = schema.safeParse(raw);
   if (result.success) return result.data;
   const items = new Map<string, ErrorItem>();
@@ -106,13 +154,25 @@ export function parseInput<Input>(schema: z.ZodType<Input>, raw: unknown): Input
   throw new AppError([...byCode.values()]);
 }
 
-/** Runs middleware in order, then validates the input and calls the handler. */
-export async function runProcedure<Input, Output>(
-  procedure: Procedure<Input, Output>,
-  rawInput: unknown,
-  ctx: CallContext,
-): Promise<Output> {
-  for (const middleware of procedure.middleware) await middleware(ctx);
-  const input = parseInput(procedure.input, rawInput);
-  return procedure.handler(input, ctx);
+/**
+ * Runs middleware in order, then validates the input and calls the handler. Each step starts only once the previous
+ * one has finished, but no step waits for a promise it was not given: while every step answers from memory (a cached
+ * key, the in-process budget, a cached detection) the whole call runs synchronously and returns the handler's value,
+ * without a promise or a microtask tick. From the first step that returns a promise on, the rest chains on it.
+ *
+ * So it either returns (a value or a promise) or throws: a failure in the synchronous stretch is thrown, a later one
+ * rejects. Callers `await` it inside a `try`, or test the result with `isPromise` to skip the tick.
+ */
+export function runProcedure<Input, Output>(procedure: Procedure<Input, Output>, rawInput: unknown, ctx: CallContext): MaybePromise<Output> {
+  return runFrom(procedure, rawInput, ctx, 0);
+}
+
+/** `runProcedure` from middleware step `first` on. */
+function runFrom<Input, Output>(procedure: Procedure<Input, Output>, rawInput: unknown, ctx: CallContext, first: number): MaybePromise<Output> {
+  const { middleware } = procedure;
+  for (let i = first; i < middleware.length; i++) {
+    const step = middleware[i]!(ctx);
+    if (isPromise(step)) return step.then(() => runFrom(procedure, rawInput, ctx, i + 1));
+  }
+  return procedure.handler(parseInput(procedure.input, rawInput), ctx);
 }

@@ -11,7 +11,8 @@
  */
 import { isIP } from 'node:net';
 import { boundedMemo } from '../bounded-memo.js';
-import { createRateLimiter } from './limiter.js';
+import { isPromise, type MaybePromise } from '../maybe-promise.js';
+import { createRateLimiter, type RateLimitDecision } from './limiter.js';
 import { createMemoryStore, type RateLimitStore } from './store.js';
 
 const WINDOW_SECONDS = 60;
@@ -30,11 +31,15 @@ export interface AuthFailureThrottleOptions {
   readonly store?: RateLimitStore;
 }
 
+/** Both answer synchronously with the in-process store (every request asks `retryAfter`), else with a promise. */
 export interface AuthFailureThrottle {
   /** 0 when the client may try to authenticate; otherwise the seconds (≥1) it must wait. */
-  retryAfter(ip: string): Promise<number>;
-  recordFailure(ip: string): Promise<void>;
+  retryAfter(ip: string): MaybePromise<number>;
+  recordFailure(ip: string): MaybePromise<void>;
 }
+
+const retryAfterOf = (decision: RateLimitDecision): number => decision.retryAfterSeconds;
+const nothing = (): void => undefined;
 
 export function createAuthFailureThrottle({
   limitPerMinute,
@@ -44,11 +49,13 @@ export function createAuthFailureThrottle({
 }: AuthFailureThrottleOptions): AuthFailureThrottle {
   const limiter = createRateLimiter({ max: limitPerMinute, windowSeconds: WINDOW_SECONDS, store, ...(now ? { now } : {}) });
   return {
-    async retryAfter(ip) {
-      return (await limiter.peek(clientKey(ip))).retryAfterSeconds;
+    retryAfter(ip) {
+      const decision = limiter.peek(clientKey(ip));
+      return isPromise(decision) ? decision.then(retryAfterOf) : retryAfterOf(decision);
     },
-    async recordFailure(ip) {
-      await limiter.consume(clientKey(ip));
+    recordFailure(ip) {
+      const decision = limiter.consume(clientKey(ip));
+      return isPromise(decision) ? decision.then(nothing) : undefined;
     },
   };
 }

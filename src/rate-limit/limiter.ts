@@ -14,6 +14,7 @@
  * atomic step at O(1) amortised cost (store.ts). test/rate-limit.test.ts replays random call sequences through both
  * this limiter and the library and requires identical decisions, so the rule did not change with the engine.
  */
+import { isPromise, type MaybePromise } from '../maybe-promise.js';
 import { createMemoryStore, type RateLimitStore, type WindowState } from './store.js';
 
 export type { RateLimitStore, WindowRequest, WindowState } from './store.js';
@@ -49,11 +50,13 @@ export interface RateLimiter {
   /**
    * Counts `cost` requests for `identity` if they all fit in the budget, else none (a GraphQL operation passes the
    * number of its DNS fields).
+   * The decision itself when the store answers synchronously (the memory store), else a promise of it; a failure
+   * (bad arguments, the store throwing or rejecting) is always a rejected promise, never a throw.
    * @param cost @default 1; must be an integer from 1 to `max` (a larger cost could never be served)
    */
-  consume(identity: string, cost?: number): Promise<RateLimitDecision>;
-  /** The decision one more request would get, without counting anything. */
-  peek(identity: string): Promise<RateLimitDecision>;
+  consume(identity: string, cost?: number): MaybePromise<RateLimitDecision>;
+  /** The decision one more request would get, without counting anything (synchronous as `consume`). */
+  peek(identity: string): MaybePromise<RateLimitDecision>;
 }
 
 export function createRateLimiter({ max, windowSeconds, store = createMemoryStore(), now = () => Date.now() }: RateLimiterOptions): RateLimiter {
@@ -70,11 +73,11 @@ export function createRateLimiter({ max, windowSeconds, store = createMemoryStor
     retryAfterSeconds: allowed ? 0 : Math.max(1, blocking === undefined ? 1 : secondsUntilLeaves(blocking, at)),
   });
 
-  const step = (identity: string, cost: number): Promise<RateLimitDecision> => {
+  const step = (identity: string, cost: number): MaybePromise<RateLimitDecision> => {
     try {
       const at = now();
       const state = store.consume(identity, { at, windowMs, max, cost });
-      return state instanceof Promise ? state.then((s) => decision(s, at)) : Promise.resolve(decision(state, at));
+      return isPromise(state) ? state.then((s) => decision(s, at)) : decision(state, at);
     } catch (error) {
       return Promise.reject(error);
     }

@@ -8,12 +8,12 @@ import { AppError, isAppError, type ErrorKey } from '../errors.js';
 import { findProcedure, type CommandName } from '../procedures/router.js';
 import { callerFromBearer } from '../procedures/caller.js';
 import { runProcedure, type CallContext, type CallerCredentials } from '../procedures/procedure.js';
-import { rateLimitHeaders } from '../rate-limit/headers.js';
 import type { Services } from '../app.js';
 import { RequestLog } from '../logger.js';
 import { endReply } from '../reply-batch.js';
 import { param, readParams, type RawParams } from './params.js';
-import { errorReply, responseFormat, sendReply, successReply, type ResponseFormat, type Transport } from './respond.js';
+import { errorReply, responseFormat, sendReply, successReply, type Reply, type ResponseFormat, type Transport } from './respond.js';
+import { isPromise, type MaybePromise } from '../maybe-promise.js';
 import { REST_COMMANDS } from './commands.js';
 
 export const V1_PREFIX = '/api/v1/';
@@ -48,13 +48,25 @@ export const INPUT_PARAMETERS: Readonly<Record<string, readonly string[]>> = {
   flow: ['Flow', 'flow'],
 };
 
-const INPUT_PARAMETER_ENTRIES = Object.entries(INPUT_PARAMETERS);
+/** Each parameter name → the input field it fills, and its rank among that field's names (lower wins). */
+const FIELD_OF_PARAMETER = new Map<string, { readonly field: string; readonly rank: number }>(
+  Object.entries(INPUT_PARAMETERS).flatMap(([field, names]) => names.map((name, rank) => [name, { field, rank }] as const)),
+);
 
+/**
+ * The procedure input from the request's parameters: for each field, the value of the first of its names present.
+ * Walks the request's parameters (one to three, usually) rather than every name of every field (34 lookups).
+ */
 function inputFrom(raw: RawParams): Record<string, unknown> {
   const input: Record<string, unknown> = {};
-  for (const [field, names] of INPUT_PARAMETER_ENTRIES) {
-    const value = param(raw, ...names);
-    if (value !== undefined) input[field] = value;
+  let ranks: Map<string, number> | undefined;
+  for (const [name, value] of raw) {
+    const named = FIELD_OF_PARAMETER.get(name);
+    if (!named || value === undefined) continue;
+    const held = ranks?.get(named.field);
+    if (held !== undefined && held < named.rank) continue;
+    input[named.field] = value;
+    (ranks ??= new Map()).set(named.field, named.rank);
   }
   return input;
 }
@@ -118,42 +130,84 @@ export interface RestTarget {
   command?: CommandName | undefined;
 }
 
-/** `requestId`: the request's id (src/request-id.ts), for its log lines and an internal error's reply. */
-export async function handleRest(services: Services, req: IncomingMessage, res: ServerResponse, target: RestTarget, requestId: string): Promise<void> {
+/** One request on its way through `handleRest`. */
+interface RestCall {
+  readonly services: Services;
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly target: RestTarget;
+  readonly transport: Transport;
+  /** Known before the body is read, so that even a refused body is answered in the format the query asked for. */
+  format: ResponseFormat;
+  ctx: CallContext | undefined;
+  /** The request's id (src/request-id.ts) and its logger: for its log lines and an internal error's reply. */
+  readonly requestId: string;
+  readonly logger: RequestLog;
+}
+
+/**
+ * Answers one REST request. Synchronous when nothing waits (a GET whose procedure answers from memory: no promise, no
+ * microtask tick, src/maybe-promise.ts); a promise from the first step that waits (a body to read, a store lookup).
+ */
+export function handleRest(services: Services, req: IncomingMessage, res: ServerResponse, target: RestTarget, requestId: string): MaybePromise<void> {
   const transport: Transport = target.path === LEGACY_PATH ? 'legacy' : 'v1';
-  // Known before the body is read, so that even a refused body is answered in the format the query asked for.
-  let format: ResponseFormat = target.search.includes('ResponseFormat') ? responseFormat(new URLSearchParams(target.search).get('ResponseFormat')) : 'json';
-  const logger = new RequestLog(services.logger, requestId);
-  let ctx: CallContext | undefined;
-  let reply;
-  try {
-    if (req.method !== 'GET' && req.method !== 'POST') {
-      const text = JSON.stringify({ Errors: [{ Code: 405, Message: 'Method not allowed: use GET or POST' }] });
-      endReply(res, 405, { allow: 'GET, POST', 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) }, text);
-      return;
-    }
-    const raw = await readParams(req, target, { maxBodyBytes: services.config.MAX_BODY_BYTES });
-    format = responseFormat(param(raw, 'ResponseFormat'));
-    const command = commandFrom(transport, target.path, raw);
-    const procedure = findProcedure(command);
-    if (!procedure) throw AppError.of('INVALID_COMMAND', `${quote(command)} not found`);
-    target.command = procedure.name as CommandName;
-    ctx = { services, caller: callerFrom(req, raw), transport: 'rest', requestId, logger };
-    const input = inputFrom(raw);
-    const output = await runProcedure(procedure, input, ctx);
-    services.metrics.procedureCall(transport === 'v1' ? 'rest' : 'legacy', target.command, 'ok');
-    reply = successReply(REST_COMMANDS[procedure.name as CommandName].payload(output as never, input), transport, format);
-  } catch (error) {
-    if (!isAppError(error)) {
-      // The client went away mid-body: nobody to answer. (Not `req.destroyed`: that is also true once a body has been
-      // read to its end, and would leave every unexpected error after a POST unanswered.)
-      if (res.destroyed || req.socket.destroyed) return;
-      logger.error({ err: error, path: target.path }, 'REST request failed');
-    }
-    const failure = isAppError(error) ? error : AppError.of('INTERNAL_ERROR');
-    if (ctx && target.command) services.metrics.procedureCall(transport === 'v1' ? 'rest' : 'legacy', target.command, failure.primary.key);
-    reply = errorReply(namingRequest(failure, requestId), transport, format);
+  const format = target.search.includes('ResponseFormat') ? responseFormat(new URLSearchParams(target.search).get('ResponseFormat')) : 'json';
+  if (req.method !== 'GET' && req.method !== 'POST') {
+    const text = JSON.stringify({ Errors: [{ Code: 405, Message: 'Method not allowed: use GET or POST' }] });
+    endReply(res, 405, { allow: 'GET, POST', 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) }, text);
+    return;
   }
-  const headers = ctx?.rateLimit ? { ...reply.headers, ...rateLimitHeaders(ctx.rateLimit) } : reply.headers;
-  sendReply(res, { ...reply, headers });
+  const call: RestCall = { services, req, res, target, transport, format, ctx: undefined, requestId, logger: new RequestLog(services.logger, requestId) };
+  let reply: MaybePromise<Reply>;
+  try {
+    const raw = readParams(req, target, { maxBodyBytes: services.config.MAX_BODY_BYTES });
+    reply = isPromise(raw) ? raw.then((params) => runCommand(call, params)) : runCommand(call, raw);
+  } catch (error) {
+    return answer(call, failure(call, error));
+  }
+  if (!isPromise(reply)) return answer(call, reply);
+  return reply.then(
+    (done) => answer(call, done),
+    (error: unknown) => answer(call, failure(call, error)),
+  );
+}
+
+/** The command the parameters name, run; its success reply (a failure throws or rejects). */
+function runCommand(call: RestCall, raw: RawParams): MaybePromise<Reply> {
+  call.format = responseFormat(param(raw, 'ResponseFormat'));
+  const command = commandFrom(call.transport, call.target.path, raw);
+  const procedure = findProcedure(command);
+  if (!procedure) throw AppError.of('INVALID_COMMAND', `${quote(command)} not found`);
+  const name = procedure.name as CommandName;
+  call.target.command = name;
+  const ctx: CallContext = { services: call.services, caller: callerFrom(call.req, raw), transport: 'rest', requestId: call.requestId, logger: call.logger };
+  call.ctx = ctx;
+  const input = inputFrom(raw);
+  const output = runProcedure(procedure, input, ctx);
+  const payload = REST_COMMANDS[name].payload;
+  const succeeded = (done: unknown) => {
+    call.services.metrics.procedureCall(metricsTransport(call), name, 'ok');
+    return successReply(payload(done as never, input), call.transport, call.format);
+  };
+  return isPromise(output) ? output.then(succeeded) : succeeded(output);
+}
+
+/** The error reply for a failure; null when the client went away and nobody is left to answer. */
+function failure(call: RestCall, error: unknown): Reply | null {
+  if (!isAppError(error)) {
+    // The client went away mid-body: nobody to answer. (Not `req.destroyed`: that is also true once a body has been
+    // read to its end, and would leave every unexpected error after a POST unanswered.)
+    if (call.res.destroyed || call.req.socket.destroyed) return null;
+    call.logger.error({ err: error, path: call.target.path }, 'REST request failed');
+  }
+  const failed = isAppError(error) ? error : AppError.of('INTERNAL_ERROR');
+  if (call.ctx && call.target.command) call.services.metrics.procedureCall(metricsTransport(call), call.target.command, failed.primary.key);
+  return errorReply(namingRequest(failed, call.requestId), call.transport, call.format);
+}
+
+const metricsTransport = (call: RestCall) => (call.transport === 'v1' ? 'rest' : 'legacy');
+
+function answer(call: RestCall, reply: Reply | null): void {
+  if (!reply) return;
+  sendReply(call.res, reply, call.ctx?.rateLimit);
 }

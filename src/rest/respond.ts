@@ -14,6 +14,8 @@ import type { ServerResponse } from 'node:http';
 import { endReply } from '../reply-batch.js';
 import { XMLBuilder } from 'fast-xml-parser';
 import type { AppError } from '../errors.js';
+import { pushRateLimitHeaders } from '../rate-limit/headers.js';
+import type { RateLimitState } from '../procedures/procedure.js';
 
 export type Transport = 'v1' | 'legacy';
 export type ResponseFormat = 'json' | 'xml';
@@ -187,6 +189,8 @@ export interface SendOptions {
   readonly headers?: Readonly<Record<string, string>>;
   /** @default 'json' */
   readonly format?: ResponseFormat;
+  /** The caller's budget, sent as the `RateLimit-*` headers after `headers`. @default none */
+  readonly rateLimit?: RateLimitState | undefined;
 }
 
 /**
@@ -201,6 +205,7 @@ export function send(res: ServerResponse, status: number, body: ResponseBody, op
   for (const name in options.headers) {
     if (!FIXED_HEADERS.has(name.toLowerCase())) head.push(name, options.headers[name]!);
   }
+  if (options.rateLimit) pushRateLimitHeaders(head, options.rateLimit);
   head.push('content-type', format === 'xml' ? 'text/xml; charset=utf-8' : 'application/json; charset=utf-8');
   head.push('content-length', String(Buffer.byteLength(text)));
   // A string body goes out with the head in a single write, with a few other replies (src/reply-batch.ts).
@@ -210,7 +215,7 @@ export function send(res: ServerResponse, status: number, body: ResponseBody, op
 /** Headers `send` sets itself: `options.headers` cannot change them. */
 const FIXED_HEADERS = new Set(['cache-control', 'x-content-type-options', 'content-type', 'content-length']);
 
-/** `send` for a `Reply` built by `errorReply`/`successReply`. */
-export function sendReply(res: ServerResponse, reply: Reply): void {
-  send(res, reply.status, reply.body, { headers: reply.headers, format: reply.format });
+/** `send` for a `Reply` built by `errorReply`/`successReply`, with the caller's budget when one was drawn. */
+export function sendReply(res: ServerResponse, reply: Reply, rateLimit?: RateLimitState): void {
+  send(res, reply.status, reply.body, { headers: reply.headers, format: reply.format, rateLimit });
 }

@@ -4,7 +4,7 @@ import { defineMiddleware, type Middleware } from '../procedure.js';
 
 /** Refuses callers whose key or user lacks `permission` (99999). */
 export function requirePermission(permission: Permission): Middleware {
-  return defineMiddleware(['PERMISSION_DENIED'], async (ctx) => {
+  return defineMiddleware(['PERMISSION_DENIED'], (ctx) => {
     if (!ctx.principal?.permissions.has(permission)) throw AppError.of('PERMISSION_DENIED', `requires ${permission}`);
   });
 }
