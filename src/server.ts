@@ -16,6 +16,7 @@ import { callerFromBearer } from './procedures/caller.js';
 import { createAccessLog, RequestLog, type AccessEntry } from './logger.js';
 import { assignRequestId, REQUEST_ID_HEADER } from './request-id.js';
 import { endReply } from './reply-batch.js';
+import { isPromise, type MaybePromise } from './maybe-promise.js';
 import { CALLBACK_PATH } from './domain-connect/service.js';
 
 export interface RunningServer {
@@ -92,12 +93,22 @@ function createRequestListener(services: Services): RequestListener {
     const target = splitTarget(req.url);
     const requestId = assignRequestId(req, res);
     logRequest(accessLog, metrics, req, res, target, requestId);
-    route(req, res, target, requestId).catch((error: unknown) => {
+    const unhandled = (error: unknown) => {
       logger.error({ err: error, path: target.path, requestId }, 'unhandled request error');
       // The id in the body too (as REST's internal errors carry it), for a caller that quotes bodies, not headers.
       if (!res.headersSent) sendJson(res, 500, { Errors: [{ Code: 500, Message: 'Internal server error' }], RequestID: requestId });
       else res.destroy();
-    });
+    };
+    // A REST command goes straight to its transport, which answers without a promise when nothing waits (a cached
+    // GET: src/maybe-promise.ts); everything else goes through `route`.
+    let handled: MaybePromise<void>;
+    try {
+      handled = isRestPath(target.path) && !isApiDocsPath(target.path) ? handleRest(services, req, res, target, requestId) : route(req, res, target, requestId);
+    } catch (error) {
+      unhandled(error);
+      return;
+    }
+    if (isPromise(handled)) handled.catch(unhandled);
   };
   return Object.assign(listener, { warmUp: () => graphql().then(() => undefined) });
 }
