@@ -16,7 +16,6 @@
  * Revert fidelity (providers/restore.ts) needs nothing here: DigitalOcean keeps one spelling of a TXT value, the raw
  * joined text without quotes (§4 record format, §9), so a value re-encoded from its content is the value as read.
  */
-import { partialApplyError } from './apply-progress.js';
 import { REQUIRED_CREDENTIALS } from './credentials.js';
 import { normaliseDomain } from '../src/domain.js';
 import {
@@ -31,6 +30,7 @@ import {
   type HttpReply,
   type RetryPolicy,
 } from './http.js';
+import { applyPerRecord, recordIdClaimer, settleWrite, type WriteOutcome } from './per-record-apply.js';
 import { redactCredentials } from './redact.js';
 import {
   ProviderError,
@@ -263,50 +263,30 @@ class DigitaloceanSession implements ProviderSession {
     const writes = planWrites(zone.name, contents, changes);
     /** Record ids that exist or were created in this command: a create is found by a new id, never by an old one. */
     const known = new Set(contents.records.map((r) => recordIdOf(r)).filter((id): id is number => id !== undefined));
-    const applied: RecordChange[] = [];
-    for (const write of writes) {
-      const outcome = await this.write(zone, write, known);
-      if (outcome.ok) {
-        applied.push(write.change);
-        continue;
-      }
-      throw partialApplyError(outcome.error, applied, changes, outcome.unknown ? [write.change] : []);
-    }
-    return { applied };
+    return applyPerRecord(changes, writes, (write) => this.write(zone, write, known));
   }
 
-  private async write(zone: Zone, write: PlannedWrite, known: Set<number>): Promise<{ ok: true } | { ok: false; error: ProviderError; unknown: boolean }> {
+  private async write(zone: Zone, write: PlannedWrite, known: Set<number>): Promise<WriteOutcome> {
     const records = `${domainPath(zone.name)}/records`;
     if (write.kind === 'create') {
-      for (let sent = 1; ; sent++) {
-        try {
-          const reply = await this.call('POST', records, CREATE_RETRIES, 'domain', {}, write.body);
-          const created = this.parse(reply).domain_record;
+      return settleWrite(
+        CREATE_SENDS,
+        async () => {
+          const created = this.parse(await this.call('POST', records, CREATE_RETRIES, 'domain', {}, write.body)).domain_record;
           if (isObject(created) && typeof created.id === 'number') known.add(created.id);
-          return { ok: true };
-        } catch (error) {
-          const failure = asProviderError(error);
-          // A refusal is an answer: nothing was created. So is a 429, refused before it ran.
-          if (failure.isCallerFault || failure.kind === 'rate_limited') return { ok: false, error: failure, unknown: false };
-          const landed = await this.createdSince(zone, write, known);
-          if (landed === true) return { ok: true };
-          if (landed === false && sent < CREATE_SENDS) continue;
-          return { ok: false, error: failure, unknown: landed === undefined };
-        }
-      }
+        },
+        () => this.createdSince(zone, write, known),
+      );
     }
     const path = `${records}/${write.id}`;
-    try {
-      if (write.kind === 'update') await this.call('PUT', path, IDEMPOTENT_RETRIES, 'record', {}, write.body);
-      else await this.call('DELETE', path, IDEMPOTENT_RETRIES, 'record', { notFound: 'done-after-retry' });
-      return { ok: true };
-    } catch (error) {
-      const failure = asProviderError(error);
-      if (failure.isCallerFault || failure.kind === 'rate_limited') return { ok: false, error: failure, unknown: false };
-      const landed = await this.recordHolds(path, write, zone.name);
-      if (landed === true) return { ok: true };
-      return { ok: false, error: failure, unknown: landed === undefined };
-    }
+    return settleWrite(
+      1,
+      async () => {
+        if (write.kind === 'update') await this.call('PUT', path, IDEMPOTENT_RETRIES, 'record', {}, write.body);
+        else await this.call('DELETE', path, IDEMPOTENT_RETRIES, 'record', { notFound: 'done-after-retry' });
+      },
+      () => this.recordHolds(path, write, zone.name),
+    );
   }
 
   /**
@@ -425,16 +405,7 @@ type PlannedWrite = PlannedCreate | PlannedUpdate | PlannedDelete;
  * the record as read; one that is not in the zone as read is refused (`conflict`), never guessed at.
  */
 export function planWrites(apex: string, contents: ZoneContents, changes: readonly RecordChange[]): PlannedWrite[] {
-  const claimed = new Set<number>();
-  const idFor = (before: DnsRecord): number => {
-    const id = recordIdOf(before) ?? recordIdOf(contents.records.find((r) => sameRecord(r, before)));
-    if (id === undefined || !contents.records.some((r) => recordIdOf(r) === id)) {
-      throw new ProviderError(PROVIDER, 'conflict', `the ${before.type.toUpperCase()} record at ${before.name} is not in the zone as read`);
-    }
-    if (claimed.has(id)) throw new ProviderError(PROVIDER, 'rejected', `the plan names the ${before.type.toUpperCase()} record at ${before.name} twice`);
-    claimed.add(id);
-    return id;
-  };
+  const idFor = recordIdClaimer(PROVIDER, contents, recordIdOf, sameRecord);
   return changes.map((change): PlannedWrite => {
     if (change.action === 'CREATE') {
       return { kind: 'create', change, body: toDigitalocean(change.record, apex), fullName: normaliseName(change.record.name) };
@@ -701,12 +672,6 @@ function describeBody(text: string): string {
 /** Provider text goes into one line of a reason: no control characters. */
 function clean(text: string): string {
   return text.replace(/[\u0000-\u001f\u007f]/g, ' ').trim();
-}
-
-/** Only a ProviderError is a provider's answer; anything else is a fault of ours and goes up as it is. */
-function asProviderError(error: unknown): ProviderError {
-  if (error instanceof ProviderError) return error;
-  throw error;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

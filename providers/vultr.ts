@@ -18,7 +18,6 @@
  * double quotes around the whole text with no quote inside (§6 record format, §9: "Vultr's API requires the string to
  * begin and end with double-quotes"), so a value re-encoded from its content is the value as read.
  */
-import { partialApplyError } from './apply-progress.js';
 import { REQUIRED_CREDENTIALS } from './credentials.js';
 import { normaliseDomain } from '../src/domain.js';
 import {
@@ -33,6 +32,7 @@ import {
   type HttpReply,
   type RetryPolicy,
 } from './http.js';
+import { applyPerRecord, recordIdClaimer, settleWrite, type WriteOutcome } from './per-record-apply.js';
 import { redactCredentials } from './redact.js';
 import {
   ProviderError,
@@ -242,58 +242,35 @@ class VultrSession implements ProviderSession {
     if (changes.length === 0) return { applied: [] };
     const writes = planWrites(zone.name, contents, changes);
     const known = new Set(contents.records.map((r) => recordIdOf(r)).filter((id): id is string => id !== undefined));
-    /** What reached Vultr: a change whose TTL was taken from its set is reported with the TTL written. */
-    const written: RecordChange[] = [];
-    const landed: RecordChange[] = [];
-    for (const write of writes) {
-      const outcome = await this.write(zone, write, known);
-      if (outcome.ok) {
-        landed.push(write.change);
-        written.push(write.reported);
-        continue;
-      }
-      const error = partialApplyError(outcome.error, landed, changes, outcome.unknown ? [write.change] : []);
-      throw new ProviderError(PROVIDER, error.kind, error.reason, { cause: outcome.error, retryAfterSeconds: error.retryAfterSeconds, applied: written });
-    }
-    return { applied: written };
+    // What reached Vultr is reported as written: a change whose TTL was taken from its set, with the TTL written.
+    return applyPerRecord(changes, writes, (write) => this.write(zone, write, known));
   }
 
-  private async write(zone: Zone, write: PlannedWrite, known: Set<string>): Promise<{ ok: true } | { ok: false; error: ProviderError; unknown: boolean }> {
+  private async write(zone: Zone, write: PlannedWrite, known: Set<string>): Promise<WriteOutcome> {
     const records = `${domainPath(zone.name)}/records`;
     if (write.kind === 'create') {
-      for (let sent = 1; ; sent++) {
-        try {
-          const reply = await this.call('POST', records, CREATE_RETRIES, 'domain', {}, write.body);
-          const created = this.parse(reply).record;
+      return settleWrite(
+        CREATE_SENDS,
+        async () => {
+          const created = this.parse(await this.call('POST', records, CREATE_RETRIES, 'domain', {}, write.body)).record;
           if (isObject(created) && typeof created.id === 'string') known.add(created.id);
-          return { ok: true };
-        } catch (error) {
-          const failure = asProviderError(error);
-          // A refusal is an answer: nothing was created. So is a 429, refused before it ran.
-          if (failure.isCallerFault || failure.kind === 'rate_limited') return { ok: false, error: failure, unknown: false };
-          const landed = await this.createdSince(zone, write, known);
-          if (landed === true) return { ok: true };
-          if (landed === false && sent < CREATE_SENDS) continue;
-          return { ok: false, error: failure, unknown: landed === undefined };
-        }
-      }
+        },
+        () => this.createdSince(zone, write, known),
+      );
     }
     const path = `${records}/${encodeURIComponent(write.id)}`;
-    try {
-      if (write.kind === 'update') {
-        const { type: _type, ...patch } = write.body;
-        await this.call('PATCH', path, IDEMPOTENT_RETRIES, 'record', {}, patch);
-      } else {
-        await this.call('DELETE', path, IDEMPOTENT_RETRIES, 'record', { notFound: 'done-after-retry' });
-      }
-      return { ok: true };
-    } catch (error) {
-      const failure = asProviderError(error);
-      if (failure.isCallerFault || failure.kind === 'rate_limited') return { ok: false, error: failure, unknown: false };
-      const landed = await this.recordHolds(path, write);
-      if (landed === true) return { ok: true };
-      return { ok: false, error: failure, unknown: landed === undefined };
-    }
+    return settleWrite(
+      1,
+      async () => {
+        if (write.kind === 'update') {
+          const { type: _type, ...patch } = write.body;
+          await this.call('PATCH', path, IDEMPOTENT_RETRIES, 'record', {}, patch);
+        } else {
+          await this.call('DELETE', path, IDEMPOTENT_RETRIES, 'record', { notFound: 'done-after-retry' });
+        }
+      },
+      () => this.recordHolds(path, write),
+    );
   }
 
   /**
@@ -413,7 +390,6 @@ type PlannedWrite = PlannedCreate | PlannedUpdate | PlannedDelete;
  * reported with it; beside records of differing TTLs it is refused, as Vultr would refuse it.
  */
 export function planWrites(apex: string, contents: ZoneContents, changes: readonly RecordChange[]): PlannedWrite[] {
-  const claimed = new Set<string>();
   /** The zone as the plan goes: record sets by `TYPE name`, each member's id (or a token) and TTL. */
   const sets = new Map<string, Map<unknown, number>>();
   const setOf = (type: string, name: string) => {
@@ -427,15 +403,7 @@ export function planWrites(apex: string, contents: ZoneContents, changes: readon
     }
     return set;
   };
-  const idFor = (before: DnsRecord): string => {
-    const id = recordIdOf(before) ?? recordIdOf(contents.records.find((r) => sameRecord(r, before)));
-    if (id === undefined || !contents.records.some((r) => recordIdOf(r) === id)) {
-      throw new ProviderError(PROVIDER, 'conflict', `the ${before.type.toUpperCase()} record at ${before.name} is not in the zone as read`);
-    }
-    if (claimed.has(id)) throw new ProviderError(PROVIDER, 'rejected', `the plan names the ${before.type.toUpperCase()} record at ${before.name} twice`);
-    claimed.add(id);
-    return id;
-  };
+  const idFor = recordIdClaimer(PROVIDER, contents, recordIdOf, sameRecord);
   /** The TTL the record must have among `others` (Vultr's rule), or a refusal. */
   const ttlAmong = (record: DesiredRecord, others: readonly number[]): number => {
     const distinct = [...new Set(others)];
@@ -668,12 +636,6 @@ function describeBody(text: string): string {
 
 function clean(text: string): string {
   return text.replace(/[\u0000-\u001f\u007f]/g, ' ').trim();
-}
-
-/** Only a ProviderError is a provider's answer; anything else is a fault of ours and goes up as it is. */
-function asProviderError(error: unknown): ProviderError {
-  if (error instanceof ProviderError) return error;
-  throw error;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
