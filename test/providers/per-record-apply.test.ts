@@ -4,7 +4,7 @@
  * adapters' own files prove the same against their fakes.
  */
 import { describe, expect, it } from 'vitest';
-import { applyPerRecord, recordIdClaimer, settleWrite } from '../../providers/per-record-apply.js';
+import { applyPerRecord, idAsRead, landedInZone, recordIdClaimer, recordMatch, settleWrite } from '../../providers/per-record-apply.js';
 import { ProviderError, type DnsRecord, type RecordChange } from '../../providers/types.js';
 
 const failure = (kind: ProviderError['kind']) => new ProviderError('vultr', kind, `a ${kind} failure`);
@@ -29,6 +29,13 @@ describe('settleWrite', () => {
       expect(outcome).toEqual({ ok: false, error: failure(kind), unknown: false });
       expect(calls).toEqual({ sent: 1, settled: 0 });
     }
+  });
+
+  it('takes only the failures a given `isAnswer` names as answers (Porkbun settles a 429 by reading)', async () => {
+    const { calls, send } = scripted(failure('rate_limited'));
+    const outcome = await settleWrite(2, send, async () => (calls.settled++, true), (e) => e.isCallerFault);
+    expect(outcome).toEqual({ ok: true });
+    expect(calls).toEqual({ sent: 1, settled: 1 });
   });
 
   it('sends again, within `sends`, a write a read proved absent, and counts a write a read found as landed', async () => {
@@ -94,5 +101,44 @@ describe('recordIdClaimer', () => {
     expect(() => idFor(txt('a.example.com', 'three'))).toThrow(expect.objectContaining({ kind: 'conflict' }));
     expect(() => idFor({ ...txt('a.example.com', 'one'), id: '9' })).toThrow(expect.objectContaining({ kind: 'conflict' }));
     expect(() => idFor(txt('a.example.com', 'two'))).toThrow(expect.objectContaining({ kind: 'rejected' }));
+  });
+});
+
+describe('landedInZone and recordMatch (DNSimple, Porkbun)', () => {
+  const match = recordMatch(new Set(['CNAME']));
+  const before: DnsRecord = { type: 'CNAME', name: 'sl.example.com', content: 'old.example.net', ttl: 300, id: '1' };
+  const wanted = { ...before, content: 'new.example.net', id: undefined };
+  const update: RecordChange = { action: 'UPDATE', before, record: wanted };
+
+  it('finds a lost create only by an id that was not there before, once', () => {
+    const create: RecordChange = { action: 'CREATE', record: { ...wanted, name: 'x.example.com' } };
+    const now = [{ ...create.record, id: '7' }];
+    expect(landedInZone(now, { change: create }, new Set(['7']), match)).toBe(false);
+    const known = new Set<string>();
+    expect(landedInZone(now, { change: create }, known, match)).toBe(true);
+    expect(landedInZone(now, { change: create }, known, match)).toBe(false);
+  });
+
+  it('tells an update landed, not landed (as before, TTL included) or unknown (changed otherwise, or gone)', () => {
+    const at = (record: Partial<DnsRecord>) => [{ ...before, ...record }];
+    // A target read back in another case and with the trailing dot is the same host.
+    expect(landedInZone(at({ content: 'NEW.example.net.' }), { change: update, id: '1' }, new Set(), match)).toBe(true);
+    expect(landedInZone(at({ content: 'new.example.net', ttl: 60 }), { change: update, id: '1' }, new Set(), match)).toBeUndefined();
+    expect(landedInZone(at({}), { change: update, id: '1' }, new Set(), match)).toBe(false);
+    expect(landedInZone(at({ ttl: 60 }), { change: update, id: '1' }, new Set(), match)).toBeUndefined();
+    expect(landedInZone(at({ priority: 5 }), { change: update, id: '1' }, new Set(), match)).toBeUndefined();
+    expect(landedInZone([], { change: update, id: '1' }, new Set(), match)).toBeUndefined();
+  });
+
+  it('tells a delete landed when the record is gone', () => {
+    const del: RecordChange = { action: 'DELETE', before };
+    expect(landedInZone([], { change: del, id: '1' }, new Set(), match)).toBe(true);
+    expect(landedInZone([before], { change: del, id: '1' }, new Set(), match)).toBe(false);
+  });
+
+  it('names a record by its own id, and one without an id by the same record as read', () => {
+    expect(idAsRead('porkbun', [], { ...before, id: '9' }, match)).toBe('9');
+    expect(idAsRead('porkbun', [before], { ...before, id: undefined, content: 'OLD.example.net.' }, match)).toBe('1');
+    expect(() => idAsRead('porkbun', [before], { ...before, id: undefined, priority: 5 }, match)).toThrow(expect.objectContaining({ kind: 'conflict' }));
   });
 });
