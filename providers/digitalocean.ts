@@ -45,6 +45,7 @@ import {
   type Zone,
   type ZoneContents,
 } from './types.js';
+import { readWholeList } from './zone-read.js';
 
 /** A domain record as DigitalOcean returns it (do-openapi `models/domain_record.yml`); unused fields are `null`. */
 export interface DigitaloceanRecord {
@@ -215,11 +216,8 @@ class DigitaloceanSession implements ProviderSession {
    * between two pages, so a record may have moved past a page boundary unseen), it is read again once.
    */
   async readZone(zone: Zone): Promise<ZoneContents> {
-    const first = await this.readRecords(zone);
-    if (first.complete) return { records: first.records };
-    const second = await this.readRecords(zone);
-    if (second.complete) return { records: second.records };
-    throw new ProviderError(PROVIDER, 'unavailable', 'the record list changed while it was being read; try again');
+    const read = await readWholeList(PROVIDER, () => this.readRecords(zone));
+    return { records: read.records };
   }
 
   private async readRecords(zone: Zone): Promise<{ records: DnsRecord[]; complete: boolean }> {

@@ -45,6 +45,7 @@ import {
   type ZoneContents,
 } from './types.js';
 import { restoredTxt } from './restore.js';
+import { readWholeList } from './zone-read.js';
 
 /** A record as DNSimple returns it (OpenAPI `ZoneRecord`, fixture listZoneRecords/success.http). `name` is relative. */
 export interface DnsimpleRecord {
@@ -236,11 +237,8 @@ class DnsimpleSession implements ProviderSession {
    * not exactly that many distinct ids, the zone is read again, once.
    */
   async readZone(zone: Zone): Promise<ZoneContents> {
-    for (let tries = 0; tries < 2; tries++) {
-      const read = await this.readRecords(zone);
-      if (read.complete) return { records: read.records };
-    }
-    throw new ProviderError(PROVIDER, 'unavailable', 'the record list changed while it was being read; try again');
+    const read = await readWholeList(PROVIDER, () => this.readRecords(zone));
+    return { records: read.records };
   }
 
   private async readRecords(zone: Zone): Promise<{ records: DnsRecord[]; complete: boolean }> {

@@ -46,6 +46,7 @@ import {
   type Zone,
   type ZoneContents,
 } from './types.js';
+import { readWholeList } from './zone-read.js';
 
 const PROVIDER = 'gandi' as const;
 
@@ -150,11 +151,8 @@ class GandiSession implements ProviderSession {
    * type) comes twice, the zone is read again, once.
    */
   async readZone(zone: Zone): Promise<ZoneContents> {
-    for (let tries = 0; tries < 2; tries++) {
-      const read = await this.readRrsets(zone);
-      if (read.complete) return { records: read.rrsets.flatMap((rrset) => fromGandi(rrset, zone.name)) };
-    }
-    throw new ProviderError(PROVIDER, 'unavailable', 'the record list changed while it was being read; try again');
+    const read = await readWholeList(PROVIDER, () => this.readRrsets(zone));
+    return { records: read.rrsets.flatMap((rrset) => fromGandi(rrset, zone.name)) };
   }
 
   private async readRrsets(zone: Zone): Promise<{ rrsets: GandiRrset[]; complete: boolean }> {

@@ -48,6 +48,7 @@ import {
   type Zone,
   type ZoneContents,
 } from './types.js';
+import { readWholeList } from './zone-read.js';
 
 /**
  * A record as Name.com returns it (ncom-spec `Record`). Fields at their default value are left out of the JSON
@@ -207,11 +208,8 @@ class NamecomSession implements ProviderSession {
    * it is read again once.
    */
   async readZone(zone: Zone): Promise<ZoneContents> {
-    for (let tries = 0; tries < 2; tries++) {
-      const read = await this.readRecords(zone);
-      if (read.complete) return { records: read.records.map((r) => fromNamecom(r, zone.name)) };
-    }
-    throw new ProviderError(PROVIDER, 'unavailable', 'the record list changed while it was being read; try again');
+    const read = await readWholeList(PROVIDER, () => this.readRecords(zone));
+    return { records: read.records.map((r) => fromNamecom(r, zone.name)) };
   }
 
   private async readRecords(zone: Zone): Promise<{ records: NamecomRecord[]; complete: boolean }> {

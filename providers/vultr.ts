@@ -47,6 +47,7 @@ import {
   type Zone,
   type ZoneContents,
 } from './types.js';
+import { readWholeList } from './zone-read.js';
 
 /** A record as Vultr returns it (govultr `DomainRecord`): `name` relative, empty for the apex. */
 export interface VultrRecord {
@@ -194,11 +195,8 @@ class VultrSession implements ProviderSession {
    * with what the pages held, the zone changed while it was read, and it is read again once.
    */
   async readZone(zone: Zone): Promise<ZoneContents> {
-    const first = await this.readRecords(zone);
-    if (first.complete) return { records: first.records.map((r) => fromVultr(r, zone.name)) };
-    const second = await this.readRecords(zone);
-    if (second.complete) return { records: second.records.map((r) => fromVultr(r, zone.name)) };
-    throw new ProviderError(PROVIDER, 'unavailable', 'the record list changed while it was being read; try again');
+    const read = await readWholeList(PROVIDER, () => this.readRecords(zone));
+    return { records: read.records.map((r) => fromVultr(r, zone.name)) };
   }
 
   private async readRecords(zone: Zone): Promise<{ records: VultrRecord[]; complete: boolean }> {
