@@ -17,7 +17,6 @@
  * joined text without quotes (§4 record format, §9), so a value re-encoded from its content is the value as read.
  */
 import { REQUIRED_CREDENTIALS } from './credentials.js';
-import { normaliseDomain } from '../src/domain.js';
 import {
   commandBounds,
   send,
@@ -45,7 +44,7 @@ import {
   type Zone,
   type ZoneContents,
 } from './types.js';
-import { readWholeList } from './zone-read.js';
+import { DomainWalk, readWholeList } from './zone-read.js';
 
 /** A domain record as DigitalOcean returns it (do-openapi `models/domain_record.yml`); unused fields are `null`. */
 export interface DigitaloceanRecord {
@@ -155,10 +154,13 @@ class DigitaloceanSession implements ProviderSession {
   private readonly base: string;
   private readonly token: string;
   private readonly pageSize: number;
-  /** Zones whose `GET /domains/{d}` already answered 200 in this command (authorize need not ask again). */
-  private readonly confirmed = new Set<string>();
-  /** The zone found for each domain asked in this command: the walk is made once. */
-  private readonly found = new Map<string, Zone>();
+  /** `GET /domains/{name}` for each name walked; a 404 while walking is a name not held. */
+  private readonly zones = new DomainWalk(PROVIDER, async (name, walking) => {
+    const reply = await this.call('GET', domainPath(name), READ_RETRIES, 'domain', walking ? { notFound: 'answer' } : {});
+    if (reply.status === 404) return false;
+    this.expectDomain(reply, name);
+    return true;
+  });
 
   constructor(
     private readonly deps: DigitaloceanAdapterDeps,
@@ -177,23 +179,7 @@ class DigitaloceanSession implements ProviderSession {
    * itself costs no call: the records list answers 404 for a domain that is not in the account (§8).
    */
   async findZone(domain: string): Promise<Zone> {
-    const parsed = normaliseDomain(domain);
-    if (!parsed.ok) throw new ProviderError(PROVIDER, 'rejected', parsed.reason);
-    const known = this.found.get(parsed.domain);
-    if (known) return known;
-    let name = parsed.domain;
-    while (name !== parsed.registrable) {
-      const reply = await this.call('GET', domainPath(name), READ_RETRIES, 'domain', { notFound: 'answer' });
-      if (reply.status !== 404) {
-        this.expectDomain(reply, name);
-        this.confirmed.add(name);
-        break;
-      }
-      name = name.slice(name.indexOf('.') + 1);
-    }
-    const zone = { name, id: name };
-    this.found.set(parsed.domain, zone);
-    return zone;
+    return this.zones.findZone(domain);
   }
 
   /**
@@ -201,12 +187,7 @@ class DigitaloceanSession implements ProviderSession {
    * 401 = unknown token, 403 = a custom-scoped token without domain access, 404 = not in this account or team.
    */
   async authorize(domain: string): Promise<Zone> {
-    const zone = await this.findZone(domain);
-    if (!this.confirmed.has(zone.name)) {
-      this.expectDomain(await this.call('GET', domainPath(zone.name), READ_RETRIES, 'domain'), zone.name);
-      this.confirmed.add(zone.name);
-    }
-    return zone;
+    return this.zones.authorize(domain);
   }
 
   /**

@@ -19,7 +19,6 @@
  * begin and end with double-quotes"), so a value re-encoded from its content is the value as read.
  */
 import { REQUIRED_CREDENTIALS } from './credentials.js';
-import { normaliseDomain } from '../src/domain.js';
 import {
   commandBounds,
   send,
@@ -47,7 +46,7 @@ import {
   type Zone,
   type ZoneContents,
 } from './types.js';
-import { readWholeList } from './zone-read.js';
+import { DomainWalk, readWholeList } from './zone-read.js';
 
 /** A record as Vultr returns it (govultr `DomainRecord`): `name` relative, empty for the apex. */
 export interface VultrRecord {
@@ -138,8 +137,13 @@ class VultrSession implements ProviderSession {
   private readonly base: string;
   private readonly token: string;
   private readonly pageSize: number;
-  private readonly confirmed = new Set<string>();
-  private readonly found = new Map<string, Zone>();
+  /** `GET /domains/{name}` for each name walked; a 404 while walking is a name not held. */
+  private readonly zones = new DomainWalk(PROVIDER, async (name, walking) => {
+    const reply = await this.call('GET', domainPath(name), READ_RETRIES, 'domain', walking ? { notFound: 'answer' } : {});
+    if (reply.status === 404) return false;
+    this.expectDomain(reply, name);
+    return true;
+  });
 
   constructor(
     private readonly deps: VultrAdapterDeps,
@@ -158,35 +162,14 @@ class VultrSession implements ProviderSession {
    * no call, the records list answers 404 when the account does not hold it.
    */
   async findZone(domain: string): Promise<Zone> {
-    const parsed = normaliseDomain(domain);
-    if (!parsed.ok) throw new ProviderError(PROVIDER, 'rejected', parsed.reason);
-    const known = this.found.get(parsed.domain);
-    if (known) return known;
-    let name = parsed.domain;
-    while (name !== parsed.registrable) {
-      const reply = await this.call('GET', domainPath(name), READ_RETRIES, 'domain', { notFound: 'answer' });
-      if (reply.status !== 404) {
-        this.expectDomain(reply, name);
-        this.confirmed.add(name);
-        break;
-      }
-      name = name.slice(name.indexOf('.') + 1);
-    }
-    const zone = { name, id: name };
-    this.found.set(parsed.domain, zone);
-    return zone;
+    return this.zones.findZone(domain);
   }
 
   /**
    * `GET /domains/{zone}` (§11, §6 trap 2): a refused key or IP is an error there, not an empty list. Writes nothing.
    */
   async authorize(domain: string): Promise<Zone> {
-    const zone = await this.findZone(domain);
-    if (!this.confirmed.has(zone.name)) {
-      this.expectDomain(await this.call('GET', domainPath(zone.name), READ_RETRIES, 'domain'), zone.name);
-      this.confirmed.add(zone.name);
-    }
-    return zone;
+    return this.zones.authorize(domain);
   }
 
   /**
