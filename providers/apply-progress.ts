@@ -34,3 +34,13 @@ export function partialApplyError(
     applied,
   });
 }
+
+/**
+ * A write whose failure may have reached the provider and whose outcome could not be read back: its changes are
+ * reported as unknown. It carries the provider's own error (`error`) and says the same.
+ */
+export class UncertainWrite extends ProviderError {
+  constructor(readonly error: ProviderError) {
+    super(error.provider, error.kind, error.reason, { cause: error, retryAfterSeconds: error.retryAfterSeconds });
+  }
+}

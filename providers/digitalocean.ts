@@ -16,9 +16,7 @@
  * Revert fidelity (providers/restore.ts) needs nothing here: DigitalOcean keeps one spelling of a TXT value, the raw
  * joined text without quotes (§4 record format, §9), so a value re-encoded from its content is the value as read.
  */
-import { partialApplyError } from './apply-progress.js';
 import { REQUIRED_CREDENTIALS } from './credentials.js';
-import { normaliseDomain } from '../src/domain.js';
 import {
   commandBounds,
   send,
@@ -31,6 +29,7 @@ import {
   type HttpReply,
   type RetryPolicy,
 } from './http.js';
+import { applyPerRecord, recordIdClaimer, settleWrite, type WriteOutcome } from './per-record-apply.js';
 import { redactCredentials } from './redact.js';
 import {
   ProviderError,
@@ -45,6 +44,7 @@ import {
   type Zone,
   type ZoneContents,
 } from './types.js';
+import { DomainWalk, readWholeList } from './zone-read.js';
 
 /** A domain record as DigitalOcean returns it (do-openapi `models/domain_record.yml`); unused fields are `null`. */
 export interface DigitaloceanRecord {
@@ -154,10 +154,13 @@ class DigitaloceanSession implements ProviderSession {
   private readonly base: string;
   private readonly token: string;
   private readonly pageSize: number;
-  /** Zones whose `GET /domains/{d}` already answered 200 in this command (authorize need not ask again). */
-  private readonly confirmed = new Set<string>();
-  /** The zone found for each domain asked in this command: the walk is made once. */
-  private readonly found = new Map<string, Zone>();
+  /** `GET /domains/{name}` for each name walked; a 404 while walking is a name not held. */
+  private readonly zones = new DomainWalk(PROVIDER, async (name, walking) => {
+    const reply = await this.call('GET', domainPath(name), READ_RETRIES, 'domain', walking ? { notFound: 'answer' } : {});
+    if (reply.status === 404) return false;
+    this.expectDomain(reply, name);
+    return true;
+  });
 
   constructor(
     private readonly deps: DigitaloceanAdapterDeps,
@@ -176,23 +179,7 @@ class DigitaloceanSession implements ProviderSession {
    * itself costs no call: the records list answers 404 for a domain that is not in the account (§8).
    */
   async findZone(domain: string): Promise<Zone> {
-    const parsed = normaliseDomain(domain);
-    if (!parsed.ok) throw new ProviderError(PROVIDER, 'rejected', parsed.reason);
-    const known = this.found.get(parsed.domain);
-    if (known) return known;
-    let name = parsed.domain;
-    while (name !== parsed.registrable) {
-      const reply = await this.call('GET', domainPath(name), READ_RETRIES, 'domain', { notFound: 'answer' });
-      if (reply.status !== 404) {
-        this.expectDomain(reply, name);
-        this.confirmed.add(name);
-        break;
-      }
-      name = name.slice(name.indexOf('.') + 1);
-    }
-    const zone = { name, id: name };
-    this.found.set(parsed.domain, zone);
-    return zone;
+    return this.zones.findZone(domain);
   }
 
   /**
@@ -200,12 +187,7 @@ class DigitaloceanSession implements ProviderSession {
    * 401 = unknown token, 403 = a custom-scoped token without domain access, 404 = not in this account or team.
    */
   async authorize(domain: string): Promise<Zone> {
-    const zone = await this.findZone(domain);
-    if (!this.confirmed.has(zone.name)) {
-      this.expectDomain(await this.call('GET', domainPath(zone.name), READ_RETRIES, 'domain'), zone.name);
-      this.confirmed.add(zone.name);
-    }
-    return zone;
+    return this.zones.authorize(domain);
   }
 
   /**
@@ -215,11 +197,8 @@ class DigitaloceanSession implements ProviderSession {
    * between two pages, so a record may have moved past a page boundary unseen), it is read again once.
    */
   async readZone(zone: Zone): Promise<ZoneContents> {
-    const first = await this.readRecords(zone);
-    if (first.complete) return { records: first.records };
-    const second = await this.readRecords(zone);
-    if (second.complete) return { records: second.records };
-    throw new ProviderError(PROVIDER, 'unavailable', 'the record list changed while it was being read; try again');
+    const read = await readWholeList(PROVIDER, () => this.readRecords(zone));
+    return { records: read.records };
   }
 
   private async readRecords(zone: Zone): Promise<{ records: DnsRecord[]; complete: boolean }> {
@@ -263,50 +242,30 @@ class DigitaloceanSession implements ProviderSession {
     const writes = planWrites(zone.name, contents, changes);
     /** Record ids that exist or were created in this command: a create is found by a new id, never by an old one. */
     const known = new Set(contents.records.map((r) => recordIdOf(r)).filter((id): id is number => id !== undefined));
-    const applied: RecordChange[] = [];
-    for (const write of writes) {
-      const outcome = await this.write(zone, write, known);
-      if (outcome.ok) {
-        applied.push(write.change);
-        continue;
-      }
-      throw partialApplyError(outcome.error, applied, changes, outcome.unknown ? [write.change] : []);
-    }
-    return { applied };
+    return applyPerRecord(changes, writes, (write) => this.write(zone, write, known));
   }
 
-  private async write(zone: Zone, write: PlannedWrite, known: Set<number>): Promise<{ ok: true } | { ok: false; error: ProviderError; unknown: boolean }> {
+  private async write(zone: Zone, write: PlannedWrite, known: Set<number>): Promise<WriteOutcome> {
     const records = `${domainPath(zone.name)}/records`;
     if (write.kind === 'create') {
-      for (let sent = 1; ; sent++) {
-        try {
-          const reply = await this.call('POST', records, CREATE_RETRIES, 'domain', {}, write.body);
-          const created = this.parse(reply).domain_record;
+      return settleWrite(
+        CREATE_SENDS,
+        async () => {
+          const created = this.parse(await this.call('POST', records, CREATE_RETRIES, 'domain', {}, write.body)).domain_record;
           if (isObject(created) && typeof created.id === 'number') known.add(created.id);
-          return { ok: true };
-        } catch (error) {
-          const failure = asProviderError(error);
-          // A refusal is an answer: nothing was created. So is a 429, refused before it ran.
-          if (failure.isCallerFault || failure.kind === 'rate_limited') return { ok: false, error: failure, unknown: false };
-          const landed = await this.createdSince(zone, write, known);
-          if (landed === true) return { ok: true };
-          if (landed === false && sent < CREATE_SENDS) continue;
-          return { ok: false, error: failure, unknown: landed === undefined };
-        }
-      }
+        },
+        () => this.createdSince(zone, write, known),
+      );
     }
     const path = `${records}/${write.id}`;
-    try {
-      if (write.kind === 'update') await this.call('PUT', path, IDEMPOTENT_RETRIES, 'record', {}, write.body);
-      else await this.call('DELETE', path, IDEMPOTENT_RETRIES, 'record', { notFound: 'done-after-retry' });
-      return { ok: true };
-    } catch (error) {
-      const failure = asProviderError(error);
-      if (failure.isCallerFault || failure.kind === 'rate_limited') return { ok: false, error: failure, unknown: false };
-      const landed = await this.recordHolds(path, write, zone.name);
-      if (landed === true) return { ok: true };
-      return { ok: false, error: failure, unknown: landed === undefined };
-    }
+    return settleWrite(
+      1,
+      async () => {
+        if (write.kind === 'update') await this.call('PUT', path, IDEMPOTENT_RETRIES, 'record', {}, write.body);
+        else await this.call('DELETE', path, IDEMPOTENT_RETRIES, 'record', { notFound: 'done-after-retry' });
+      },
+      () => this.recordHolds(path, write, zone.name),
+    );
   }
 
   /**
@@ -425,16 +384,7 @@ type PlannedWrite = PlannedCreate | PlannedUpdate | PlannedDelete;
  * the record as read; one that is not in the zone as read is refused (`conflict`), never guessed at.
  */
 export function planWrites(apex: string, contents: ZoneContents, changes: readonly RecordChange[]): PlannedWrite[] {
-  const claimed = new Set<number>();
-  const idFor = (before: DnsRecord): number => {
-    const id = recordIdOf(before) ?? recordIdOf(contents.records.find((r) => sameRecord(r, before)));
-    if (id === undefined || !contents.records.some((r) => recordIdOf(r) === id)) {
-      throw new ProviderError(PROVIDER, 'conflict', `the ${before.type.toUpperCase()} record at ${before.name} is not in the zone as read`);
-    }
-    if (claimed.has(id)) throw new ProviderError(PROVIDER, 'rejected', `the plan names the ${before.type.toUpperCase()} record at ${before.name} twice`);
-    claimed.add(id);
-    return id;
-  };
+  const idFor = recordIdClaimer(PROVIDER, contents, recordIdOf, sameRecord);
   return changes.map((change): PlannedWrite => {
     if (change.action === 'CREATE') {
       return { kind: 'create', change, body: toDigitalocean(change.record, apex), fullName: normaliseName(change.record.name) };
@@ -701,12 +651,6 @@ function describeBody(text: string): string {
 /** Provider text goes into one line of a reason: no control characters. */
 function clean(text: string): string {
   return text.replace(/[\u0000-\u001f\u007f]/g, ' ').trim();
-}
-
-/** Only a ProviderError is a provider's answer; anything else is a fault of ours and goes up as it is. */
-function asProviderError(error: unknown): ProviderError {
-  if (error instanceof ProviderError) return error;
-  throw error;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

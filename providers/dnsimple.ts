@@ -15,7 +15,7 @@
  */
 import { createHash } from 'node:crypto';
 import { setTimeout as sleepFor } from 'node:timers/promises';
-import { partialApplyError } from './apply-progress.js';
+import { applyPerRecord, idAsRead, landedInZone, recordMatch, refusedBeforeRunning, settleWrite } from './per-record-apply.js';
 import { REQUIRED_CREDENTIALS } from './credentials.js';
 import { redactCredentials } from './redact.js';
 import { normaliseDomain } from '../src/domain.js';
@@ -45,6 +45,7 @@ import {
   type ZoneContents,
 } from './types.js';
 import { restoredTxt } from './restore.js';
+import { readWholeList } from './zone-read.js';
 
 /** A record as DNSimple returns it (OpenAPI `ZoneRecord`, fixture listZoneRecords/success.http). `name` is relative. */
 export interface DnsimpleRecord {
@@ -178,7 +179,6 @@ const RATE_LIMIT_REASON = 'hourly request quota reached (2400 requests an hour)'
 
 // ----------------------------------------------------------------------------------------------------- session
 
-type Outcome = 'applied' | 'not-applied' | 'unknown';
 type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 
 class DnsimpleSession implements ProviderSession {
@@ -237,11 +237,8 @@ class DnsimpleSession implements ProviderSession {
    * not exactly that many distinct ids, the zone is read again, once.
    */
   async readZone(zone: Zone): Promise<ZoneContents> {
-    for (let tries = 0; tries < 2; tries++) {
-      const read = await this.readRecords(zone);
-      if (read.complete) return { records: read.records };
-    }
-    throw new ProviderError(PROVIDER, 'unavailable', 'the record list changed while it was being read; try again');
+    const read = await readWholeList(PROVIDER, () => this.readRecords(zone));
+    return { records: read.records };
   }
 
   private async readRecords(zone: Zone): Promise<{ records: DnsRecord[]; complete: boolean }> {
@@ -281,52 +278,33 @@ class DnsimpleSession implements ProviderSession {
     const writes = planWrites(zone.name, contents.records, changes);
     const path = `${await this.zonePath(zone)}/records`;
     const known = new Set(contents.records.map((r) => r.id).filter((id): id is string => id !== undefined));
-    const applied: RecordChange[] = [];
-    for (const write of writes) {
-      for (let sends = 1; ; sends++) {
-        try {
+    return applyPerRecord(changes, writes, (write) =>
+      settleWrite(
+        WRITE_SENDS,
+        async () => {
           const reply = await this.call(write.method, write.id === undefined ? path : `${path}/${write.id}`, write.body);
           if (write.change.action === 'CREATE') {
             const data = reply === null ? undefined : dataOf(reply);
             if (!isObject(data) || typeof data.id !== 'number') throw new ProviderError(PROVIDER, 'protocol', 'the create reply has no record id');
             known.add(String(data.id));
           }
-          break;
-        } catch (error) {
-          if (!(error instanceof ProviderError)) throw error;
-          // A refusal is an answer, and a call never sent changed nothing: this change is not in the zone.
-          if (error.isCallerFault || UNSENT.has(error) || error.kind === 'rate_limited') throw partialApplyError(error, applied, changes);
-          const outcome = await this.outcome(zone, write, known);
-          if (outcome === 'applied') break;
-          if (outcome === 'not-applied' && sends < WRITE_SENDS) continue;
-          throw partialApplyError(error, applied, changes, outcome === 'unknown' ? [write.change] : []);
-        }
-      }
-      applied.push(write.change);
-    }
-    return { applied };
+        },
+        () => this.outcome(zone, write, known),
+        // A refusal is an answer, and a call never sent changed nothing: this change is not in the zone.
+        (error) => refusedBeforeRunning(error) || UNSENT.has(error),
+      ),
+    );
   }
 
-  /** After a failed write: re-reads the zone and says whether the write is in it. */
-  private async outcome(zone: Zone, write: RecordWrite, known: Set<string>): Promise<Outcome> {
+  /** After a failed write: re-reads the zone and says whether the write is in it (undefined: cannot tell). */
+  private async outcome(zone: Zone, write: RecordWrite, known: Set<string>): Promise<boolean | undefined> {
     let now: readonly DnsRecord[];
     try {
       now = (await this.readZone(zone)).records;
     } catch {
-      return 'unknown';
+      return undefined;
     }
-    const change = write.change;
-    if (change.action === 'CREATE') {
-      const created = now.find((r) => r.id !== undefined && !known.has(r.id) && matchesDesired(r, change.record));
-      if (!created?.id) return 'not-applied';
-      known.add(created.id);
-      return 'applied';
-    }
-    const current = now.find((r) => r.id === write.id);
-    if (change.action === 'DELETE') return current ? 'not-applied' : 'applied';
-    if (!current) return 'unknown';
-    if (matchesDesired(current, change.record)) return 'applied';
-    return sameRecord(current, change.before) && current.ttl === change.before.ttl ? 'not-applied' : 'unknown';
+    return landedInZone(now, write, known, MATCH);
   }
 
   /** `/{account}/zones/{zone}` for a zone this session found, finding it again otherwise. */
@@ -488,6 +466,7 @@ function header(reply: HttpReply, name: string): string | undefined {
 
 /** Types whose content is a host name, returned without a trailing dot (dnscontrol appends one on read, §5). */
 const HOST_TARGETS = new Set(['CNAME', 'MX', 'NS', 'ALIAS', 'PTR']);
+const MATCH = recordMatch(HOST_TARGETS);
 
 /** DNSimple wire record → neutral form (pure; exported for tests). */
 export function fromDnsimple(raw: unknown, apex: string): DnsRecord {
@@ -584,7 +563,7 @@ export function planWrites(apex: string, records: readonly DnsRecord[], changes:
       const body = { ...recordFields(change.record, apex), ...(Array.isArray(regions) && regions.length > 0 ? { regions } : {}) };
       return { change, method: 'POST', body };
     }
-    const id = recordId(records, change.before);
+    const id = idAsRead(PROVIDER, records, change.before, MATCH);
     if (isObject(change.before.raw) && change.before.raw.system_record === true) {
       throw rejected(`the ${change.before.type} record at ${change.before.name} is a system record and cannot be changed`);
     }
@@ -631,50 +610,12 @@ function recordFields(record: DesiredRecord, apex: string): Record<string, unkno
   return { name, type, content, ttl: record.ttl, ...(type === 'MX' || type === 'SRV' ? { priority: record.priority ?? 0 } : {}) };
 }
 
-/** The id of the record a change names: its own, or that of the same record in the zone as read. */
-function recordId(records: readonly DnsRecord[], before: DnsRecord): string {
-  if (before.id) return before.id;
-  const same = records.find((r) => r.id && sameRecord(r, before));
-  if (!same?.id) throw new ProviderError(PROVIDER, 'conflict', `the ${before.type} record at ${before.name} is no longer in the zone as read`);
-  return same.id;
-}
-
 /** Full name → DNSimple's relative name ('' for the apex): "The domain will be automatically appended". */
 function relativeName(full: string, apex: string): string {
   const name = full.trim().toLowerCase().replace(/\.$/, '');
   if (name === apex) return '';
   if (name.endsWith(`.${apex}`)) return name.slice(0, -(apex.length + 1));
   throw rejected(`${name} is not inside the zone ${apex}`);
-}
-
-const normaliseName = (name: string) => name.trim().toLowerCase().replace(/\.$/, '');
-
-function comparableContent(type: string, content: string): string {
-  if (HOST_TARGETS.has(type)) return content.trim().toLowerCase().replace(/\.$/, '');
-  return type === 'SRV' ? content.trim().replace(/\.$/, '') : content;
-}
-
-function sameRecord(a: DnsRecord, b: DnsRecord): boolean {
-  const type = a.type.toUpperCase();
-  return (
-    type === b.type.toUpperCase() &&
-    normaliseName(a.name) === normaliseName(b.name) &&
-    comparableContent(type, a.content) === comparableContent(type, b.content) &&
-    a.priority === b.priority
-  );
-}
-
-/** A record read back equals a desired one (content, TTL and priority). */
-function matchesDesired(record: DnsRecord, desired: DesiredRecord): boolean {
-  const type = desired.type.toUpperCase();
-  const priority = type === 'MX' || type === 'SRV' ? (desired.priority ?? 0) : undefined;
-  return (
-    record.type === type &&
-    record.name === normaliseName(desired.name) &&
-    comparableContent(type, record.content) === comparableContent(type, desired.content) &&
-    record.ttl === desired.ttl &&
-    record.priority === priority
-  );
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -15,10 +15,11 @@
  * - Never `PUT /domains/{fqdn}/records` (the whole zone) or `PUT …/records/{name}` (every type at a name) (§4 trap 3).
  * One call per changed rrset, after one paginated read (`GET /domains/{fqdn}/records`, every page).
  */
-import { partialApplyError } from './apply-progress.js';
+import { UncertainWrite } from './apply-progress.js';
 import { REQUIRED_CREDENTIALS } from './credentials.js';
 import { redactCredentials } from './redact.js';
 import { restoredTxt } from './restore.js';
+import { applyRrsetWrites, draftRrsets, liveValues, sameValues, type RrsetDraft } from './rrset-apply.js';
 import { normaliseDomain } from '../src/domain.js';
 import {
   commandBounds,
@@ -45,6 +46,7 @@ import {
   type Zone,
   type ZoneContents,
 } from './types.js';
+import { readWholeList } from './zone-read.js';
 
 const PROVIDER = 'gandi' as const;
 
@@ -149,11 +151,8 @@ class GandiSession implements ProviderSession {
    * type) comes twice, the zone is read again, once.
    */
   async readZone(zone: Zone): Promise<ZoneContents> {
-    for (let tries = 0; tries < 2; tries++) {
-      const read = await this.readRrsets(zone);
-      if (read.complete) return { records: read.rrsets.flatMap((rrset) => fromGandi(rrset, zone.name)) };
-    }
-    throw new ProviderError(PROVIDER, 'unavailable', 'the record list changed while it was being read; try again');
+    const read = await readWholeList(PROVIDER, () => this.readRrsets(zone));
+    return { records: read.rrsets.flatMap((rrset) => fromGandi(rrset, zone.name)) };
   }
 
   private async readRrsets(zone: Zone): Promise<{ rrsets: GandiRrset[]; complete: boolean }> {
@@ -183,26 +182,7 @@ class GandiSession implements ProviderSession {
    */
   async applyChanges(zone: Zone, contents: ZoneContents, changes: readonly RecordChange[]): Promise<ApplyResult> {
     if (changes.length === 0) return { applied: [] };
-    const plan = planRrsetWrites(zone.name, contents.records, changes);
-    const pending = new Map<RecordChange, number>();
-    for (const write of plan) for (const change of write.changes) pending.set(change, (pending.get(change) ?? 0) + 1);
-    const applied: RecordChange[] = [];
-    for (const write of plan) {
-      try {
-        await this.write(zone, write);
-      } catch (error) {
-        if (!(error instanceof ProviderError)) throw error;
-        const uncertain = error instanceof UncertainWrite;
-        throw partialApplyError(uncertain ? error.error : error, applied, changes, uncertain ? write.changes.filter((c) => !applied.includes(c)) : []);
-      }
-      // A change that moves a value between rrsets counts once both are written.
-      for (const change of write.changes) {
-        const left = (pending.get(change) ?? 1) - 1;
-        pending.set(change, left);
-        if (left === 0) applied.push(change);
-      }
-    }
-    return { applied };
+    return applyRrsetWrites(changes, planRrsetWrites(zone.name, contents.records, changes), (write) => this.write(zone, write));
   }
 
   private async write(zone: Zone, write: RrsetWrite): Promise<void> {
@@ -256,10 +236,7 @@ class GandiSession implements ProviderSession {
     }
     if (write.method === 'DELETE') return now ? 'absent' : 'landed';
     if (!now || now.rrset_ttl !== write.ttl) return 'absent';
-    const key = (v: string) => JSON.stringify(neutralValue(write.type, v, ''));
-    const a = now.rrset_values.map(key).sort();
-    const b = write.values.map(key).sort();
-    return a.length === b.length && a.every((v, i) => v === b[i]) ? 'landed' : 'absent';
+    return sameValues(now.rrset_values, write.values, (v) => JSON.stringify(neutralValue(write.type, v, ''))) ? 'landed' : 'absent';
   }
 
   private async call(
@@ -289,12 +266,6 @@ class GandiSession implements ProviderSession {
   }
 }
 
-class UncertainWrite extends ProviderError {
-  constructor(readonly error: ProviderError) {
-    super(error.provider, error.kind, error.reason, { cause: error, retryAfterSeconds: error.retryAfterSeconds });
-  }
-}
-
 // ------------------------------------------------------------------------------------------------ planning
 
 /** One rrset call and the changes it carries. */
@@ -309,84 +280,37 @@ export interface RrsetWrite {
   readonly changes: RecordChange[];
 }
 
-interface Building {
-  readonly type: string;
-  readonly name: string;
-  /** The rrset as read (undefined: there was none). */
-  readonly existing: GandiRrset | undefined;
-  /** Values in order: kept ones as read (`kept: true`), then the plan's. `null` = deleted. */
-  readonly values: ({ value: string; kept: boolean; ttl: number } | null)[];
-  readonly changes: RecordChange[];
-}
-
 /**
  * Pure planning (exported for tests): the changes grouped by rrset, each rrset rebuilt from the zone as read with every
  * value it keeps written back byte for byte. Everything Gandi would refuse is refused here, before any call.
  */
 export function planRrsetWrites(apex: string, records: readonly DnsRecord[], changes: readonly RecordChange[]): RrsetWrite[] {
-  const sets = new Map<string, Building>();
-  const rrset = (type: string, fullName: string): Building => {
-    const t = type.toUpperCase();
-    if (!GANDI_CAPABILITIES.recordTypes.has(t)) throw rejected(`Gandi's API cannot write ${t} records here`);
-    const name = relativeName(fullName, apex);
-    const key = `${t} ${name}`;
-    let set = sets.get(key);
-    if (!set) {
-      const read = records.filter((r) => r.type.toUpperCase() === t && relativeName(r.name, apex) === name);
-      const existing = read.map((r) => rawOf(r)?.rrset).find((r) => r !== undefined);
-      set = {
-        type: t,
-        name,
-        existing,
-        values: read.map((r) => ({ value: rawOf(r)?.value ?? wireValue(t, r), kept: true, ttl: r.ttl })),
-        changes: [],
-      };
-      sets.set(key, set);
-    }
-    return set;
-  };
-  const take = (set: Building, before: DnsRecord): number => {
-    const beforeRaw = rawOf(before)?.value;
-    const index = set.values.findIndex(
-      (v) => v !== null && v.kept && (beforeRaw !== undefined ? v.value === beforeRaw : sameNeutral(neutralValue(set.type, v.value, apex), before)),
-    );
-    if (index < 0) throw new ProviderError(PROVIDER, 'conflict', `the ${before.type} record at ${before.name} is no longer in the zone as read`);
-    return index;
-  };
-  const attach = (set: Building, change: RecordChange) => {
-    if (!set.changes.includes(change)) set.changes.push(change);
-  };
-  for (const change of changes) {
-    if (change.action === 'DELETE') {
-      const set = rrset(change.before.type, change.before.name);
-      set.values[take(set, change.before)] = null;
-      attach(set, change);
-      continue;
-    }
-    checkWritable(change.record);
-    const target = rrset(change.record.type, change.record.name);
-    const value = { value: wireValue(target.type, change.record), kept: false, ttl: change.record.ttl };
-    if (change.action === 'UPDATE') {
-      const source = rrset(change.before.type, change.before.name);
-      const index = take(source, change.before);
-      if (source === target) target.values[index] = value; // in place: the rrset keeps its order
-      else {
-        source.values[index] = null;
-        target.values.push(value);
-        attach(source, change);
-      }
-    } else {
-      target.values.push(value);
-    }
-    attach(target, change);
-  }
-  const writes = [...sets.values()].map((set) => toWrite(set, apex));
+  const drafts = draftRrsets<GandiRrset>(
+    {
+      provider: PROVIDER,
+      recordTypes: GANDI_CAPABILITIES.recordTypes,
+      relativeName: (fullName) => relativeName(fullName, apex),
+      open: (type, name) => {
+        const read = records.filter((r) => r.type.toUpperCase() === type && relativeName(r.name, apex) === name);
+        return {
+          existing: read.map((r) => rawOf(r)?.rrset).find((r) => r !== undefined),
+          values: read.map((r) => ({ value: rawOf(r)?.value ?? wireValue(type, r), kept: true, ttl: r.ttl })),
+        };
+      },
+      valueAsRead: (record) => rawOf(record)?.value,
+      neutralValue: (type, value) => neutralValue(type, value, apex),
+      checkWritable,
+      wireValue,
+    },
+    changes,
+  );
+  const writes = drafts.map((set) => toWrite(set, apex));
   checkCnames(apex, records, writes);
   return writes;
 }
 
-function toWrite(set: Building, apex: string): RrsetWrite {
-  const live = set.values.filter((v): v is { value: string; kept: boolean; ttl: number } => v !== null);
+function toWrite(set: RrsetDraft<GandiRrset>, apex: string): RrsetWrite {
+  const live = liveValues(set);
   const values = live.map((v) => v.value);
   const shown = set.name === '@' ? apex : `${set.name}.${apex}`;
   if (new Set(values).size !== values.length) throw rejected(`the ${set.type} record set at ${shown} would hold the same value twice`);
@@ -531,10 +455,6 @@ export function encodeTxt(value: string): string {
   }
   chunks.push(current);
   return chunks.map((c) => `"${c}"`).join(' ');
-}
-
-function sameNeutral(read: { content: string; priority?: number }, before: DnsRecord): boolean {
-  return read.content === before.content && (read.priority ?? undefined) === (before.priority ?? undefined);
 }
 
 function rawOf(record: DnsRecord): GandiRaw | undefined {

@@ -46,6 +46,7 @@ import {
   type Zone,
   type ZoneContents,
 } from './types.js';
+import { readWholeList } from './zone-read.js';
 
 const PROVIDER = 'hetzner' as const;
 
@@ -232,11 +233,8 @@ class HetznerSession implements ProviderSession {
    * add up to `total_entries` (or it changes, or an rrset repeats), the zone is read once more.
    */
   async readZone(zone: Zone): Promise<ZoneContents> {
-    const first = await this.readRrsets(zone);
-    if (first.complete) return { records: await this.flatten(zone, first.rrsets) };
-    const second = await this.readRrsets(zone);
-    if (second.complete) return { records: await this.flatten(zone, second.rrsets) };
-    throw new ProviderError(PROVIDER, 'unavailable', 'the record list changed while it was being read; try again');
+    const read = await readWholeList(PROVIDER, () => this.readRrsets(zone));
+    return { records: await this.flatten(zone, read.rrsets) };
   }
 
   private async readRrsets(zone: Zone): Promise<{ rrsets: HetznerRrset[]; complete: boolean }> {

@@ -31,7 +31,7 @@
  *   `content` (§7 trap 4). An rrset holding one is never rewritten or deleted (kind `rejected`), so it is neither
  *   re-enabled nor dropped. Disabled records are not published, so they are not among the neutral records either.
  */
-import { partialApplyError } from './apply-progress.js';
+import { UncertainWrite } from './apply-progress.js';
 import { REQUIRED_CREDENTIALS } from './credentials.js';
 import { redactCredentials } from './redact.js';
 import { normaliseDomain } from '../src/domain.js';
@@ -61,6 +61,7 @@ import {
   type ZoneContents,
 } from './types.js';
 import { restoredTxt } from './restore.js';
+import { applyRrsetWrites, draftRrsets, liveValues, sameValues, type RrsetDraft } from './rrset-apply.js';
 
 const PROVIDER = 'hostinger' as const;
 const API = '/api/dns/v1';
@@ -185,26 +186,7 @@ class HostingerSession implements ProviderSession {
    */
   async applyChanges(zone: Zone, contents: ZoneContents, changes: readonly RecordChange[]): Promise<ApplyResult> {
     if (changes.length === 0) return { applied: [] };
-    const plan = planRrsetWrites(zone.name, contents, changes);
-    const pending = new Map<RecordChange, number>();
-    for (const write of plan) for (const change of write.changes) pending.set(change, (pending.get(change) ?? 0) + 1);
-    const applied: RecordChange[] = [];
-    for (const write of plan) {
-      try {
-        await this.write(zone, write);
-      } catch (error) {
-        if (!(error instanceof ProviderError)) throw error;
-        const uncertain = error instanceof UncertainWrite;
-        throw partialApplyError(uncertain ? error.error : error, applied, changes, uncertain ? write.changes.filter((c) => !applied.includes(c)) : []);
-      }
-      // A change that moves a value between rrsets counts once both are written.
-      for (const change of write.changes) {
-        const left = (pending.get(change) ?? 1) - 1;
-        pending.set(change, left);
-        if (left === 0) applied.push(change);
-      }
-    }
-    return { applied };
+    return applyRrsetWrites(changes, planRrsetWrites(zone.name, contents, changes), (write) => this.write(zone, write));
   }
 
   /**
@@ -243,9 +225,7 @@ class HostingerSession implements ProviderSession {
     if (write.method === 'DELETE') return now ? 'absent' : 'landed';
     if (!now || now.ttl !== write.ttl || now.records.some((r) => r.is_disabled === true)) return 'absent';
     const key = (content: string) => JSON.stringify(neutralValue(write.type, content, zone.name));
-    const a = now.records.map((r) => key(r.content)).sort();
-    const b = write.values.map(key).sort();
-    return a.length === b.length && a.every((v, i) => v === b[i]) ? 'landed' : 'absent';
+    return sameValues(now.records.map((r) => r.content), write.values, key) ? 'landed' : 'absent';
   }
 
   private async readRrsets(zone: Zone, reserve = 0): Promise<HostingerRrset[]> {
@@ -285,13 +265,6 @@ class HostingerSession implements ProviderSession {
   }
 }
 
-/** A write whose failure may have reached Hostinger and whose outcome could not be read back. */
-class UncertainWrite extends ProviderError {
-  constructor(readonly error: ProviderError) {
-    super(error.provider, error.kind, error.reason, { cause: error, retryAfterSeconds: error.retryAfterSeconds });
-  }
-}
-
 // ------------------------------------------------------------------------------------------------ planning
 
 /** One rrset call and the changes it carries. */
@@ -306,16 +279,6 @@ export interface RrsetWrite {
   readonly changes: RecordChange[];
 }
 
-interface Building {
-  readonly type: string;
-  readonly name: string;
-  /** The rrset as read, disabled records included (undefined: there was none). */
-  readonly existing: HostingerRrset | undefined;
-  /** Values in order: enabled ones as read (`kept`), then the plan's. `null` = deleted. */
-  readonly values: ({ content: string; kept: boolean; ttl: number } | null)[];
-  readonly changes: RecordChange[];
-}
-
 /**
  * Pure planning (exported for tests): the changes grouped by rrset, each rrset rebuilt from the zone as read with every
  * value it keeps written back byte for byte. Everything Hostinger would refuse, and every rrset that cannot be
@@ -323,62 +286,30 @@ interface Building {
  */
 export function planRrsetWrites(apex: string, contents: ZoneContents, changes: readonly RecordChange[]): RrsetWrite[] {
   const read = rrsetsOf(contents, apex);
-  const sets = new Map<string, Building>();
-  const rrset = (type: string, fullName: string): Building => {
-    const t = type.toUpperCase();
-    if (!HOSTINGER_CAPABILITIES.recordTypes.has(t)) throw rejected(`Hostinger's API cannot write ${t} records here`);
-    const name = relativeName(fullName, apex);
-    const key = `${t} ${name}`;
-    let set = sets.get(key);
-    if (!set) {
-      const existing = read.find((r) => r.type.toUpperCase() === t && rrsetName(r.name, apex) === name);
-      const values = (existing?.records ?? []).filter((r) => r.is_disabled !== true).map((r) => ({ content: r.content, kept: true, ttl: existing!.ttl }));
-      set = { type: t, name, existing, values, changes: [] };
-      sets.set(key, set);
-    }
-    return set;
-  };
-  const take = (set: Building, before: DnsRecord): number => {
-    const beforeRaw = rawOf(before)?.content;
-    const index = set.values.findIndex(
-      (v) => v !== null && v.kept && (beforeRaw !== undefined ? v.content === beforeRaw : sameNeutral(neutralValue(set.type, v.content, apex), before)),
-    );
-    if (index < 0) throw new ProviderError(PROVIDER, 'conflict', `the ${before.type} record at ${before.name} is no longer in the zone as read`);
-    return index;
-  };
-  const attach = (set: Building, change: RecordChange) => {
-    if (!set.changes.includes(change)) set.changes.push(change);
-  };
-  for (const change of changes) {
-    if (change.action === 'DELETE') {
-      const set = rrset(change.before.type, change.before.name);
-      set.values[take(set, change.before)] = null;
-      attach(set, change);
-      continue;
-    }
-    checkWritable(change.record);
-    const target = rrset(change.record.type, change.record.name);
-    const value = { content: wireContent(target.type, change.record), kept: false, ttl: change.record.ttl };
-    if (change.action === 'UPDATE') {
-      const source = rrset(change.before.type, change.before.name);
-      const index = take(source, change.before);
-      if (source === target) target.values[index] = value; // in place: the rrset keeps its order
-      else {
-        source.values[index] = null;
-        target.values.push(value);
-        attach(source, change);
-      }
-    } else {
-      target.values.push(value);
-    }
-    attach(target, change);
-  }
-  const writes = [...sets.values()].map((set) => toWrite(set, apex));
+  const drafts = draftRrsets<HostingerRrset>(
+    {
+      provider: PROVIDER,
+      recordTypes: HOSTINGER_CAPABILITIES.recordTypes,
+      relativeName: (fullName) => relativeName(fullName, apex),
+      open: (type, name) => {
+        // Disabled records are not values a rewrite keeps: `toWrite` refuses such an rrset.
+        const existing = read.find((r) => r.type.toUpperCase() === type && rrsetName(r.name, apex) === name);
+        const values = (existing?.records ?? []).filter((r) => r.is_disabled !== true).map((r) => ({ value: r.content, kept: true, ttl: existing!.ttl }));
+        return { existing, values };
+      },
+      valueAsRead: (record) => rawOf(record)?.content,
+      neutralValue: (type, value) => neutralValue(type, value, apex),
+      checkWritable,
+      wireValue: wireContent,
+    },
+    changes,
+  );
+  const writes = drafts.map((set) => toWrite(set, apex));
   checkCnames(apex, read, writes);
   return writes;
 }
 
-function toWrite(set: Building, apex: string): RrsetWrite {
+function toWrite(set: RrsetDraft<HostingerRrset>, apex: string): RrsetWrite {
   const shown = set.name === '@' ? apex : `${set.name}.${apex}`;
   const disabled = set.existing?.records.filter((r) => r.is_disabled === true).length ?? 0;
   if (disabled > 0) {
@@ -388,8 +319,8 @@ function toWrite(set: Building, apex: string): RrsetWrite {
         'cannot write back disabled (a rewrite would re-enable or drop it); enable or delete it in hPanel first',
     );
   }
-  const live = set.values.filter((v): v is { content: string; kept: boolean; ttl: number } => v !== null);
-  const keys = live.map((v) => JSON.stringify(neutralValue(set.type, v.content, apex)));
+  const live = liveValues(set);
+  const keys = live.map((v) => JSON.stringify(neutralValue(set.type, v.value, apex)));
   if (new Set(keys).size !== keys.length) throw rejected(`the ${set.type} record set at ${shown} would hold the same value twice`);
   // One TTL per rrset: the one it has while it keeps a value the plan does not name (a new TTL would alter those
   // records, §7 trap 2), else the smallest the plan asks.
@@ -399,7 +330,7 @@ function toWrite(set: Building, apex: string): RrsetWrite {
     throw rejected(`TTL ${ttl} of the ${set.type} record set at ${shown} is outside Hostinger's ${HOSTINGER_MIN_TTL}–${HOSTINGER_MAX_TTL} seconds`);
   }
   if (live.length === 0 && !set.existing) throw rejected(`the ${set.type} record set at ${shown} is not in the zone`);
-  return { method: live.length === 0 ? 'DELETE' : 'PUT', type: set.type, name: set.name, ttl: live.length === 0 ? 0 : ttl, values: live.map((v) => v.content), changes: set.changes };
+  return { method: live.length === 0 ? 'DELETE' : 'PUT', type: set.type, name: set.name, ttl: live.length === 0 ? 0 : ttl, values: live.map((v) => v.value), changes: set.changes };
 }
 
 function checkWritable(record: DesiredRecord): void {
@@ -550,10 +481,6 @@ export function encodeTxt(value: string): string {
   }
   chunks.push(current);
   return chunks.map((c) => `"${c}"`).join(' ');
-}
-
-function sameNeutral(read: { content: string; priority?: number }, before: DnsRecord): boolean {
-  return read.content === before.content && (read.priority ?? undefined) === (before.priority ?? undefined);
 }
 
 function rawOf(record: DnsRecord): HostingerRaw | undefined {

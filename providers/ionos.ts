@@ -27,7 +27,7 @@
  * every spelling comes back in its one quoted form (providers-registrars.md §1 wire format, trap 4), which is the
  * value as read whatever the customer typed.
  */
-import { partialApplyError } from './apply-progress.js';
+import { partialApplyError, UncertainWrite } from './apply-progress.js';
 import { REQUIRED_CREDENTIALS } from './credentials.js';
 import { redactCredentials } from './redact.js';
 import { normaliseDomain } from '../src/domain.js';
@@ -316,13 +316,6 @@ class IonosSession implements ProviderSession {
       },
       { deadline: this.bounds.deadline - reserve, sleep: this.deps.sleep, signal: this.bounds.signal },
     );
-  }
-}
-
-/** A write failed and a re-read could not tell whether it reached IONOS. */
-class UncertainWrite extends ProviderError {
-  constructor(readonly error: ProviderError) {
-    super(error.provider, error.kind, error.reason, { cause: error, retryAfterSeconds: error.retryAfterSeconds });
   }
 }
 

@@ -44,6 +44,7 @@ import {
   type Zone,
   type ZoneContents,
 } from './types.js';
+import { readWholeList } from './zone-read.js';
 
 const PROVIDER = 'linode' as const;
 
@@ -197,11 +198,8 @@ class LinodeSession implements ProviderSession {
    * add up to `results` (or it changes, or an id repeats), the zone is read once more, as digitalocean.ts does.
    */
   async readZone(zone: Zone): Promise<ZoneContents> {
-    const first = await this.readRecords(zone);
-    if (first.complete) return { records: first.records };
-    const second = await this.readRecords(zone);
-    if (second.complete) return { records: second.records };
-    throw new ProviderError(PROVIDER, 'unavailable', 'the record list changed while it was being read; try again');
+    const read = await readWholeList(PROVIDER, () => this.readRecords(zone));
+    return { records: read.records };
   }
 
   private async readRecords(zone: Zone): Promise<{ records: DnsRecord[]; complete: boolean }> {

@@ -19,7 +19,6 @@
  * Revert fidelity (providers/restore.ts) needs nothing here: Name.com keeps one spelling of a TXT value, joined and
  * unquoted, and refuses a double quote (providers-registrars.md §6 wire format), so there is no other spelling.
  */
-import { partialApplyError } from './apply-progress.js';
 import { REQUIRED_CREDENTIALS } from './credentials.js';
 import { normaliseDomain } from '../src/domain.js';
 import {
@@ -34,6 +33,7 @@ import {
   type HttpReply,
   type RetryPolicy,
 } from './http.js';
+import { applyPerRecord, recordIdClaimer, settleWrite, type WriteOutcome } from './per-record-apply.js';
 import { redactCredentials } from './redact.js';
 import {
   ProviderError,
@@ -48,6 +48,7 @@ import {
   type Zone,
   type ZoneContents,
 } from './types.js';
+import { readWholeList } from './zone-read.js';
 
 /**
  * A record as Name.com returns it (ncom-spec `Record`). Fields at their default value are left out of the JSON
@@ -207,11 +208,8 @@ class NamecomSession implements ProviderSession {
    * it is read again once.
    */
   async readZone(zone: Zone): Promise<ZoneContents> {
-    for (let tries = 0; tries < 2; tries++) {
-      const read = await this.readRecords(zone);
-      if (read.complete) return { records: read.records.map((r) => fromNamecom(r, zone.name)) };
-    }
-    throw new ProviderError(PROVIDER, 'unavailable', 'the record list changed while it was being read; try again');
+    const read = await readWholeList(PROVIDER, () => this.readRecords(zone));
+    return { records: read.records.map((r) => fromNamecom(r, zone.name)) };
   }
 
   private async readRecords(zone: Zone): Promise<{ records: NamecomRecord[]; complete: boolean }> {
@@ -252,52 +250,34 @@ class NamecomSession implements ProviderSession {
     if (changes.length === 0) return { applied: [] };
     const writes = planWrites(zone.name, contents, changes);
     const known = new Set(contents.records.map((r) => recordIdOf(r)).filter((id): id is number => id !== undefined));
-    const landed: RecordChange[] = [];
-    for (const write of writes) {
-      const outcome = await this.write(zone, write, known);
-      if (outcome.ok) {
-        landed.push(write.change);
-        continue;
-      }
+    return applyPerRecord(changes, writes, (write) => this.write(zone, write, known), {
       // The name servers refuse every write of the domain alike: said exactly, nothing having been applied.
-      if (landed.length === 0 && !outcome.unknown && outcome.error.kind === 'forbidden') throw outcome.error;
-      throw partialApplyError(outcome.error, landed, changes, outcome.unknown ? [write.change] : []);
-    }
-    return { applied: landed };
+      refusesEveryWrite: (error) => error.kind === 'forbidden',
+    });
   }
 
-  private async write(zone: Zone, write: PlannedWrite, known: Set<number>): Promise<{ ok: true } | { ok: false; error: ProviderError; unknown: boolean }> {
+  private async write(zone: Zone, write: PlannedWrite, known: Set<number>): Promise<WriteOutcome> {
     const records = recordsPath(zone.name);
     if (write.kind === 'create') {
-      for (let sent = 1; ; sent++) {
-        try {
+      return settleWrite(
+        CREATE_SENDS,
+        async () => {
           const created = this.parse(await this.call('POST', records, CREATE_RETRIES, 'domain', {}, write.body));
           // ncom-spec `CreateRecord`: 200 with the Record.
           if (typeof created.id === 'number') known.add(created.id);
-          return { ok: true };
-        } catch (error) {
-          const failure = asProviderError(error);
-          // A refusal is an answer: nothing was created. So is a 429, refused before it ran.
-          if (failure.isCallerFault || failure.kind === 'rate_limited') return { ok: false, error: failure, unknown: false };
-          const landed = await this.createdSince(zone, write, known);
-          if (landed === true) return { ok: true };
-          if (landed === false && sent < CREATE_SENDS) continue;
-          return { ok: false, error: failure, unknown: landed === undefined };
-        }
-      }
+        },
+        () => this.createdSince(zone, write, known),
+      );
     }
     const path = `${records}/${write.id}`;
-    try {
-      if (write.kind === 'update') await this.call('PUT', path, IDEMPOTENT_RETRIES, 'record', {}, write.body);
-      else await this.call('DELETE', path, IDEMPOTENT_RETRIES, 'record', { notFound: 'done-after-retry' });
-      return { ok: true };
-    } catch (error) {
-      const failure = asProviderError(error);
-      if (failure.isCallerFault || failure.kind === 'rate_limited') return { ok: false, error: failure, unknown: false };
-      const landed = await this.recordHolds(path, zone.name, write);
-      if (landed === true) return { ok: true };
-      return { ok: false, error: failure, unknown: landed === undefined };
-    }
+    return settleWrite(
+      1,
+      async () => {
+        if (write.kind === 'update') await this.call('PUT', path, IDEMPOTENT_RETRIES, 'record', {}, write.body);
+        else await this.call('DELETE', path, IDEMPOTENT_RETRIES, 'record', { notFound: 'done-after-retry' });
+      },
+      () => this.recordHolds(path, zone.name, write),
+    );
   }
 
   /**
@@ -409,16 +389,7 @@ type PlannedWrite = PlannedCreate | PlannedUpdate | PlannedDelete;
  * record as read (by id); one that is not in the zone as read is refused (`conflict`), never guessed at.
  */
 export function planWrites(apex: string, contents: ZoneContents, changes: readonly RecordChange[]): PlannedWrite[] {
-  const claimed = new Set<number>();
-  const idFor = (before: DnsRecord): number => {
-    const id = recordIdOf(before) ?? recordIdOf(contents.records.find((r) => sameRecord(r, before)));
-    if (id === undefined || !contents.records.some((r) => recordIdOf(r) === id)) {
-      throw new ProviderError(PROVIDER, 'conflict', `the ${before.type.toUpperCase()} record at ${before.name} is not in the zone as read`);
-    }
-    if (claimed.has(id)) throw rejected(`the plan names the ${before.type.toUpperCase()} record at ${before.name} twice`);
-    claimed.add(id);
-    return id;
-  };
+  const idFor = recordIdClaimer(PROVIDER, contents, recordIdOf, sameRecord);
   return changes.map((change): PlannedWrite => {
     if (change.action === 'DELETE') return { kind: 'delete', change, id: idFor(change.before) };
     const body = toNamecom(change.record, apex);
@@ -665,12 +636,6 @@ function describeBody(text: string): string {
 
 function clean(text: string): string {
   return text.replace(/[\u0000-\u001f\u007f]/g, ' ').trim();
-}
-
-/** Only a ProviderError is a provider's answer; anything else is a fault of ours and goes up as it is. */
-function asProviderError(error: unknown): ProviderError {
-  if (error instanceof ProviderError) return error;
-  throw error;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

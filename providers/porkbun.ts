@@ -19,7 +19,7 @@
  */
 import { createHash } from 'node:crypto';
 import { setTimeout as sleepFor } from 'node:timers/promises';
-import { partialApplyError } from './apply-progress.js';
+import { applyPerRecord, idAsRead, landedInZone, recordMatch, settleWrite } from './per-record-apply.js';
 import { REQUIRED_CREDENTIALS } from './credentials.js';
 import { redactCredentials } from './redact.js';
 import { registrableDomain } from '../src/domain.js';
@@ -258,8 +258,6 @@ async function settledWithin(promise: Promise<void>, latestStart: number, signal
 
 // ----------------------------------------------------------------------------------------------------- session
 
-type Outcome = 'applied' | 'not-applied' | 'unknown';
-
 class PorkbunSession implements ProviderSession {
   private readonly base: string;
   private readonly lane: string;
@@ -307,10 +305,10 @@ class PorkbunSession implements ProviderSession {
     const writes = planWrites(zone.name, contents.records, changes);
     // Ids present before each write: a record found after a lost create with an id outside this set is the create's.
     const known = new Set(contents.records.map((r) => r.id).filter((id): id is string => id !== undefined));
-    const applied: RecordChange[] = [];
-    for (const write of writes) {
-      for (let sends = 1; ; sends++) {
-        try {
+    return applyPerRecord(changes, writes, (write) =>
+      settleWrite(
+        WRITE_SENDS,
+        async () => {
           const body = await this.post(write.path, write.fields, 'write');
           if (write.change.action === 'CREATE') {
             const id = body.id;
@@ -319,42 +317,23 @@ class PorkbunSession implements ProviderSession {
             }
             known.add(String(id));
           }
-          break;
-        } catch (error) {
-          if (!(error instanceof ProviderError)) throw error;
-          // A refusal is an answer, and a call never sent changed nothing: this change is not in the zone.
-          if (error.isCallerFault || UNSENT.has(error) || CHALLENGED.has(error)) throw partialApplyError(error, applied, changes);
-          const outcome = await this.outcome(zone, write, known);
-          if (outcome === 'applied') break;
-          if (outcome === 'not-applied' && sends < WRITE_SENDS) continue;
-          throw partialApplyError(error, applied, changes, outcome === 'unknown' ? [write.change] : []);
-        }
-      }
-      applied.push(write.change);
-    }
-    return { applied };
+        },
+        () => this.outcome(zone, write, known),
+        // A refusal is an answer, and a call never sent changed nothing: this change is not in the zone.
+        (error) => error.isCallerFault || UNSENT.has(error) || CHALLENGED.has(error),
+      ),
+    );
   }
 
-  /** After a failed write: re-reads the zone and says whether the write is in it. */
-  private async outcome(zone: Zone, write: RecordWrite, known: Set<string>): Promise<Outcome> {
+  /** After a failed write: re-reads the zone and says whether the write is in it (undefined: cannot tell). */
+  private async outcome(zone: Zone, write: RecordWrite, known: Set<string>): Promise<boolean | undefined> {
     let now: DnsRecord[];
     try {
       now = await this.retrieve(zone);
     } catch {
-      return 'unknown';
+      return undefined;
     }
-    const change = write.change;
-    if (change.action === 'CREATE') {
-      const created = now.find((r) => r.id !== undefined && !known.has(r.id) && matchesDesired(r, change.record));
-      if (!created?.id) return 'not-applied';
-      known.add(created.id);
-      return 'applied';
-    }
-    const current = now.find((r) => r.id === write.id);
-    if (change.action === 'DELETE') return current ? 'not-applied' : 'applied';
-    if (!current) return 'unknown';
-    if (matchesDesired(current, change.record)) return 'applied';
-    return sameRecord(current, change.before) && current.ttl === change.before.ttl ? 'not-applied' : 'unknown';
+    return landedInZone(now, write, known, MATCH);
   }
 
   private async retrieve(zone: Zone): Promise<DnsRecord[]> {
@@ -482,6 +461,7 @@ export function fromPorkbun(raw: unknown, apex: string): DnsRecord {
 
 /** Types whose content is a host name (without a trailing dot on read: dnscontrol `toRc` appends one). */
 const HOST_TARGETS = new Set(['CNAME', 'MX', 'NS', 'ALIAS']);
+const MATCH = recordMatch(HOST_TARGETS);
 
 const QUOTED_STRINGS = /^\s*"(?:[^"\\]|\\.)*"(?:\s*"(?:[^"\\]|\\.)*")*\s*$/s;
 
@@ -518,7 +498,7 @@ export function planWrites(apex: string, records: readonly DnsRecord[], changes:
       const notes = change.record.restoreFields?.notes;
       return { change, path: `/dns/create/${domain}`, fields: typeof notes === 'string' && notes !== '' ? { ...fields, notes } : fields };
     }
-    const id = recordId(records, change.before);
+    const id = idAsRead(PROVIDER, records, change.before, MATCH);
     if (change.action === 'DELETE') return { change, path: `/dns/delete/${domain}/${encodeURIComponent(id)}`, fields: {}, id };
     // An edit sets the record as sent [infer from the create fields]: the notes it had go back with it.
     const raw = change.before.raw;
@@ -567,50 +547,12 @@ function recordFields(record: DesiredRecord, apex: string): Record<string, strin
   return fields;
 }
 
-/** The id of the record a change names: its own, or that of the same record in the zone as read. */
-function recordId(records: readonly DnsRecord[], before: DnsRecord): string {
-  if (before.id) return before.id;
-  const same = records.find((r) => r.id && sameRecord(r, before));
-  if (!same?.id) throw new ProviderError(PROVIDER, 'conflict', `the ${before.type} record at ${before.name} is no longer in the zone as read`);
-  return same.id;
-}
-
 /** Full name → Porkbun's relative name: '' for the apex. Sending an FQDN would create `x.example.com.example.com`. */
 function relativeName(full: string, apex: string): string {
   const name = full.trim().toLowerCase().replace(/\.$/, '');
   if (name === apex) return '';
   if (name.endsWith(`.${apex}`)) return name.slice(0, -(apex.length + 1));
   throw rejected(`${name} is not inside the zone ${apex}`);
-}
-
-const normaliseName = (name: string) => name.trim().toLowerCase().replace(/\.$/, '');
-
-function comparableContent(type: string, content: string): string {
-  if (HOST_TARGETS.has(type)) return content.trim().toLowerCase().replace(/\.$/, '');
-  return type === 'SRV' ? content.trim().replace(/\.$/, '') : content;
-}
-
-function sameRecord(a: DnsRecord, b: DnsRecord): boolean {
-  const type = a.type.toUpperCase();
-  return (
-    type === b.type.toUpperCase() &&
-    normaliseName(a.name) === normaliseName(b.name) &&
-    comparableContent(type, a.content) === comparableContent(type, b.content) &&
-    a.priority === b.priority
-  );
-}
-
-/** A record read back equals a desired one (content, TTL and priority). */
-function matchesDesired(record: DnsRecord, desired: DesiredRecord): boolean {
-  const type = desired.type.toUpperCase();
-  const priority = type === 'MX' || type === 'SRV' ? (desired.priority ?? 0) : undefined;
-  return (
-    record.type === type &&
-    record.name === normaliseName(desired.name) &&
-    comparableContent(type, record.content) === comparableContent(type, desired.content) &&
-    record.ttl === desired.ttl &&
-    record.priority === priority
-  );
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

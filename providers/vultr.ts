@@ -18,9 +18,7 @@
  * double quotes around the whole text with no quote inside (§6 record format, §9: "Vultr's API requires the string to
  * begin and end with double-quotes"), so a value re-encoded from its content is the value as read.
  */
-import { partialApplyError } from './apply-progress.js';
 import { REQUIRED_CREDENTIALS } from './credentials.js';
-import { normaliseDomain } from '../src/domain.js';
 import {
   commandBounds,
   send,
@@ -33,6 +31,7 @@ import {
   type HttpReply,
   type RetryPolicy,
 } from './http.js';
+import { applyPerRecord, recordIdClaimer, settleWrite, type WriteOutcome } from './per-record-apply.js';
 import { redactCredentials } from './redact.js';
 import {
   ProviderError,
@@ -47,6 +46,7 @@ import {
   type Zone,
   type ZoneContents,
 } from './types.js';
+import { DomainWalk, readWholeList } from './zone-read.js';
 
 /** A record as Vultr returns it (govultr `DomainRecord`): `name` relative, empty for the apex. */
 export interface VultrRecord {
@@ -137,8 +137,13 @@ class VultrSession implements ProviderSession {
   private readonly base: string;
   private readonly token: string;
   private readonly pageSize: number;
-  private readonly confirmed = new Set<string>();
-  private readonly found = new Map<string, Zone>();
+  /** `GET /domains/{name}` for each name walked; a 404 while walking is a name not held. */
+  private readonly zones = new DomainWalk(PROVIDER, async (name, walking) => {
+    const reply = await this.call('GET', domainPath(name), READ_RETRIES, 'domain', walking ? { notFound: 'answer' } : {});
+    if (reply.status === 404) return false;
+    this.expectDomain(reply, name);
+    return true;
+  });
 
   constructor(
     private readonly deps: VultrAdapterDeps,
@@ -157,35 +162,14 @@ class VultrSession implements ProviderSession {
    * no call, the records list answers 404 when the account does not hold it.
    */
   async findZone(domain: string): Promise<Zone> {
-    const parsed = normaliseDomain(domain);
-    if (!parsed.ok) throw new ProviderError(PROVIDER, 'rejected', parsed.reason);
-    const known = this.found.get(parsed.domain);
-    if (known) return known;
-    let name = parsed.domain;
-    while (name !== parsed.registrable) {
-      const reply = await this.call('GET', domainPath(name), READ_RETRIES, 'domain', { notFound: 'answer' });
-      if (reply.status !== 404) {
-        this.expectDomain(reply, name);
-        this.confirmed.add(name);
-        break;
-      }
-      name = name.slice(name.indexOf('.') + 1);
-    }
-    const zone = { name, id: name };
-    this.found.set(parsed.domain, zone);
-    return zone;
+    return this.zones.findZone(domain);
   }
 
   /**
    * `GET /domains/{zone}` (§11, §6 trap 2): a refused key or IP is an error there, not an empty list. Writes nothing.
    */
   async authorize(domain: string): Promise<Zone> {
-    const zone = await this.findZone(domain);
-    if (!this.confirmed.has(zone.name)) {
-      this.expectDomain(await this.call('GET', domainPath(zone.name), READ_RETRIES, 'domain'), zone.name);
-      this.confirmed.add(zone.name);
-    }
-    return zone;
+    return this.zones.authorize(domain);
   }
 
   /**
@@ -194,11 +178,8 @@ class VultrSession implements ProviderSession {
    * with what the pages held, the zone changed while it was read, and it is read again once.
    */
   async readZone(zone: Zone): Promise<ZoneContents> {
-    const first = await this.readRecords(zone);
-    if (first.complete) return { records: first.records.map((r) => fromVultr(r, zone.name)) };
-    const second = await this.readRecords(zone);
-    if (second.complete) return { records: second.records.map((r) => fromVultr(r, zone.name)) };
-    throw new ProviderError(PROVIDER, 'unavailable', 'the record list changed while it was being read; try again');
+    const read = await readWholeList(PROVIDER, () => this.readRecords(zone));
+    return { records: read.records.map((r) => fromVultr(r, zone.name)) };
   }
 
   private async readRecords(zone: Zone): Promise<{ records: VultrRecord[]; complete: boolean }> {
@@ -242,58 +223,35 @@ class VultrSession implements ProviderSession {
     if (changes.length === 0) return { applied: [] };
     const writes = planWrites(zone.name, contents, changes);
     const known = new Set(contents.records.map((r) => recordIdOf(r)).filter((id): id is string => id !== undefined));
-    /** What reached Vultr: a change whose TTL was taken from its set is reported with the TTL written. */
-    const written: RecordChange[] = [];
-    const landed: RecordChange[] = [];
-    for (const write of writes) {
-      const outcome = await this.write(zone, write, known);
-      if (outcome.ok) {
-        landed.push(write.change);
-        written.push(write.reported);
-        continue;
-      }
-      const error = partialApplyError(outcome.error, landed, changes, outcome.unknown ? [write.change] : []);
-      throw new ProviderError(PROVIDER, error.kind, error.reason, { cause: outcome.error, retryAfterSeconds: error.retryAfterSeconds, applied: written });
-    }
-    return { applied: written };
+    // What reached Vultr is reported as written: a change whose TTL was taken from its set, with the TTL written.
+    return applyPerRecord(changes, writes, (write) => this.write(zone, write, known));
   }
 
-  private async write(zone: Zone, write: PlannedWrite, known: Set<string>): Promise<{ ok: true } | { ok: false; error: ProviderError; unknown: boolean }> {
+  private async write(zone: Zone, write: PlannedWrite, known: Set<string>): Promise<WriteOutcome> {
     const records = `${domainPath(zone.name)}/records`;
     if (write.kind === 'create') {
-      for (let sent = 1; ; sent++) {
-        try {
-          const reply = await this.call('POST', records, CREATE_RETRIES, 'domain', {}, write.body);
-          const created = this.parse(reply).record;
+      return settleWrite(
+        CREATE_SENDS,
+        async () => {
+          const created = this.parse(await this.call('POST', records, CREATE_RETRIES, 'domain', {}, write.body)).record;
           if (isObject(created) && typeof created.id === 'string') known.add(created.id);
-          return { ok: true };
-        } catch (error) {
-          const failure = asProviderError(error);
-          // A refusal is an answer: nothing was created. So is a 429, refused before it ran.
-          if (failure.isCallerFault || failure.kind === 'rate_limited') return { ok: false, error: failure, unknown: false };
-          const landed = await this.createdSince(zone, write, known);
-          if (landed === true) return { ok: true };
-          if (landed === false && sent < CREATE_SENDS) continue;
-          return { ok: false, error: failure, unknown: landed === undefined };
-        }
-      }
+        },
+        () => this.createdSince(zone, write, known),
+      );
     }
     const path = `${records}/${encodeURIComponent(write.id)}`;
-    try {
-      if (write.kind === 'update') {
-        const { type: _type, ...patch } = write.body;
-        await this.call('PATCH', path, IDEMPOTENT_RETRIES, 'record', {}, patch);
-      } else {
-        await this.call('DELETE', path, IDEMPOTENT_RETRIES, 'record', { notFound: 'done-after-retry' });
-      }
-      return { ok: true };
-    } catch (error) {
-      const failure = asProviderError(error);
-      if (failure.isCallerFault || failure.kind === 'rate_limited') return { ok: false, error: failure, unknown: false };
-      const landed = await this.recordHolds(path, write);
-      if (landed === true) return { ok: true };
-      return { ok: false, error: failure, unknown: landed === undefined };
-    }
+    return settleWrite(
+      1,
+      async () => {
+        if (write.kind === 'update') {
+          const { type: _type, ...patch } = write.body;
+          await this.call('PATCH', path, IDEMPOTENT_RETRIES, 'record', {}, patch);
+        } else {
+          await this.call('DELETE', path, IDEMPOTENT_RETRIES, 'record', { notFound: 'done-after-retry' });
+        }
+      },
+      () => this.recordHolds(path, write),
+    );
   }
 
   /**
@@ -413,7 +371,6 @@ type PlannedWrite = PlannedCreate | PlannedUpdate | PlannedDelete;
  * reported with it; beside records of differing TTLs it is refused, as Vultr would refuse it.
  */
 export function planWrites(apex: string, contents: ZoneContents, changes: readonly RecordChange[]): PlannedWrite[] {
-  const claimed = new Set<string>();
   /** The zone as the plan goes: record sets by `TYPE name`, each member's id (or a token) and TTL. */
   const sets = new Map<string, Map<unknown, number>>();
   const setOf = (type: string, name: string) => {
@@ -427,15 +384,7 @@ export function planWrites(apex: string, contents: ZoneContents, changes: readon
     }
     return set;
   };
-  const idFor = (before: DnsRecord): string => {
-    const id = recordIdOf(before) ?? recordIdOf(contents.records.find((r) => sameRecord(r, before)));
-    if (id === undefined || !contents.records.some((r) => recordIdOf(r) === id)) {
-      throw new ProviderError(PROVIDER, 'conflict', `the ${before.type.toUpperCase()} record at ${before.name} is not in the zone as read`);
-    }
-    if (claimed.has(id)) throw new ProviderError(PROVIDER, 'rejected', `the plan names the ${before.type.toUpperCase()} record at ${before.name} twice`);
-    claimed.add(id);
-    return id;
-  };
+  const idFor = recordIdClaimer(PROVIDER, contents, recordIdOf, sameRecord);
   /** The TTL the record must have among `others` (Vultr's rule), or a refusal. */
   const ttlAmong = (record: DesiredRecord, others: readonly number[]): number => {
     const distinct = [...new Set(others)];
@@ -668,12 +617,6 @@ function describeBody(text: string): string {
 
 function clean(text: string): string {
   return text.replace(/[\u0000-\u001f\u007f]/g, ' ').trim();
-}
-
-/** Only a ProviderError is a provider's answer; anything else is a fault of ours and goes up as it is. */
-function asProviderError(error: unknown): ProviderError {
-  if (error instanceof ProviderError) return error;
-  throw error;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
