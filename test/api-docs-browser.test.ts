@@ -115,7 +115,7 @@ describe.skipIf(!hasChromium)('the REST API reference in Chromium, offline', () 
     const text = await content.innerText();
     for (const parameter of ['Domain', 'Provider', 'ApiKey', 'ApiSecret', 'RecordType', 'DryRun', 'Force']) expect(text).toContain(parameter);
 
-    await page.screenshot({ path: '/tmp/api-docs.png' });
+    await page.screenshot({ path: join(tmpdir(), 'api-docs.png') });
 
     // Every request the page made (scripts, the description, anything Scalar fetches) went to the gateway.
     const urls = browserRequests.map((r) => r.url()).filter((url) => !url.startsWith('data:') && !url.startsWith('blob:'));

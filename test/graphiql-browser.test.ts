@@ -146,7 +146,7 @@ describe.skipIf(!hasChromium)('GraphiQL in Chromium, offline', () => {
       .poll(async () => ((await page.locator('.result-window').textContent()) ?? '').replace(/\s+/g, ' '), { timeout: 5000 })
       .toMatch(/"__typename": "Query"/);
 
-    await page.screenshot({ path: '/tmp/graphiql.png' });
+    await page.screenshot({ path: join(tmpdir(), 'graphiql.png') });
 
     // Every request, page and worker alike, went to the gateway (inline data:/blob: URLs never leave the browser).
     const offOrigin = browserRequests
@@ -211,7 +211,7 @@ describe.skipIf(!hasChromium)('GraphiQL in Chromium, offline', () => {
       await expect.poll(pane, { timeout: 10_000 }).toMatch(/"state": "(PENDING|EXPIRED)"/);
       await expect.poll(pane, { timeout: 15_000 }).toMatch(/"state": "EXPIRED"/);
       expect(await pane()).toMatch(/"domain": "graphiql-watched.com"/);
-      await tab.screenshot({ path: '/tmp/graphiql-subscription.png' });
+      await tab.screenshot({ path: join(tmpdir(), 'graphiql-subscription.png') });
       expect(errors).toEqual([]);
       await tab.close();
     } finally {
