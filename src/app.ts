@@ -15,12 +15,11 @@ import { createRateLimiter, type RateLimiter } from './rate-limit/limiter.js';
 import { createAuthFailureThrottle } from './rate-limit/auth-failures.js';
 import { createResolver } from './detection/resolver.js';
 import { createProviderDetector } from './detection/detect.js';
-import { resolveTxtVia } from './records/spf-lookups.js';
+import { countSpfLookups, sharedTxtLookupVia, spfLookupCounter } from './records/spf-lookups.js';
 import { checkVariables, loadTemplates } from './records/template.js';
 import { createDnsService, type DnsService } from './services/dns-service.js';
 import { createVerifyService, type VerifyService } from './services/verify-service.js';
 import { createAuthoritativeClient } from './detection/authoritative.js';
-import { countSpfLookups } from './records/spf-lookups.js';
 import pLimit from 'p-limit';
 import { createInProcessZoneLock, createPostgresZoneLock, createRedisZoneLock, observeLockWaits, type ZoneLock } from './services/zone-lock.js';
 import { createMetrics, metricsEnabled, NO_METRICS, type Metrics } from './services/metrics.js';
@@ -122,7 +121,8 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   const resolver = createResolver({ servers: config.DNS_RESOLVERS, timeoutMs: config.DNS_TIMEOUT_MS });
   const providers = (overrides.providers ?? ((deps) => createProviderRegistry(config, deps)))({ dispatcher, store, ...(metrics.enabled ? { onCall: metrics.upstreamCall } : {}) });
   const initialApiKey = await ensureInitialAdminKey(store);
-  const resolveTxt = resolveTxtVia(resolver);
+  const txtLookup = sharedTxtLookupVia(resolver);
+  const resolveTxt = async (name: string): Promise<string[]> => [...(await txtLookup(name))];
   // One bound on every DNS question verification asks (authoritative and recursive), shared by dns.verify and every
   // watch check, so that a thousand due watches never open a thousand sockets.
   const verifyLimit = pLimit(config.VERIFY_CONCURRENCY);
@@ -245,7 +245,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
       providers,
       templates,
       templateVariables: config.templateVariables,
-      resolveTxt,
+      countSpfLookups: spfLookupCounter(txtLookup),
       zoneLock,
       journal,
       logger,

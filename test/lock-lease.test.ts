@@ -29,6 +29,7 @@ import { SEED_APEX, seedRecords } from './fakes/seed-zone.js';
 import { GODADDY_FAKE_ACCOUNTS, startGodaddyFake, type GodaddyFake } from './fakes/godaddy-fake.js';
 import { startNamecheapFake, type NamecheapFake } from './fakes/namecheap-fake.js';
 import { NAMECHEAP_WHITELISTED_IP } from './helpers/world.js';
+import { countSpfLookups } from '../src/records/spf-lookups.js';
 
 const VARIABLES = { MAIL_MASTER_DOMAIN: 'mta.sender-platform.net', MAIL_SUBDOMAIN: 'sl', MAIL_DKIM_SELECTOR: 'key1', MAIL_TRACK_PREFIX: 'track' };
 const NAMECHEAP = { apiKey: 'lease-key-0123456789', apiUser: 'lease-user', username: 'lease-user' };
@@ -92,7 +93,7 @@ function serviceWith(id: ProviderId, provider: DnsProvider, lock: ZoneLock): Dns
     providers: new Map([[id, provider]]),
     templates,
     templateVariables: VARIABLES,
-    resolveTxt: async () => [],
+    countSpfLookups: (record) => countSpfLookups(record, async () => []),
     zoneLock: lock,
     journal: createChangeJournal({ store }),
     logger: createLogger({ level: 'silent' }),

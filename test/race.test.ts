@@ -28,6 +28,7 @@ import { SEED_APEX } from './fakes/seed-zone.js';
 import { startNamecheapFake, type FakeHost, type NamecheapFake } from './fakes/namecheap-fake.js';
 import { bearer, postJson } from './helpers/gateway.js';
 import { NAMECHEAP_WHITELISTED_IP, SECRETS, startWorld, type World } from './helpers/world.js';
+import { countSpfLookups } from '../src/records/spf-lookups.js';
 
 const CONCURRENT = 20;
 /** The account of the service-level race's commands (the gateway-level ones use the admin key's). */
@@ -249,7 +250,7 @@ describe('a revert and a dns.set on one Namecheap zone at once, through the DNS 
       providers: new Map([['namecheap', provider]]),
       templates: await loadTemplates(),
       templateVariables: { MAIL_MASTER_DOMAIN: 'mta.sender-platform.net', MAIL_SUBDOMAIN: 'sl', MAIL_DKIM_SELECTOR: 'key1', MAIL_TRACK_PREFIX: 'track' },
-      resolveTxt: async () => [],
+      countSpfLookups: (record) => countSpfLookups(record, async () => []),
       zoneLock,
       journal: createChangeJournal({ store }),
       logger: createLogger({ level: 'silent' }),

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createResolver } from '../src/detection/resolver.js';
-import { SPF_LOOKUP_LIMIT, countSpfLookups, isSpfRecord, resolveTxtVia } from '../src/records/spf-lookups.js';
+import { SPF_LOOKUP_LIMIT, countSpfLookups, isSpfRecord, resolveTxtVia, sharedTxtLookupVia, spfLookupCounter } from '../src/records/spf-lookups.js';
 import { startDnsServer } from './fakes/dns-server.js';
 import type { FakeDnsServer, FakeRecord } from './fakes/dns-server.js';
 
@@ -175,5 +175,56 @@ describe('resolveTxtVia: answers cached for their TTL', () => {
     await expect(lookup('broken.example.com')).rejects.toThrow();
     await expect(lookup('broken.example.com')).rejects.toThrow();
     expect(txtQueries().filter((n) => n === 'broken.example.com')).toHaveLength(2);
+  });
+});
+
+describe('spfLookupCounter: a count remembered while its answers are the cached ones', () => {
+  const resolverFor = () => createResolver({ servers: [dns.address], timeoutMs: 500, attempts: 1 });
+
+  it('counts a record seen before without a query or a walk, until one of its answers expires', async () => {
+    let now = 1_000_000;
+    const count = spfLookupCounter(sharedTxtLookupVia(resolverFor(), { now: () => now }));
+    dns.set([
+      soa,
+      { name: '_spf.example.com', type: 'TXT', ttl: 300, data: 'v=spf1 include:_a.example.com -all' },
+      { name: '_a.example.com', type: 'TXT', ttl: 60, data: 'v=spf1 ip4:192.0.2.1 -all' },
+    ]);
+    const record = 'v=spf1 include:_spf.example.com ~all';
+    const first = await count(record);
+    expect(first).toEqual({ lookups: 2, voidLookups: 0, failedLookups: 0, errors: [] });
+    expect(txtQueries()).toEqual(['_spf.example.com', '_a.example.com']);
+
+    now += 59_000;
+    expect(await count(record)).toBe(first);
+    expect(txtQueries()).toHaveLength(2);
+
+    // _a.example.com expires and now includes two more names: the count follows DNS, not the memory.
+    dns.set([
+      soa,
+      { name: '_spf.example.com', type: 'TXT', ttl: 300, data: 'v=spf1 include:_a.example.com -all' },
+      { name: '_a.example.com', type: 'TXT', ttl: 60, data: 'v=spf1 a:x.example.com mx -all' },
+    ]);
+    now += 1_000;
+    expect(await count(record)).toEqual({ lookups: 4, voidLookups: 0, failedLookups: 0, errors: [] });
+    expect(txtQueries()).toEqual(['_spf.example.com', '_a.example.com', '_a.example.com']);
+  });
+
+  it('keeps counts per record and per publishing domain (loops are judged against the domain)', async () => {
+    const count = spfLookupCounter(sharedTxtLookupVia(resolverFor()));
+    dns.set([soa, txt('a.example.com', 'v=spf1 include:example.com -all')]);
+    const record = 'v=spf1 include:a.example.com -all';
+    expect((await count(record)).errors).toEqual([expect.stringContaining('example.com has no TXT record (void lookup)')]);
+    expect((await count(record, 'example.com')).errors).toEqual([expect.stringContaining('loop (example.com → a.example.com → example.com)')]);
+    expect((await count('v=spf1 -all')).lookups).toBe(0);
+  });
+
+  it('never remembers a count in which a lookup failed', async () => {
+    const count = spfLookupCounter(sharedTxtLookupVia(resolverFor()));
+    dns.failWithServfail('broken.example.com');
+    const record = 'v=spf1 include:broken.example.com -all';
+    expect(await count(record)).toMatchObject({ lookups: 1, failedLookups: 1 });
+    dns.clear();
+    dns.set([soa, txt('broken.example.com', 'v=spf1 mx -all')]);
+    expect(await count(record)).toEqual({ lookups: 2, voidLookups: 0, failedLookups: 0, errors: [] });
   });
 });

@@ -23,6 +23,7 @@ import { createInProcessZoneLock } from '../src/services/zone-lock.js';
 import { openStore } from '../src/storage/open.js';
 import type { SandboxRecordFields, Store } from '../src/storage/store.js';
 import { createTestDatabase, createTestSchema, postgresReachable, POSTGRES_LABEL, shouldSkip, type TestDatabase } from './helpers/backing-services.js';
+import { countSpfLookups } from '../src/records/spf-lookups.js';
 
 const DOMAIN = 'wal-customer.com';
 const VARIABLES = { MAIL_MASTER_DOMAIN: 'mta.sender-platform.net', MAIL_SUBDOMAIN: 'sl', MAIL_DKIM_SELECTOR: 'key1', MAIL_TRACK_PREFIX: 'track' };
@@ -95,7 +96,7 @@ function harness(store: Store, journalStore: Store = store): Harness {
     templates,
     templateVariables: VARIABLES,
     // No MAIL_SPF_INCLUDE: the campaign set writes no SPF, so nothing is looked up.
-    resolveTxt: async () => [],
+    countSpfLookups: (record) => countSpfLookups(record, async () => []),
     zoneLock: createInProcessZoneLock(),
     journal: createChangeJournal({ store: journalStore }),
     logger: createLogger({ level: 'info', destination: sink }),

@@ -8,6 +8,7 @@
 import { createAnswerCache, type AnswerCacheOptions, type TimedAnswer } from '../detection/answer-cache.js';
 import { txtAnswer, type Resolver } from '../detection/resolver.js';
 import { isSpf } from './spf.js';
+import { isPromise, type MaybePromise } from '../maybe-promise.js';
 
 export interface SpfLookupCount {
   /** DNS-querying terms (`include`, `a`, `mx`, `ptr`, `exists`, `redirect`), nested includes and redirects included. */
@@ -187,18 +188,77 @@ export async function countSpfLookups(
   return { lookups: Math.min(lookups, cap + 1), voidLookups, failedLookups, errors };
 }
 
+/** TXT strings at a name, as the answer cache keeps them: the value itself on a hit, a promise on a miss. */
+export type SharedTxtLookup = (name: string) => MaybePromise<readonly string[]>;
+
 /**
- * Adapts a resolver to `countSpfLookups`: TXT strings at a name, `[]` for none, `DnsLookupError` on failure.
- *
- * Answers are kept for their TTL (src/detection/answer-cache.ts), as any caching resolver would: every `dns.set` of
- * every customer walks the same include chain (the platform's own `include:`), and without the cache each one sent
- * the same queries again, a UDP socket apiece (a fifth of a dry run's CPU profile).
+ * TXT answers through `resolver`, kept for their TTL (src/detection/answer-cache.ts), as any caching resolver would:
+ * every `dns.set` of every customer walks the same include chain (the platform's own `include:`), and without the
+ * cache each one sent the same queries again, a UDP socket apiece (a fifth of a dry run's CPU profile). A hit is the
+ * very array the lookup produced (shared: never modify it), which is what lets `spfLookupCounter` tell that the
+ * answers a count was made from are still the ones in force.
  */
-export function resolveTxtVia(resolver: Pick<Resolver, 'query'>, options: AnswerCacheOptions = {}): (name: string) => Promise<string[]> {
+export function sharedTxtLookupVia(resolver: Pick<Resolver, 'query'>, options: AnswerCacheOptions = {}): SharedTxtLookup {
   const lookup = createAnswerCache(async (name): Promise<TimedAnswer<readonly string[]>> => {
     const { values, ttlSeconds } = txtAnswer(await resolver.query(name, 'TXT'), name);
-    return { value: values, ttlSeconds };
+    return { value: Object.freeze(values), ttlSeconds };
   }, options);
+  return (name) => lookup(normaliseTarget(name));
+}
+
+/** Adapts a resolver to `countSpfLookups`: TXT strings at a name, `[]` for none, `DnsLookupError` on failure. */
+export function resolveTxtVia(resolver: Pick<Resolver, 'query'>, options: AnswerCacheOptions = {}): (name: string) => Promise<string[]> {
+  const lookup = sharedTxtLookupVia(resolver, options);
   // Each caller gets its own array: the cached one is shared.
-  return async (name) => [...(await lookup(name.toLowerCase().replace(/\.$/, '')))];
+  return async (name) => [...(await lookup(name))];
+}
+
+/** Distinct SPF records whose count `spfLookupCounter` keeps (first in, first out). */
+const MAX_REMEMBERED_COUNTS = 1000;
+
+/**
+ * `countSpfLookups` for records seen before, without walking them again while the answers they were counted from
+ * are still the cached ones. A dns.set plans the same merged SPF record for most customers (the platform's include
+ * plus `-all` or `~all`), and walking it (parsing every record of the chain, one await per lookup) was about 5 % of a
+ * dry run's CPU. A remembered count lists each name it consulted and the answer it got; it is used only if every one
+ * of those names still answers, from the cache and synchronously, that very answer. An answer that expired (or was
+ * evicted) is a miss, so the record is counted afresh, through the resolver: a count is never older than the TTLs
+ * of the answers it rests on. A count in which a lookup failed is never remembered (failures are not cached either).
+ */
+export function spfLookupCounter(lookup: SharedTxtLookup, options: { cap?: number } = {}): (spfRecord: string, domain?: string) => Promise<SpfLookupCount> {
+  const remembered = new Map<string, { readonly count: SpfLookupCount; readonly consulted: readonly (readonly [string, readonly string[]])[] }>();
+  const stillAnswers = (consulted: readonly (readonly [string, readonly string[]])[]): boolean => {
+    for (const [name, answer] of consulted) {
+      const now = lookup(name);
+      if (now === answer) continue;
+      // A miss has started a lookup that the fresh count below will wait for; its failure is that count's to report.
+      if (isPromise(now)) now.then(undefined, () => undefined);
+      return false;
+    }
+    return true;
+  };
+  return async (spfRecord, domain) => {
+    const key = domain === undefined ? spfRecord : `${domain}\n${spfRecord}`;
+    const hit = remembered.get(key);
+    if (hit && stillAnswers(hit.consulted)) return hit.count;
+    const consulted: (readonly [string, readonly string[]])[] = [];
+    const count = await countSpfLookups(
+      spfRecord,
+      async (name) => {
+        const answer = await lookup(name);
+        consulted.push([name, answer]);
+        return [...answer];
+      },
+      { ...options, ...(domain === undefined ? {} : { domain }) },
+    );
+    if (count.failedLookups > 0) {
+      remembered.delete(key);
+      return count;
+    }
+    const frozen = Object.freeze({ ...count, errors: Object.freeze([...count.errors]) as string[] });
+    remembered.delete(key);
+    if (remembered.size >= MAX_REMEMBERED_COUNTS) remembered.delete(remembered.keys().next().value!);
+    remembered.set(key, { count: frozen, consulted });
+    return frozen;
+  };
 }

@@ -8,7 +8,7 @@ import { registrableDomain } from '../domain.js';
 import { planRecordSet, summariseConflicts, type Plan, type PlannedChange } from '../records/planner.js';
 import { resolveTemplate, type RecordTemplate, type ResolvedRecord, type TemplateSet } from '../records/template.js';
 import { isSpf } from '../records/spf.js';
-import { countSpfLookups, SPF_LOOKUP_LIMIT } from '../records/spf-lookups.js';
+import { SPF_LOOKUP_LIMIT, type SpfLookupCount } from '../records/spf-lookups.js';
 import type { ProviderRegistry } from '../../providers/registry.js';
 import {
   ProviderError,
@@ -111,8 +111,11 @@ export interface DnsServiceDeps {
   readonly providers: ProviderRegistry;
   readonly templates: TemplateSet;
   readonly templateVariables: Readonly<Record<string, string>>;
-  /** TXT lookups through the configured resolvers, for the SPF lookup count. */
-  readonly resolveTxt: (name: string) => Promise<string[]>;
+  /**
+   * The DNS lookup count (RFC 7208 §4.6.4) of an SPF record, through the configured resolvers
+   * (src/records/spf-lookups.ts: `spfLookupCounter` in the service, `countSpfLookups` over any resolver in tests).
+   */
+  readonly countSpfLookups: (spfRecord: string) => Promise<SpfLookupCount>;
   readonly zoneLock: ZoneLock;
   readonly journal: ChangeJournal;
   readonly logger: Logger;
@@ -405,7 +408,7 @@ async function checkSpfLookups(plan: Plan, deps: DnsServiceDeps, log: Log): Prom
     if ((change.action !== 'CREATE' && change.action !== 'UPDATE') || change.type !== 'TXT' || !isSpf(change.content)) continue;
     let warning: string | undefined;
     try {
-      const count = await countSpfLookups(change.content, deps.resolveTxt);
+      const count = await deps.countSpfLookups(change.content);
       if (count.lookups > SPF_LOOKUP_LIMIT) {
         const needs = count.failedLookups > 0 ? `at least ${count.lookups}` : String(count.lookups);
         return {
