@@ -86,11 +86,12 @@ beforeEach(() => {
   recursive.set(recursiveData());
   recursive.queries.length = 0;
   for (const server of authoritative) {
+    server.clear();
     server.set(readyZone());
     server.delayMs = 0;
     server.truncateUdp = false;
     server.servfailAll = false;
-    server.queries.length = 0;
+    server.refusedAll = false;
   }
 });
 
@@ -219,6 +220,74 @@ describe('dns.verify', () => {
     expect(res.json.checks.dkim[0]).toMatchObject({ ok: false, bits: 512 });
     expect(res.json.checks.dkim[0].problem).toMatch(/512 bits/);
     expect(res.json.ready).toBe(false);
+  });
+
+  it('one server answers REFUSED: reported as such for that server, the others decide each record', async () => {
+    authoritative[1]!.refusedAll = true;
+    const res = await verify();
+    expect(res.status, res.text).toBe(200);
+    for (const r of res.json.records as RecordView[]) {
+      expect(r.status, r.name).toBe('LIVE');
+      expect(r.servers[1]).toMatchObject({ server: NS_HOSTS[1], result: 'error', error: expect.stringMatching(/^refused/) });
+    }
+    expect(res.json.checks.nameservers.servers.map((s: { ok: boolean }) => s.ok)).toEqual([true, false, true, true]);
+    expect(res.json.ready).toBe(false);
+  });
+
+  it('servers that each fail a different question still decide every record between them: not code 10', async () => {
+    const failing = [`sl.${DOMAIN}`, `track-sl.${DOMAIN}`, `_dmarc.${DOMAIN}`, DOMAIN];
+    authoritative.forEach((server, i) => server.failWithServfail(failing[i]!));
+    const res = await verify();
+    expect(res.status, res.text).toBe(200);
+    for (const r of res.json.records as RecordView[]) {
+      expect(r.status, r.name).toBe('LIVE');
+      const failed = failing.indexOf(r.name);
+      expect(r.servers.map((s) => s.result)).toEqual(NS_ADDRESSES.map((_, i) => (i === failed ? 'error' : 'match')));
+    }
+    expect(res.json.checks.nameservers.servers.map((s: { ok: boolean; error: string }) => [s.ok, s.error.slice(0, 8)])).toEqual(NS_ADDRESSES.map(() => [false, 'servfail']));
+    expect(res.json.ready).toBe(false);
+  });
+
+  it('code 10 names each server and its reason: a timeout, SERVFAIL, REFUSED', async () => {
+    authoritative[0]!.delayMs = AUTHORITATIVE_TIMEOUT_MS * 4;
+    authoritative[1]!.servfailAll = true;
+    authoritative[2]!.refusedAll = true;
+    authoritative[3]!.refusedAll = true;
+    const res = await verify();
+    expect(res.json.Errors, res.text).toHaveLength(1);
+    expect(res.json.Errors[0].Code).toBe(10);
+    expect(res.json.Errors[0].Message).toMatch(
+      /^No authoritative name server of this domain answered: ns1\.dnshost\.test \(127\.0\.0\.2\) timeout.*; ns2\.dnshost\.test \(127\.0\.0\.3\) servfail.*; ns3\.dnshost\.test \(127\.0\.0\.4\) refused.*; ns4\.dnshost\.test \(127\.0\.0\.5\) refused/,
+    );
+  });
+
+  it('SPF over RFC 7208 limits fails its check with the count: 11 DNS lookups; 3 void lookups. DMARC p=none passes', async () => {
+    const withSpf = (record: string) =>
+      readyZone()
+        .filter((r) => !(r.type === 'TXT' && String(r.data).startsWith('v=')))
+        .concat(txt(DOMAIN, record), txt(`_dmarc.${DOMAIN}`, 'v=DMARC1; p=none'));
+    const nine = Array.from({ length: 9 }, (_, i) => `i${i}.mailhost.example.net`);
+    recursive.set(recursiveData().concat(nine.map((name) => txt(name, 'v=spf1 ip4:192.0.2.1 -all'))));
+
+    for (const server of authoritative) server.set(withSpf(`v=spf1 include:_spf.mailhost.example.net ${nine.map((n) => `include:${n}`).join(' ')} include:${SPF_INCLUDE} -all`));
+    const over = await verify();
+    expect(record(over.json, DOMAIN).status).toBe('LIVE');
+    expect(over.json.checks.spf).toMatchObject({ ok: false, records: 1, include: true, lookups: 11, voidLookups: 0 });
+    expect(over.json.checks.spf.problem).toMatch(/11 DNS lookups \(RFC 7208 allows 10\)/);
+    expect(over.json.checks.dmarc).toEqual({ ok: true, record: 'v=DMARC1; p=none', policy: 'none', problem: null });
+    expect(over.json.ready).toBe(false);
+
+    for (const server of authoritative) server.set(withSpf(`v=spf1 include:g1.mailhost.example.net include:g2.mailhost.example.net include:g3.mailhost.example.net include:${SPF_INCLUDE} -all`));
+    const voids = await verify();
+    expect(voids.json.checks.spf).toMatchObject({ ok: false, include: true, voidLookups: 3 });
+    expect(voids.json.checks.spf.problem).toMatch(/3 void lookups \(RFC 7208 allows 2\)/);
+    expect(voids.json.ready).toBe(false);
+
+    // Within the limits (10 lookups), the same domain is ready.
+    for (const server of authoritative) server.set(withSpf(`v=spf1 include:_spf.mailhost.example.net ${nine.slice(1).map((n) => `include:${n}`).join(' ')} include:${SPF_INCLUDE} -all`));
+    const within = await verify();
+    expect(within.json.checks.spf).toMatchObject({ ok: true, lookups: 10, voidLookups: 0, problem: null });
+    expect(within.json.ready, JSON.stringify(within.json.checks)).toBe(true);
   });
 
   it('code 10 when every authoritative server fails; code 2 when the domain has no name servers', async () => {

@@ -11,6 +11,8 @@
  *   must retry over TCP (RFC 1035 §4.2.1, RFC 7766 §5). No EDNS is honoured: the 512-byte limit always applies.
  * - TCP messages carry a two-byte length prefix, several per connection (RFC 1035 §4.2.2, RFC 7766 §6.2.1).
  * - A TXT value given as one string is sent as ≤255-byte character-strings (RFC 1035 §3.3.14).
+ * - SERVFAIL is RCODE 2, REFUSED (a server that will not answer for the zone, e.g. a lame delegation) RCODE 5
+ *   (RFC 1035 §4.1.1).
  */
 import dgram from 'node:dgram';
 import net from 'node:net';
@@ -61,6 +63,8 @@ export interface FakeDnsServer {
   truncateUdp: boolean;
   /** Every question is answered SERVFAIL (a broken authoritative server). */
   servfailAll: boolean;
+  /** Every question is answered REFUSED (a name server that no longer serves the zone). */
+  refusedAll: boolean;
   /** Replaces all records. */
   set(records: readonly FakeRecord[]): void;
   add(...records: FakeRecord[]): void;
@@ -127,6 +131,7 @@ export async function startDnsServer(options: DnsServerOptions = {}): Promise<Fa
   let delayMs = 0;
   let truncateUdp = false;
   let servfailAll = false;
+  let refusedAll = false;
 
   const closestSoa = (name: string): FakeRecord =>
     records
@@ -139,6 +144,7 @@ export async function startDnsServer(options: DnsServerOptions = {}): Promise<Fa
     if (!question) return { ...base, flags: 1 /* FORMERR */ };
     const qname = norm(question.name);
     if (servfailAll || servfail.has(qname)) return { ...base, flags: 2 /* SERVFAIL */ };
+    if (refusedAll) return { ...base, flags: 5 /* REFUSED */ };
 
     const answers: Answer[] = [];
     let current = qname;
@@ -241,6 +247,12 @@ export async function startDnsServer(options: DnsServerOptions = {}): Promise<Fa
     },
     set servfailAll(value: boolean) {
       servfailAll = value;
+    },
+    get refusedAll() {
+      return refusedAll;
+    },
+    set refusedAll(value: boolean) {
+      refusedAll = value;
     },
     set(next) {
       records = [...next];
