@@ -139,8 +139,13 @@ describe('dns.verify', () => {
       { name: `key1._domainkey.sl.${DOMAIN}`, target: `key1._domainkey.${MASTER_DOMAIN}`, ok: true, bits: 2048, problem: null },
       { name: `key1._domainkey.${DOMAIN}`, target: `key1._domainkey.${MASTER_DOMAIN}`, ok: true, bits: 2048, problem: null },
     ]);
-    // Every authoritative server was asked directly.
-    for (const server of authoritative) expect(server.queries.length).toBeGreaterThan(0);
+    // Every authoritative server was asked directly, without asking for recursion; the resolvers, with it.
+    for (const server of authoritative) {
+      expect(server.queries.length).toBeGreaterThan(0);
+      expect(server.queries.every((q) => !q.recursionDesired)).toBe(true);
+    }
+    expect(recursive.queries.length).toBeGreaterThan(0);
+    expect(recursive.queries.every((q) => q.recursionDesired)).toBe(true);
   });
 
   it('one server lags behind: its records are PROPAGATING, with that server named', async () => {
@@ -312,6 +317,35 @@ describe('dns.verify', () => {
     }
     expect(recursive.queries).toEqual([]);
     for (const server of authoritative) expect(server.queries).toEqual([]);
+  });
+
+  it('needs the User.Update permission and is rate-limited like every command; a refused call sends no DNS query', async () => {
+    const readOnly = await gw.createKey({ permissions: ['Dns.Read'] });
+    const refused = await postJson(gw, '/api/v1/dns.verify', { Domain: DOMAIN, RecordType: 'campaign' }, bearer(readOnly));
+    expect(refused.status, refused.text).toBe(403);
+    expect((await postJson(gw, '/api/v1/dns.verify', { Domain: DOMAIN, RecordType: 'campaign' })).status).toBe(401);
+    expect(recursive.queries).toEqual([]);
+    for (const server of authoritative) expect(server.queries).toEqual([]);
+
+    const limited = await startGateway({
+      DNS_RESOLVERS: recursive.address,
+      DNS_AUTHORITATIVE_PORT: String(authoritative[0]!.port),
+      DNS_AUTHORITATIVE_ALLOW_PRIVATE: 'true',
+      MAIL_SPF_INCLUDE: SPF_INCLUDE,
+      RATE_LIMIT_MAX: '2',
+    });
+    try {
+      const call = () => postJson(limited, '/api/v1/dns.verify', { Domain: DOMAIN, RecordType: 'campaign' }, bearer(limited.adminKey));
+      expect((await call()).json.ready).toBe(true);
+      expect((await call()).json.ready).toBe(true);
+      const asked = authoritative.map((server) => server.queries.length);
+      const over = await call();
+      expect(over.status, over.text).toBe(429);
+      expect(over.json.Errors).toEqual([{ Code: 429, Message: 'Rate limit exceeded' }]);
+      expect(authoritative.map((server) => server.queries.length)).toEqual(asked);
+    } finally {
+      await limited.close();
+    }
   });
 
   it('refuses name servers whose addresses are not public unless the operator allows them', async () => {

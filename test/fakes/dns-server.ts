@@ -49,6 +49,8 @@ export interface QueryLogEntry {
   name: string;
   type: string;
   transport: 'udp' | 'tcp';
+  /** The query's RD bit: whether the client asked for recursion (RFC 1035 §4.1.1). */
+  recursionDesired: boolean;
 }
 
 export interface FakeDnsServer {
@@ -178,7 +180,7 @@ export async function startDnsServer(options: DnsServerOptions = {}): Promise<Fa
       return; // Garbage gets no answer, as from a real server.
     }
     const question = query.questions?.[0];
-    if (question) queries.push({ name: norm(question.name), type: question.type, transport });
+    if (question) queries.push({ name: norm(question.name), type: question.type, transport, recursionDesired: ((query.flags ?? 0) & packet.RECURSION_DESIRED) !== 0 });
     let response = packet.encode(answer(query));
     if (transport === 'udp' && (response.length > 512 || truncateUdp)) {
       response = packet.encode({
