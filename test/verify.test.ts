@@ -306,6 +306,7 @@ describe('dns.verify', () => {
 
   it('bad input gets codes 1 and 4 and sends no DNS query', async () => {
     for (const [domain, recordType, code] of [
+      ['', 'campaign', 1],
       ['192.0.2.1', 'campaign', 1],
       ['localhost', 'campaign', 1],
       [`${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(63)}.${'e'.repeat(40)}.com`, 'campaign', 1],
