@@ -86,11 +86,12 @@ beforeEach(() => {
   recursive.set(recursiveData());
   recursive.queries.length = 0;
   for (const server of authoritative) {
+    server.clear();
     server.set(readyZone());
     server.delayMs = 0;
     server.truncateUdp = false;
     server.servfailAll = false;
-    server.queries.length = 0;
+    server.refusedAll = false;
   }
 });
 
@@ -138,8 +139,13 @@ describe('dns.verify', () => {
       { name: `key1._domainkey.sl.${DOMAIN}`, target: `key1._domainkey.${MASTER_DOMAIN}`, ok: true, bits: 2048, problem: null },
       { name: `key1._domainkey.${DOMAIN}`, target: `key1._domainkey.${MASTER_DOMAIN}`, ok: true, bits: 2048, problem: null },
     ]);
-    // Every authoritative server was asked directly.
-    for (const server of authoritative) expect(server.queries.length).toBeGreaterThan(0);
+    // Every authoritative server was asked directly, without asking for recursion; the resolvers, with it.
+    for (const server of authoritative) {
+      expect(server.queries.length).toBeGreaterThan(0);
+      expect(server.queries.every((q) => !q.recursionDesired)).toBe(true);
+    }
+    expect(recursive.queries.length).toBeGreaterThan(0);
+    expect(recursive.queries.every((q) => q.recursionDesired)).toBe(true);
   });
 
   it('one server lags behind: its records are PROPAGATING, with that server named', async () => {
@@ -221,6 +227,74 @@ describe('dns.verify', () => {
     expect(res.json.ready).toBe(false);
   });
 
+  it('one server answers REFUSED: reported as such for that server, the others decide each record', async () => {
+    authoritative[1]!.refusedAll = true;
+    const res = await verify();
+    expect(res.status, res.text).toBe(200);
+    for (const r of res.json.records as RecordView[]) {
+      expect(r.status, r.name).toBe('LIVE');
+      expect(r.servers[1]).toMatchObject({ server: NS_HOSTS[1], result: 'error', error: expect.stringMatching(/^refused/) });
+    }
+    expect(res.json.checks.nameservers.servers.map((s: { ok: boolean }) => s.ok)).toEqual([true, false, true, true]);
+    expect(res.json.ready).toBe(false);
+  });
+
+  it('servers that each fail a different question still decide every record between them: not code 10', async () => {
+    const failing = [`sl.${DOMAIN}`, `track-sl.${DOMAIN}`, `_dmarc.${DOMAIN}`, DOMAIN];
+    authoritative.forEach((server, i) => server.failWithServfail(failing[i]!));
+    const res = await verify();
+    expect(res.status, res.text).toBe(200);
+    for (const r of res.json.records as RecordView[]) {
+      expect(r.status, r.name).toBe('LIVE');
+      const failed = failing.indexOf(r.name);
+      expect(r.servers.map((s) => s.result)).toEqual(NS_ADDRESSES.map((_, i) => (i === failed ? 'error' : 'match')));
+    }
+    expect(res.json.checks.nameservers.servers.map((s: { ok: boolean; error: string }) => [s.ok, s.error.slice(0, 8)])).toEqual(NS_ADDRESSES.map(() => [false, 'servfail']));
+    expect(res.json.ready).toBe(false);
+  });
+
+  it('code 10 names each server and its reason: a timeout, SERVFAIL, REFUSED', async () => {
+    authoritative[0]!.delayMs = AUTHORITATIVE_TIMEOUT_MS * 4;
+    authoritative[1]!.servfailAll = true;
+    authoritative[2]!.refusedAll = true;
+    authoritative[3]!.refusedAll = true;
+    const res = await verify();
+    expect(res.json.Errors, res.text).toHaveLength(1);
+    expect(res.json.Errors[0].Code).toBe(10);
+    expect(res.json.Errors[0].Message).toMatch(
+      /^No authoritative name server of this domain answered: ns1\.dnshost\.test \(127\.0\.0\.2\) timeout.*; ns2\.dnshost\.test \(127\.0\.0\.3\) servfail.*; ns3\.dnshost\.test \(127\.0\.0\.4\) refused.*; ns4\.dnshost\.test \(127\.0\.0\.5\) refused/,
+    );
+  });
+
+  it('SPF over RFC 7208 limits fails its check with the count: 11 DNS lookups; 3 void lookups. DMARC p=none passes', async () => {
+    const withSpf = (record: string) =>
+      readyZone()
+        .filter((r) => !(r.type === 'TXT' && String(r.data).startsWith('v=')))
+        .concat(txt(DOMAIN, record), txt(`_dmarc.${DOMAIN}`, 'v=DMARC1; p=none'));
+    const nine = Array.from({ length: 9 }, (_, i) => `i${i}.mailhost.example.net`);
+    recursive.set(recursiveData().concat(nine.map((name) => txt(name, 'v=spf1 ip4:192.0.2.1 -all'))));
+
+    for (const server of authoritative) server.set(withSpf(`v=spf1 include:_spf.mailhost.example.net ${nine.map((n) => `include:${n}`).join(' ')} include:${SPF_INCLUDE} -all`));
+    const over = await verify();
+    expect(record(over.json, DOMAIN).status).toBe('LIVE');
+    expect(over.json.checks.spf).toMatchObject({ ok: false, records: 1, include: true, lookups: 11, voidLookups: 0 });
+    expect(over.json.checks.spf.problem).toMatch(/11 DNS lookups \(RFC 7208 allows 10\)/);
+    expect(over.json.checks.dmarc).toEqual({ ok: true, record: 'v=DMARC1; p=none', policy: 'none', problem: null });
+    expect(over.json.ready).toBe(false);
+
+    for (const server of authoritative) server.set(withSpf(`v=spf1 include:g1.mailhost.example.net include:g2.mailhost.example.net include:g3.mailhost.example.net include:${SPF_INCLUDE} -all`));
+    const voids = await verify();
+    expect(voids.json.checks.spf).toMatchObject({ ok: false, include: true, voidLookups: 3 });
+    expect(voids.json.checks.spf.problem).toMatch(/3 void lookups \(RFC 7208 allows 2\)/);
+    expect(voids.json.ready).toBe(false);
+
+    // Within the limits (10 lookups), the same domain is ready.
+    for (const server of authoritative) server.set(withSpf(`v=spf1 include:_spf.mailhost.example.net ${nine.slice(1).map((n) => `include:${n}`).join(' ')} include:${SPF_INCLUDE} -all`));
+    const within = await verify();
+    expect(within.json.checks.spf).toMatchObject({ ok: true, lookups: 10, voidLookups: 0, problem: null });
+    expect(within.json.ready, JSON.stringify(within.json.checks)).toBe(true);
+  });
+
   it('code 10 when every authoritative server fails; code 2 when the domain has no name servers', async () => {
     for (const server of authoritative) server.servfailAll = true;
     const failed = await verify();
@@ -232,6 +306,7 @@ describe('dns.verify', () => {
 
   it('bad input gets codes 1 and 4 and sends no DNS query', async () => {
     for (const [domain, recordType, code] of [
+      ['', 'campaign', 1],
       ['192.0.2.1', 'campaign', 1],
       ['localhost', 'campaign', 1],
       [`${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(63)}.${'e'.repeat(40)}.com`, 'campaign', 1],
@@ -243,6 +318,35 @@ describe('dns.verify', () => {
     }
     expect(recursive.queries).toEqual([]);
     for (const server of authoritative) expect(server.queries).toEqual([]);
+  });
+
+  it('needs the User.Update permission and is rate-limited like every command; a refused call sends no DNS query', async () => {
+    const readOnly = await gw.createKey({ permissions: ['Dns.Read'] });
+    const refused = await postJson(gw, '/api/v1/dns.verify', { Domain: DOMAIN, RecordType: 'campaign' }, bearer(readOnly));
+    expect(refused.status, refused.text).toBe(403);
+    expect((await postJson(gw, '/api/v1/dns.verify', { Domain: DOMAIN, RecordType: 'campaign' })).status).toBe(401);
+    expect(recursive.queries).toEqual([]);
+    for (const server of authoritative) expect(server.queries).toEqual([]);
+
+    const limited = await startGateway({
+      DNS_RESOLVERS: recursive.address,
+      DNS_AUTHORITATIVE_PORT: String(authoritative[0]!.port),
+      DNS_AUTHORITATIVE_ALLOW_PRIVATE: 'true',
+      MAIL_SPF_INCLUDE: SPF_INCLUDE,
+      RATE_LIMIT_MAX: '2',
+    });
+    try {
+      const call = () => postJson(limited, '/api/v1/dns.verify', { Domain: DOMAIN, RecordType: 'campaign' }, bearer(limited.adminKey));
+      expect((await call()).json.ready).toBe(true);
+      expect((await call()).json.ready).toBe(true);
+      const asked = authoritative.map((server) => server.queries.length);
+      const over = await call();
+      expect(over.status, over.text).toBe(429);
+      expect(over.json.Errors).toEqual([{ Code: 429, Message: 'Rate limit exceeded' }]);
+      expect(authoritative.map((server) => server.queries.length)).toEqual(asked);
+    } finally {
+      await limited.close();
+    }
   });
 
   it('refuses name servers whose addresses are not public unless the operator allows them', async () => {

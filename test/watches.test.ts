@@ -2,8 +2,9 @@
  * Watches, webhooks and the live subscription, end to end on one gateway (SQLite) with its scheduler on and every
  * timing shortened to fractions of a second: authoritative DNS servers on 127.0.0.2–5 (test/helpers/
  * authoritative-world.ts), the sandbox provider (its zone is in the gateway's store: the test copies it onto the
- * name servers, late, as a real provider's servers would pick it up), a loopback webhook receiver that verifies every
- * delivery with the `standardwebhooks` package, and GraphQL subscribers over Server-Sent Events.
+ * name servers, late, as a real provider's servers would pick it up) and the Cloudflare fake (test/fakes), a loopback
+ * webhook receiver that verifies every delivery with the `standardwebhooks` package, and GraphQL subscribers over
+ * Server-Sent Events.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +12,9 @@ import path from 'node:path';
 import { print } from 'graphql';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { decodeTxt } from '../providers/cloudflare.js';
+import { startCloudflareFake, type FakeRecord as CloudflareRecord } from './fakes/cloudflare-fake.js';
+import type { FakeRecord as DnsRecord } from './fakes/dns-server.js';
 import { DnsStatusChangedDocument, DnsWatchesDocument, WatchDnsRecordsDocument } from './graphql/generated/graphql.js';
 import { startAuthoritativeWorld, type AuthoritativeWorld } from './helpers/authoritative-world.js';
 import { bearer, getQuery, graphql, postForm, postJson, startGateway, type Gateway } from './helpers/gateway.js';
@@ -166,6 +170,56 @@ describe('a watch from dns.set to READY, and BROKEN when a record goes', () => {
       expect(text).not.toContain(gw.adminKey);
       expect(text).not.toContain(SECRET.slice(6));
       expect(text).not.toContain('receiver-side-token');
+    }
+  });
+});
+
+describe('a watch of records written through a provider fake', () => {
+  /** A Cloudflare record as its name servers would answer it (the adapter writes TXT content as quoted strings: providers/cloudflare.ts encodeTxt). */
+  const served = (r: CloudflareRecord): DnsRecord[] => {
+    if (r.type === 'CNAME') return [{ name: r.name, type: 'CNAME', ttl: r.ttl, data: r.content }];
+    if (r.type === 'TXT') return [{ name: r.name, type: 'TXT', ttl: r.ttl, data: decodeTxt(r.content) }];
+    return [];
+  };
+
+  it('a dry run starts no watch; the applied dns.set does, and when the fake\'s records reach the name servers late it goes PENDING → READY with one dns.records.ready', async () => {
+    const domain = 'cloudflare-sender.com';
+    const token = 'cfWATCHtoken0123456789abcdefghijklmnopqr';
+    const cloudflare = await startCloudflareFake({ tokens: { [token]: {} }, zones: [{ name: domain, records: [] }] });
+    try {
+      world.delegate(domain);
+      const gw = await gateway({ CLOUDFLARE_API_URL: cloudflare.baseUrl });
+      const setThrough = (extra: Record<string, unknown> = {}) =>
+        postJson(gw, '/api/v1/dns.set', { Domain: domain, Provider: 'cloudflare', ApiKey: token, RecordType: 'campaign', ...extra }, bearer(gw.adminKey));
+
+      const dry = await setThrough({ DryRun: true });
+      expect(dry.status, dry.text).toBe(200);
+      expect(dry.json.changes.length).toBeGreaterThan(0);
+      expect(await watches(gw)).toEqual([]);
+      expect(cloudflare.records(domain)).toEqual([]);
+
+      expect((await setThrough()).text).toBe('{"success":true}');
+      const written = cloudflare.records(domain);
+      expect(written.map((r) => r.type).sort()).toEqual(['CNAME', 'CNAME', 'CNAME', 'CNAME', 'TXT', 'TXT']);
+      expect(await watchOf(gw, domain)).toMatchObject({ state: 'PENDING', checkCount: 0 });
+      const subscriber = await subscribeSse(gw.url, print(DnsStatusChangedDocument), { domain, recordType: 'CAMPAIGN' }, { key: gw.adminKey });
+
+      // Cloudflare accepted the write; its name servers serve it only later: meanwhile the records are MISSING.
+      const pending = await until(() => watchOf(gw, domain), (w) => w.checkCount >= 2);
+      expect(pending).toMatchObject({ state: 'PENDING', lastResult: { ready: false, error: null } });
+      expect(receiver.received).toEqual([]);
+      world.publish(domain, written.flatMap(served));
+
+      await subscriber.ended;
+      expect(subscriber.completedByServer).toBe(true);
+      expect(subscriber.results.map((r) => r.data.dnsStatusChanged.state)).toEqual(['PENDING', 'READY']);
+      const [hook] = await receiver.waitFor(1);
+      expect(verified(hook!)).toMatchObject({ type: 'dns.records.ready', data: { domain, recordType: 'campaign', status: 'READY', previousStatus: 'PENDING', ready: true } });
+      await sleep(300);
+      expect(receiver.received).toHaveLength(1);
+      for (const text of [hook!.body, gw.logLines.join('\n'), JSON.stringify(await watches(gw))]) expect(text).not.toContain(token);
+    } finally {
+      await cloudflare.close();
     }
   });
 });

@@ -148,14 +148,21 @@ export function createVerifyService(deps: VerifyServiceDeps): VerifyService {
         Promise.all(servers.map((s) => ask(s, dmarcName, 'TXT'))),
       ]);
 
+      // A server that failed any question is reported (its first failure); the verification itself fails (code 10)
+      // only when some question got no answer from any server: then a record could not be judged at all. Servers
+      // that each failed a different question still decide every record between them.
       const failures = new Map<string, string>();
+      const answered = new Map<string, boolean>();
       for (const [key, reply] of asked) {
         const settled = await reply;
-        const address = key.slice(0, key.indexOf('|'));
+        const at = key.indexOf('|');
+        const address = key.slice(0, at);
+        const question = key.slice(at + 1);
         if (!settled.ok && !failures.has(address)) failures.set(address, `${settled.reason}: ${settled.detail}`);
+        answered.set(question, (answered.get(question) ?? false) || settled.ok);
       }
-      if (failures.size === servers.length) {
-        throw AppError.of('VERIFY_FAILED', servers.map((s) => `${s.host} (${s.address}) ${failures.get(s.address)}`).join('; '));
+      if ([...answered.values()].includes(false)) {
+        throw AppError.of('VERIFY_FAILED', servers.flatMap((s) => (failures.has(s.address) ? [`${s.host} (${s.address}) ${failures.get(s.address)}`] : [])).join('; '));
       }
 
       const spfRules = expectations.find((e): e is Extract<Expectation, { kind: 'spf' }> => e.kind === 'spf')?.rules ?? null;

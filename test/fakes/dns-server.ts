@@ -11,6 +11,8 @@
  *   must retry over TCP (RFC 1035 §4.2.1, RFC 7766 §5). No EDNS is honoured: the 512-byte limit always applies.
  * - TCP messages carry a two-byte length prefix, several per connection (RFC 1035 §4.2.2, RFC 7766 §6.2.1).
  * - A TXT value given as one string is sent as ≤255-byte character-strings (RFC 1035 §3.3.14).
+ * - SERVFAIL is RCODE 2, REFUSED (a server that will not answer for the zone, e.g. a lame delegation) RCODE 5
+ *   (RFC 1035 §4.1.1).
  */
 import dgram from 'node:dgram';
 import net from 'node:net';
@@ -47,6 +49,8 @@ export interface QueryLogEntry {
   name: string;
   type: string;
   transport: 'udp' | 'tcp';
+  /** The query's RD bit: whether the client asked for recursion (RFC 1035 §4.1.1). */
+  recursionDesired: boolean;
 }
 
 export interface FakeDnsServer {
@@ -61,6 +65,8 @@ export interface FakeDnsServer {
   truncateUdp: boolean;
   /** Every question is answered SERVFAIL (a broken authoritative server). */
   servfailAll: boolean;
+  /** Every question is answered REFUSED (a name server that no longer serves the zone). */
+  refusedAll: boolean;
   /** Replaces all records. */
   set(records: readonly FakeRecord[]): void;
   add(...records: FakeRecord[]): void;
@@ -127,6 +133,7 @@ export async function startDnsServer(options: DnsServerOptions = {}): Promise<Fa
   let delayMs = 0;
   let truncateUdp = false;
   let servfailAll = false;
+  let refusedAll = false;
 
   const closestSoa = (name: string): FakeRecord =>
     records
@@ -139,6 +146,7 @@ export async function startDnsServer(options: DnsServerOptions = {}): Promise<Fa
     if (!question) return { ...base, flags: 1 /* FORMERR */ };
     const qname = norm(question.name);
     if (servfailAll || servfail.has(qname)) return { ...base, flags: 2 /* SERVFAIL */ };
+    if (refusedAll) return { ...base, flags: 5 /* REFUSED */ };
 
     const answers: Answer[] = [];
     let current = qname;
@@ -172,7 +180,7 @@ export async function startDnsServer(options: DnsServerOptions = {}): Promise<Fa
       return; // Garbage gets no answer, as from a real server.
     }
     const question = query.questions?.[0];
-    if (question) queries.push({ name: norm(question.name), type: question.type, transport });
+    if (question) queries.push({ name: norm(question.name), type: question.type, transport, recursionDesired: ((query.flags ?? 0) & packet.RECURSION_DESIRED) !== 0 });
     let response = packet.encode(answer(query));
     if (transport === 'udp' && (response.length > 512 || truncateUdp)) {
       response = packet.encode({
@@ -241,6 +249,12 @@ export async function startDnsServer(options: DnsServerOptions = {}): Promise<Fa
     },
     set servfailAll(value: boolean) {
       servfailAll = value;
+    },
+    get refusedAll() {
+      return refusedAll;
+    },
+    set refusedAll(value: boolean) {
+      refusedAll = value;
     },
     set(next) {
       records = [...next];
