@@ -11,7 +11,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { print } from 'graphql';
 import { SetDnsRecordsDocument } from './graphql/generated/graphql.js';
-import { bearer, getQuery, graphql, http, MASTER_DOMAIN, postJson, type HttpResult } from './helpers/gateway.js';
+import { bearer, getQuery, graphql, http, MASTER_DOMAIN, postJson, startGateway, type HttpResult } from './helpers/gateway.js';
 import { cname, DC, startDcWorld, txt, type DcWorld } from './helpers/domain-connect-world.js';
 
 let dir: string;
@@ -26,6 +26,7 @@ beforeAll(async () => {
   world.host('conflict-me.com', [cname('sl.conflict-me.com', 'other-esp.example.net')]);
   world.host('sync-only.com', [], { async: false });
   world.host('refresh-me.com');
+  world.host('short-lived.com');
 });
 
 afterAll(async () => {
@@ -174,6 +175,41 @@ describe('Domain Connect asynchronous flow', () => {
     }
   });
 
+  it('a stored token known to be expired is refreshed before the apply, once, without a 401 first', async () => {
+    // Tokens that live less than the gateway's expiry margin: every use finds the stored one expired.
+    world.fake.accessTokenTtl = 10;
+    try {
+      const res = await connect('connect short-lived', { Domain: 'short-lived.com', RecordType: 'campaign' });
+      const grantsBefore = world.fake.tokenGrants.length;
+      const callback = await consent('callback short-lived', res.json.url);
+      expect(callback.status, callback.text).toBe(200);
+      // The code, then a refresh before the callback's own apply (the fresh token already inside the margin).
+      expect(world.fake.tokenGrants.slice(grantsBefore)).toEqual(['authorization_code', 'refresh_token']);
+      const applyPath = `/api/v2/domainTemplates/providers/${DC.providerId}/services/campaign/apply`;
+      const posts = () => world.fake.requests.filter((r) => r.method === 'POST' && r.path === applyPath).length;
+      const postsBefore = posts();
+      const grants = world.fake.tokenGrants.length;
+      const applied = await set('set short-lived', { Domain: 'short-lived.com', RecordType: 'campaign' });
+      expect(applied.status, applied.text).toBe(200);
+      // One refresh, one apply request: the expired token was never sent.
+      expect(world.fake.tokenGrants.slice(grants)).toEqual(['refresh_token']);
+      expect(posts()).toBe(postsBefore + 1);
+    } finally {
+      world.fake.accessTokenTtl = 3600;
+    }
+  });
+
+  it('the callback address is PUBLIC_URL when set (else where the server listens, as above)', async () => {
+    const other = await startGateway({ ...world.gatewayEnv, PUBLIC_URL: 'https://dns.mail-platform.net/' });
+    try {
+      const res = await keep('connect public url', postJson(other, '/api/v1/dns.connect', { Flow: 'async', Domain: 'async-me.com', RecordType: 'campaign' }, bearer(other.adminKey)));
+      expect(res.status, res.text).toBe(200);
+      expect(new URL(res.json.url).searchParams.get('redirect_uri')).toBe('https://dns.mail-platform.net/domain-connect/callback');
+    } finally {
+      await other.close();
+    }
+  });
+
   it('without a stored authorization, or where the provider has no async flow, the answer is code 11; bad callbacks are refused', async () => {
     const none = await set('set none', { Domain: 'never-connected.com', RecordType: 'campaign' });
     expect(none.json.Errors).toEqual([{ Code: 11, Message: 'Domain Connect is not available for this domain: no Domain Connect authorization is stored for never-connected.com: run dns.connect with Flow=async first' }]);
@@ -202,7 +238,9 @@ describe('Domain Connect asynchronous flow', () => {
   });
 
   it('no token, code or client secret appears in any reply, log line, journal entry or the database file', async () => {
-    const secrets = [DC.clientSecret, ...world.fake.issued];
+    // The OAuth client secret, every code and token the provider issued, and the gateway's own keys.
+    const keyLines = world.signingKeyPem.split('\n').filter((line) => line.length > 20 && !line.startsWith('-----'));
+    const secrets = [DC.clientSecret, ...world.fake.issued, world.tokenKey, ...keyLines];
     expect(world.fake.issued.length).toBeGreaterThanOrEqual(9);
     expect(replies.length).toBeGreaterThan(15);
     const contains = (text: string, secret: string) => text.includes(secret) || text.includes(encodeURIComponent(secret));

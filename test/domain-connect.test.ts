@@ -52,7 +52,7 @@ function recursiveBase(): FakeRecord[] {
     txt(SPF_INCLUDE, 'v=spf1 ip4:198.51.100.0/24 -all'),
     // Discovery cases.
     ...delegation('no-txt.com'),
-    ...['connect-me.com', 'has-dmarc.com', 'sync-only.com', 'async-only.com', 'settings-404.com', 'settings-html.com', 'settings-huge.com', 'settings-hang.com', 'settings-500.com', 'cache-me.com', 'not-onboarded.com'].map((d) => txt(`_domainconnect.${d}`, DC_HOST)),
+    ...['connect-me.com', 'has-dmarc.com', 'sync-only.com', 'async-only.com', 'settings-404.com', 'settings-html.com', 'settings-huge.com', 'settings-hang.com', 'settings-500.com', 'cache-me.com', 'not-onboarded.com', 'probe-500.com'].map((d) => txt(`_domainconnect.${d}`, DC_HOST)),
     txt('_domainconnect.to-loopback.com', '127.0.0.1'),
     txt('_domainconnect.to-private.com', '10.0.0.1'),
     txt('_domainconnect.to-v6.com', '[::1]'),
@@ -112,6 +112,7 @@ beforeAll(async () => {
   fake.hostZone('settings-500.com', customerZone('settings-500.com'), { settings: 'error500' });
   fake.hostZone('cache-me.com', customerZone('cache-me.com'));
   fake.hostZone('not-onboarded.com', customerZone('not-onboarded.com'));
+  fake.hostZone('probe-500.com', customerZone('probe-500.com'), { probes: 'error500' });
   gw = await startGateway(gatewayEnv(true), { watches: watchHook });
   strict = await startGateway(gatewayEnv(false));
   // Onboarding: the fake takes the very template files the gateway serves.
@@ -294,6 +295,8 @@ describe('Domain Connect discovery failures: code 11 with the reason, within the
     ['settings-huge.com', 502, /are unreachable: the reply is larger than 64 KiB$/],
     ['settings-500.com', 502, /are unreachable: HTTP 500$/],
     ['settings-hang.com', 502, new RegExp(`are unreachable: no answer within \\d+ ms$`)],
+    // A template query without a usable answer is not "not onboarded": the reason says what happened.
+    ['probe-500.com', 502, /the template query at dc\.fake-dc-provider\.net:\d+ is unreachable: HTTP 500$/],
   ];
   for (const [domain, status, reason] of cases) {
     it(domain, async () => {
@@ -317,13 +320,20 @@ describe('Domain Connect discovery failures: code 11 with the reason, within the
       ['connect-me.com', /dc\.fake-dc-provider\.net resolves to 127\.0\.0\.1, which is not a public address$/],
     ];
     for (const [domain, reason] of expected) {
+      const started = Date.now();
       const res = await connect(strict, { Domain: domain, RecordType: 'campaign' });
+      expect(Date.now() - started).toBeLessThan(DISCOVERY_TIMEOUT_MS + SLACK_MS);
       expect(res.status, res.text).toBe(422);
       expect(res.json.Errors[0].Code).toBe(11);
       expect(res.json.Errors[0].Message).toMatch(reason);
     }
     // Nothing reached the provider (which listens on 127.0.0.1): the name was refused before connecting.
     expect(fake.requests).toEqual([]);
+
+    // With DOMAIN_CONNECT_ALLOW_PRIVATE=true the same IP literal is followed: the provider is asked, and says 404.
+    const allowed = await connect(gw, { Domain: 'to-loopback.com', RecordType: 'campaign' });
+    expect(allowed.json.Errors).toEqual([{ Code: 11, Message: expect.stringMatching(/the DNS provider at 127\.0\.0\.1:\d+ answered 404 for to-loopback\.com/) }]);
+    expect(fake.requests).toEqual([{ method: 'GET', path: '/v2/to-loopback.com/settings' }]);
   });
 
   it('discovery is remembered per domain: a second call asks neither DNS nor the provider again', async () => {

@@ -46,6 +46,11 @@ export type Discovery =
       readonly settings: ProviderSettings;
       /** serviceId → whether the provider answered 2xx to the template probe. */
       readonly templates: Readonly<Record<string, boolean>>;
+      /**
+       * serviceId → why its probe got no usable answer (refused, a timeout, a network error, a 5xx or 429): such a
+       * template is not "not onboarded", it is unknown, and dns.connect says so instead.
+       */
+      readonly probeFailures: Readonly<Record<string, ProbeFailure>>;
     }
   | {
       readonly available: false;
@@ -55,6 +60,12 @@ export type Discovery =
       /** True when the provider could not be reached (timeout, network, 5xx, a malformed answer): HTTP 502. */
       readonly unreachable: boolean;
     };
+
+export interface ProbeFailure {
+  readonly reason: string;
+  /** As Discovery's: the provider could not be reached (HTTP 502), rather than refused by policy. */
+  readonly unreachable: boolean;
+}
 
 export interface DiscoveryOptions {
   readonly resolver: Pick<Resolver, 'query'>;
@@ -191,22 +202,30 @@ export function createDomainConnectDiscovery(options: DiscoveryOptions): DomainC
     };
 
     let cacheable = true;
+    const probeFailures: Record<string, ProbeFailure> = {};
     const probes = await Promise.all(
       options.serviceIds.map(async (serviceId): Promise<[string, boolean]> => {
         const url = new URL(`${provider.urlAPI}/v2/domainTemplates/providers/${encodeURIComponent(options.providerId)}/services/${encodeURIComponent(serviceId)}`);
+        const probeAt = `the template query at ${url.host}`;
         try {
           const probe = await guardedRequest(options.dispatcher, url, { method: 'GET', deadline, maxBodyBytes: MAX_SETTINGS_BYTES });
-          if (probe.status >= 500 || probe.status === 429) cacheable = false;
+          if (probe.status >= 500 || probe.status === 429) {
+            cacheable = false;
+            probeFailures[serviceId] = { reason: `${probeAt} is unreachable: HTTP ${probe.status}`, unreachable: true };
+          }
           return [serviceId, probe.status >= 200 && probe.status <= 299];
         } catch (error) {
           // An unanswered probe says nothing about the template: "not supported" for now, asked again next time.
           if (!(error instanceof GuardedHttpError)) throw error;
           if (error.kind !== 'refused') cacheable = false;
+          probeFailures[serviceId] = error.kind === 'refused'
+            ? { reason: `${probeAt} was not made: ${error.message}`, unreachable: false }
+            : { reason: `${probeAt} is unreachable: ${error.message}`, unreachable: true };
           return [serviceId, false];
         }
       }),
     );
-    return { discovery: { available: true, apex, settings: provider, templates: Object.fromEntries(probes) }, cacheable };
+    return { discovery: { available: true, apex, settings: provider, templates: Object.fromEntries(probes), probeFailures }, cacheable };
   }
 
   return {

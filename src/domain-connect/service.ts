@@ -183,12 +183,11 @@ export function createDomainConnectService(deps: DomainConnectDeps): DomainConne
   };
 
   const requireTemplate = (found: Extract<Discovery, { available: true }>, recordType: RecordSetType) => {
-    if (!found.templates[recordType]) {
-      throw AppError.of(
-        'DOMAIN_CONNECT_UNAVAILABLE',
-        `the DNS provider ${found.settings.providerName} has not onboarded the template ${providerId}/${recordType}`,
-      );
-    }
+    if (found.templates[recordType]) return;
+    // No usable answer to the template query is not "not onboarded": say what happened (502 when unreachable).
+    const failure = found.probeFailures[recordType];
+    if (failure) throw AppError.of(failure.unreachable ? 'DOMAIN_CONNECT_UNREACHABLE' : 'DOMAIN_CONNECT_UNAVAILABLE', failure.reason);
+    throw AppError.of('DOMAIN_CONNECT_UNAVAILABLE', `the DNS provider ${found.settings.providerName} has not onboarded the template ${providerId}/${recordType}`);
   };
 
   /**

@@ -5,7 +5,8 @@
  *
  * - "DNS Provider Discovery": `GET /v2/{domain}/settings` answers the settings JSON for a zone it hosts, 404 for one
  *   it does not ("The DNS Provider must return a 404 if they do not contain the zone"). Test-only behaviours per zone:
- *   an HTML page, a 5 MB body, a 500, or no answer at all.
+ *   an HTML page, a 5 MB body, a 500, or no answer at all; or settings naming an urlAPI whose template queries
+ *   answer 500.
  * - "Query Supported Template": `GET {urlAPI}/v2/domainTemplates/providers/{providerId}/services/{serviceId}` is 200
  *   with the template's version for an onboarded template, 404 otherwise.
  * - "Apply Template URL" and "Digitally Sign Requests": `GET {urlSyncUX}/v2/domainTemplates/providers/…/apply?…`
@@ -65,6 +66,8 @@ export interface ZoneOptions {
   /** Offer the asynchronous flow (urlAsyncUX). @default true */
   async?: boolean;
   settings?: SettingsBehaviour;
+  /** `error500`: the settings name an urlAPI whose template queries all answer 500 (test-only). @default 'normal' */
+  probes?: 'normal' | 'error500';
 }
 
 export interface OAuthClientRegistration {
@@ -292,7 +295,7 @@ export async function startDomainConnectFake(options: DomainConnectFakeOptions):
       providerDisplayName: 'Fake DC Provider (brand)',
       ...(opts.sync !== false ? { urlSyncUX: `${base()}/sync` } : {}),
       ...(opts.async !== false ? { urlAsyncUX: `${base()}/async` } : {}),
-      urlAPI: `${base()}/api`,
+      urlAPI: opts.probes === 'error500' ? `${base()}/api-500` : `${base()}/api`,
       width: 640,
       height: 480,
       nameServers: ['ns1.fake-dc-provider.net'],
@@ -335,6 +338,9 @@ export async function startDomainConnectFake(options: DomainConnectFakeOptions):
       const template = templates.get(`${decodeURIComponent(m[1]!)}/${decodeURIComponent(m[2]!)}`);
       return template ? send(res, 200, { version: template.version ?? 1 }) : send(res, 404, { error: 'template not supported' });
     }
+
+    // Test-only: an API that fails every template query.
+    if (req.method === 'GET' && path.startsWith('/api-500/')) return send(res, 500, { error: 'internal' });
 
     // "Apply Template URL" (synchronous flow).
     if (req.method === 'GET' && (m = /^\/sync\/v2\/domainTemplates\/providers\/([^/]+)\/services\/([^/]+)\/apply$/.exec(path))) {

@@ -30,6 +30,10 @@ export interface DcWorld {
   readonly gateway: Gateway;
   /** The token-sealing key the gateway runs with (base64). */
   readonly tokenKey: string;
+  /** The signing key the gateway runs with (PKCS#8 PEM), for secret scans. */
+  readonly signingKeyPem: string;
+  /** The gateway's environment, minus `env` given to startDcWorld: to start another gateway in the same world. */
+  readonly gatewayEnv: Readonly<Record<string, string>>;
   /** A browser's GET of a URL at the fake (its host name resolved to 127.0.0.1 here); redirects not followed. */
   open(url: string): ReturnType<typeof http>;
   /** Hosts a customer zone at the fake, with `_domainconnect` pointing at it. */
@@ -56,22 +60,23 @@ export async function startDcWorld(env: Record<string, string> = {}): Promise<Dc
   const recursive = await startDnsServer({ records: base() });
   const authoritative = await startDnsServer({ host: DC.authoritativeAddress });
   const fake = await startDomainConnectFake({ hostName: DC.dcHost, keyResolver: recursive.address, publishTo: () => [authoritative, recursive], baseRecords: base });
-  const gateway = await startGateway({
+  const signingKeyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  const gatewayEnv: Record<string, string> = {
     DNS_RESOLVERS: recursive.address,
     DNS_AUTHORITATIVE_PORT: String(authoritative.port),
     DNS_AUTHORITATIVE_ALLOW_PRIVATE: 'true',
     MAIL_SPF_INCLUDE: DC.spfInclude,
     RATE_LIMIT_MAX: '100000',
     DOMAIN_CONNECT_PROVIDER_ID: DC.providerId,
-    DOMAIN_CONNECT_PRIVATE_KEY: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    DOMAIN_CONNECT_PRIVATE_KEY: signingKeyPem,
     DOMAIN_CONNECT_SYNC_PUBKEY_DOMAIN: DC.pubkeyDomain,
     DOMAIN_CONNECT_SYNC_REDIRECT_DOMAIN: DC.redirectHost,
     DOMAIN_CONNECT_SETTINGS_URL: `http://{host}:${fake.port}/v2/{domain}/settings`,
     DOMAIN_CONNECT_ALLOW_PRIVATE: 'true',
     DOMAIN_CONNECT_OAUTH_CLIENTS: JSON.stringify({ [fake.providerId]: { clientId: DC.clientId, clientSecret: DC.clientSecret, apiUrl: `${fake.url}/api` } }),
     DOMAIN_CONNECT_TOKEN_KEY: tokenKey,
-    ...env,
-  });
+  };
+  const gateway = await startGateway({ ...gatewayEnv, ...env });
   fake.registerClient({ clientId: DC.clientId, clientSecret: DC.clientSecret, redirectPrefix: `${gateway.url}/domain-connect/callback` });
   for (const serviceId of ['campaign', 'email-gateway']) {
     const res = await http(`${gateway.url}/domain-connect/templates/${serviceId}.json`);
@@ -84,6 +89,8 @@ export async function startDcWorld(env: Record<string, string> = {}): Promise<Dc
     fake,
     gateway,
     tokenKey,
+    signingKeyPem,
+    gatewayEnv,
     open: (url) => http(url.replace(`//${DC.dcHost}:`, '//127.0.0.1:')),
     host(zone, extra = [], options = {}) {
       pointers.push(txt(`_domainconnect.${zone}`, DC.dcHost));
