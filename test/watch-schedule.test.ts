@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config.js';
-import { backoffMs, transition, type CheckOutcome, type WatchState } from '../src/services/watches.js';
+import { backoffMs, checkOutcome, transition, type CheckOutcome, type WatchState } from '../src/services/watches.js';
 import { nextAttemptAt } from '../src/services/webhooks.js';
 
 const S = 1000;
@@ -73,6 +73,28 @@ describe('a watch', () => {
     expect(transition({ state: 'READY', checks: 1, expiresAt: null }, 'no-verdict', 0, DEFAULTS)).toMatchObject({ nextCheckAt: 60 * S });
     // For a PENDING watch it is simply not ready yet.
     expect(transition({ state: 'PENDING', checks: 0, expiresAt: 72 * H }, 'no-verdict', 15 * S, DEFAULTS)).toMatchObject({ state: 'PENDING', checks: 1 });
+  });
+
+  it('a name server that did not answer, with every record LIVE on the others, is no verdict; a record not LIVE or a failed check is not ready', () => {
+    const server = (ok: boolean) => ({ host: 'ns', address: '127.0.0.2', ok, error: ok ? null : 'timeout: no answer' });
+    const verification = (over: { serversOk?: boolean; status?: string; spfOk?: boolean; dmarcOk?: boolean; dkimOk?: boolean; ready?: boolean } = {}) => ({
+      ready: over.ready ?? false,
+      records: [{ status: 'LIVE' }, { status: over.status ?? 'LIVE' }],
+      checks: {
+        nameservers: { ok: over.serversOk ?? false, servers: [server(true), server(over.serversOk ?? false)] },
+        spf: { ok: over.spfOk ?? true },
+        dmarc: { ok: over.dmarcOk ?? true },
+        dkim: [{ ok: over.dkimOk ?? true }],
+      },
+    }) as unknown as Parameters<typeof checkOutcome>[0];
+    expect(checkOutcome(verification({ ready: true, serversOk: true }))).toBe('ready');
+    expect(checkOutcome(verification())).toBe('no-verdict');
+    expect(checkOutcome(verification({ status: 'PROPAGATING' }))).toBe('not-ready');
+    expect(checkOutcome(verification({ status: 'MISSING', serversOk: true }))).toBe('not-ready');
+    expect(checkOutcome(verification({ spfOk: false }))).toBe('not-ready');
+    expect(checkOutcome(verification({ dmarcOk: false }))).toBe('not-ready');
+    expect(checkOutcome(verification({ dkimOk: false }))).toBe('not-ready');
+    expect(checkOutcome(verification({ serversOk: true, spfOk: false }))).toBe('not-ready');
   });
 });
 

@@ -12,8 +12,9 @@
  *   falls on the deadline (VERIFY_WATCH_HOURS after the state began); still not ready then: EXPIRED, never checked
  *   again until restarted.
  * - READY is checked every VERIFY_RECHECK_HOURS (0: never); a check that finds it not ready makes it BROKEN. A check
- *   that could not be made at all (the resolvers or every name server failed) is not a verdict on the records: a
- *   READY watch stays READY and tries again with the same backoff.
+ *   that could not be made at all (the resolvers or every name server failed), or one that failed only because a
+ *   name server did not answer while the others answered every record (`checkOutcome`), is not a verdict on the
+ *   records: a READY watch stays READY and tries again with the same backoff.
  *
  * Watches live in the store; any number of instances run this service, and `runDue` claims due watches with a lease
  * (Store.claimDueWatches), so each due watch is checked by one instance at a time. Every verification goes through
@@ -91,6 +92,24 @@ export const isFinalForSubscribers = (state: WatchState): boolean => state === '
 
 /** What a check concluded: ready; not ready; or no verdict (the check itself could not be made). */
 export type CheckOutcome = 'ready' | 'not-ready' | 'no-verdict';
+
+/**
+ * Pure: what a completed verification says of the records. Not ready only because a name server did not answer (a
+ * timeout, SERVFAIL), with every record LIVE on the servers that did and every other check passing, is no verdict:
+ * nothing shows a record broke, and a READY watch must not send `dns.records.broken` for one server's bad minute. It
+ * stays READY and checks again soon (with backoff); a record that really is gone shows as MISSING or PROPAGATING.
+ */
+export function checkOutcome(verification: Pick<Verification, 'ready' | 'records' | 'checks'>): CheckOutcome {
+  if (verification.ready) return 'ready';
+  const { checks } = verification;
+  const onlyServersFailed =
+    !checks.nameservers.ok &&
+    verification.records.every((r) => r.status === 'LIVE') &&
+    checks.spf.ok &&
+    checks.dmarc.ok &&
+    checks.dkim.every((d) => d.ok);
+  return onlyServersFailed ? 'no-verdict' : 'not-ready';
+}
 
 /** Catalogue entries that say the check could not be made, not that the records are wrong. */
 const NO_VERDICT: ReadonlySet<ErrorKey> = new Set(['VERIFY_LOOKUP_FAILED', 'VERIFY_FAILED', 'INTERNAL_ERROR']);
@@ -193,7 +212,7 @@ export function createWatchService(deps: WatchServiceDeps): WatchService {
     let error: string | null = null;
     try {
       verification = await deps.verify.verify(row.domain, row.recordType as RecordSetName);
-      outcome = verification.ready ? 'ready' : 'not-ready';
+      outcome = checkOutcome(verification);
     } catch (failure) {
       if (isAppError(failure)) {
         error = failure.primary.message;
