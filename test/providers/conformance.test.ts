@@ -12,7 +12,10 @@
  * - faults (500, the provider's rate-limit signal, hang, reset, malformed body, a reply lost after the write applied)
  *   end in success or code 10 within the command deadline, with nothing lost or doubled, and a retry converges;
  * - credentials never appear in a reply or a log line, even when the provider's error message repeats them;
- * - a guarded provider (`capabilities.guardedWrite`) loses nothing to a second writer between our read and our write.
+ * - a guarded provider (`capabilities.guardedWrite`) loses nothing to a second writer between our read and our write:
+ *   its first write is refused, the zone read again, and the final zone holds both changes. On the other providers the
+ *   gateway's zone lock is the only guard (the README's provider table says which is which), so the scenario does not
+ *   apply to them.
  */
 import { Agent } from 'undici';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -535,8 +538,14 @@ describe.each(DRIVERS.map((d) => [d.id, d] as const))('%s conforms', (_id, drive
     async () => {
       const theirs = 'other-service-verification=c0ffee42';
       const before = await driver.snapshot();
+      const plan = await setRecords('rest', driver, 'campaign', { dryRun: true });
       driver.beforeNextWrite(() => driver.add({ type: 'TXT', name: APEX, content: theirs, ttl: 3600 }));
-      const set = await setRecords('rest', driver, 'campaign');
+      // The guard must be what saved their edit: the first write is refused (one write call more than the plan
+      // needs) and the zone is read again (twice the reading calls), not a write that merely happened to add.
+      const once = await applyingCalls(driver, plan.changes!);
+      const reading = await readingCalls(driver);
+      const expected = { writes: once.writes + 1, total: once.total === undefined ? undefined : once.total + reading.total! + 1 };
+      const set = await withCalls(driver, expected, 'refused once, read again, applied', () => setRecords('rest', driver, 'campaign'));
       expect(set.text).toBe('{"success":true}');
       const wire = await driver.snapshot();
       const after = wire.map(driver.neutral);
