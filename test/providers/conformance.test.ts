@@ -3,7 +3,8 @@
  * adapter with its loopback fake (drivers/index.ts). A provider is supported when its driver passes all of it:
  *
  * - detection: a domain delegated to the provider's name servers is detected as it, supported;
- * - dns.authorize: good credentials succeed with no write; refused ones answer code 9 with the provider's reason;
+ * - dns.authorize: good credentials succeed with no write; refused ones answer code 9 with the provider's reason; a
+ *   domain the credentials do not hold answers code 9 saying the zone was not found;
  * - dns.set: the seed zone (test/fakes/seed-zone.ts, 60+ records) comes out identical apart from the record set; the
  *   SPF is merged, not replaced; the DMARC kept; the re-apply writes nothing; the upstream calls equal the adapter's
  *   declared minimum (its `capabilities.upstreamCalls`);
@@ -32,6 +33,8 @@ import { APEX, type CallCount, type ConformanceDriver, type ConformanceFault, ty
 import { DRIVERS } from './drivers/index.js';
 
 const SPF_INCLUDE = '_spf.sender-platform.net';
+/** A registrable domain no fake holds for the drivers' credentials. */
+const ABSENT_DOMAIN = 'no-zone-here-4711.com';
 const SEED_SPF = seedRecords().find((r) => r.type === 'TXT' && r.name === APEX && r.content.startsWith('v=spf1'))!.content;
 const SEED_DMARC = seedRecords().find((r) => r.name === `_dmarc.${APEX}`)!.content;
 const GATEWAY_ENV = { MAIL_SPF_INCLUDE: SPF_INCLUDE, RATE_LIMIT_MAX: '1000000', SANDBOX_PROVIDER: 'true' };
@@ -420,6 +423,14 @@ describe.each(DRIVERS.map((d) => [d.id, d] as const))('%s conforms', (_id, drive
       expect(res.code, `${refused.label}: ${res.text}`).toBe(9);
       expect(res.message, refused.label).toBe(`Authorization failed for this DNS provider: ${refused.reason}`);
     }
+  });
+
+  it.runIf(driver.faults)('dns.authorize of a domain these credentials do not hold answers code 9: the zone was not found', async () => {
+    const body = { Domain: ABSENT_DOMAIN, Provider: driver.id, ...restCredentials(driver.credentials) };
+    const res = fromRest(await postJson(gw, '/api/v1/dns.authorize', body, bearer(gw.adminKey)));
+    expect(res.code, res.text).toBe(9);
+    // The provider's own reason, whatever its wording: the zone (domain) is not in the account.
+    expect(res.message).toMatch(/^Authorization failed for this DNS provider: .*(not found|no (public |DNS )?(hosted )?zone)/);
   });
 
   it.each<RecordSet>(['campaign', 'email-gateway'])('dns.set %s: a dry run plans, the apply writes only the plan, a re-apply writes nothing', async (recordSet) => {
