@@ -21,7 +21,7 @@
 import { Agent } from 'undici';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { print } from 'graphql';
-import { createProviderRegistry } from '../../providers/registry.js';
+import { createProviderRegistry, PROVIDER_CREDENTIALS } from '../../providers/registry.js';
 import { fewestCalls, type ProviderCapabilities } from '../../providers/types.js';
 import { loadConfig } from '../../src/config.js';
 import type { Store } from '../../src/storage/store.js';
@@ -422,6 +422,22 @@ describe.each(DRIVERS.map((d) => [d.id, d] as const))('%s conforms', (_id, drive
       const res = await withCalls(driver, { total: undefined, writes: 0 }, refused.label, () => authorize(via, target, driver, refused.credentials));
       expect(res.code, `${refused.label}: ${res.text}`).toBe(9);
       expect(res.message, refused.label).toBe(`Authorization failed for this DNS provider: ${refused.reason}`);
+    }
+  });
+
+  it('a required credential left out is refused with its own code (ApiSecret 5, ApiUser 6, Username 7) before any call; an optional one may be left out', async () => {
+    const codes: Record<Exclude<keyof Credentials, 'apiKey'>, number> = { apiSecret: 5, apiUser: 6, username: 7 };
+    const uses = PROVIDER_CREDENTIALS[driver.id];
+    for (const field of ['apiSecret', 'apiUser', 'username'] as const) {
+      const use = uses[field];
+      if (!use) continue;
+      const without: Credentials = { ...driver.credentials, [field]: undefined };
+      const res = await withCalls(driver, { total: use.required ? 0 : undefined, writes: 0 }, `without ${field}`, () => authorize('rest', gw, driver, without));
+      if (use.required) {
+        expect(res.code, `${field} left out: ${res.text}`).toBe(codes[field]);
+      } else {
+        expect(res.code, `${field} is optional: ${res.text}`).not.toBe(codes[field]);
+      }
     }
   });
 
