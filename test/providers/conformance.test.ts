@@ -441,6 +441,17 @@ describe.each(DRIVERS.map((d) => [d.id, d] as const))('%s conforms', (_id, drive
     }
   });
 
+  it.runIf(driver.faults)('a credential that cannot go into an HTTP header (non-ASCII, a space) is refused as wrong credentials, never as a network failure', async () => {
+    const sent = (Object.keys(PROVIDER_CREDENTIALS[driver.id]) as (keyof Credentials)[]).filter((f) => driver.credentials[f] !== undefined);
+    for (const field of sent) {
+      for (const bad of ['ключ-🔑-0123456789', 'two words 0123456789']) {
+        const res = await authorize('rest', gw, driver, { ...driver.credentials, [field]: bad });
+        // 9: refused by the adapter or the provider; 2/5/6/7: refused by the input check as an invalid parameter.
+        expect([2, 5, 6, 7, 9], `${field} = ${JSON.stringify(bad)}: ${res.text}`).toContain(res.code);
+      }
+    }
+  });
+
   it.runIf(driver.faults)('dns.authorize of a domain these credentials do not hold answers code 9: the zone was not found', async () => {
     const body = { Domain: ABSENT_DOMAIN, Provider: driver.id, ...restCredentials(driver.credentials) };
     const res = fromRest(await postJson(gw, '/api/v1/dns.authorize', body, bearer(gw.adminKey)));
