@@ -448,8 +448,12 @@ describe.each(DRIVERS.map((d) => [d.id, d] as const))('%s conforms', (_id, drive
         const res = await authorize('rest', gw, driver, { ...driver.credentials, [field]: bad });
         // 9: refused by the adapter or the provider; 2/5/6/7: refused by the input check as an invalid parameter.
         expect([2, 5, 6, 7, 9], `${field} = ${JSON.stringify(bad)}: ${res.text}`).toContain(res.code);
+        // A refused value is still a credential: it is not repeated either.
+        expect(res.text).not.toContain(bad);
       }
     }
+    const lines = gw.logLines.slice(marks.lines.get(gw) ?? 0);
+    for (const bad of ['ключ-🔑-0123456789', 'two words 0123456789']) expect(lines.filter((l) => l.includes(bad))).toEqual([]);
   });
 
   it.runIf(driver.faults)('dns.authorize of a domain these credentials do not hold answers code 9: the zone was not found', async () => {
