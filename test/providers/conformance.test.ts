@@ -389,6 +389,9 @@ interface FaultCase {
 const FAULT_CASES: readonly FaultCase[] = [
   { name: 'HTTP 500 once on the zone read: the read is repeated', faults: [{ kind: 'server-error', on: 'read' }], outcome: 'applied' },
   { name: 'the zone read hangs once: the attempt times out and the read is repeated', faults: [{ kind: 'hang', on: 'read' }], outcome: 'applied' },
+  // `either`: a provider that asks for a short wait is waited for (every adapter but Namecheap applies here); one whose
+  // limit gives no retry signal and a window past the deadline (Namecheap: 20 a minute) is reported as code 10.
+  { name: "the provider's rate-limit answer on the zone read (retry in 1 s)", faults: [{ kind: 'rate-limited', on: 'read', retryAfterSeconds: 1 }], outcome: 'either' },
   { name: "the provider's rate-limit answer on the first write (retry in 1 s)", faults: [{ kind: 'rate-limited', on: 'write', retryAfterSeconds: 1 }], outcome: 'either' },
   { name: 'HTTP 500 once on the first write', faults: [{ kind: 'server-error', on: 'write' }], outcome: 'either' },
   { name: 'the first write hangs once', faults: [{ kind: 'hang', on: 'write' }], outcome: 'either' },
