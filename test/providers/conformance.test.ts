@@ -4,7 +4,8 @@
  *
  * - detection: a domain delegated to the provider's name servers is detected as it, supported;
  * - dns.authorize: good credentials succeed with no write; refused ones answer code 9 with the provider's reason; a
- *   domain the credentials do not hold answers code 9 saying the zone was not found;
+ *   domain the credentials do not hold answers code 9 saying the zone was not found; a required credential left out
+ *   answers its own code (5/6/7) before any call; a credential that cannot go into an HTTP header is a wrong one (9);
  * - dns.set: the seed zone (test/fakes/seed-zone.ts, 60+ records) comes out identical apart from the record set; the
  *   SPF is merged, not replaced; the DMARC kept; the re-apply writes nothing; the upstream calls equal the adapter's
  *   declared minimum (its `capabilities.upstreamCalls`);
