@@ -28,8 +28,8 @@ export function describeCalls(calls: UpstreamCalls): string {
 
 export function providerTable(providers: readonly DnsProvider[]): string {
   const lines = [
-    '| provider | `Provider` | credentials | how it writes | atomic | a concurrent edit is caught by | min TTL | calls: reads + writes = campaign (re-apply) |',
-    '|---|---|---|---|---|---|---:|---|',
+    '| provider | `Provider` | credentials | how it writes | atomic | a concurrent edit is caught by | min TTL | longest TXT (bytes) | calls: reads + writes = campaign (re-apply) |',
+    '|---|---|---|---|---|---|---:|---:|---|',
   ];
   for (const provider of providers) {
     const c = provider.capabilities;
@@ -38,7 +38,7 @@ export function providerTable(providers: readonly DnsProvider[]): string {
       .join('; ');
     const guard = c.guardedWrite ? 'the provider (a stale write is refused; the gateway re-reads)' : 'the zone lock only';
     lines.push(
-      `| ${PROVIDER_NAMES[provider.id]} | \`${provider.id}\` | ${credentials} | ${c.writes} | ${c.atomicApply ? 'yes' : 'no'} | ${guard} | ${c.minTtl} | ${describeCalls(c.upstreamCalls)} |`,
+      `| ${PROVIDER_NAMES[provider.id]} | \`${provider.id}\` | ${credentials} | ${c.writes} | ${c.atomicApply ? 'yes' : 'no'} | ${guard} | ${c.minTtl} | ${c.maxTxtLength} | ${describeCalls(c.upstreamCalls)} |`,
     );
   }
   return lines.join('\n');

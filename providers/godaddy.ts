@@ -20,6 +20,7 @@ import {
   writeReserveMs,
   type AdapterDeps,
   type CommandBounds,
+  refuseUnsendableToken,
   type HttpReply,
   type RetryPolicy,
 } from './http.js';
@@ -198,6 +199,7 @@ class GodaddySession implements ProviderSession {
   ): Promise<HttpReply> {
     const { apiKey, apiSecret } = this.credentials;
     if (!apiKey || !apiSecret) throw new ProviderError(PROVIDER, 'auth', 'API key and secret are required');
+    refuseUnsendableToken(PROVIDER, `${apiKey}:${apiSecret}`, 'API key or secret');
     const headers: Record<string, string> = { authorization: `sso-key ${apiKey}:${apiSecret}`, accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
     const url = `${this.deps.baseUrl.replace(/\/+$/, '')}${path}`;

@@ -29,6 +29,7 @@ import {
   writeReserveMs,
   type AdapterDeps,
   type CommandBounds,
+  refuseUnsendableToken,
   type HttpReply,
   type RetryPolicy,
 } from './http.js';
@@ -448,6 +449,7 @@ class HetznerSession implements ProviderSession {
   /** One HTTP exchange within the command's bounds (`reserve` kept back for a re-read after a lost write). */
   private async exchange(method: 'GET' | 'POST', path: string, body: unknown, reserve: number): Promise<HttpReply> {
     if (!this.token) throw new ProviderError(PROVIDER, 'auth', 'an API token is required');
+    refuseUnsendableToken(PROVIDER, this.token, 'API token');
     const headers: Record<string, string> = { authorization: `Bearer ${this.token}`, accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
     return withAttemptSignal(PROVIDER, this.bounds, reserve, (signal) =>

@@ -104,6 +104,15 @@ export interface SendOptions {
 }
 
 /**
+ * Refuses, as a wrong credential (`auth`, code 9), a token that cannot go into an HTTP header (a space, a non-ASCII
+ * character): no provider issues one, and sent anyway it makes undici throw before any request, which would look
+ * like a network failure (code 10) retried until the deadline. `what` names it in the reason.
+ */
+export function refuseUnsendableToken(provider: ProviderId, token: string, what: string): void {
+  if (!/^[\x21-\x7e]+$/.test(token)) throw new ProviderError(provider, 'auth', `invalid ${what} (malformed)`);
+}
+
+/**
  * One HTTP exchange. Network failures become `ProviderError` (`timeout` or `unavailable`) naming no URL query or
  * header, so no credential can leak through an error message.
  */

@@ -27,6 +27,7 @@ import {
   writeReserveMs,
   type AdapterDeps,
   type CommandBounds,
+  refuseUnsendableToken,
   type HttpReply,
   type RetryPolicy,
 } from './http.js';
@@ -321,6 +322,7 @@ class LinodeSession implements ProviderSession {
     options: { body?: unknown; filter?: Record<string, unknown>; policy?: RetryPolicy; missingIsDone?: boolean; missingIsEmpty?: boolean } = {},
   ): Promise<unknown> {
     if (!this.token) throw new ProviderError(PROVIDER, 'auth', 'a personal access token is required');
+    refuseUnsendableToken(PROVIDER, this.token, 'personal access token');
     const headers: Record<string, string> = { authorization: `Bearer ${this.token}`, accept: 'application/json' };
     if (options.body !== undefined) headers['content-type'] = 'application/json';
     if (options.filter) headers['x-filter'] = JSON.stringify(options.filter);

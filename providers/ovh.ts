@@ -31,6 +31,7 @@ import {
   retryAfterSeconds,
   send,
   withAttemptSignal,
+  refuseUnsendableToken,
   withRetries,
   writeReserveMs,
   type AdapterDeps,
@@ -400,6 +401,9 @@ class OvhSession implements ProviderSession {
     if (!apiKey?.trim() || !apiSecret?.trim() || !apiUser?.trim()) {
       throw new ProviderError(PROVIDER, 'auth', 'application key, application secret and consumer key are all required');
     }
+    // Both travel in headers (X-Ovh-Application, X-Ovh-Consumer); the secret only goes into the signature.
+    refuseUnsendableToken(PROVIDER, apiKey, 'application key');
+    refuseUnsendableToken(PROVIDER, apiUser, 'consumer key');
     // The region is checked even when OVH_API_URL overrides its endpoint (tests), so a bad one never passes.
     const regional = ovhEndpoint(this.credentials.username);
     return (this.deps.baseUrl?.trim() || regional).replace(/\/+$/, '');

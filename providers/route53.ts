@@ -207,7 +207,10 @@ class Route53Session implements ProviderSession {
     for (let page = 0; page < MAX_ZONE_PAGES; page++) {
       const doc = await this.call('GET', `${API}/hostedzonesbyname`, query, undefined, READ_RETRIES);
       const root = child(doc, 'ListHostedZonesByNameResponse');
-      for (const zone of list(child(root, 'HostedZones'), 'HostedZone').map(parseHostedZone)) {
+      // An account none of whose zones sorts at or after the name answers `<HostedZones/>`, which parses as '': an
+      // empty list (no zone, not a malformed reply); only a reply without the element at all is malformed.
+      if (root['HostedZones'] === undefined) throw new ProviderError(PROVIDER, 'protocol', 'the reply has no HostedZones element');
+      for (const zone of list(root['HostedZones'], 'HostedZone').map(parseHostedZone)) {
         if (!candidates.includes(zone.name)) continue;
         found.set(zone.name, [...(found.get(zone.name) ?? []), zone]);
       }

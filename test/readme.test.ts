@@ -17,4 +17,20 @@ describe('README.md', () => {
     expect(describeCalls({ read: 1, write: { perPlan: 0, perRrset: 1, perRecord: 0 } })).toBe('1 + 1 per changed rrset = **6** (1)');
     expect(describeCalls({ read: 2, write: { perPlan: 0, perRrset: 1, perRecord: 0, perUpdate: 1 }, pollsPerWrite: 1 })).toBe('1 + 1 per changed rrset + 1 more per updated record (+ 1 poll per write) = **14** (2)'.replace('1 +', '2 +'));
   });
+
+  it("each provider's row shows its capabilities as data: atomic, what guards a concurrent edit, min TTL, longest TXT, calls", async () => {
+    const readme = await readFile(new URL('../README.md', import.meta.url), 'utf8');
+    const header = readme.split('\n').find((l) => l.startsWith('| provider | `Provider` |'))!;
+    const columns = header.split(' | ').map((c) => c.replace(/^\| |\s*\|$/g, ''));
+    for (const name of ['atomic', 'a concurrent edit is caught by', 'min TTL', 'longest TXT (bytes)']) expect(columns).toContain(name);
+    for (const provider of allProviders()) {
+      const row = readme.split('\n').find((l) => l.includes(`| \`${provider.id}\` |`))!;
+      const cells = row.split(' | ');
+      const c = provider.capabilities;
+      expect(cells[columns.indexOf('atomic')], provider.id).toBe(c.atomicApply ? 'yes' : 'no');
+      expect(cells[columns.indexOf('a concurrent edit is caught by')], provider.id).toMatch(c.guardedWrite ? /^the provider/ : /^the zone lock only$/);
+      expect(cells[columns.indexOf('min TTL')], provider.id).toBe(String(c.minTtl));
+      expect(cells[columns.indexOf('longest TXT (bytes)')], provider.id).toBe(String(c.maxTxtLength));
+    }
+  });
 });

@@ -37,8 +37,6 @@ export const NAMESERVER_PATTERNS: readonly NameserverPattern[] = [
   { id: 'dnsimple', name: 'DNSimple', supported: true, pattern: suffixes('dnsimple.com', 'dnsimple-edge.net', 'dnsimple-edge.org') },
   // ns1–ns4.name.com, or ns1xyz.name.com as Name.com assigns them (dnscontrol `providers/namedotcom/nameservers.go`).
   { id: 'namecom', name: 'Name.com', supported: true, pattern: suffixes('name.com') },
-
-  // Recognised but not supported.
   // ns1–ns3.digitalocean.com (dnscontrol `defaultNameServerNames`).
   { id: 'digitalocean', name: 'DigitalOcean', supported: true, pattern: suffixes('digitalocean.com') },
   // ns1.vultr.com, ns2.vultr.com (dnscontrol `providers/vultr` `defaultNS`).
@@ -48,6 +46,8 @@ export const NAMESERVER_PATTERNS: readonly NameserverPattern[] = [
   { id: 'ovh', name: 'OVHcloud', supported: true, pattern: suffixes('ovh.net', 'anycast.me') },
   // ns1/ns2.dns-parking.com: Hostinger's DNS (hPanel zones).
   { id: 'hostinger', name: 'Hostinger', supported: true, pattern: suffixes('dns-parking.com') },
+
+  // Recognised but not supported.
   { id: 'squarespace', name: 'Squarespace Domains', supported: false, pattern: suffixes('squarespacedns.com') },
   { id: 'wix', name: 'Wix', supported: false, pattern: suffixes('wixdns.net') },
   { id: 'vercel', name: 'Vercel', supported: false, pattern: suffixes('vercel-dns.com') },

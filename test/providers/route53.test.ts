@@ -245,6 +245,12 @@ describe('findZone', () => {
     const none = await providerError(connect().findZone('www.example.com'));
     expect([none.kind, none.reason]).toEqual(['not_found', 'no public hosted zone for www.example.com in this account']);
   });
+
+  it('answers not_found, not a malformed reply, when no zone of the account sorts at or after the name (an empty <HostedZones/>)', async () => {
+    const error = await providerError(connect().findZone('zz-no-zone-here.com'));
+    expect([error.kind, error.reason]).toEqual(['not_found', 'no public hosted zone for zz-no-zone-here.com in this account']);
+    expect(of('ListHostedZonesByName')).toHaveLength(1);
+  });
 });
 
 // ------------------------------------------------------------------------------------------------ credentials
