@@ -18,6 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { build as esbuild } from 'esbuild';
+import { bundleOptions } from '../scripts/build.mjs';
 import { ROOT, collectOutput, currentRssBytes, freePort, spawnNode, spawnTs, stopChild, waitForHttp } from './lib/children.js';
 import { countProviderCalls, type ProviderCallCount } from './lib/call-counts.js';
 import { createScenarioKeys } from './lib/keys.js';
@@ -107,15 +108,9 @@ const HELPER_SERVERS: Record<'baseline' | PeerId, { script: string; built: boole
 /** Bundles bench/peers/<id>.ts into PEERS_OUT_DIR (after `npm run build`, which empties dist/). */
 async function buildPeers(): Promise<void> {
   await esbuild({
+    ...bundleOptions,
     entryPoints: PEER_IDS.map((id) => path.join(ROOT, 'bench', 'peers', `${id}.ts`)),
     outdir: path.join(ROOT, PEERS_OUT_DIR),
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    packages: 'external',
-    sourcemap: true,
-    logLevel: 'warning',
   });
 }
 
