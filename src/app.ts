@@ -15,7 +15,7 @@ import { createRateLimiter, type RateLimiter } from './rate-limit/limiter.js';
 import { createAuthFailureThrottle } from './rate-limit/auth-failures.js';
 import { createResolver } from './detection/resolver.js';
 import { createProviderDetector } from './detection/detect.js';
-import { countSpfLookups, sharedTxtLookupVia, spfLookupCounter } from './records/spf-lookups.js';
+import { copiedTxt, countSpfLookups, sharedTxtLookupVia, spfLookupCounter } from './records/spf-lookups.js';
 import { checkVariables, loadTemplates } from './records/template.js';
 import { createDnsService, type DnsService } from './services/dns-service.js';
 import { createVerifyService, type VerifyService } from './services/verify-service.js';
@@ -122,7 +122,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   const providers = (overrides.providers ?? ((deps) => createProviderRegistry(config, deps)))({ dispatcher, store, ...(metrics.enabled ? { onCall: metrics.upstreamCall } : {}) });
   const initialApiKey = await ensureInitialAdminKey(store);
   const txtLookup = sharedTxtLookupVia(resolver);
-  const resolveTxt = async (name: string): Promise<string[]> => [...(await txtLookup(name))];
+  const resolveTxt = copiedTxt(txtLookup);
   // One bound on every DNS question verification asks (authoritative and recursive), shared by dns.verify and every
   // watch check, so that a thousand due watches never open a thousand sockets.
   const verifyLimit = pLimit(config.VERIFY_CONCURRENCY);

@@ -12,56 +12,32 @@ const NOT_PUBLIC_V6 = new BlockList();
 // RFC 6890 special-purpose ranges: this network, private, shared (CGN), loopback, link-local, benchmarking,
 // documentation, multicast, reserved, broadcast; and their IPv6 counterparts (unspecified, loopback, IPv4-mapped,
 // discard, documentation, ULA, link-local, multicast).
-for (const [net, prefix] of [
+const NOT_PUBLIC_V4 = [
   ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
   ['192.0.0.0', 24], ['192.0.2.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['198.51.100.0', 24],
   ['203.0.113.0', 24], ['224.0.0.0', 4], ['240.0.0.0', 4],
-] as const) NOT_PUBLIC.addSubnet(net, prefix, 'ipv4');
+] as const;
+for (const [net, prefix] of NOT_PUBLIC_V4) NOT_PUBLIC.addSubnet(net, prefix, 'ipv4');
 // IPv4-compatible addresses (::a.b.c.d, deprecated by RFC 4291 §2.5.5.1), Teredo (2001::/32, its client address
 // obfuscated inside) and benchmarking (2001:2::/48) are never a name server's or a DNS provider's address.
 for (const [net, prefix] of [
   ['::', 96], ['::ffff:0:0', 96], ['64:ff9b:1::', 48], ['100::', 64], ['2001::', 32], ['2001:2::', 48], ['2001:db8::', 32],
   ['fc00::', 7], ['fe80::', 10], ['ff00::', 8],
 ] as const) NOT_PUBLIC_V6.addSubnet(net, prefix, 'ipv6');
-
-/**
- * IPv6 prefixes that carry an IPv4 address a gateway on the way turns back into IPv4: NAT64's well-known prefix
- * (64:ff9b::/96, RFC 6052: the last 32 bits) and 6to4 (2002::/16, RFC 3056: bits 16–47). 64:ff9b::a00:1 is 10.0.0.1
- * to a NAT64 gateway, so such an address is public only when the IPv4 address inside it is.
- */
-function embeddedIpv4(address: string): string | null {
-  const words = ipv6Words(address);
-  if (!words) return null;
-  const [w0, w1, w2, w3, w4, w5, w6, w7] = words as [number, number, number, number, number, number, number, number];
-  if (w0 === 0x64 && w1 === 0xff9b && w2 === 0 && w3 === 0 && w4 === 0 && w5 === 0) return dotted(w6, w7);
-  if (w0 === 0x2002) return dotted(w1, w2);
-  return null;
-}
-
-const dotted = (high: number, low: number): string => `${high >> 8}.${high & 0xff}.${low >> 8}.${low & 0xff}`;
-
-/** The eight 16-bit words of a valid IPv6 address (`isIP` said 6), a trailing dotted IPv4 part included. */
-function ipv6Words(address: string): number[] | null {
-  let text = address.replace(/%.*$/, '');
-  const v4 = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
-  if (v4) {
-    const [a, b, c, d] = v4.slice(1).map(Number) as [number, number, number, number];
-    text = `${text.slice(0, v4.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
-  }
-  const [head, tail] = text.split('::') as [string, string | undefined];
-  const part = (s: string | undefined) => (s ? s.split(':').map((w) => parseInt(w, 16)) : []);
-  const front = part(head);
-  const back = part(tail);
-  const words = tail === undefined ? front : [...front, ...new Array<number>(8 - front.length - back.length).fill(0), ...back];
-  return words.length === 8 && words.every((w) => Number.isInteger(w) && w >= 0 && w <= 0xffff) ? words : null;
+// IPv6 prefixes that carry an IPv4 address a gateway on the way turns back into IPv4: NAT64's well-known prefix
+// (64:ff9b::/96, RFC 6052: the last 32 bits) and 6to4 (2002::/16, RFC 3056: the 32 bits after it). 64:ff9b::a00:1 is
+// 10.0.0.1 to a NAT64 gateway, so each IPv4 range above is refused inside them too.
+for (const [net, prefix] of NOT_PUBLIC_V4) {
+  const [a, b, c, d] = net.split('.').map(Number) as [number, number, number, number];
+  const high = ((a << 8) | b).toString(16);
+  const low = ((c << 8) | d).toString(16);
+  NOT_PUBLIC_V6.addSubnet(`64:ff9b::${high}:${low}`, 96 + prefix, 'ipv6');
+  NOT_PUBLIC_V6.addSubnet(`2002:${high}:${low}::`, 16 + prefix, 'ipv6');
 }
 
 /** True for a public unicast IPv4 or IPv6 address; false for anything else, including text that is no address. */
 export function isPublicAddress(address: string): boolean {
   const family = isIP(address);
   if (family === 0) return false;
-  if (family === 4) return !NOT_PUBLIC.check(address, 'ipv4');
-  if (NOT_PUBLIC_V6.check(address, 'ipv6')) return false;
-  const inside = embeddedIpv4(address);
-  return inside === null || !NOT_PUBLIC.check(inside, 'ipv4');
+  return family === 4 ? !NOT_PUBLIC.check(address, 'ipv4') : !NOT_PUBLIC_V6.check(address, 'ipv6');
 }

@@ -208,8 +208,11 @@ export function sharedTxtLookupVia(resolver: Pick<Resolver, 'query'>, options: A
 
 /** Adapts a resolver to `countSpfLookups`: TXT strings at a name, `[]` for none, `DnsLookupError` on failure. */
 export function resolveTxtVia(resolver: Pick<Resolver, 'query'>, options: AnswerCacheOptions = {}): (name: string) => Promise<string[]> {
-  const lookup = sharedTxtLookupVia(resolver, options);
-  // Each caller gets its own array: the cached one is shared.
+  return copiedTxt(sharedTxtLookupVia(resolver, options));
+}
+
+/** `lookup` for a caller that may keep or change what it gets: each call gets its own array (the cached one is shared). */
+export function copiedTxt(lookup: SharedTxtLookup): (name: string) => Promise<string[]> {
   return async (name) => [...(await lookup(name))];
 }
 

@@ -26,7 +26,7 @@ import { isAppError, type ErrorKey } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { NewOutboxEntry, Store, WatchRow, WatchStateName, WatchUpdate } from '../storage/store.js';
 import type { RecordSetName } from './dns-service.js';
-import type { RecordStatus, Verification, VerifyService } from './verify-service.js';
+import { recordsAndMailChecksPass, type RecordStatus, type Verification, type VerifyService } from './verify-service.js';
 import type { WatchEventBus, WatchListener } from './watch-events.js';
 
 export type WatchState = WatchStateName;
@@ -101,14 +101,7 @@ export type CheckOutcome = 'ready' | 'not-ready' | 'no-verdict';
  */
 export function checkOutcome(verification: Pick<Verification, 'ready' | 'records' | 'checks'>): CheckOutcome {
   if (verification.ready) return 'ready';
-  const { checks } = verification;
-  const onlyServersFailed =
-    !checks.nameservers.ok &&
-    verification.records.every((r) => r.status === 'LIVE') &&
-    checks.spf.ok &&
-    checks.dmarc.ok &&
-    checks.dkim.every((d) => d.ok);
-  return onlyServersFailed ? 'no-verdict' : 'not-ready';
+  return !verification.checks.nameservers.ok && recordsAndMailChecksPass(verification) ? 'no-verdict' : 'not-ready';
 }
 
 /** Catalogue entries that say the check could not be made, not that the records are wrong. */
